@@ -1,0 +1,10 @@
+/*
+ * jitkit/jitkit.h - umbrella header: include this and get the whole API.
+ */
+#ifndef JITKIT_H
+#define JITKIT_H
+
+#include "jitkit/status.h"
+#include "jitkit/mem.h"
+
+#endif
