@@ -79,13 +79,12 @@ static const char *jt_only; /* run just this test when set (argv[1]) */
                      jt_h_ ? jt_h_ : "(null)");                               \
     } while (0)
 
-/* Status check: prints the jk_error message when err is given. */
+/* Status check: expr must return 0 (JK_OK); prints errp->message if not. */
 #define JT_OK(expr, errp)                                                     \
     do {                                                                      \
         int jt_s_ = (int)(expr);                                              \
         if (jt_s_ != 0)                                                       \
-            JT_FAIL_("%s returned %d (%s)", #expr, jt_s_,                     \
-                     (errp) ? (errp)->message : "");                          \
+            JT_FAIL_("%s returned %d (%s)", #expr, jt_s_, (errp)->message);   \
     } while (0)
 
 #define JT_RUN(fn)                                                            \

@@ -69,8 +69,8 @@ typedef enum jk_mem_access {
 
 typedef struct jk_mem_options {
     jk_mem_strategy strategy;  /* JK_MEM_AUTO when zero-initialised */
-    const void *near;          /* if non-NULL: the exec view must lie within
-                                  +-2 GiB (minus the block size) of `near`, so
+    const void *near_to;       /* if non-NULL: the exec view must lie within
+                                  +-2 GiB (minus the block size) of it, so
                                   rel32 branches reach it; JK_ENOTNEAR if no
                                   such place could be found */
 } jk_mem_options;

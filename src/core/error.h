@@ -7,7 +7,9 @@
 
 #include "jitkit/status.h"
 
-#if defined(__GNUC__)
+#if defined(__MINGW32__)
+#  define JK_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
 #  define JK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #  define JK_PRINTF(f, a)

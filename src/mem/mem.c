@@ -67,34 +67,34 @@ jk_mem_strategy jk_mem_auto_strategy(void)
 
 /* -- Placement ---------------------------------------------------------------- */
 
-/* Largest distance between `near` and any byte of [p, p+size) that a rel32
+/* Largest distance between `target` and any byte of [p, p+size) that a rel32
  * displacement (measured from the end of a 5..15-byte instruction) reaches,
  * kept conservative: 2 GiB minus 64 KiB. */
 #define NEAR_REACH ((uint64_t)0x7fff0000u)
 
-static int is_near(const void *p, size_t size, const void *near)
+static int is_near(const void *p, size_t size, const void *target)
 {
-    uintptr_t lo = (uintptr_t)p, hi = lo + size, n = (uintptr_t)near;
+    uintptr_t lo = (uintptr_t)p, hi = lo + size, n = (uintptr_t)target;
     uint64_t d1 = lo > n ? (uint64_t)(lo - n) : (uint64_t)(n - lo);
     uint64_t d2 = hi > n ? (uint64_t)(hi - n) : (uint64_t)(n - hi);
     return d1 <= NEAR_REACH && d2 <= NEAR_REACH;
 }
 
-/* Map near `near`: ask for hints at growing distances on both sides; the OS
+/* Map within reach of `target`: ask for hints at growing distances on both sides; the OS
  * treats them as hints, so each result is checked and discarded if far. */
-static jk_status map_near(jk__os_map *map, size_t size, jk_mem_strategy s, const void *near,
+static jk_status map_near(jk__os_map *map, size_t size, jk_mem_strategy s, const void *target,
                           jk_error *err)
 {
     const uintptr_t gran = jk__os_granularity();
     const uintptr_t step = (uintptr_t)32 << 20; /* 32 MiB */
-    uintptr_t n = (uintptr_t)near & ~(gran - 1);
+    uintptr_t n = (uintptr_t)target & ~(gran - 1);
     jk_status st;
 
     if (sizeof(void *) == 4 || size >= NEAR_REACH) {
         /* The whole 32-bit space is within reach of rel32. */
         if (size >= NEAR_REACH && sizeof(void *) == 8)
             return jk__fail(err, JK_ENOTNEAR, "%zu bytes cannot all lie within 2 GiB of %p",
-                            size, near);
+                            size, target);
         return jk__os_map_new(map, size, s, NULL, err);
     }
     for (uintptr_t k = 1; k * step < NEAR_REACH; k++) {
@@ -113,13 +113,13 @@ static jk_status map_near(jk__os_map *map, size_t size, jk_mem_strategy s, const
             st = jk__os_map_new(map, size, s, (const void *)hint, err);
             if (st != JK_OK)
                 return st;
-            if (is_near(map->rx, size, near))
+            if (is_near(map->rx, size, target))
                 return JK_OK;
             jk__os_unmap(map, NULL);
         }
     }
     return jk__fail(err, JK_ENOTNEAR,
-                    "no free address range of %zu bytes within 2 GiB of %p", size, near);
+                    "no free address range of %zu bytes within 2 GiB of %p", size, target);
 }
 
 /* -- Blocks ---------------------------------------------------------------- */
@@ -153,8 +153,8 @@ jk_status jk_mem_alloc(jk_mem **out, size_t size, const jk_mem_options *opt, jk_
     m = jk__calloc(1, sizeof *m);
     if (!m)
         return jk__fail(err, JK_ENOMEM, "jk_mem_alloc: out of memory for the block handle");
-    if (opt->near)
-        st = map_near(&m->map, rounded, s, opt->near, err);
+    if (opt->near_to)
+        st = map_near(&m->map, rounded, s, opt->near_to, err);
     else
         st = jk__os_map_new(&m->map, rounded, s, NULL, err);
     if (st != JK_OK) {

@@ -167,11 +167,12 @@ static int open_shared_object(size_t size, int *e, const char **step)
 #elif !defined(__ANDROID__)
     if (fd < 0) {
         char name[64];
-        unsigned long r = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16)
-                        ^ (unsigned long)(uintptr_t)&name;
+        uint64_t r = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16)
+                   ^ (uint64_t)(uintptr_t)&name;
         for (int tries = 0; fd < 0 && tries < 8; tries++) {
-            r = r * 6364136223846793005ul + 1442695040888963407ul;
-            snprintf(name, sizeof name, "/jitkit-%ld-%lx", (long)getpid(), r);
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            snprintf(name, sizeof name, "/jitkit-%ld-%llx", (long)getpid(),
+                     (unsigned long long)r);
             fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
             if (fd >= 0)
                 shm_unlink(name);

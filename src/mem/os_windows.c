@@ -21,6 +21,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#ifndef ERROR_DYNAMIC_CODE_BLOCKED
+#  define ERROR_DYNAMIC_CODE_BLOCKED 1655L /* process policy forbids dynamic code */
+#endif
+
 static const char *os_text(DWORD code, char *buf, DWORD n)
 {
     DWORD len = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
