@@ -1,0 +1,44 @@
+# Thin wrapper over CMake for the common commands. See README.md.
+BUILD  ?= build
+JOBS   ?= 2
+CMAKE  ?= cmake
+PREFIX ?= /usr/local
+
+.PHONY: all build demo test matrix asan bench install clean
+
+all: build
+
+build:
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+# The main demo: the six seed bytes through the library, then the CLI.
+demo: build
+	@echo '$$ $(BUILD)/examples/example_hello'
+	@$(BUILD)/examples/example_hello
+	@echo '$$ jitkit run --hex "b8 78 56 34 12 c3"'
+	@$(BUILD)/cli/jitkit run --hex "b8 78 56 34 12 c3"
+
+# The whole native test suite through ctest.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Every platform of the matrix: gcc, clang, ASan+UBSan, x86-32, Windows x64
+# under wine, AArch64 under qemu. `make matrix ONLY="gcc m32"` picks some.
+matrix:
+	@sh tools/matrix.sh $(ONLY)
+
+asan:
+	@sh tools/matrix.sh asan
+
+bench:
+	@$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DJITKIT_BUILD_BENCH=ON \
+	    -DJITKIT_BUILD_TESTS=OFF > /dev/null
+	@$(CMAKE) --build build-bench -j $(JOBS)
+	@sh tools/run_bench.sh build-bench
+
+install: build
+	@$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) build-matrix build-bench

@@ -1,0 +1,45 @@
+# Install the build tree into a scratch prefix, then build and run a consumer
+# two ways: with find_package(jitkit) and with pkg-config.
+#   -DBUILD_DIR=... -DSRC_DIR=... -DWORK=... -DCC=...
+file(REMOVE_RECURSE ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+endfunction()
+
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK}/prefix)
+foreach(f include/jitkit/jitkit.h include/jitkit/mem.h include/jitkit/status.h)
+  if(NOT EXISTS ${WORK}/prefix/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+
+# 1. CMake package
+run(${CMAKE_COMMAND} -S ${SRC_DIR}/tests/install/consumer -B ${WORK}/cmake-build
+    -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_C_COMPILER=${CC})
+run(${CMAKE_COMMAND} --build ${WORK}/cmake-build)
+run(${WORK}/cmake-build/consumer)
+if(NOT last_out MATCHES "result = 0x12345678")
+  message(FATAL_ERROR "consumer (cmake) printed: ${last_out}")
+endif()
+message("find_package consumer: ${last_out}")
+
+# 2. pkg-config (links the shared library)
+find_program(PKG_CONFIG pkg-config)
+if(PKG_CONFIG)
+  file(GLOB pcdirs ${WORK}/prefix/lib*/pkgconfig ${WORK}/prefix/lib/*/pkgconfig)
+  set(ENV{PKG_CONFIG_PATH} "${pcdirs}")
+  run(${PKG_CONFIG} --cflags --libs --static jitkit)
+  string(STRIP "${last_out}" flags)
+  separate_arguments(flags UNIX_COMMAND "${flags}")
+  run(${CC} ${SRC_DIR}/tests/install/consumer/consumer.c -o ${WORK}/pc-consumer ${flags})
+  get_filename_component(libdir "${pcdirs}" DIRECTORY)
+  run(${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${libdir} ${WORK}/pc-consumer)
+  if(NOT last_out MATCHES "result = 0x12345678")
+    message(FATAL_ERROR "consumer (pkg-config) printed: ${last_out}")
+  endif()
+  message("pkg-config consumer: ${last_out}")
+endif()

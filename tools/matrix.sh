@@ -1,0 +1,54 @@
+#!/bin/sh
+# Build and test jitkit on every platform of the matrix, each in its own
+# build directory under build-matrix/. Prints one summary line per platform
+# and exits non-zero if any failed or could not be built.
+#   sh tools/matrix.sh [gcc clang asan m32 mingw aarch64]
+set -u
+cd "$(dirname "$0")/.." || exit 2
+all="gcc clang asan m32 mingw aarch64"
+want=${*:-$all}
+jobs=${JOBS:-2}
+root=build-matrix
+mkdir -p $root
+summary=""
+failed=0
+
+run_one() {
+    name=$1; shift
+    dir=$root/$name
+    log=$root/$name.log
+    echo "== $name: configuring and building ($dir)"
+    if ! cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > "$log" 2>&1 ||
+       ! cmake --build "$dir" -j "$jobs" >> "$log" 2>&1; then
+        tail -n 40 "$log"
+        summary="$summary
+$name: BUILD FAILED (see $log)"
+        failed=1
+        return
+    fi
+    echo "== $name: testing"
+    (cd "$dir" && WINEDEBUG=-all ctest --output-on-failure -j "$jobs") > "$dir/ctest.log" 2>&1
+    rc=$?
+    tail -n 25 "$dir/ctest.log"
+    line=$(grep -E 'tests passed|tests failed' "$dir/ctest.log" | tail -n 1)
+    [ $rc -eq 0 ] || failed=1
+    summary="$summary
+$name: ${line:-no ctest summary} (exit $rc)"
+}
+
+for p in $want; do
+    case $p in
+    gcc)     run_one gcc -DCMAKE_C_COMPILER=gcc ;;
+    clang)   run_one clang -DCMAKE_C_COMPILER=clang ;;
+    asan)    run_one asan -DCMAKE_C_COMPILER=clang -DJITKIT_SANITIZE=ON ;;
+    m32)     run_one m32 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-i386.cmake ;;
+    mingw)   run_one mingw -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake ;;
+    aarch64) run_one aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake ;;
+    *) echo "unknown platform '$p' (known: $all)"; exit 2 ;;
+    esac
+done
+
+echo
+echo "== matrix summary"
+echo "$summary" | sed '/^$/d'
+exit $failed
