@@ -1,7 +1,8 @@
 # Run one command and check its exit code and output.
-#   -DEXE=path  -DEMU="emulator;args"  -DARGS="a|b|c"  (| separates arguments)
+#   -DEXE=path  -DEMU="emulator|args"  -DARGS="a|b|c"  (| separates arguments)
 #   -DEXPECT_RC=N  -DEXPECT_OUT=regex  -DEXPECT_ERR=regex
 string(REPLACE "|" ";" argv "${ARGS}")
+string(REPLACE "|" ";" EMU "${EMU}")
 execute_process(COMMAND ${EMU} ${EXE} ${argv}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("exit ${rc}\n--- stdout\n${out}--- stderr\n${err}")
