@@ -6,5 +6,6 @@
 
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
+#include "jitkit/heap.h"
 
 #endif
