@@ -70,4 +70,8 @@ int jk__os_probe_flip(void);
  * thread. No-op on systems without MAP_JIT. */
 void jk__os_jit_write(int writable);
 
+/* POSIX only, for tests: force the object behind DUAL mappings
+ * (0 = first that works, 1 = memfd_create, 2 = shm_open, 3 = temp file). */
+extern int jk__os_dual_backend;
+
 #endif

@@ -144,52 +144,82 @@ static int do_munmap(void *p, size_t size)
     return munmap(p, size);
 }
 
-/* Open an anonymous shared-memory object of `size` bytes; -1 with *e set
- * and *step naming the failed call. */
+/* Which object backs a dual mapping; tests force each in turn. */
+int jk__os_dual_backend;
+
+static int open_memfd(void)
+{
+#if defined(__linux__) && defined(SYS_memfd_create)
+    return (int)syscall(SYS_memfd_create, "jitkit-code", 1u /* MFD_CLOEXEC */);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static int open_shm(void)
+{
+#if defined(SHM_ANON)
+    return shm_open(SHM_ANON, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+#elif defined(__ANDROID__)
+    errno = ENOSYS;
+    return -1;
+#else
+    /* A random name, unlinked at once: the object lives only through fd. */
+    char name[64];
+    uint64_t r = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)&name;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 8; tries++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        snprintf(name, sizeof name, "/jitkit-%ld-%llx", (long)getpid(), (unsigned long long)r);
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0)
+            shm_unlink(name);
+        else if (errno != EEXIST)
+            break;
+    }
+    return fd;
+#endif
+}
+
+static int open_tmpfile(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512];
+    int fd;
+    if (!dir || !*dir || strlen(dir) > 400)
+        dir = "/tmp";
+    snprintf(path, sizeof path, "%s/jitkit-XXXXXX", dir);
+    fd = mkstemp(path);
+    if (fd >= 0) {
+        unlink(path);
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    return fd;
+}
+
+/* Open an anonymous shared-memory object of `size` bytes: memfd_create,
+ * else shm_open, else an unlinked temporary file (jk__os_dual_backend 1..3
+ * forces one). Returns -1 with *e set and *step naming the failed call. */
 static int open_shared_object(size_t size, int *e, const char **step)
 {
+    static const struct {
+        const char *name;
+        int (*open)(void);
+    } backends[] = {{"memfd_create", open_memfd}, {"shm_open", open_shm},
+                    {"mkstemp", open_tmpfile}};
     int fd = -1;
 
+    *step = backends[0].name;
     if (jk__fault_hit()) {
         *e = EMFILE;
-        *step = "memfd_create";
         return -1;
     }
-#if defined(__linux__) && defined(SYS_memfd_create)
-    fd = (int)syscall(SYS_memfd_create, "jitkit-code", 1u /* MFD_CLOEXEC */);
-    *step = "memfd_create";
-#endif
-#if defined(SHM_ANON)
-    if (fd < 0) {
-        fd = shm_open(SHM_ANON, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        *step = "shm_open(SHM_ANON)";
-    }
-#elif !defined(__ANDROID__)
-    if (fd < 0) {
-        char name[64];
-        uint64_t r = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16)
-                   ^ (uint64_t)(uintptr_t)&name;
-        for (int tries = 0; fd < 0 && tries < 8; tries++) {
-            r = r * 6364136223846793005u + 1442695040888963407u;
-            snprintf(name, sizeof name, "/jitkit-%ld-%llx", (long)getpid(),
-                     (unsigned long long)r);
-            fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-            if (fd >= 0)
-                shm_unlink(name);
-        }
-        *step = "shm_open";
-    }
-#endif
-    if (fd < 0) {
-        const char *dir = getenv("TMPDIR");
-        char path[512];
-        if (!dir || !*dir || strlen(dir) > 400)
-            dir = "/tmp";
-        snprintf(path, sizeof path, "%s/jitkit-XXXXXX", dir);
-        fd = mkstemp(path);
-        if (fd >= 0)
-            unlink(path);
-        *step = "mkstemp";
+    for (int i = 0; i < 3 && fd < 0; i++) {
+        if (jk__os_dual_backend && jk__os_dual_backend != i + 1)
+            continue;
+        *step = backends[i].name;
+        fd = backends[i].open();
     }
     if (fd < 0) {
         *e = errno;

@@ -223,3 +223,5 @@ void jk__os_jit_write(int writable)
 {
     (void)writable;
 }
+
+int jk__os_dual_backend; /* one backend only on Windows: the pagefile section */
