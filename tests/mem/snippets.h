@@ -37,6 +37,16 @@ static const unsigned char add2_code[] = {0x00, 0x00, 0x01, 0x0b, 0xc0, 0x03, 0x
 #  error "no test snippets for this CPU"
 #endif
 
+/* Rewrite seed_code in place (at w) so that it returns 0x42 instead. */
+static inline void patch_seed_to_0x42(unsigned char *w)
+{
+#if defined(__aarch64__)
+    memcpy(w, "\x40\x08\x80\x52\x00\x00\xa0\x72", 8); /* movz w0,#0x42; movk w0,#0,lsl 16 */
+#else
+    memcpy(w + 1, "\x42\x00\x00\x00", 4); /* the imm32 of mov eax, imm32 */
+#endif
+}
+
 typedef int (*fn0_t)(void);
 typedef int (*fn2_t)(int, int);
 

@@ -123,12 +123,7 @@ static void test_patch_after_reopen(void)
         JT_OK(jk_mem_reopen(m, &err), &err);
         JT_OK(jk_mem_reopen(m, &err), &err); /* idempotent */
         w = jk_mem_writable(m);
-#if defined(__aarch64__)
-        /* movz w0, #0x0042 ; movk w0, #0, lsl 16 */
-        memcpy(w, "\x40\x08\x80\x52\x00\x00\xa0\x72", 8);
-#else
-        memcpy(w + 1, "\x42\x00\x00\x00", 4);
-#endif
+        patch_seed_to_0x42(w);
         JT_OK(jk_mem_commit(m, &err), &err);
         JT_OK(jk_mem_commit(m, &err), &err); /* idempotent */
 #if defined(JK_TEST_UNDER_QEMU_USER)

@@ -133,6 +133,43 @@ static void test_executing_writable_memory_faults(void)
     EXPECT_FAULT("exec-heap");
 }
 
+#if defined(__linux__)
+/* A dual block made before fork(): the child has the exec view (the code
+ * keeps running) but no write view, so it cannot modify its parent's code;
+ * the parent's block keeps working afterwards. */
+static void test_fork_child_has_no_write_view(void)
+{
+    jk_mem_options opt = {JK_MEM_DUAL, NULL};
+    jk_error err;
+    jk_mem *m;
+    int status;
+    pid_t pid;
+
+    JT_OK(jk_mem_load(&m, seed_code, sizeof seed_code, &opt, &err), &err);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        volatile unsigned char *w = jk_mem_writable(m);
+        if (as_fn0(jk_mem_exec(m))() != 0x12345678)
+            _exit(10);
+        w[0] = 0xc3; /* must fault: the write view is not inherited */
+        _exit(11);
+    }
+    JT_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    JT_CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+                 "child %s %d", WIFSIGNALED(status) ? "signal" : "exit",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    /* the parent still writes and runs */
+    JT_OK(jk_mem_reopen(m, &err), &err);
+    patch_seed_to_0x42(jk_mem_writable(m));
+    JT_OK(jk_mem_commit(m, &err), &err);
+#if !defined(JK_TEST_UNDER_QEMU_USER) /* see test_patch_after_reopen */
+    JT_EQ_U64(as_fn0(jk_mem_exec(m))(), 0x42);
+#endif
+    JT_OK(jk_mem_free(m, &err), &err);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -141,5 +178,8 @@ int main(int argc, char **argv)
     jt_only = argc > 1 ? argv[1] : NULL;
     JT_RUN(test_write_to_committed_code_faults);
     JT_RUN(test_executing_writable_memory_faults);
+#if defined(__linux__)
+    JT_RUN(test_fork_child_has_no_write_view);
+#endif
     return jt_finish();
 }
