@@ -1,0 +1,447 @@
+/*
+ * jitkit/x86.h - the x86 assembler: typed operands, one generic emit entry,
+ * per-mnemonic helpers, labels, data, finish and install.
+ *
+ *     jk_x86_asm *a;
+ *     jk_x86_new(&a, JK_X86_MODE64, NULL);
+ *     jk_label done = jk_x86_label(a, "done");
+ *     jk_x86_mov(a, JK_EAX, JK_EDI);
+ *     jk_x86_add(a, JK_EAX, jk_imm(1));
+ *     jk_x86_jz(a, jk_lbl(done));          relaxed to rel8 or rel32 at finish
+ *     jk_x86_bind(a, done);
+ *     jk_x86_ret(a);
+ *     void *fn; jk_mem *m;
+ *     if (jk_x86_install(a, NULL, &m, &fn) != JK_OK) ... jk_x86_error(a)->message
+ *
+ * Pipeline of one instruction (see docs/x86.md):
+ *
+ *     operands --classify--> class bits --match forms of the mnemonic-->
+ *     first form whose masks accept every operand --build--> prefixes, REX/VEX,
+ *     opcode, ModRM/SIB, displacement, immediates --> code buffer (+ fix-up)
+ *
+ * The forms come from isa/x86.txt through tools/gen_x86.py; their order
+ * reproduces GNU as's default encoding choices.
+ *
+ * Errors are sticky: the first failure is recorded with the index of the
+ * instruction, the code offset and a message ("add: no form takes (m64, m64)");
+ * every later call returns that status and does nothing. Check once, at
+ * finish/install, or after any call.
+ *
+ * Operands are small plain values (16 bytes) built by the inline constructors
+ * below; nothing here allocates per instruction.
+ *
+ * Thread safety: an assembler must be used by one thread at a time; distinct
+ * assemblers are independent.
+ */
+#ifndef JITKIT_X86_H
+#define JITKIT_X86_H
+
+#include "jitkit/status.h"
+#include "jitkit/mem.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* -- Operands ------------------------------------------------------------ */
+
+typedef enum jk_x86_opkind {
+    JK_X86_OP_NONE,
+    JK_X86_OP_REG,
+    JK_X86_OP_MEM,
+    JK_X86_OP_IMM,
+    JK_X86_OP_LABEL,   /* branch target or label address */
+    JK_X86_OP_KIND_COUNT
+} jk_x86_opkind;
+
+/* Register classes (jk_x86_op.rclass). */
+typedef enum jk_x86_rclass {
+    JK_X86_RC_NONE,
+    JK_X86_RC_GP8,     /* al cl dl bl spl bpl sil dil r8b..r15b */
+    JK_X86_RC_GP8HI,   /* ah ch dh bh (numbers 4..7; never with REX) */
+    JK_X86_RC_GP16,
+    JK_X86_RC_GP32,
+    JK_X86_RC_GP64,
+    JK_X86_RC_SEG,     /* es cs ss ds fs gs */
+    JK_X86_RC_IP,      /* rip (number 0) / eip (number 1): memory base only */
+    JK_X86_RC_XMM,
+    JK_X86_RC_YMM,
+    JK_X86_RC_ZMM,
+    JK_X86_RC_K,
+    JK_X86_RC_MM,
+    JK_X86_RC_ST,
+    JK_X86_RC_INVALID, /* marks a malformed operand; rejected by emit */
+    JK_X86_RC_COUNT
+} jk_x86_rclass;
+
+/* Memory operand flags (jk_x86_op.flags, low 3 bits = segment override). */
+#define JK_X86_MEM_SEG_MASK 0x07u /* 0 none, else 1 + segment number (es=1 ... gs=6) */
+#define JK_X86_MEM_LABEL    0x08u /* displacement is relative to a label */
+#define JK_X86_MEM_BADSCALE 0x10u /* scale was not 1, 2, 4 or 8 */
+/* Label operand flag: force the long (rel32) form of a relaxable branch. */
+#define JK_X86_LBL_NEAR     0x01u
+
+#define JK_X86_NOREGNUM 0xffu
+
+/*
+ * One operand. Fill it with the constructors below, not by hand.
+ *   REG:   rclass, reg (number 0..31), size (bytes)
+ *   MEM:   size (access size in bytes, 0 = unsized), rclass (class of the
+ *          address registers: GP32, GP64, IP, or NONE for an absolute
+ *          address), reg (base number or JK_X86_NOREGNUM), iclass/index
+ *          (index register), scale (log2), flags (segment, label),
+ *          value (displacement; with JK_X86_MEM_LABEL: label id in the high
+ *          32 bits, signed 32-bit displacement in the low 32 bits)
+ *   IMM:   value
+ *   LABEL: value (label id), flags (JK_X86_LBL_NEAR)
+ */
+typedef struct jk_x86_op {
+    uint8_t kind;
+    uint8_t size;
+    uint8_t rclass;
+    uint8_t reg;
+    uint8_t iclass;
+    uint8_t index;
+    uint8_t scale;
+    uint8_t flags;
+    int64_t value;
+} jk_x86_op;
+
+/* A label (or external symbol / absolute address used like one). 0 is never
+ * a valid label. */
+typedef uint32_t jk_label;
+
+static inline jk_x86_op jk_x86_reg(jk_x86_rclass rc, unsigned num)
+{
+    static const uint8_t sz[JK_X86_RC_COUNT] = {0, 1, 1, 2, 4, 8, 2, 8, 16, 32, 64, 8, 8, 10, 0};
+    jk_x86_op o = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    o.kind = JK_X86_OP_REG;
+    o.rclass = (uint8_t)((unsigned)rc < JK_X86_RC_COUNT ? rc : JK_X86_RC_INVALID);
+    o.reg = (uint8_t)(num & 31u);
+    o.size = sz[o.rclass];
+    return o;
+}
+
+static inline jk_x86_op jk_x86_imm(int64_t v)
+{
+    jk_x86_op o = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    o.kind = JK_X86_OP_IMM;
+    o.value = v;
+    return o;
+}
+
+/* Branch target / label address. */
+static inline jk_x86_op jk_x86_lbl(jk_label l)
+{
+    jk_x86_op o = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    o.kind = JK_X86_OP_LABEL;
+    o.value = (int64_t)l;
+    return o;
+}
+
+/* As jk_x86_lbl, but the branch keeps its long (rel32) form. */
+static inline jk_x86_op jk_x86_lbl_near(jk_label l)
+{
+    jk_x86_op o = jk_x86_lbl(l);
+    o.flags = JK_X86_LBL_NEAR;
+    return o;
+}
+
+/* Memory [base + index*scale + disp] of `size` bytes (1, 2, 4, 8, 10, 16,
+ * 32, 64; 0 = let the other operands decide). base and index are register
+ * operands (JK_RAX ...) or JK_NOREG; base may be JK_RIP / JK_EIP. 32-bit
+ * address registers in 64-bit mode give the 0x67 prefix. Malformed input
+ * (non-register base, bad scale) is caught by emit, not here. */
+static inline jk_x86_op jk_x86_mem(unsigned size, jk_x86_op base, jk_x86_op index,
+                                   unsigned scale, int64_t disp)
+{
+    jk_x86_op o = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    o.kind = JK_X86_OP_MEM;
+    o.size = (uint8_t)(size <= 255 ? size : 255);
+    o.reg = JK_X86_NOREGNUM;
+    o.index = JK_X86_NOREGNUM;
+    if (base.kind == JK_X86_OP_REG) {
+        o.rclass = base.rclass;
+        o.reg = base.reg;
+    } else if (base.kind != JK_X86_OP_NONE) {
+        o.rclass = JK_X86_RC_INVALID;
+    }
+    if (index.kind == JK_X86_OP_REG) {
+        o.iclass = index.rclass;
+        o.index = index.reg;
+    } else if (index.kind != JK_X86_OP_NONE) {
+        o.iclass = JK_X86_RC_INVALID;
+    }
+    switch (scale) {
+    case 0: case 1: o.scale = 0; break;
+    case 2: o.scale = 1; break;
+    case 4: o.scale = 2; break;
+    case 8: o.scale = 3; break;
+    default: o.flags |= JK_X86_MEM_BADSCALE; break;
+    }
+    o.value = disp;
+    return o;
+}
+
+/* Absolute address [addr] (moffs / disp32 form; needs a size). */
+static inline jk_x86_op jk_x86_mem_abs(unsigned size, uint64_t addr)
+{
+    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    return jk_x86_mem(size, none, none, 1, (int64_t)addr);
+}
+
+/* [label + disp]: RIP-relative in 64-bit mode, absolute (relocated at
+ * install) in 32-bit mode. */
+static inline jk_x86_op jk_x86_mem_label(unsigned size, jk_label l, int32_t disp)
+{
+    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    jk_x86_op o = jk_x86_mem(size, none, none, 1, 0);
+    o.flags |= JK_X86_MEM_LABEL;
+    o.value = (int64_t)(((uint64_t)l << 32) | (uint32_t)disp);
+    return o;
+}
+
+/* Segment override: es=0 cs=1 ss=2 ds=3 fs=4 gs=5 (pass JK_FS etc.). */
+static inline jk_x86_op jk_x86_seg(jk_x86_op mem, jk_x86_op sreg)
+{
+    if (mem.kind == JK_X86_OP_MEM && sreg.kind == JK_X86_OP_REG &&
+        sreg.rclass == JK_X86_RC_SEG && sreg.reg < 6)
+        mem.flags = (uint8_t)((mem.flags & ~JK_X86_MEM_SEG_MASK) | (sreg.reg + 1u));
+    else
+        mem.rclass = JK_X86_RC_INVALID;
+    return mem;
+}
+
+/* -- Assembler ----------------------------------------------------------- */
+
+typedef enum jk_x86_mode {
+    JK_X86_MODE64,
+    JK_X86_MODE32,
+    JK_X86_MODE_COUNT
+} jk_x86_mode;
+
+typedef struct jk_x86_asm jk_x86_asm;
+
+#include "jitkit/x86_insn.h" /* generated: jk_x86_mnem ids and helpers */
+
+/* Create an assembler for 64-bit or 32-bit code. *out receives the handle
+ * (free it with jk_x86_free). JK_EINVAL (bad mode / NULL out), JK_ENOMEM. */
+JK_API jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err);
+
+/* Free the assembler (NULL accepted). Installed code is not affected. */
+JK_API void jk_x86_free(jk_x86_asm *a);
+
+/* Forget all code, labels and the error; keep the mode and the buffers. */
+JK_API void jk_x86_reset(jk_x86_asm *a);
+
+JK_API jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a);
+
+/* Encode one instruction: mnemonic id (JK_X86_ADD ...), n operands (0..4).
+ * The helpers jk_x86_add(a, ...) etc. call this. Returns JK_OK or the sticky
+ * error: JK_ENOFORM (no form takes the operands), JK_EOPERAND (malformed
+ * operand, e.g. "rsp cannot be an index"), JK_ERANGE (immediate/displacement
+ * out of range), JK_ELABEL (bad label), JK_EINVAL, JK_ENOMEM, JK_ESTATE
+ * (already finished). */
+JK_API jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops);
+
+/* Same, by name ("add", "cmovne"); JK_ENOFORM for unknown names. */
+JK_API jk_status jk_x86_emit_name(jk_x86_asm *a, const char *mnemonic, unsigned n,
+                                  const jk_x86_op *ops);
+
+/* Mnemonic id for a lower-case name, or JK_X86_MNEM_COUNT if unknown. */
+JK_API jk_x86_mnem jk_x86_mnem_find(const char *name);
+/* Name of a mnemonic id ("?" when out of range). */
+JK_API const char *jk_x86_mnem_name(jk_x86_mnem id);
+
+/* Prefixes for the next instruction only. lock needs a lockable instruction
+ * with a memory destination; rep/repe/repne need a string instruction. */
+JK_API jk_status jk_x86_lock(jk_x86_asm *a);
+JK_API jk_status jk_x86_rep(jk_x86_asm *a);
+JK_API jk_status jk_x86_repe(jk_x86_asm *a);
+JK_API jk_status jk_x86_repne(jk_x86_asm *a);
+
+/* -- Labels -------------------------------------------------------------- */
+
+/* New unbound label; name (may be NULL, copied) is used in error messages.
+ * Returns 0 after an error (the error is sticky). */
+JK_API jk_label jk_x86_label(jk_x86_asm *a, const char *name);
+
+/* Bind the label to the current position. JK_ELABEL if already bound or
+ * not a local label. */
+JK_API jk_status jk_x86_bind(jk_x86_asm *a, jk_label l);
+
+/* A label standing for an absolute address (a C function, a global):
+ * branches and RIP-relative operands to it are relocated at install time
+ * (JK_ENOTNEAR at install if a rel32 cannot reach). */
+JK_API jk_label jk_x86_label_abs(jk_x86_asm *a, uint64_t address);
+
+/* A label for a named external symbol, resolved at install time through the
+ * resolver given to jk_x86_set_resolver. */
+JK_API jk_label jk_x86_label_extern(jk_x86_asm *a, const char *name);
+
+typedef uint64_t (*jk_x86_resolver)(void *ctx, const char *name, int *found);
+JK_API jk_status jk_x86_set_resolver(jk_x86_asm *a, jk_x86_resolver fn, void *ctx);
+
+/* -- Data and alignment --------------------------------------------------- */
+
+JK_API jk_status jk_x86_db(jk_x86_asm *a, const void *data, size_t size);
+JK_API jk_status jk_x86_dw(jk_x86_asm *a, uint16_t v);
+JK_API jk_status jk_x86_dd(jk_x86_asm *a, uint32_t v);
+JK_API jk_status jk_x86_dq(jk_x86_asm *a, uint64_t v);
+/* The absolute address of a label (+ addend), 8 bytes (4 in 32-bit mode);
+ * filled in at install. For jump tables. */
+JK_API jk_status jk_x86_dlabel(jk_x86_asm *a, jk_label l, int64_t addend);
+
+/* Pad with the recommended multi-byte NOPs to a multiple of `align`
+ * (a power of two, 1..4096). */
+JK_API jk_status jk_x86_align(jk_x86_asm *a, unsigned align);
+
+/* Emit the recommended NOP sequence of exactly n bytes. */
+JK_API jk_status jk_x86_nops(jk_x86_asm *a, unsigned n);
+
+/* A constant in the pool placed after the code (aligned to `align`, a power
+ * of two up to 64; identical constants are shared). Use the returned label
+ * with jk_x86_mem_label. Returns 0 after an error. */
+JK_API jk_label jk_x86_const(jk_x86_asm *a, const void *data, size_t size, unsigned align);
+
+/* -- Finish and install ---------------------------------------------------- */
+
+/* Lay out the code: place the constant pool, relax branches to the shortest
+ * form that reaches (iterating to a fixed point), resolve label fix-ups.
+ * *size receives the final size in bytes. After finish, no more code can be
+ * emitted (JK_ESTATE). Fails with JK_ELABEL ("label 'loop' never bound"),
+ * JK_ERANGE (a rel8-only branch cannot reach). Calling it again just
+ * reports the size. */
+JK_API jk_status jk_x86_finish(jk_x86_asm *a, size_t *size);
+
+/* Copy the finished code into dst (cap bytes; JK_ENOSPACE if too small),
+ * resolving address-dependent relocations as if the code ran at runtime_addr.
+ * This is the seam for custom allocators (code heaps): allocate, copy with
+ * the executable address, commit. Finishes first if needed. */
+JK_API jk_status jk_x86_copy(jk_x86_asm *a, void *dst, size_t cap, uint64_t runtime_addr);
+
+/* Finish, allocate executable memory (opt may be NULL), copy, commit.
+ * *mem owns the code (jk_mem_free); *entry is the start address. */
+JK_API jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
+                                void **entry);
+
+/* Offset of a bound label in the finished code. JK_ESTATE before finish. */
+JK_API jk_status jk_x86_label_offset(const jk_x86_asm *a, jk_label l, size_t *offset);
+
+/* Current size of the code emitted so far (before relaxation). */
+JK_API size_t jk_x86_offset(const jk_x86_asm *a);
+
+/* -- Errors ------------------------------------------------------------ */
+
+/* JK_OK or the first error. */
+JK_API jk_status jk_x86_status(const jk_x86_asm *a);
+/* The first error (status JK_OK and empty message when none). */
+JK_API const jk_error *jk_x86_error(const jk_x86_asm *a);
+/* Where the first error happened: index of the instruction/directive (0-based)
+ * and the code offset at that point. */
+JK_API void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offset);
+
+/* -- Register operands ----------------------------------------------------- */
+
+#define JK_NOREG (jk_x86_op){0, 0, 0, 0, 0, 0, 0, 0, 0}
+#define JK_X86_GPR_(rc, n) jk_x86_reg(JK_X86_RC_##rc, n)
+
+#define JK_AL   JK_X86_GPR_(GP8, 0)
+#define JK_CL   JK_X86_GPR_(GP8, 1)
+#define JK_DL   JK_X86_GPR_(GP8, 2)
+#define JK_BL   JK_X86_GPR_(GP8, 3)
+#define JK_SPL  JK_X86_GPR_(GP8, 4)
+#define JK_BPL  JK_X86_GPR_(GP8, 5)
+#define JK_SIL  JK_X86_GPR_(GP8, 6)
+#define JK_DIL  JK_X86_GPR_(GP8, 7)
+#define JK_R8B  JK_X86_GPR_(GP8, 8)
+#define JK_R9B  JK_X86_GPR_(GP8, 9)
+#define JK_R10B JK_X86_GPR_(GP8, 10)
+#define JK_R11B JK_X86_GPR_(GP8, 11)
+#define JK_R12B JK_X86_GPR_(GP8, 12)
+#define JK_R13B JK_X86_GPR_(GP8, 13)
+#define JK_R14B JK_X86_GPR_(GP8, 14)
+#define JK_R15B JK_X86_GPR_(GP8, 15)
+#define JK_AH   JK_X86_GPR_(GP8HI, 4)
+#define JK_CH   JK_X86_GPR_(GP8HI, 5)
+#define JK_DH   JK_X86_GPR_(GP8HI, 6)
+#define JK_BH   JK_X86_GPR_(GP8HI, 7)
+
+#define JK_AX   JK_X86_GPR_(GP16, 0)
+#define JK_CX   JK_X86_GPR_(GP16, 1)
+#define JK_DX   JK_X86_GPR_(GP16, 2)
+#define JK_BX   JK_X86_GPR_(GP16, 3)
+#define JK_SP   JK_X86_GPR_(GP16, 4)
+#define JK_BP   JK_X86_GPR_(GP16, 5)
+#define JK_SI   JK_X86_GPR_(GP16, 6)
+#define JK_DI   JK_X86_GPR_(GP16, 7)
+#define JK_R8W  JK_X86_GPR_(GP16, 8)
+#define JK_R9W  JK_X86_GPR_(GP16, 9)
+#define JK_R10W JK_X86_GPR_(GP16, 10)
+#define JK_R11W JK_X86_GPR_(GP16, 11)
+#define JK_R12W JK_X86_GPR_(GP16, 12)
+#define JK_R13W JK_X86_GPR_(GP16, 13)
+#define JK_R14W JK_X86_GPR_(GP16, 14)
+#define JK_R15W JK_X86_GPR_(GP16, 15)
+
+#define JK_EAX  JK_X86_GPR_(GP32, 0)
+#define JK_ECX  JK_X86_GPR_(GP32, 1)
+#define JK_EDX  JK_X86_GPR_(GP32, 2)
+#define JK_EBX  JK_X86_GPR_(GP32, 3)
+#define JK_ESP  JK_X86_GPR_(GP32, 4)
+#define JK_EBP  JK_X86_GPR_(GP32, 5)
+#define JK_ESI  JK_X86_GPR_(GP32, 6)
+#define JK_EDI  JK_X86_GPR_(GP32, 7)
+#define JK_R8D  JK_X86_GPR_(GP32, 8)
+#define JK_R9D  JK_X86_GPR_(GP32, 9)
+#define JK_R10D JK_X86_GPR_(GP32, 10)
+#define JK_R11D JK_X86_GPR_(GP32, 11)
+#define JK_R12D JK_X86_GPR_(GP32, 12)
+#define JK_R13D JK_X86_GPR_(GP32, 13)
+#define JK_R14D JK_X86_GPR_(GP32, 14)
+#define JK_R15D JK_X86_GPR_(GP32, 15)
+
+#define JK_RAX  JK_X86_GPR_(GP64, 0)
+#define JK_RCX  JK_X86_GPR_(GP64, 1)
+#define JK_RDX  JK_X86_GPR_(GP64, 2)
+#define JK_RBX  JK_X86_GPR_(GP64, 3)
+#define JK_RSP  JK_X86_GPR_(GP64, 4)
+#define JK_RBP  JK_X86_GPR_(GP64, 5)
+#define JK_RSI  JK_X86_GPR_(GP64, 6)
+#define JK_RDI  JK_X86_GPR_(GP64, 7)
+#define JK_R8   JK_X86_GPR_(GP64, 8)
+#define JK_R9   JK_X86_GPR_(GP64, 9)
+#define JK_R10  JK_X86_GPR_(GP64, 10)
+#define JK_R11  JK_X86_GPR_(GP64, 11)
+#define JK_R12  JK_X86_GPR_(GP64, 12)
+#define JK_R13  JK_X86_GPR_(GP64, 13)
+#define JK_R14  JK_X86_GPR_(GP64, 14)
+#define JK_R15  JK_X86_GPR_(GP64, 15)
+
+#define JK_ES   JK_X86_GPR_(SEG, 0)
+#define JK_CS   JK_X86_GPR_(SEG, 1)
+#define JK_SS   JK_X86_GPR_(SEG, 2)
+#define JK_DS   JK_X86_GPR_(SEG, 3)
+#define JK_FS   JK_X86_GPR_(SEG, 4)
+#define JK_GS   JK_X86_GPR_(SEG, 5)
+#define JK_RIP  JK_X86_GPR_(IP, 0)
+#define JK_EIP  JK_X86_GPR_(IP, 1)   /* 32-bit IP-relative (0x67) */
+
+/* Short names for operand constructors (define JK_X86_NO_SHORT_NAMES to
+ * keep the namespace clean). */
+#ifndef JK_X86_NO_SHORT_NAMES
+static inline jk_x86_op jk_imm(int64_t v) { return jk_x86_imm(v); }
+static inline jk_x86_op jk_lbl(jk_label l) { return jk_x86_lbl(l); }
+static inline jk_x86_op jk_byte(jk_x86_op b, int64_t d) { return jk_x86_mem(1, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_word(jk_x86_op b, int64_t d) { return jk_x86_mem(2, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_dword(jk_x86_op b, int64_t d) { return jk_x86_mem(4, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_qword(jk_x86_op b, int64_t d) { return jk_x86_mem(8, b, JK_NOREG, 1, d); }
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

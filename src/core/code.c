@@ -1,0 +1,589 @@
+/*
+ * core/code.c - code buffer, symbols, fix-ups, branch relaxation, constant
+ * pool, final image and relocation. Architecture-neutral: see code_p.h for
+ * the model (raw vs final offsets, items, fixed-point layout).
+ */
+#include "core/code_p.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -- Errors ------------------------------------------------------------- */
+
+jk_status jk__code_fail(jk__code *c, jk_status s, const char *fmt, ...)
+{
+    va_list ap;
+    if (c->err.status != JK_OK)
+        return c->err.status;
+    c->err.status = s;
+    c->err.os_error = 0;
+    va_start(ap, fmt);
+    vsnprintf(c->err.message, sizeof c->err.message, fmt, ap);
+    va_end(ap);
+    if (!c->err.message[0])
+        snprintf(c->err.message, sizeof c->err.message, "%s", jk_status_str(s));
+    c->err_insn = c->insn;
+    c->err_off = c->len;
+    return s;
+}
+
+/* -- Lifetime ------------------------------------------------------------ */
+
+void jk__code_init(jk__code *c, unsigned addr_bytes)
+{
+    memset(c, 0, sizeof *c);
+    c->addr_bytes = addr_bytes;
+    c->nsyms = 1;
+}
+
+static void free_results(jk__code *c)
+{
+    free(c->out);
+    free(c->relocs);
+    c->out = NULL;
+    c->relocs = NULL;
+    c->out_len = 0;
+    c->nrelocs = 0;
+}
+
+void jk__code_reset(jk__code *c)
+{
+    uint32_t i;
+    for (i = 1; i < c->nsyms; i++)
+        free(c->syms[i].name);
+    free_results(c);
+    c->len = 0;
+    c->nsyms = 1;
+    c->nfixes = 0;
+    c->nitems = 0;
+    c->pool_len = 0;
+    c->pool_align = 0;
+    c->npents = 0;
+    c->finished = 0;
+    c->insn = 0;
+    c->err_insn = c->err_off = 0;
+    memset(&c->err, 0, sizeof c->err);
+}
+
+void jk__code_free(jk__code *c)
+{
+    jk__code_reset(c);
+    free(c->buf);
+    free(c->syms);
+    free(c->fixes);
+    free(c->items);
+    free(c->pool);
+    free(c->pents);
+    memset(c, 0, sizeof *c);
+}
+
+/* Grow *p (an array of *cap elements of `size`) to hold `need` elements. */
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t n = *cap ? *cap : 16;
+    void *q;
+    if (need <= *cap)
+        return 1;
+    while (n < need) {
+        if (n > ((size_t)-1) / 2 / size)
+            return 0;
+        n *= 2;
+    }
+    q = realloc(*p, n * size);
+    if (!q)
+        return 0;
+    *p = q;
+    *cap = n;
+    return 1;
+}
+
+jk_status jk__code_reserve_slow(jk__code *c, size_t need)
+{
+    if (c->err.status)
+        return c->err.status;
+    if (need > ((size_t)-1) - c->len || !grow((void **)&c->buf, &c->cap, c->len + need, 1))
+        return jk__code_fail(c, JK_ENOMEM, "out of memory growing the code buffer to %zu bytes",
+                             c->len + need);
+    return JK_OK;
+}
+
+/* -- Symbols ------------------------------------------------------------ */
+
+static uint32_t new_sym(jk__code *c, uint8_t kind, const char *name)
+{
+    size_t cap = c->capsyms;
+    jk__sym *s;
+    if (c->err.status)
+        return 0;
+    if (c->finished) {
+        jk__code_fail(c, JK_ESTATE, "cannot create labels after finish");
+        return 0;
+    }
+    if (c->nsyms == UINT32_MAX || !grow((void **)&c->syms, &cap, (size_t)c->nsyms + 1, sizeof *s)) {
+        jk__code_fail(c, JK_ENOMEM, "out of memory creating a label");
+        return 0;
+    }
+    c->capsyms = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
+    s = &c->syms[c->nsyms];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    if (name) {
+        size_t n = strlen(name);
+        s->name = malloc(n + 1);
+        if (!s->name) {
+            jk__code_fail(c, JK_ENOMEM, "out of memory creating a label");
+            return 0;
+        }
+        memcpy(s->name, name, n + 1);
+    }
+    return c->nsyms++;
+}
+
+uint32_t jk__code_label(jk__code *c, const char *name)
+{
+    return new_sym(c, JK__SYM_LOCAL, name);
+}
+
+uint32_t jk__code_label_abs(jk__code *c, uint64_t addr)
+{
+    uint32_t s = new_sym(c, JK__SYM_ABS, NULL);
+    if (s)
+        c->syms[s].addr = addr;
+    return s;
+}
+
+uint32_t jk__code_label_extern(jk__code *c, const char *name)
+{
+    if (!name || !*name) {
+        jk__code_fail(c, JK_EINVAL, "external symbol needs a name");
+        return 0;
+    }
+    return new_sym(c, JK__SYM_EXTERN, name);
+}
+
+const char *jk__code_sym_name(const jk__code *c, uint32_t sym, char *tmp, size_t n)
+{
+    if (sym && sym < c->nsyms && c->syms[sym].name) {
+        snprintf(tmp, n, "'%s'", c->syms[sym].name);
+    } else {
+        snprintf(tmp, n, "#%u", (unsigned)sym);
+    }
+    return tmp;
+}
+
+jk_status jk__code_check_sym(jk__code *c, uint32_t sym, const char *what)
+{
+    if (sym == 0 || sym >= c->nsyms)
+        return jk__code_fail(c, JK_ELABEL, "%s: label #%u does not exist", what, (unsigned)sym);
+    c->syms[sym].used = 1;
+    return JK_OK;
+}
+
+jk_status jk__code_bind(jk__code *c, uint32_t sym)
+{
+    char tmp[80];
+    jk__sym *s;
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot bind labels after finish");
+    if (sym == 0 || sym >= c->nsyms)
+        return jk__code_fail(c, JK_ELABEL, "bind: label #%u does not exist", (unsigned)sym);
+    s = &c->syms[sym];
+    if (s->kind != JK__SYM_LOCAL)
+        return jk__code_fail(c, JK_ELABEL, "bind: label %s is not a local label",
+                             jk__code_sym_name(c, sym, tmp, sizeof tmp));
+    if (s->bound)
+        return jk__code_fail(c, JK_ELABEL, "bind: label %s is already bound",
+                             jk__code_sym_name(c, sym, tmp, sizeof tmp));
+    s->bound = 1;
+    s->raw = c->len;
+    s->item = c->nitems;
+    return JK_OK;
+}
+
+/* -- Fix-ups and items ---------------------------------------------------- */
+
+jk_status jk__code_fix(jk__code *c, unsigned kind, size_t field, size_t end, uint32_t sym,
+                       int64_t addend)
+{
+    jk__fix *f;
+    if (c->err.status)
+        return c->err.status;
+    if (!grow((void **)&c->fixes, &c->capfixes, c->nfixes + 1, sizeof *f))
+        return jk__code_fail(c, JK_ENOMEM, "out of memory recording a fix-up");
+    f = &c->fixes[c->nfixes++];
+    f->raw = field;
+    f->end = end;
+    f->item = c->nitems;
+    f->sym = sym;
+    f->insn = c->insn;
+    f->kind = (uint8_t)kind;
+    f->addend = addend;
+    return JK_OK;
+}
+
+static jk__item *new_item(jk__code *c)
+{
+    size_t cap = c->capitems;
+    jk__item *it;
+    if (c->nitems == UINT32_MAX || !grow((void **)&c->items, &cap, (size_t)c->nitems + 1, sizeof *it)) {
+        jk__code_fail(c, JK_ENOMEM, "out of memory recording a branch");
+        return NULL;
+    }
+    c->capitems = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
+    it = &c->items[c->nitems++];
+    memset(it, 0, sizeof *it);
+    it->insn = c->insn;
+    return it;
+}
+
+jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym,
+                          const uint8_t *long_opc, unsigned long_opc_len)
+{
+    jk__item *it;
+    if (c->err.status)
+        return c->err.status;
+    if (long_opc_len > sizeof it->long_opc || raw_len < 2)
+        return jk__code_fail(c, JK_EINVAL, "internal: bad relaxable branch");
+    it = new_item(c);
+    if (!it)
+        return c->err.status;
+    it->kind = JK__ITEM_BRANCH;
+    it->raw = at;
+    it->raw_len = (uint8_t)raw_len;
+    it->sym = sym;
+    it->long_opc_len = (uint8_t)long_opc_len;
+    memcpy(it->long_opc, long_opc, long_opc_len);
+    /* A target outside this code is never known to be near. */
+    it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
+    return JK_OK;
+}
+
+jk_status jk__code_align(jk__code *c, unsigned align)
+{
+    jk__item *it;
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
+    if (align == 0 || align > 4096 || (align & (align - 1)))
+        return jk__code_fail(c, JK_EINVAL, "align: %u is not a power of two in 1..4096", align);
+    if (align == 1)
+        return JK_OK;
+    it = new_item(c);
+    if (!it)
+        return c->err.status;
+    it->kind = JK__ITEM_ALIGN;
+    it->raw = c->len;
+    it->align = align;
+    return JK_OK;
+}
+
+jk_status jk__code_bytes(jk__code *c, const void *data, size_t n)
+{
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
+    if (n && !data)
+        return jk__code_fail(c, JK_EINVAL, "data: NULL pointer");
+    if (jk__code_reserve(c, n))
+        return c->err.status;
+    if (n)
+        memcpy(c->buf + c->len, data, n);
+    c->len += n;
+    return JK_OK;
+}
+
+/* -- Constant pool --------------------------------------------------------- */
+
+uint32_t jk__code_const(jk__code *c, const void *data, size_t size, unsigned align)
+{
+    size_t i, off;
+    uint32_t sym;
+    if (c->err.status)
+        return 0;
+    if (c->finished) {
+        jk__code_fail(c, JK_ESTATE, "cannot add constants after finish");
+        return 0;
+    }
+    if (!data || size == 0 || size > (1u << 20)) {
+        jk__code_fail(c, JK_EINVAL, "const: needs 1..1048576 bytes of data");
+        return 0;
+    }
+    if (align == 0 || align > 64 || (align & (align - 1))) {
+        jk__code_fail(c, JK_EINVAL, "const: alignment %u is not a power of two in 1..64", align);
+        return 0;
+    }
+    for (i = 0; i < c->npents; i++) {
+        struct jk__pool_ent *e = &c->pents[i];
+        if (e->size == size && (e->off & (align - 1)) == 0 &&
+            memcmp(c->pool + e->off, data, size) == 0)
+            return e->sym;
+    }
+    off = (c->pool_len + align - 1) & ~(size_t)(align - 1);
+    if (!grow((void **)&c->pool, &c->pool_cap, off + size, 1) ||
+        !grow((void **)&c->pents, &c->cappents, c->npents + 1, sizeof *c->pents)) {
+        jk__code_fail(c, JK_ENOMEM, "out of memory in the constant pool");
+        return 0;
+    }
+    sym = jk__code_label(c, NULL);
+    if (!sym)
+        return 0;
+    memset(c->pool + c->pool_len, 0, off - c->pool_len);
+    memcpy(c->pool + off, data, size);
+    c->pool_len = off + size;
+    if (align > c->pool_align)
+        c->pool_align = align;
+    c->pents[c->npents].off = off;
+    c->pents[c->npents].size = size;
+    c->pents[c->npents].sym = sym;
+    c->npents++;
+    return sym;
+}
+
+/* -- Layout ------------------------------------------------------------- */
+
+static ptrdiff_t shift_before(const jk__code *c, uint32_t item)
+{
+    return item ? c->items[item - 1].shift : 0;
+}
+
+static size_t sym_final(const jk__code *c, uint32_t sym)
+{
+    const jk__sym *s = &c->syms[sym];
+    return (size_t)((ptrdiff_t)s->raw + shift_before(c, s->item));
+}
+
+static int fits8(int64_t v) { return v >= -128 && v <= 127; }
+static int fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+/* One pass: sizes from the current branch states; returns final length. */
+static size_t layout_pass(jk__code *c)
+{
+    ptrdiff_t shift = 0;
+    uint32_t i;
+    for (i = 0; i < c->nitems; i++) {
+        jk__item *it = &c->items[i];
+        size_t size;
+        it->fin = (size_t)((ptrdiff_t)it->raw + shift);
+        if (it->kind == JK__ITEM_ALIGN)
+            size = (size_t)(-it->fin & (it->align - 1u));
+        else
+            size = it->is_long ? (size_t)it->long_opc_len + 4u : it->raw_len;
+        it->size = (uint8_t)(it->kind == JK__ITEM_BRANCH ? size : 0);
+        shift += (ptrdiff_t)size - (ptrdiff_t)it->raw_len;
+        it->shift = shift;
+    }
+    return (size_t)((ptrdiff_t)c->len + shift);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    unsigned i;
+    for (i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
+{
+    char tmp[80];
+    uint32_t i;
+    size_t k, total, src, dst;
+    int changed;
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished) {
+        if (size)
+            *size = c->out_len;
+        return JK_OK;
+    }
+    /* Referenced local labels must be bound. */
+    for (i = 1; i < c->nsyms; i++) {
+        if (c->syms[i].used && c->syms[i].kind == JK__SYM_LOCAL && !c->syms[i].bound)
+            return jk__code_fail(c, JK_ELABEL, "label %s never bound",
+                                 jk__code_sym_name(c, i, tmp, sizeof tmp));
+    }
+    /* Place the constant pool after the code. */
+    if (c->npents) {
+        size_t base;
+        if (jk__code_align(c, c->pool_align < 8 ? 8 : c->pool_align))
+            return c->err.status;
+        base = c->len;
+        if (jk__code_bytes(c, c->pool, c->pool_len))
+            return c->err.status;
+        for (k = 0; k < c->npents; k++) {
+            jk__sym *s = &c->syms[c->pents[k].sym];
+            s->bound = 1;
+            s->raw = base + c->pents[k].off;
+            s->item = c->nitems;
+        }
+    }
+    /* Relax to a fixed point: short first, lengthen what does not reach. */
+    do {
+        changed = 0;
+        total = layout_pass(c);
+        for (i = 0; i < c->nitems; i++) {
+            jk__item *it = &c->items[i];
+            int64_t d;
+            if (it->kind != JK__ITEM_BRANCH || it->is_long)
+                continue;
+            d = (int64_t)sym_final(c, it->sym) - (int64_t)(it->fin + it->raw_len);
+            if (!fits8(d)) {
+                it->is_long = 1;
+                changed = 1;
+            }
+        }
+    } while (changed);
+    for (i = 1; i < c->nsyms; i++)
+        if (c->syms[i].kind == JK__SYM_LOCAL && c->syms[i].bound)
+            c->syms[i].fin = sym_final(c, i);
+
+    free_results(c);
+    c->out = malloc(total ? total : 1);
+    c->relocs = malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
+    if (!c->out || !c->relocs) {
+        free_results(c);
+        return jk__code_fail(c, JK_ENOMEM, "out of memory for the final code (%zu bytes)", total);
+    }
+    /* Copy the stretches between items and write the items. */
+    src = dst = 0;
+    for (i = 0; i < c->nitems; i++) {
+        jk__item *it = &c->items[i];
+        size_t n = it->raw - src;
+        memcpy(c->out + dst, c->buf + src, n);
+        dst += n;
+        src = it->raw;
+        if (it->kind == JK__ITEM_ALIGN) {
+            size_t pad = (size_t)(-dst & (it->align - 1u));
+            fill(c->out + dst, pad);
+            dst += pad;
+        } else if (!it->is_long) {
+            int64_t d = (int64_t)sym_final(c, it->sym) - (int64_t)(dst + it->raw_len);
+            memcpy(c->out + dst, c->buf + src, it->raw_len);
+            c->out[dst + it->raw_len - 1] = (uint8_t)d;
+            dst += it->raw_len;
+            src += it->raw_len;
+        } else {
+            size_t end = dst + it->long_opc_len + 4u;
+            memcpy(c->out + dst, it->long_opc, it->long_opc_len);
+            if (c->syms[it->sym].kind == JK__SYM_LOCAL) {
+                put_le(c->out + dst + it->long_opc_len,
+                       (uint64_t)((int64_t)c->syms[it->sym].fin - (int64_t)end), 4);
+            } else {
+                jk__reloc *r = &c->relocs[c->nrelocs++];
+                r->off = dst + it->long_opc_len;
+                r->end = end;
+                r->sym = it->sym;
+                r->kind = JK__FIX_REL32;
+                r->addend = 0;
+                put_le(c->out + r->off, 0, 4);
+            }
+            dst = end;
+            src += it->raw_len;
+        }
+    }
+    memcpy(c->out + dst, c->buf + src, c->len - src);
+    dst += c->len - src;
+    JK_ASSERT(dst == total);
+    c->out_len = total;
+
+    /* Resolve fix-ups against local labels; keep the rest as relocations. */
+    for (k = 0; k < c->nfixes; k++) {
+        const jk__fix *f = &c->fixes[k];
+        const jk__sym *s = &c->syms[f->sym];
+        ptrdiff_t sh = shift_before(c, f->item);
+        size_t off = (size_t)((ptrdiff_t)f->raw + sh);
+        size_t end = (size_t)((ptrdiff_t)f->end + sh);
+        int rel = f->kind == JK__FIX_REL8 || f->kind == JK__FIX_REL32;
+        if (rel && s->kind == JK__SYM_LOCAL) {
+            int64_t d = (int64_t)s->fin + f->addend - (int64_t)end;
+            if (f->kind == JK__FIX_REL8 && !fits8(d)) {
+                c->insn = f->insn;
+                c->len = f->raw;
+                return jk__code_fail(c, JK_ERANGE,
+                                     "label %s is %lld bytes away: out of rel8 range",
+                                     jk__code_sym_name(c, f->sym, tmp, sizeof tmp), (long long)d);
+            }
+            if (!fits32(d)) {
+                c->insn = f->insn;
+                return jk__code_fail(c, JK_ERANGE, "label %s out of rel32 range",
+                                     jk__code_sym_name(c, f->sym, tmp, sizeof tmp));
+            }
+            put_le(c->out + off, (uint64_t)d, f->kind == JK__FIX_REL8 ? 1 : 4);
+        } else {
+            jk__reloc *r = &c->relocs[c->nrelocs++];
+            r->off = off;
+            r->end = end;
+            r->sym = f->sym;
+            r->kind = f->kind;
+            r->addend = f->addend;
+        }
+    }
+    c->finished = 1;
+    if (size)
+        *size = total;
+    return JK_OK;
+}
+
+jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
+{
+    char tmp[80];
+    size_t k;
+    uint8_t *out = dst;
+    if (c->err.status)
+        return c->err.status;
+    if (!c->finished)
+        return jk__code_fail(c, JK_ESTATE, "copy: not finished");
+    if (!dst)
+        return jk__code_fail(c, JK_EINVAL, "copy: NULL destination");
+    if (cap < c->out_len)
+        return jk__code_fail(c, JK_ENOSPACE, "copy: %zu bytes needed, %zu available",
+                             c->out_len, cap);
+    memcpy(out, c->out, c->out_len);
+    for (k = 0; k < c->nrelocs; k++) {
+        const jk__reloc *r = &c->relocs[k];
+        const jk__sym *s = &c->syms[r->sym];
+        uint64_t target;
+        if (s->kind == JK__SYM_LOCAL) {
+            target = runtime + s->fin;
+        } else if (s->kind == JK__SYM_ABS) {
+            target = s->addr;
+        } else {
+            int found = 0;
+            target = c->resolve ? c->resolve(c->resolve_ctx, s->name, &found) : 0;
+            if (!found)
+                return jk__code_fail(c, JK_ELABEL, "external symbol %s not resolved",
+                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+        }
+        target += (uint64_t)r->addend;
+        switch (r->kind) {
+        case JK__FIX_REL32: {
+            int64_t d = (int64_t)(target - (runtime + r->end));
+            if (!fits32(d))
+                return jk__code_fail(c, JK_ENOTNEAR,
+                                     "%s at 0x%llx is out of rel32 reach of the code at 0x%llx",
+                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                     (unsigned long long)target, (unsigned long long)runtime);
+            put_le(out + r->off, (uint64_t)d, 4);
+            break;
+        }
+        case JK__FIX_ABS32:
+            if (target > UINT32_MAX && !((int64_t)target < 0 && (int64_t)target >= INT32_MIN))
+                return jk__code_fail(c, JK_ERANGE, "address of %s does not fit 32 bits",
+                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+            put_le(out + r->off, target, 4);
+            break;
+        case JK__FIX_ABS64:
+            put_le(out + r->off, target, 8);
+            break;
+        default:
+            return jk__code_fail(c, JK_ERANGE, "%s: rel8 to a symbol outside the code",
+                                 jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+        }
+    }
+    return JK_OK;
+}

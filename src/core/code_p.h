@@ -1,0 +1,168 @@
+/*
+ * core/code_p.h - the architecture-neutral half of an assembler: code
+ * buffer, symbols (labels, absolute addresses, external names), fix-ups,
+ * relaxable branches, alignment, constant pool, layout and relocation.
+ * Private; an architecture back end (src/x86/) embeds a jk__code and feeds
+ * it. Nothing here knows an instruction set: the back end describes a
+ * relaxable branch by its short and long byte forms and supplies the
+ * padding filler.
+ *
+ * Two coordinate systems:
+ *
+ *   raw   offsets in the buffer as emitted: relaxable branches in their
+ *         short form, alignment padding absent
+ *   final offsets in the finished code, after layout
+ *
+ * Variable-size spots are "items" (a branch that may grow, an alignment
+ * pad). Everything between two items keeps its shape, so a raw offset maps
+ * to a final one by adding the growth of the items before it:
+ *
+ *     raw:    [ code ][jmp8][ code ][align][ code ]
+ *     final:  [ code ][jmp  32][ code ][pad ][ code ]
+ *                              ^ shift = +3   ^ shift = +3 + pad
+ *
+ * Layout starts with every branch short and lengthens any branch that does
+ * not reach, repeating until nothing changes (GNU as does the same). Sizes
+ * only grow, so it terminates.
+ *
+ * Errors are sticky: jk__code_fail records the first one with the index of
+ * the instruction and the raw offset; later calls are no-ops.
+ */
+#ifndef JK_CORE_CODE_P_H
+#define JK_CORE_CODE_P_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { JK__SYM_LOCAL, JK__SYM_ABS, JK__SYM_EXTERN };
+enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64 };
+enum { JK__ITEM_BRANCH, JK__ITEM_ALIGN };
+
+typedef struct jk__sym {
+    uint8_t kind;
+    uint8_t bound;
+    uint8_t used;
+    uint32_t item;    /* number of items emitted before the bind */
+    size_t raw;       /* raw offset of the bind */
+    size_t fin;       /* final offset (after layout) */
+    uint64_t addr;    /* JK__SYM_ABS: the address */
+    char *name;       /* owned; may be NULL */
+} jk__sym;
+
+typedef struct jk__fix {
+    size_t raw;       /* raw offset of the field */
+    size_t end;       /* raw offset a relative field is measured from */
+    uint32_t item;    /* items before the instruction */
+    uint32_t sym;
+    uint32_t insn;    /* instruction index, for messages */
+    uint8_t kind;     /* JK__FIX_* */
+    int64_t addend;
+} jk__fix;
+
+typedef struct jk__item {
+    size_t raw;         /* raw offset */
+    size_t fin;         /* final offset (layout) */
+    ptrdiff_t shift;    /* total growth up to and including this item */
+    uint32_t sym;       /* branch target */
+    uint32_t align;     /* alignment */
+    uint32_t insn;
+    uint8_t kind;
+    uint8_t raw_len;    /* short form length (branch) / 0 (align) */
+    uint8_t size;       /* current size in the layout (branch) */
+    uint8_t is_long;
+    uint8_t long_opc_len;
+    uint8_t long_opc[3];
+} jk__item;
+
+/* A relocation left for install time (address-dependent). */
+typedef struct jk__reloc {
+    size_t off;       /* final offset of the field */
+    size_t end;       /* final offset a relative field is measured from */
+    uint32_t sym;
+    uint8_t kind;
+    int64_t addend;
+} jk__reloc;
+
+typedef void (*jk__fill_fn)(uint8_t *dst, size_t n);
+typedef uint64_t (*jk__resolve_fn)(void *ctx, const char *name, int *found);
+
+typedef struct jk__code {
+    uint8_t *buf;
+    size_t len, cap;
+    jk__sym *syms;          /* index 0 unused: label 0 is invalid */
+    uint32_t nsyms, capsyms;
+    jk__fix *fixes;
+    size_t nfixes, capfixes;
+    jk__item *items;
+    uint32_t nitems, capitems;
+    /* constant pool (placed at finish) */
+    uint8_t *pool;
+    size_t pool_len, pool_cap;
+    uint32_t pool_align;
+    struct jk__pool_ent { size_t off, size; uint32_t sym; } *pents;
+    size_t npents, cappents;
+    /* result */
+    uint8_t *out;
+    size_t out_len;
+    jk__reloc *relocs;
+    size_t nrelocs;
+    int finished;
+    /* resolver for external symbols */
+    jk__resolve_fn resolve;
+    void *resolve_ctx;
+    /* sticky error */
+    jk_error err;
+    size_t err_insn, err_off;
+    uint32_t insn;          /* index of the current instruction/directive */
+    unsigned addr_bytes;    /* size of an address: 8 or 4 (data labels) */
+} jk__code;
+
+void jk__code_init(jk__code *c, unsigned addr_bytes);
+void jk__code_free(jk__code *c);
+void jk__code_reset(jk__code *c);
+
+/* Record the first error (sticky); returns the status in effect. */
+jk_status jk__code_fail(jk__code *c, jk_status s, const char *fmt, ...) JK_PRINTF(3, 4);
+
+/* Make room for `need` more bytes (slow path of the emitters). */
+jk_status jk__code_reserve_slow(jk__code *c, size_t need);
+
+static inline jk_status jk__code_reserve(jk__code *c, size_t need)
+{
+    if (c->cap - c->len >= need)
+        return JK_OK;
+    return jk__code_reserve_slow(c, need);
+}
+
+uint32_t jk__code_label(jk__code *c, const char *name);
+uint32_t jk__code_label_abs(jk__code *c, uint64_t addr);
+uint32_t jk__code_label_extern(jk__code *c, const char *name);
+jk_status jk__code_bind(jk__code *c, uint32_t sym);
+/* Validate a symbol reference; marks it used. */
+jk_status jk__code_check_sym(jk__code *c, uint32_t sym, const char *what);
+const char *jk__code_sym_name(const jk__code *c, uint32_t sym, char *tmp, size_t n);
+
+/* A fix-up of the field at raw offset `field` (relative fields are measured
+ * from raw offset `end`). */
+jk_status jk__code_fix(jk__code *c, unsigned kind, size_t field, size_t end, uint32_t sym,
+                       int64_t addend);
+
+/* The short form of a relaxable branch (raw_len bytes ending in a rel8) has
+ * just been written at raw offset `at`; its long form is long_opc followed by
+ * a rel32. */
+jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym,
+                          const uint8_t *long_opc, unsigned long_opc_len);
+
+jk_status jk__code_align(jk__code *c, unsigned align);
+jk_status jk__code_bytes(jk__code *c, const void *data, size_t n);
+uint32_t jk__code_const(jk__code *c, const void *data, size_t size, unsigned align);
+
+/* Layout, fix-ups, the final image; `fill` writes n bytes of padding. */
+jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size);
+
+/* Copy the final image to dst and apply relocations for runtime address. */
+jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime);
+
+#endif

@@ -1,0 +1,369 @@
+/*
+ * x86/asm.c - the x86 assembler object around the generic encoder: life
+ * cycle, prefixes, labels, data, alignment with multi-byte NOPs, constant
+ * pool, finish, copy and install. The layout work is done by the
+ * architecture-neutral core (core/code.c); this file adds what is x86:
+ * the NOP filler and the mode.
+ */
+#include "x86/x86_p.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* -- NOPs --------------------------------------------------------------- */
+
+/* Intel SDM vol. 2B, "NOP": recommended multi-byte sequences. */
+static const uint8_t nop_seq[9][9] = {
+    {0x90},
+    {0x66, 0x90},
+    {0x0F, 0x1F, 0x00},
+    {0x0F, 0x1F, 0x40, 0x00},
+    {0x0F, 0x1F, 0x44, 0x00, 0x00},
+    {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00},
+    {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00},
+    {0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    {0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+};
+
+void jk__x86_fill_nops(uint8_t *dst, size_t n)
+{
+    while (n) {
+        size_t k = n > 9 ? 9 : n;
+        memcpy(dst, nop_seq[k - 1], k);
+        dst += k;
+        n -= k;
+    }
+}
+
+/* -- Life cycle ------------------------------------------------------------ */
+
+jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
+{
+    jk_x86_asm *a;
+    if (!out)
+        return jk__fail(err, JK_EINVAL, "jk_x86_new: NULL out");
+    *out = NULL;
+    if ((unsigned)mode >= JK_X86_MODE_COUNT)
+        return jk__fail(err, JK_EINVAL, "jk_x86_new: bad mode %d", (int)mode);
+    a = calloc(1, sizeof *a);
+    if (!a)
+        return jk__fail(err, JK_ENOMEM, "jk_x86_new: out of memory");
+    jk__code_init(&a->code, mode == JK_X86_MODE64 ? 8u : 4u);
+    a->mode = mode;
+    a->mode_excl = mode == JK_X86_MODE64 ? JK__F_X86 : JK__F_X64;
+    if (jk__code_reserve(&a->code, 256)) {
+        jk__code_free(&a->code);
+        free(a);
+        return jk__fail(err, JK_ENOMEM, "jk_x86_new: out of memory");
+    }
+    *out = a;
+    return JK_OK;
+}
+
+void jk_x86_free(jk_x86_asm *a)
+{
+    if (!a)
+        return;
+    jk__code_free(&a->code);
+    free(a);
+}
+
+void jk_x86_reset(jk_x86_asm *a)
+{
+    if (!a)
+        return;
+    jk__code_reset(&a->code);
+    a->pending = 0;
+    a->why = NULL;
+}
+
+jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a)
+{
+    return a ? a->mode : JK_X86_MODE_COUNT;
+}
+
+/* -- Mnemonics ------------------------------------------------------------- */
+
+jk_x86_mnem jk_x86_mnem_find(const char *name)
+{
+    size_t lo = 0, hi = JK_X86_MNEM_COUNT;
+    if (!name)
+        return JK_X86_MNEM_COUNT;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(jk__x86_mnem_names[jk__x86_mnem_sorted[mid]], name);
+        if (c == 0)
+            return (jk_x86_mnem)jk__x86_mnem_sorted[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return JK_X86_MNEM_COUNT;
+}
+
+const char *jk_x86_mnem_name(jk_x86_mnem id)
+{
+    return (unsigned)id < JK_X86_MNEM_COUNT ? jk__x86_mnem_names[id] : "?";
+}
+
+jk_status jk_x86_emit_name(jk_x86_asm *a, const char *mnemonic, unsigned n, const jk_x86_op *ops)
+{
+    jk_x86_mnem id;
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (!mnemonic)
+        return jk__code_fail(&a->code, JK_EINVAL, "emit: NULL mnemonic");
+    id = jk_x86_mnem_find(mnemonic);
+    if (id == JK_X86_MNEM_COUNT)
+        return jk__code_fail(&a->code, JK_ENOFORM, "unknown mnemonic '%.40s'", mnemonic);
+    return jk_x86_emit(a, id, n, ops);
+}
+
+/* -- Prefixes -------------------------------------------------------------- */
+
+static jk_status pend(jk_x86_asm *a, unsigned bits, const char *name)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (a->pending & bits & JK__PEND_LOCK)
+        return jk__code_fail(&a->code, JK_EOPERAND, "%s: given twice", name);
+    if ((bits & (JK__PEND_REP | JK__PEND_REPNE)) &&
+        (a->pending & (JK__PEND_REP | JK__PEND_REPNE)))
+        return jk__code_fail(&a->code, JK_EOPERAND, "%s: only one rep prefix per instruction", name);
+    a->pending = (uint8_t)(a->pending | bits);
+    return JK_OK;
+}
+
+jk_status jk_x86_lock(jk_x86_asm *a) { return pend(a, JK__PEND_LOCK, "lock"); }
+jk_status jk_x86_rep(jk_x86_asm *a) { return pend(a, JK__PEND_REP, "rep"); }
+jk_status jk_x86_repe(jk_x86_asm *a) { return pend(a, JK__PEND_REP | JK__PEND_REPE, "repe"); }
+jk_status jk_x86_repne(jk_x86_asm *a) { return pend(a, JK__PEND_REPNE, "repne"); }
+
+/* -- Labels ---------------------------------------------------------------- */
+
+jk_label jk_x86_label(jk_x86_asm *a, const char *name)
+{
+    return a ? jk__code_label(&a->code, name) : 0;
+}
+
+jk_status jk_x86_bind(jk_x86_asm *a, jk_label l)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->pending)
+        return jk__code_fail(&a->code, JK_ESTATE, "bind: a prefix is waiting for its instruction");
+    return jk__code_bind(&a->code, l);
+}
+
+jk_label jk_x86_label_abs(jk_x86_asm *a, uint64_t address)
+{
+    return a ? jk__code_label_abs(&a->code, address) : 0;
+}
+
+jk_label jk_x86_label_extern(jk_x86_asm *a, const char *name)
+{
+    return a ? jk__code_label_extern(&a->code, name) : 0;
+}
+
+jk_status jk_x86_set_resolver(jk_x86_asm *a, jk_x86_resolver fn, void *ctx)
+{
+    if (!a)
+        return JK_EINVAL;
+    a->code.resolve = fn;
+    a->code.resolve_ctx = ctx;
+    return JK_OK;
+}
+
+/* -- Data -------------------------------------------------------------------- */
+
+static jk_status data_begin(jk_x86_asm *a)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (a->pending)
+        return jk__code_fail(&a->code, JK_ESTATE, "data: a prefix is waiting for its instruction");
+    return JK_OK;
+}
+
+static jk_status data_end(jk_x86_asm *a, jk_status s)
+{
+    if (s == JK_OK)
+        a->code.insn++;
+    return s;
+}
+
+static jk_status put_le(jk_x86_asm *a, uint64_t v, unsigned n)
+{
+    uint8_t b[8];
+    unsigned i;
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    for (i = 0; i < n; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    return data_end(a, jk__code_bytes(&a->code, b, n));
+}
+
+jk_status jk_x86_db(jk_x86_asm *a, const void *data, size_t size)
+{
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    return data_end(a, jk__code_bytes(&a->code, data, size));
+}
+
+jk_status jk_x86_dw(jk_x86_asm *a, uint16_t v) { return put_le(a, v, 2); }
+jk_status jk_x86_dd(jk_x86_asm *a, uint32_t v) { return put_le(a, v, 4); }
+jk_status jk_x86_dq(jk_x86_asm *a, uint64_t v) { return put_le(a, v, 8); }
+
+jk_status jk_x86_dlabel(jk_x86_asm *a, jk_label l, int64_t addend)
+{
+    jk__code *c;
+    unsigned n;
+    size_t at;
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    c = &a->code;
+    if (jk__code_check_sym(c, l, "dlabel"))
+        return c->err.status;
+    n = c->addr_bytes;
+    at = c->len;
+    if (jk__code_bytes(c, "\0\0\0\0\0\0\0\0", n))
+        return c->err.status;
+    return data_end(a, jk__code_fix(c, n == 8 ? JK__FIX_ABS64 : JK__FIX_ABS32, at, at + n, l,
+                                    addend));
+}
+
+jk_status jk_x86_align(jk_x86_asm *a, unsigned align)
+{
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    return data_end(a, jk__code_align(&a->code, align));
+}
+
+jk_status jk_x86_nops(jk_x86_asm *a, unsigned n)
+{
+    jk__code *c;
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    c = &a->code;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
+    if (n > 4096)
+        return jk__code_fail(c, JK_EINVAL, "nops: %u bytes is more than 4096", n);
+    if (jk__code_reserve(c, n))
+        return c->err.status;
+    jk__x86_fill_nops(c->buf + c->len, n);
+    c->len += n;
+    return data_end(a, JK_OK);
+}
+
+jk_label jk_x86_const(jk_x86_asm *a, const void *data, size_t size, unsigned align)
+{
+    return a ? jk__code_const(&a->code, data, size, align) : 0;
+}
+
+/* -- Finish and install ----------------------------------------------------- */
+
+jk_status jk_x86_finish(jk_x86_asm *a, size_t *size)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->pending && !a->code.err.status)
+        return jk__code_fail(&a->code, JK_ESTATE, "finish: a prefix is waiting for its instruction");
+    return jk__code_finish(&a->code, jk__x86_fill_nops, size);
+}
+
+jk_status jk_x86_copy(jk_x86_asm *a, void *dst, size_t cap, uint64_t runtime_addr)
+{
+    jk_status s;
+    if (!a)
+        return JK_EINVAL;
+    s = jk_x86_finish(a, NULL);
+    if (s)
+        return s;
+    return jk__code_copy(&a->code, dst, cap, runtime_addr);
+}
+
+jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem, void **entry)
+{
+    jk_mem *m = NULL;
+    jk_error e;
+    size_t size;
+    jk_status s;
+    if (!a)
+        return JK_EINVAL;
+    if (!mem || !entry)
+        return jk__code_fail(&a->code, JK_EINVAL, "install: NULL mem or entry");
+    *mem = NULL;
+    *entry = NULL;
+    s = jk_x86_finish(a, &size);
+    if (s)
+        return s;
+    s = jk_mem_alloc(&m, size ? size : 1, opt, &e);
+    if (s)
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    s = jk__code_copy(&a->code, jk_mem_writable(m), jk_mem_size(m),
+                      (uint64_t)(uintptr_t)jk_mem_exec(m));
+    if (s) {
+        jk_mem_free(m, NULL);
+        return s;
+    }
+    s = jk_mem_commit(m, &e);
+    if (s) {
+        jk_mem_free(m, NULL);
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    }
+    *mem = m;
+    *entry = jk_mem_exec(m);
+    return JK_OK;
+}
+
+jk_status jk_x86_label_offset(const jk_x86_asm *a, jk_label l, size_t *offset)
+{
+    if (!a || !offset)
+        return JK_EINVAL;
+    if (!a->code.finished)
+        return JK_ESTATE;
+    if (l == 0 || l >= a->code.nsyms || a->code.syms[l].kind != JK__SYM_LOCAL ||
+        !a->code.syms[l].bound)
+        return JK_ELABEL;
+    *offset = a->code.syms[l].fin;
+    return JK_OK;
+}
+
+size_t jk_x86_offset(const jk_x86_asm *a)
+{
+    return a ? a->code.len : 0;
+}
+
+/* -- Errors ------------------------------------------------------------------ */
+
+jk_status jk_x86_status(const jk_x86_asm *a)
+{
+    return a ? a->code.err.status : JK_EINVAL;
+}
+
+const jk_error *jk_x86_error(const jk_x86_asm *a)
+{
+    static const jk_error none = {JK_EINVAL, 0, "NULL assembler"};
+    return a ? &a->code.err : &none;
+}
+
+void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offset)
+{
+    if (index)
+        *index = a ? a->code.err_insn : 0;
+    if (offset)
+        *offset = a ? a->code.err_off : 0;
+}

@@ -1,0 +1,636 @@
+/*
+ * x86/emit.c - the generic encoder: classify operands, match them against
+ * the forms of the mnemonic, build the bytes.
+ *
+ *   classify   one 64-bit class word per operand (tables_p.h), computed once;
+ *              malformed operands (rsp as index, r8 in 32-bit mode) fail here
+ *   match      forms of the mnemonic in table order; the first whose masks
+ *              accept every operand and whose extra conditions hold wins
+ *   build      prefixes (seg, 67, 66, F2/F3, F0 - GNU as's order), REX or
+ *              VEX, opcode, ModRM/SIB/displacement, moffs, immediates,
+ *              branch displacement; fix-ups for labels
+ *
+ * The hot path does no allocation and no string work: strings are only
+ * formatted when an error is recorded.
+ */
+#include "x86/x86_p.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MISMATCH (-1) /* build() refuses this form; try the next one */
+
+/* -- Register names (for messages) --------------------------------------- */
+
+static const char *const names8[16] = {"al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+                                       "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b",
+                                       "r15b"};
+static const char *const names8hi[4] = {"ah", "ch", "dh", "bh"};
+static const char *const names16[16] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+                                        "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w",
+                                        "r15w"};
+static const char *const names32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+                                        "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d",
+                                        "r15d"};
+static const char *const names64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
+static const char *const names_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+
+static const char *reg_name(unsigned rc, unsigned n)
+{
+    if (n < 16) {
+        switch (rc) {
+        case JK_X86_RC_GP8: return names8[n];
+        case JK_X86_RC_GP8HI: return n >= 4 && n < 8 ? names8hi[n - 4] : "?";
+        case JK_X86_RC_GP16: return names16[n];
+        case JK_X86_RC_GP32: return names32[n];
+        case JK_X86_RC_GP64: return names64[n];
+        case JK_X86_RC_SEG: return n < 6 ? names_seg[n] : "?";
+        case JK_X86_RC_IP: return n == 0 ? "rip" : n == 1 ? "eip" : "?";
+        default: break;
+        }
+    }
+    return "register";
+}
+
+static const char *mnem(unsigned id)
+{
+    return id < JK_X86_MNEM_COUNT ? jk__x86_mnem_names[id] : "?";
+}
+
+/* -- Classification ------------------------------------------------------- */
+
+static int fits8(int64_t v) { return v >= -128 && v <= 127; }
+
+static uint64_t imm_class(int64_t v)
+{
+    uint64_t c = JK__C_I64;
+    if (v >= INT32_MIN && v <= (int64_t)UINT32_MAX) {
+        int32_t t32 = (int32_t)(uint32_t)v;
+        c |= JK__C_I32;
+        if (v <= INT32_MAX)
+            c |= JK__C_I32S;
+        if (t32 >= -128 && t32 <= 127)
+            c |= JK__C_I8S32;
+        if (v >= -32768 && v <= 65535) {
+            int16_t t16 = (int16_t)(uint16_t)v;
+            c |= JK__C_I16;
+            if (t16 >= -128 && t16 <= 127)
+                c |= JK__C_I8S16;
+            if (v >= -128 && v <= 255) {
+                c |= JK__C_I8;
+                if (v <= 127)
+                    c |= JK__C_I8S;
+                if (v == 1)
+                    c |= JK__C_ONE;
+                if (v == 3)
+                    c |= JK__C_THREE;
+            }
+        }
+    }
+    return c;
+}
+
+static uint64_t fail0(jk_x86_asm *a, jk_status s, const char *fmt, const char *m, const char *r)
+{
+    jk__code_fail(&a->code, s, fmt, m, r);
+    return 0;
+}
+
+static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
+{
+    unsigned bc = o->rclass, ic = o->iclass;
+    int m32 = a->mode == JK_X86_MODE32;
+    if (o->flags & JK_X86_MEM_BADSCALE)
+        return fail0(a, JK_EOPERAND, "%s: scale must be 1, 2, 4 or 8%s", m, "");
+    if (bc == JK_X86_RC_INVALID || ic == JK_X86_RC_INVALID)
+        return fail0(a, JK_EOPERAND, "%s: malformed memory operand%s", m, "");
+    if (o->flags & JK_X86_MEM_LABEL) {
+        if (bc != JK_X86_RC_NONE || ic != JK_X86_RC_NONE)
+            return fail0(a, JK_EOPERAND, "%s: a label operand cannot have a base or index%s", m, "");
+        return jk__code_check_sym(&a->code, (uint32_t)((uint64_t)o->value >> 32), m) ? 0 : 1;
+    }
+    if (bc != JK_X86_RC_NONE) {
+        if (bc == JK_X86_RC_IP) {
+            if (o->reg > 1)
+                return fail0(a, JK_EOPERAND, "%s: bad IP register%s", m, "");
+            if (m32)
+                return fail0(a, JK_EOPERAND, "%s: %s-relative addressing needs 64-bit mode", m,
+                             reg_name(bc, o->reg));
+            if (ic != JK_X86_RC_NONE)
+                return fail0(a, JK_EOPERAND, "%s: %s cannot be used with an index", m,
+                             reg_name(bc, o->reg));
+        } else if (bc == JK_X86_RC_GP32 || bc == JK_X86_RC_GP64) {
+            if (o->reg > 15)
+                return fail0(a, JK_EOPERAND, "%s: bad base register%s", m, "");
+        } else {
+            return fail0(a, JK_EOPERAND, "%s: %s cannot be a base register", m,
+                         reg_name(bc, o->reg));
+        }
+    }
+    if (ic != JK_X86_RC_NONE) {
+        if (ic != JK_X86_RC_GP32 && ic != JK_X86_RC_GP64)
+            return fail0(a, JK_EOPERAND, "%s: %s cannot be an index", m, reg_name(ic, o->index));
+        if (o->index > 15)
+            return fail0(a, JK_EOPERAND, "%s: bad index register%s", m, "");
+        if (o->index == 4)
+            return fail0(a, JK_EOPERAND, "%s: %s cannot be an index", m, reg_name(ic, 4));
+        if (bc != JK_X86_RC_NONE && bc != ic)
+            return fail0(a, JK_EOPERAND, "%s: base and index differ in size (%s)", m,
+                         reg_name(ic, o->index));
+    }
+    if (m32) {
+        if (bc == JK_X86_RC_GP64 || ic == JK_X86_RC_GP64)
+            return fail0(a, JK_EOPERAND, "%s: %s cannot address memory in 32-bit mode", m,
+                         bc == JK_X86_RC_GP64 ? reg_name(bc, o->reg) : reg_name(ic, o->index));
+        if ((bc != JK_X86_RC_NONE && o->reg > 7) || (ic != JK_X86_RC_NONE && o->index > 7))
+            return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m,
+                         o->reg > 7 && bc != JK_X86_RC_NONE ? reg_name(bc, o->reg)
+                                                              : reg_name(ic, o->index));
+    }
+    return 1;
+}
+
+static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m)
+{
+    unsigned n = o->reg;
+    int m32 = a->mode == JK_X86_MODE32;
+    switch (o->kind) {
+    case JK_X86_OP_REG:
+        switch (o->rclass) {
+        case JK_X86_RC_GP8:
+            if (n > 15)
+                break;
+            if (m32 && n >= 4)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names8[n]);
+            return JK__C_R8 | (n == 0 ? JK__C_AL : 0) | (n == 1 ? JK__C_CL : 0);
+        case JK_X86_RC_GP8HI:
+            if (n < 4 || n > 7)
+                break;
+            return JK__C_R8HI;
+        case JK_X86_RC_GP16:
+            if (n > 15)
+                break;
+            if (m32 && n >= 8)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names16[n]);
+            return JK__C_R16 | (n == 0 ? JK__C_AX : 0) | (n == 2 ? JK__C_DX : 0);
+        case JK_X86_RC_GP32:
+            if (n > 15)
+                break;
+            if (m32 && n >= 8)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names32[n]);
+            return JK__C_R32 | (n == 0 ? JK__C_EAX : 0);
+        case JK_X86_RC_GP64:
+            if (n > 15)
+                break;
+            if (m32)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names64[n]);
+            return JK__C_R64 | (n == 0 ? JK__C_RAX : 0);
+        case JK_X86_RC_SEG:
+            if (n > 5)
+                break;
+            return JK__C_SREG | (JK__C_ES << n);
+        case JK_X86_RC_IP:
+            return fail0(a, JK_EOPERAND, "%s: %s can only be a memory base", m, reg_name(JK_X86_RC_IP, n));
+        default:
+            break;
+        }
+        return fail0(a, JK_EOPERAND, "%s: invalid register operand%s", m, "");
+    case JK_X86_OP_MEM:
+        if (!check_mem(a, o, m))
+            return 0;
+        switch (o->size) {
+        case 0: return JK__C_MX;
+        case 1: return JK__C_M8;
+        case 2: return JK__C_M16;
+        case 4: return JK__C_M32;
+        case 8: return JK__C_M64;
+        case 10: return JK__C_M80;
+        case 16: return JK__C_M128;
+        case 32: return JK__C_M256;
+        case 64: return JK__C_M512;
+        default: break;
+        }
+        return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 8, 10, 16, 32 or 64%s", m, "");
+    case JK_X86_OP_IMM:
+        return imm_class(o->value);
+    case JK_X86_OP_LABEL:
+        if ((uint64_t)o->value > UINT32_MAX)
+            return fail0(a, JK_ELABEL, "%s: bad label%s", m, "");
+        if (jk__code_check_sym(&a->code, (uint32_t)o->value, m))
+            return 0;
+        return JK__C_REL | (m32 ? JK__C_I32 : JK__C_I64);
+    default:
+        break;
+    }
+    return fail0(a, JK_EOPERAND, "%s: missing or malformed operand%s", m, "");
+}
+
+/* -- Build ------------------------------------------------------------- */
+
+static const uint8_t seg_prefix[7] = {0, 0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65};
+
+static inline uint8_t *put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static uint8_t *put_imm(uint8_t *p, uint64_t v, unsigned size)
+{
+    unsigned i;
+    for (i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return p + size;
+}
+
+static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
+                         const char *m)
+{
+    unsigned pd = a->pending;
+    if (pd & JK__PEND_LOCK) {
+        if (!(f->flags & JK__F_LOCK))
+            return jk__code_fail(&a->code, JK_EOPERAND, "lock: %s is not lockable", m);
+        if (n == 0 || ops[0].kind != JK_X86_OP_MEM)
+            return jk__code_fail(&a->code, JK_EOPERAND,
+                                 "lock: %s needs a memory destination to be locked", m);
+    }
+    if (pd & (JK__PEND_REP | JK__PEND_REPNE)) {
+        const char *p = pd & JK__PEND_REPNE ? "repne" : pd & JK__PEND_REPE ? "repe" : "rep";
+        if (!(f->flags & (JK__F_REP | JK__F_REPCC)))
+            return jk__code_fail(&a->code, JK_EOPERAND, "%s: %s is not a string instruction", p, m);
+        if ((pd & (JK__PEND_REPNE | JK__PEND_REPE)) && !(f->flags & JK__F_REPCC))
+            return jk__code_fail(&a->code, JK_EOPERAND, "%s: %s takes rep, not %s", p, m, p);
+    }
+    return 0;
+}
+
+/* Encode form f. Returns JK_OK, MISMATCH (with a->why set), or an error. */
+static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
+                 const char *m)
+{
+    jk__code *c = &a->code;
+    const jk_x86_op *rop = NULL, *mop = NULL, *vop = NULL, *oop = NULL, *aop = NULL, *dop = NULL;
+    const jk_x86_op *imm[2] = {NULL, NULL}, *memop = NULL, *hi8 = NULL;
+    unsigned i, nimm = 0, rex = 0, need_rex = 0, addr32 = 0;
+    uint8_t *start, *p, *dispp = NULL, *immp[2] = {NULL, NULL};
+    int m64 = a->mode == JK_X86_MODE64;
+    int64_t disp = 0;
+
+    for (i = 0; i < n; i++) {
+        const jk_x86_op *o = &ops[i];
+        switch (f->roles[i]) {
+        case JK__RO_R: rop = o; break;
+        case JK__RO_M: mop = o; break;
+        case JK__RO_B: rop = mop = o; break;
+        case JK__RO_V: vop = o; break;
+        case JK__RO_O: oop = o; break;
+        case JK__RO_I: imm[nimm++] = o; break;
+        case JK__RO_D: dop = o; break;
+        case JK__RO_A: aop = o; break;
+        default: break;
+        }
+    }
+    if (aop && (aop->rclass != JK_X86_RC_NONE || aop->iclass != JK_X86_RC_NONE ||
+                (aop->flags & JK_X86_MEM_LABEL))) {
+        a->why = "moffs needs an absolute address";
+        return MISMATCH;
+    }
+    if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0) {
+        a->why = NULL;
+        return MISMATCH;
+    }
+    if (dop) {
+        uint32_t sym = (uint32_t)dop->value;
+        if (f->relax && ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL))
+            f += f->relax;
+        else if (!f->relax && f->immsz[0] == 1 && c->syms[sym].kind != JK__SYM_LOCAL)
+            return jk__code_fail(c, JK_ELABEL, "%s: rel8 target must be a label in this code", m);
+    }
+    if (a->pending && check_pending(a, f, n, ops, m))
+        return c->err.status;
+
+    /* REX bits */
+    if (f->pfx & JK__P_REXW)
+        rex = 8;
+    if (rop) {
+        rex |= (rop->reg & 8u) >> 1;
+        if (rop->rclass == JK_X86_RC_GP8 && rop->reg >= 4)
+            need_rex = 1;
+        else if (rop->rclass == JK_X86_RC_GP8HI)
+            hi8 = rop;
+    }
+    if (mop) {
+        if (mop->kind == JK_X86_OP_REG) {
+            rex |= (mop->reg & 8u) >> 3;
+            if (mop->rclass == JK_X86_RC_GP8 && mop->reg >= 4)
+                need_rex = 1;
+            else if (mop->rclass == JK_X86_RC_GP8HI)
+                hi8 = mop;
+        } else {
+            memop = mop;
+            if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
+                rex |= (mop->reg & 8u) >> 3;
+            if (mop->iclass != JK_X86_RC_NONE)
+                rex |= (mop->index & 8u) >> 2;
+        }
+    }
+    if (oop) {
+        rex |= (oop->reg & 8u) >> 3;
+        if (oop->rclass == JK_X86_RC_GP8 && oop->reg >= 4)
+            need_rex = 1;
+        else if (oop->rclass == JK_X86_RC_GP8HI)
+            hi8 = oop;
+    }
+    if (aop)
+        memop = aop;
+    if (hi8 && (rex || need_rex))
+        return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
+                             reg_name(hi8->rclass, hi8->reg));
+    if (memop && m64 &&
+        (memop->rclass == JK_X86_RC_GP32 || memop->iclass == JK_X86_RC_GP32 ||
+         (memop->rclass == JK_X86_RC_IP && memop->reg == 1)))
+        addr32 = 1;
+
+    /* displacement of a ModRM memory operand: range and normalisation */
+    if (mop && mop->kind == JK_X86_OP_MEM && !(mop->flags & JK_X86_MEM_LABEL)) {
+        disp = mop->value;
+        if (addr32 || !m64) {
+            if (disp < INT32_MIN || disp > (int64_t)UINT32_MAX) {
+                a->why = "displacement does not fit 32 bits";
+                return MISMATCH;
+            }
+            disp = (int32_t)(uint32_t)disp;
+        } else if (disp < INT32_MIN || disp > INT32_MAX) {
+            a->why = "displacement does not fit a signed 32-bit field";
+            return MISMATCH;
+        }
+    }
+
+    start = p = c->buf + c->len;
+    if (memop && (memop->flags & JK_X86_MEM_SEG_MASK))
+        *p++ = seg_prefix[memop->flags & JK_X86_MEM_SEG_MASK];
+    if (addr32 || (f->pfx & JK__P_67))
+        *p++ = 0x67;
+    if (f->enc == JK__ENC_LEGACY) {
+        if (f->pfx & JK__P_66)
+            *p++ = 0x66;
+        if (f->pfx & JK__P_F2)
+            *p++ = 0xF2;
+        if (f->pfx & JK__P_F3)
+            *p++ = 0xF3;
+        if (a->pending & JK__PEND_REPNE)
+            *p++ = 0xF2;
+        if (a->pending & JK__PEND_REP)
+            *p++ = 0xF3;
+        if (a->pending & JK__PEND_LOCK)
+            *p++ = 0xF0;
+        if (rex || need_rex)
+            *p++ = (uint8_t)(0x40 | rex);
+        for (i = 0; i < f->opc_len; i++)
+            *p++ = f->opc[i];
+        if (oop)
+            p[-1] = (uint8_t)(p[-1] + (oop->reg & 7u));
+    } else {
+        unsigned v = f->vex, vvvv = vop ? vop->reg : 0u;
+        unsigned w = JK__VEX_W(v), l = JK__VEX_L(v), pp = JK__VEX_PP(v), map = JK__VEX_MAP(v);
+        if (a->pending & JK__PEND_LOCK)
+            *p++ = 0xF0;
+        if (map == 1 && !w && !(rex & 3u)) {
+            *p++ = 0xC5;
+            *p++ = (uint8_t)((((~rex >> 2) & 1u) << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        } else {
+            *p++ = 0xC4;
+            *p++ = (uint8_t)(((~rex & 7u) << 5) | map);
+            *p++ = (uint8_t)((w << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        }
+        *p++ = f->opc[0];
+    }
+
+    if (f->flags & JK__F_MODRM) {
+        unsigned regf = (rop ? rop->reg : f->modrm) & 7u;
+        if (mop->kind == JK_X86_OP_REG) {
+            *p++ = (uint8_t)(0xC0 | (regf << 3) | (mop->reg & 7u));
+        } else if ((mop->flags & JK_X86_MEM_LABEL) || mop->rclass == JK_X86_RC_IP) {
+            *p++ = (uint8_t)(0x05 | (regf << 3));
+            dispp = p;
+            p = put32(p, (uint32_t)(int32_t)(mop->flags & JK_X86_MEM_LABEL ? 0 : mop->value));
+            if (mop->rclass == JK_X86_RC_IP && (mop->value < INT32_MIN || mop->value > INT32_MAX)) {
+                a->why = "displacement does not fit a signed 32-bit field";
+                return MISMATCH;
+            }
+        } else {
+            unsigned has_base = mop->rclass != JK_X86_RC_NONE;
+            unsigned has_index = mop->iclass != JK_X86_RC_NONE;
+            unsigned idx = has_index ? (mop->index & 7u) : 4u;
+            unsigned sc = has_index ? mop->scale : 0u;
+            if (!has_base) {
+                if (!has_index && !m64) {
+                    *p++ = (uint8_t)(0x05 | (regf << 3));
+                } else {
+                    *p++ = (uint8_t)(0x04 | (regf << 3));
+                    *p++ = (uint8_t)((sc << 6) | (idx << 3) | 5u);
+                }
+                p = put32(p, (uint32_t)disp);
+            } else {
+                unsigned b = mop->reg & 7u;
+                unsigned mod = (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
+                if (has_index || b == 4) {
+                    *p++ = (uint8_t)((mod << 6) | (regf << 3) | 4u);
+                    *p++ = (uint8_t)((sc << 6) | (idx << 3) | b);
+                } else {
+                    *p++ = (uint8_t)((mod << 6) | (regf << 3) | b);
+                }
+                if (mod == 1)
+                    *p++ = (uint8_t)disp;
+                else if (mod == 2)
+                    p = put32(p, (uint32_t)disp);
+            }
+        }
+    }
+    if (aop) {
+        uint64_t addr = (uint64_t)aop->value;
+        if (m64) {
+            p = put_imm(p, addr, 8);
+        } else {
+            if (addr > UINT32_MAX && (aop->value < INT32_MIN || aop->value >= 0)) {
+                a->why = "address does not fit 32 bits";
+                return MISMATCH;
+            }
+            p = put32(p, (uint32_t)addr);
+        }
+    }
+    for (i = 0; i < nimm; i++) {
+        immp[i] = p;
+        p = put_imm(p, (uint64_t)imm[i]->value, f->immsz[i]);
+    }
+    if (dop) {
+        uint32_t sym = (uint32_t)dop->value;
+        size_t at = (size_t)(start - c->buf);
+        if (f->immsz[0] == 1) {
+            *p++ = 0;
+            c->len = (size_t)(p - c->buf);
+            if (f->relax)
+                return jk__code_branch(c, at, (unsigned)(p - start), sym, f[f->relax].opc,
+                                       f[f->relax].opc_len);
+            return jk__code_fix(c, JK__FIX_REL8, c->len - 1, c->len, sym, 0);
+        }
+        p = put32(p, 0);
+        c->len = (size_t)(p - c->buf);
+        return jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
+    }
+    c->len = (size_t)(p - c->buf);
+    if (dispp && (mop->flags & JK_X86_MEM_LABEL)) {
+        uint32_t sym = (uint32_t)((uint64_t)mop->value >> 32);
+        int64_t add = (int32_t)(uint32_t)mop->value;
+        if (jk__code_fix(c, m64 ? JK__FIX_REL32 : JK__FIX_ABS32, (size_t)(dispp - c->buf), c->len,
+                         sym, add))
+            return c->err.status;
+    }
+    for (i = 0; i < nimm; i++) {
+        if (imm[i]->kind == JK_X86_OP_LABEL) {
+            put_imm(immp[i], 0, f->immsz[i]);
+            if (jk__code_fix(c, f->immsz[i] == 8 ? JK__FIX_ABS64 : JK__FIX_ABS32,
+                             (size_t)(immp[i] - c->buf), c->len, (uint32_t)imm[i]->value, 0))
+                return c->err.status;
+        }
+    }
+    return JK_OK;
+}
+
+/* -- Diagnostics ---------------------------------------------------------- */
+
+static void describe(const jk_x86_op *o, char *buf, size_t n)
+{
+    switch (o->kind) {
+    case JK_X86_OP_REG:
+        switch (o->rclass) {
+        case JK_X86_RC_GP8: case JK_X86_RC_GP8HI: snprintf(buf, n, "r8"); return;
+        case JK_X86_RC_GP16: snprintf(buf, n, "r16"); return;
+        case JK_X86_RC_GP32: snprintf(buf, n, "r32"); return;
+        case JK_X86_RC_GP64: snprintf(buf, n, "r64"); return;
+        case JK_X86_RC_SEG: snprintf(buf, n, "sreg"); return;
+        default: snprintf(buf, n, "reg"); return;
+        }
+    case JK_X86_OP_MEM:
+        if (o->size)
+            snprintf(buf, n, "m%u", 8u * o->size);
+        else
+            snprintf(buf, n, "m");
+        return;
+    case JK_X86_OP_IMM: snprintf(buf, n, "imm"); return;
+    case JK_X86_OP_LABEL: snprintf(buf, n, "label"); return;
+    default: snprintf(buf, n, "?"); return;
+    }
+}
+
+static int forms_match(const jk__x86_form *f, unsigned n, const uint64_t *cls)
+{
+    unsigned i;
+    if (f->nops != n)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!(f->ops[i] & cls[i]))
+            return 0;
+    return 1;
+}
+
+static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *ops,
+                         uint64_t *cls)
+{
+    const jk__x86_form *f = jk__x86_forms + jk__x86_mnem_first[id];
+    const jk__x86_form *end = jk__x86_forms + jk__x86_mnem_first[id + 1];
+    const char *m = mnem(id);
+    char desc[64], one[16];
+    unsigned i;
+    size_t len = 0;
+    uint64_t wide[4];
+    if (a->why)
+        return jk__code_fail(&a->code, JK_ERANGE, "%s: %s", m, a->why);
+    /* a form exists in the other mode */
+    for (; f < end; f++)
+        if (forms_match(f, n, cls))
+            return jk__code_fail(&a->code, JK_ENOFORM, "%s: not available in %s-bit mode", m,
+                                 a->mode == JK_X86_MODE64 ? "64" : "32");
+    /* an immediate out of range: widen immediates and retry */
+    for (i = 0; i < n; i++)
+        wide[i] = ops[i].kind == JK_X86_OP_IMM ? (cls[i] | JK__C_IMM) : cls[i];
+    for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++) {
+        if (!(f->flags & a->mode_excl) && forms_match(f, n, wide)) {
+            unsigned k, ni = 0;
+            for (k = 0; k < n; k++) {
+                if (f->roles[k] == JK__RO_I) {
+                    if (!(f->ops[k] & cls[k]))
+                        return jk__code_fail(&a->code, JK_ERANGE, "%s: imm %lld does not fit imm%u",
+                                             m, (long long)ops[k].value, 8u * f->immsz[ni]);
+                    ni++;
+                }
+            }
+        }
+    }
+    desc[0] = 0;
+    for (i = 0; i < n; i++) {
+        describe(&ops[i], one, sizeof one);
+        len += (size_t)snprintf(desc + len, sizeof desc - len, "%s%s", i ? ", " : "", one);
+        if (len >= sizeof desc)
+            break;
+    }
+    return jk__code_fail(&a->code, JK_ENOFORM, "%s: no form takes (%s)", m, desc);
+}
+
+/* -- Entry ---------------------------------------------------------------- */
+
+jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+{
+    jk__code *c;
+    uint64_t cls[4];
+    const jk__x86_form *f, *end;
+    unsigned i;
+    int r;
+    const char *m;
+    if (!a)
+        return JK_EINVAL;
+    c = &a->code;
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
+    if ((unsigned)id >= JK_X86_MNEM_COUNT)
+        return jk__code_fail(c, JK_EINVAL, "emit: unknown mnemonic id %u", (unsigned)id);
+    m = jk__x86_mnem_names[id];
+    if (n > 4 || (n && !ops))
+        return jk__code_fail(c, JK_EINVAL, "%s: bad operand count or NULL operands", m);
+    if (jk__code_reserve(c, 32))
+        return c->err.status;
+    for (i = 0; i < n; i++) {
+        cls[i] = classify(a, &ops[i], m);
+        if (!cls[i])
+            return c->err.status;
+    }
+    a->why = NULL;
+    f = jk__x86_forms + jk__x86_mnem_first[id];
+    end = jk__x86_forms + jk__x86_mnem_first[id + 1];
+    for (; f < end; f++) {
+        if (f->nops != n || (f->flags & a->mode_excl))
+            continue;
+        if (n > 0 && !(f->ops[0] & cls[0]))
+            continue;
+        if (n > 1 && !(f->ops[1] & cls[1]))
+            continue;
+        if (n > 2 && !(f->ops[2] & cls[2]))
+            continue;
+        if (n > 3 && !(f->ops[3] & cls[3]))
+            continue;
+        r = build(a, f, n, ops, m);
+        if (r == MISMATCH)
+            continue;
+        a->pending = 0;
+        c->insn++;
+        return (jk_status)r;
+    }
+    a->pending = 0;
+    return no_form(a, id, n, ops, cls);
+}

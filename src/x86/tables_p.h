@@ -1,0 +1,139 @@
+/*
+ * x86/tables_p.h - the shape of the generated instruction tables.
+ *
+ * tools/gen_x86.py reads isa/x86.txt and writes src/x86/tables.c (the forms)
+ * and include/jitkit/x86_insn.h (mnemonic ids and helpers). This header is
+ * the contract between the two: operand class bits, form layout, flags.
+ *
+ * Matching is a bitmask test: emit computes one class word per operand
+ * (e.g. eax -> R32|EAX, dword [rax] -> M32, imm 5 -> I8|I8S|...|I64) and a
+ * form accepts the operands when (form.ops[i] & cls[i]) != 0 for every i.
+ * Conditions a single bit cannot express (moffs needs an absolute address,
+ * displacement range, ah with REX) are checked while building.
+ */
+#ifndef JK_X86_TABLES_P_H
+#define JK_X86_TABLES_P_H
+
+#include <stdint.h>
+
+#include "jitkit/x86.h"
+
+/* -- Operand class bits ----------------------------------------------------- */
+#define JK__C_R8     (1ull << 0)  /* al..dil, r8b..r15b */
+#define JK__C_R8HI   (1ull << 1)  /* ah ch dh bh */
+#define JK__C_R16    (1ull << 2)
+#define JK__C_R32    (1ull << 3)
+#define JK__C_R64    (1ull << 4)
+#define JK__C_AL     (1ull << 5)
+#define JK__C_AX     (1ull << 6)
+#define JK__C_EAX    (1ull << 7)
+#define JK__C_RAX    (1ull << 8)
+#define JK__C_CL     (1ull << 9)
+#define JK__C_DX     (1ull << 10)
+#define JK__C_SREG   (1ull << 11)
+#define JK__C_ES     (1ull << 12)
+#define JK__C_CS     (1ull << 13)
+#define JK__C_SS     (1ull << 14)
+#define JK__C_DS     (1ull << 15)
+#define JK__C_FS     (1ull << 16)
+#define JK__C_GS     (1ull << 17)
+#define JK__C_M8     (1ull << 18)
+#define JK__C_M16    (1ull << 19)
+#define JK__C_M32    (1ull << 20)
+#define JK__C_M64    (1ull << 21)
+#define JK__C_M80    (1ull << 22)
+#define JK__C_M128   (1ull << 23)
+#define JK__C_M256   (1ull << 24)
+#define JK__C_M512   (1ull << 25)
+#define JK__C_MX     (1ull << 26) /* memory without a size */
+#define JK__C_I8     (1ull << 27) /* -128..255 */
+#define JK__C_I8S    (1ull << 28) /* -128..127 */
+#define JK__C_I8S16  (1ull << 29) /* a 16-bit value whose low 16 bits sign-extend from 8 */
+#define JK__C_I8S32  (1ull << 30) /* a 32-bit value whose low 32 bits sign-extend from 8 */
+#define JK__C_I16    (1ull << 31) /* -32768..65535 */
+#define JK__C_I32    (1ull << 32) /* -2^31..2^32-1 */
+#define JK__C_I32S   (1ull << 33) /* -2^31..2^31-1 */
+#define JK__C_I64    (1ull << 34)
+#define JK__C_ONE    (1ull << 35) /* the literal 1 (shift by one) */
+#define JK__C_THREE  (1ull << 36) /* the literal 3 (int 3) */
+#define JK__C_REL    (1ull << 37) /* label / absolute target */
+#define JK__C_XMM    (1ull << 38)
+#define JK__C_YMM    (1ull << 39)
+#define JK__C_ZMM    (1ull << 40)
+#define JK__C_K      (1ull << 41)
+#define JK__C_MM     (1ull << 42)
+#define JK__C_ST     (1ull << 43)
+#define JK__C_ST0    (1ull << 44)
+
+#define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M64 | JK__C_M80 | JK__C_M128 | \
+                   JK__C_M256 | JK__C_M512 | JK__C_MX)
+#define JK__C_IMM (JK__C_I8 | JK__C_I8S | JK__C_I8S16 | JK__C_I8S32 | JK__C_I16 | \
+                   JK__C_I32 | JK__C_I32S | JK__C_I64 | JK__C_ONE | JK__C_THREE)
+
+/* -- Operand roles (where an operand is encoded) ---------------------------- */
+enum {
+    JK__RO_NONE,
+    JK__RO_R,  /* ModRM.reg */
+    JK__RO_M,  /* ModRM.rm (register or memory) */
+    JK__RO_B,  /* both ModRM.reg and ModRM.rm (imul r, imm) */
+    JK__RO_V,  /* VEX.vvvv */
+    JK__RO_O,  /* low 3 bits of the last opcode byte */
+    JK__RO_I,  /* immediate */
+    JK__RO_D,  /* relative branch displacement */
+    JK__RO_A,  /* absolute address (moffs) */
+    JK__RO_Z,  /* implicit: not encoded */
+    JK__RO_COUNT
+};
+
+/* -- Form flags ----------------------------------------------------------------- */
+#define JK__F_X64     0x0001u /* 64-bit mode only */
+#define JK__F_X86     0x0002u /* 32-bit mode only */
+#define JK__F_LOCK    0x0004u /* lock prefix allowed */
+#define JK__F_REP     0x0008u /* rep allowed */
+#define JK__F_REPCC   0x0010u /* repe/repne allowed */
+#define JK__F_NOX64R0 0x0020u /* O operand may not be register 0 in 64-bit mode */
+#define JK__F_MODRM   0x0040u /* has a ModRM byte */
+
+/* Prefix bits (jk__x86_form.pfx). */
+#define JK__P_66   0x01u
+#define JK__P_F2   0x02u
+#define JK__P_F3   0x04u
+#define JK__P_67   0x08u
+#define JK__P_REXW 0x10u
+
+/* Encodings. */
+enum { JK__ENC_LEGACY, JK__ENC_VEX, JK__ENC_EVEX };
+
+/* ModRM field: 0..7 = /digit, JK__MODRM_R = /r, JK__MODRM_NONE = no ModRM. */
+#define JK__MODRM_R    0x10u
+#define JK__MODRM_NONE 0xffu
+
+/* VEX field: map (1 = 0F, 2 = 0F38, 3 = 0F3A) | pp << 2 | L << 4 | W << 5. */
+#define JK__VEX_MAP(v) ((v) & 3u)
+#define JK__VEX_PP(v)  (((v) >> 2) & 3u)
+#define JK__VEX_L(v)   (((v) >> 4) & 1u)
+#define JK__VEX_W(v)   (((v) >> 5) & 1u)
+
+typedef struct jk__x86_form {
+    uint64_t ops[4];    /* accepted operand classes */
+    uint16_t flags;     /* JK__F_* */
+    uint8_t nops;
+    uint8_t enc;        /* JK__ENC_* */
+    uint8_t pfx;        /* JK__P_* */
+    uint8_t opc_len;    /* opcode bytes (legacy: including 0F / 0F 38 / 0F 3A) */
+    uint8_t opc[3];
+    uint8_t modrm;      /* JK__MODRM_* or digit */
+    uint8_t roles[4];   /* JK__RO_* per operand */
+    uint8_t immsz[2];   /* bytes of the first/second immediate; for D: disp size */
+    uint8_t vex;        /* JK__VEX_* packing */
+    uint8_t relax;      /* rel8 branch: distance to its rel32 sibling (0 none) */
+    uint8_t opsize;     /* operand size in bits (8/16/32/64), for messages and tests */
+} jk__x86_form;
+
+extern const jk__x86_form jk__x86_forms[];
+extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
+extern const char *const jk__x86_mnem_names[];
+extern const uint16_t jk__x86_mnem_sorted[]; /* ids sorted by name, for lookup */
+extern const unsigned jk__x86_form_count;
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * x86/x86_p.h - the x86 assembler object (private).
+ */
+#ifndef JK_X86_X86_P_H
+#define JK_X86_X86_P_H
+
+#include "core/code_p.h"
+#include "x86/tables_p.h"
+
+/* Pending prefixes for the next instruction. */
+#define JK__PEND_LOCK  0x01u
+#define JK__PEND_REP   0x02u /* rep / repe: F3 */
+#define JK__PEND_REPNE 0x04u /* repne: F2 */
+#define JK__PEND_REPE  0x08u /* remembered for the message only */
+
+struct jk_x86_asm {
+    jk__code code;
+    jk_x86_mode mode;
+    uint16_t mode_excl;     /* form flag that excludes a form in this mode */
+    uint8_t pending;        /* JK__PEND_* */
+    const char *why;        /* reason the last candidate form was refused */
+    char whybuf[96];
+};
+
+/* Recommended multi-byte NOPs (Intel SDM vol. 2, NOP): n bytes at dst. */
+void jk__x86_fill_nops(uint8_t *dst, size_t n);
+
+#endif
