@@ -1,0 +1,3 @@
+#include "jt.h"
+static void t(void) {}
+int main(void) { JT_RUN(t); return jt_finish(); }
