@@ -65,9 +65,11 @@
  * child holds no writable view of the parent's code. Inherited chunks are
  * sealed in the child (no new code is placed there; patching them reports
  * JK_ESTATE; freeing is accepted); new installs in the child get new chunks.
- * The copy costs time proportional to the heap; a process that only forks to
- * exec can skip it with JK_HEAP_FORK_NO_COPY (its child must then not run
- * heap code). posix_spawn/vfork do not run these handlers and cost nothing.
+ * The copy is made in the child's fork handler while the parent waits for
+ * it (holding the heap's locks), so fork() costs time proportional to the
+ * code in DUAL heaps; a process that only forks to exec can skip the copy
+ * and the wait with JK_HEAP_FORK_NO_COPY (its child must then not run heap
+ * code: the parent may change it). posix_spawn/vfork run no fork handlers.
  * The parent's heap is untouched and keeps working.
  *
  * -- Threads ----------------------------------------------------------------

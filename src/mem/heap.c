@@ -1340,6 +1340,18 @@ void jk__heap_fork_prepare(void)
     }
 }
 
+int jk__heap_fork_needs_sync(void)
+{
+    for (jk_heap *h = reg_head; h; h = h->reg_next) {
+        if (h->flip || (h->flags & JK_HEAP_FORK_NO_COPY))
+            continue;
+        for (unsigned i = 0; i < h->narenas; i++)
+            if (h->arenas[i].n)
+                return 1;
+    }
+    return 0;
+}
+
 static void unlock_all(void)
 {
     for (jk_heap *h = reg_head; h; h = h->reg_next) {

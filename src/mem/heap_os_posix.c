@@ -17,10 +17,12 @@
 
 #include "mem/heap_p.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__linux__)
 #  include <sys/auxv.h>
@@ -48,11 +50,51 @@ const void *jk__heap_os_host_code(void)
     return (const void *)(uintptr_t)&jk_heap_new;
 }
 
+/* The child copies inherited DUAL chunks in its fork handler, but the
+ * parent runs on meanwhile: until the copy is done the parent must not
+ * change code the child inherited. The parent's handler therefore waits on
+ * a pipe for the child before it releases the heap locks (every change to
+ * published code takes them). Without DUAL heaps to copy there is no pipe
+ * and no wait. */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static int fork_pipe[2] = {-1, -1};
+
+static void on_prepare(void)
+{
+    jk__heap_fork_prepare();
+    fork_pipe[0] = fork_pipe[1] = -1;
+    if (jk__heap_fork_needs_sync() && pipe(fork_pipe) != 0)
+        fork_pipe[0] = fork_pipe[1] = -1; /* best effort: no wait */
+}
+
+static void on_parent(void)
+{
+    if (fork_pipe[0] >= 0) {
+        char c;
+        close(fork_pipe[1]);
+        /* 1 byte when the child is done, 0 if it died first */
+        while (read(fork_pipe[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        close(fork_pipe[0]);
+    }
+    jk__heap_fork_parent();
+}
+
+static void on_child(void)
+{
+    if (fork_pipe[0] >= 0)
+        close(fork_pipe[0]);
+    jk__heap_fork_child();
+    if (fork_pipe[1] >= 0) {
+        while (write(fork_pipe[1], "k", 1) < 0 && errno == EINTR)
+            ;
+        close(fork_pipe[1]);
+    }
+}
 
 static void fork_register(void)
 {
-    (void)pthread_atfork(jk__heap_fork_prepare, jk__heap_fork_parent, jk__heap_fork_child);
+    (void)pthread_atfork(on_prepare, on_parent, on_child);
 }
 
 void jk__heap_os_fork_init(void)

@@ -84,8 +84,10 @@ void jk__heap_os_fork_init(void);
  * some step failed (the write view is dropped first in any case). */
 int jk__heap_os_fork_fix(char *rx, char *rw, size_t size, size_t guard, int copy);
 
-/* Fork handlers (heap.c). */
+/* Fork handlers (heap.c). needs_sync (called after prepare): nonzero if the
+ * child will copy DUAL chunks, so the parent must wait for it. */
 void jk__heap_fork_prepare(void);
+int jk__heap_fork_needs_sync(void);
 void jk__heap_fork_parent(void);
 void jk__heap_fork_child(void);
 
