@@ -242,7 +242,10 @@ def build(mnem, ops, open_, e, flagl):
         elif kind in ("rm", "mem"):
             msize = size
             others = [t for j, t in enumerate(types) if j != i]
-            if msize and any(t[0] in ("reg", "rm", "fixed") and t[2] == msize for t in others):
+            # the size is implied by a same-size register operand, but not by
+            # a count or port register (cl, dx), as GNU as decides
+            if msize and any(t[0] in ("reg", "rm") or (t[0] == "fixed" and t[1][0] not in ("CL", "DX"))
+                             for t in others if t[2] == msize):
                 bits.append("MX")
             if role not in ("M", "B"):
                 raise Error("r/m or memory operand needs role M")

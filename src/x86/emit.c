@@ -371,8 +371,16 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
     }
 
     start = p = c->buf + c->len;
-    if (memop && (memop->flags & JK_X86_MEM_SEG_MASK))
-        *p++ = seg_prefix[memop->flags & JK_X86_MEM_SEG_MASK];
+    if (memop && (memop->flags & JK_X86_MEM_SEG_MASK)) {
+        /* As GNU as: an override naming the default segment (ss for an
+         * (e/r)sp or (e/r)bp base, ds otherwise) is dropped. */
+        unsigned seg = memop->flags & JK_X86_MEM_SEG_MASK;
+        unsigned dflt = (memop->rclass == JK_X86_RC_GP32 || memop->rclass == JK_X86_RC_GP64) &&
+                                (memop->reg == 4 || memop->reg == 5)
+                            ? 3u : 4u;
+        if (seg != dflt)
+            *p++ = seg_prefix[seg];
+    }
     if (addr32 || (f->pfx & JK__P_67))
         *p++ = 0x67;
     if (f->enc == JK__ENC_LEGACY) {
@@ -550,11 +558,6 @@ static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op
     uint64_t wide[4];
     if (a->why)
         return jk__code_fail(&a->code, JK_ERANGE, "%s: %s", m, a->why);
-    /* a form exists in the other mode */
-    for (; f < end; f++)
-        if (forms_match(f, n, cls))
-            return jk__code_fail(&a->code, JK_ENOFORM, "%s: not available in %s-bit mode", m,
-                                 a->mode == JK_X86_MODE64 ? "64" : "32");
     /* an immediate out of range: widen immediates and retry */
     for (i = 0; i < n; i++)
         wide[i] = ops[i].kind == JK_X86_OP_IMM ? (cls[i] | JK__C_IMM) : cls[i];
@@ -571,6 +574,11 @@ static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op
             }
         }
     }
+    /* a form exists in the other mode */
+    for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
+        if (forms_match(f, n, cls))
+            return jk__code_fail(&a->code, JK_ENOFORM, "%s: not available in %s-bit mode", m,
+                                 a->mode == JK_X86_MODE64 ? "64" : "32");
     desc[0] = 0;
     for (i = 0; i < n; i++) {
         describe(&ops[i], one, sizeof one);
@@ -628,6 +636,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         if (r == MISMATCH)
             continue;
         a->pending = 0;
+        a->last = f;
         c->insn++;
         return (jk_status)r;
     }

@@ -19,6 +19,7 @@ struct jk_x86_asm {
     uint16_t mode_excl;     /* form flag that excludes a form in this mode */
     uint8_t pending;        /* JK__PEND_* */
     const char *why;        /* reason the last candidate form was refused */
+    const jk__x86_form *last; /* form of the last instruction (tests, coverage) */
     char whybuf[96];
 };
 
