@@ -294,8 +294,10 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
         default: break;
         }
     }
+    /* moffs: an absolute address; in 32-bit mode also a label (absolute,
+     * relocated), as GNU as chooses A0-A3 for [label] there */
     if (aop && (aop->rclass != JK_X86_RC_NONE || aop->iclass != JK_X86_RC_NONE ||
-                (aop->flags & JK_X86_MEM_LABEL))) {
+                ((aop->flags & JK_X86_MEM_LABEL) && m64))) {
         a->why = "moffs needs an absolute address";
         return MISMATCH;
     }
@@ -459,7 +461,10 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
             }
         }
     }
-    if (aop) {
+    if (aop && (aop->flags & JK_X86_MEM_LABEL)) {
+        dispp = p;
+        p = put32(p, 0);
+    } else if (aop) {
         uint64_t addr = (uint64_t)aop->value;
         if (m64) {
             p = put_imm(p, addr, 8);
@@ -491,9 +496,9 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
         return jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     c->len = (size_t)(p - c->buf);
-    if (dispp && (mop->flags & JK_X86_MEM_LABEL)) {
-        uint32_t sym = (uint32_t)((uint64_t)mop->value >> 32);
-        int64_t add = (int32_t)(uint32_t)mop->value;
+    if (dispp && (memop->flags & JK_X86_MEM_LABEL)) {
+        uint32_t sym = (uint32_t)((uint64_t)memop->value >> 32);
+        int64_t add = (int32_t)(uint32_t)memop->value;
         if (jk__code_fix(c, m64 ? JK__FIX_REL32 : JK__FIX_ABS32, (size_t)(dispp - c->buf), c->len,
                          sym, add))
             return c->err.status;
