@@ -401,12 +401,6 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             *size = c->out_len;
         return JK_OK;
     }
-    /* Referenced local labels must be bound. */
-    for (i = 1; i < c->nsyms; i++) {
-        if (c->syms[i].used && c->syms[i].kind == JK__SYM_LOCAL && !c->syms[i].bound)
-            return jk__code_fail(c, JK_ELABEL, "label %s never bound",
-                                 jk__code_sym_name(c, i, tmp, sizeof tmp));
-    }
     /* Place the constant pool after the code. */
     if (c->npents) {
         size_t base;
@@ -421,6 +415,12 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             s->raw = base + c->pents[k].off;
             s->item = c->nitems;
         }
+    }
+    /* Referenced local labels must be bound. */
+    for (i = 1; i < c->nsyms; i++) {
+        if (c->syms[i].used && c->syms[i].kind == JK__SYM_LOCAL && !c->syms[i].bound)
+            return jk__code_fail(c, JK_ELABEL, "label %s never bound",
+                                 jk__code_sym_name(c, i, tmp, sizeof tmp));
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
     do {
