@@ -563,6 +563,9 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
         switch (r->kind) {
         case JK__FIX_REL32: {
             int64_t d = (int64_t)(target - (runtime + r->end));
+            /* with 32-bit addresses every target is in reach: the sum wraps */
+            if (c->addr_bytes == 4)
+                d = (int32_t)(uint32_t)(uint64_t)d;
             if (!fits32(d))
                 return jk__code_fail(c, JK_ENOTNEAR,
                                      "%s at 0x%llx is out of rel32 reach of the code at 0x%llx",
