@@ -298,13 +298,12 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
      * relocated), as GNU as chooses A0-A3 for [label] there */
     if (aop && (aop->rclass != JK_X86_RC_NONE || aop->iclass != JK_X86_RC_NONE ||
                 ((aop->flags & JK_X86_MEM_LABEL) && m64))) {
-        a->why = "moffs needs an absolute address";
+        if (!a->why)
+            a->why = "moffs needs an absolute address";
         return MISMATCH;
     }
-    if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0) {
-        a->why = NULL;
-        return MISMATCH;
-    }
+    if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
+        return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
     if (dop) {
         uint32_t sym = (uint32_t)dop->value;
         if (f->relax && ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL))
@@ -362,12 +361,14 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
         disp = mop->value;
         if (addr32 || !m64) {
             if (disp < INT32_MIN || disp > (int64_t)UINT32_MAX) {
-                a->why = "displacement does not fit 32 bits";
+                if (!a->why)
+                    a->why = "displacement does not fit 32 bits";
                 return MISMATCH;
             }
             disp = (int32_t)(uint32_t)disp;
         } else if (disp < INT32_MIN || disp > INT32_MAX) {
-            a->why = "displacement does not fit a signed 32-bit field";
+            if (!a->why)
+                a->why = "displacement does not fit a signed 32-bit field";
             return MISMATCH;
         }
     }
@@ -429,7 +430,8 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
             dispp = p;
             p = put32(p, (uint32_t)(int32_t)(mop->flags & JK_X86_MEM_LABEL ? 0 : mop->value));
             if (mop->rclass == JK_X86_RC_IP && (mop->value < INT32_MIN || mop->value > INT32_MAX)) {
-                a->why = "displacement does not fit a signed 32-bit field";
+                if (!a->why)
+                    a->why = "displacement does not fit a signed 32-bit field";
                 return MISMATCH;
             }
         } else {
@@ -470,7 +472,8 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
             p = put_imm(p, addr, 8);
         } else {
             if (addr > UINT32_MAX && (aop->value < INT32_MIN || aop->value >= 0)) {
-                a->why = "address does not fit 32 bits";
+                if (!a->why)
+                    a->why = "address does not fit 32 bits";
                 return MISMATCH;
             }
             p = put32(p, (uint32_t)addr);

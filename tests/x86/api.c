@@ -1,0 +1,388 @@
+/*
+ * tests/x86/api.c - the assembler API without host tools: argument
+ * checks, sticky errors with their place and message, labels and
+ * relaxation details (forced near, rel8-only range, unbound labels),
+ * alignment and NOPs, data, caller-supplied buffers, relocations.
+ * Expected bytes are those GNU as produces (the differential tests check
+ * the encoder at large; these pin the API paths).
+ */
+#include "jt.h"
+
+#include "jitkit/x86.h"
+
+#include <string.h>
+
+static jk_x86_asm *new64(void)
+{
+    jk_x86_asm *a = NULL;
+    jk_x86_new(&a, JK_X86_MODE64, NULL);
+    return a;
+}
+
+/* finish + copy at runtime address rt; returns malloc'd bytes */
+static uint8_t *bytes(jk_x86_asm *a, size_t *n, uint64_t rt)
+{
+    uint8_t *b;
+    if (jk_x86_finish(a, n) != JK_OK)
+        return NULL;
+    b = malloc(*n + 1);
+    if (jk_x86_copy(a, b, *n, rt) != JK_OK) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+#define EXPECT_BYTES(a, rt, ...)                                                    \
+    do {                                                                            \
+        static const uint8_t want_[] = {__VA_ARGS__};                               \
+        size_t n_ = 0, i_;                                                          \
+        uint8_t *got_ = bytes(a, &n_, rt);                                          \
+        JT_CHECK_MSG(got_ != NULL, "%s", jk_x86_error(a)->message);                 \
+        if (n_ != sizeof want_ || memcmp(got_, want_, n_) != 0) {                   \
+            fprintf(stderr, "got:");                                                \
+            for (i_ = 0; i_ < n_; i_++)                                             \
+                fprintf(stderr, " %02x", got_[i_]);                                 \
+            fprintf(stderr, "\n");                                                  \
+            free(got_);                                                             \
+            JT_CHECK(!"bytes differ");                                              \
+        }                                                                           \
+        free(got_);                                                                 \
+    } while (0)
+
+static void test_args(void)
+{
+    jk_x86_asm *a = NULL;
+    jk_error e;
+    JT_EQ_U64(jk_x86_new(NULL, JK_X86_MODE64, &e), JK_EINVAL);
+    JT_EQ_U64(jk_x86_new(&a, (jk_x86_mode)7, &e), JK_EINVAL);
+    JT_CHECK(a == NULL);
+    JT_EQ_U64(jk_x86_emit(NULL, JK_X86_NOP, 0, NULL), JK_EINVAL);
+    JT_EQ_U64(jk_x86_finish(NULL, NULL), JK_EINVAL);
+    JT_EQ_U64(jk_x86_status(NULL), JK_EINVAL);
+    JT_EQ_U64(jk_x86_label(NULL, "x"), 0);
+    jk_x86_free(NULL);
+    a = new64();
+    JT_EQ_U64(jk_x86_emit(a, JK_X86_MNEM_COUNT, 0, NULL), JK_EINVAL);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_emit(a, JK_X86_ADD, 2, NULL), JK_EINVAL);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_emit(a, JK_X86_ADD, 5, NULL), JK_EINVAL);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_emit_name(a, "frobnicate", 0, NULL), JK_ENOFORM);
+    JT_CONTAINS(jk_x86_error(a)->message, "unknown mnemonic 'frobnicate'");
+    jk_x86_free(a);
+}
+
+static void test_names(void)
+{
+    JT_EQ_U64(jk_x86_mnem_find("add"), JK_X86_ADD);
+    JT_EQ_U64(jk_x86_mnem_find("cmovne"), JK_X86_CMOVNE);
+    JT_EQ_U64(jk_x86_mnem_find("zzz"), JK_X86_MNEM_COUNT);
+    JT_EQ_U64(jk_x86_mnem_find(NULL), JK_X86_MNEM_COUNT);
+    JT_EQ_STR(jk_x86_mnem_name(JK_X86_JNZ), "jnz");
+    JT_EQ_STR(jk_x86_mnem_name(JK_X86_MNEM_COUNT), "?");
+}
+
+static void test_sticky_error(void)
+{
+    jk_x86_asm *a = new64();
+    size_t idx = 99, off = 99;
+    jk_x86_op ops[2];
+    jk_x86_nop(a);
+    jk_x86_add(a, JK_EAX, jk_imm(1));
+    ops[0] = jk_x86_mem(8, JK_RAX, JK_NOREG, 1, 0);
+    ops[1] = jk_x86_mem(8, JK_RBX, JK_NOREG, 1, 0);
+    JT_EQ_U64(jk_x86_emit(a, JK_X86_ADD, 2, ops), JK_ENOFORM);
+    JT_EQ_STR(jk_x86_error(a)->message, "add: no form takes (m64, m64)");
+    /* later calls do nothing and keep the first error */
+    JT_EQ_U64(jk_x86_mov(a, JK_R8B, JK_AH), JK_ENOFORM);
+    JT_EQ_U64(jk_x86_nop(a), JK_ENOFORM);
+    JT_EQ_U64(jk_x86_finish(a, NULL), JK_ENOFORM);
+    JT_EQ_STR(jk_x86_error(a)->message, "add: no form takes (m64, m64)");
+    jk_x86_error_where(a, &idx, &off);
+    JT_EQ_U64(idx, 2);
+    JT_EQ_U64(off, 4);
+    /* reset clears it */
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_status(a), JK_OK);
+    JT_EQ_U64(jk_x86_mov(a, JK_R8B, JK_AH), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "mov: ah cannot be encoded with REX");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_RAX, JK_RSP, 2, 0));
+    JT_EQ_STR(jk_x86_error(a)->message, "mov: rsp cannot be an index");
+    jk_x86_reset(a);
+    jk_x86_shl(a, JK_EAX, jk_imm(300));
+    JT_EQ_STR(jk_x86_error(a)->message, "shl: imm 300 does not fit imm8");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_RAX, JK_RCX, 3, 0));
+    JT_CONTAINS(jk_x86_error(a)->message, "scale must be 1, 2, 4 or 8");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(3, JK_RAX, JK_NOREG, 1, 0));
+    JT_EQ_U64(jk_x86_status(a), JK_EOPERAND);
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_EAX, JK_NOREG, 1, 0x100000000ll));
+    JT_CONTAINS(jk_x86_error(a)->message, "displacement does not fit 32 bits");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_RAX, JK_NOREG, 1, 0x80000000ll));
+    JT_CONTAINS(jk_x86_error(a)->message, "displacement");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, jk_imm(3), JK_NOREG, 1, 0));
+    JT_CONTAINS(jk_x86_error(a)->message, "malformed memory operand");
+    jk_x86_reset(a);
+    jk_x86_mov(a, JK_EAX, JK_RIP);
+    JT_CONTAINS(jk_x86_error(a)->message, "rip can only be a memory base");
+    jk_x86_free(a);
+}
+
+static void test_unbound_label(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label l = jk_x86_label(a, "loop"), u = jk_x86_label(a, "unused");
+    (void)u;
+    jk_x86_jmp(a, jk_lbl(l));
+    JT_EQ_U64(jk_x86_finish(a, NULL), JK_ELABEL);
+    JT_EQ_STR(jk_x86_error(a)->message, "label 'loop' never bound");
+    jk_x86_reset(a);
+    l = jk_x86_label(a, NULL);
+    jk_x86_bind(a, l);
+    JT_EQ_U64(jk_x86_bind(a, l), JK_ELABEL);
+    JT_CONTAINS(jk_x86_error(a)->message, "already bound");
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_jmp(a, jk_lbl(77)), JK_ELABEL);
+    jk_x86_free(a);
+}
+
+static void test_relax(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label l = jk_x86_label(a, "x");
+    jk_x86_jmp(a, jk_lbl(l));
+    jk_x86_jz(a, jk_lbl(l));
+    jk_x86_bind(a, l);
+    jk_x86_jmp(a, jk_lbl(l));
+    jk_x86_jmp(a, jk_x86_lbl_near(l));
+    jk_x86_jnz(a, jk_x86_lbl_near(l));
+    EXPECT_BYTES(a, 0, 0xeb, 0x02, 0x74, 0x00, 0xeb, 0xfe, 0xe9, 0xf9, 0xff, 0xff, 0xff, 0x0f,
+                 0x85, 0xf3, 0xff, 0xff, 0xff);
+    /* exactly at the boundary: 127 forward is short, 128 long */
+    jk_x86_reset(a);
+    l = jk_x86_label(a, NULL);
+    jk_x86_jmp(a, jk_lbl(l));
+    jk_x86_nops(a, 127);
+    jk_x86_bind(a, l);
+    {
+        size_t n = 0;
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, 129);
+    }
+    jk_x86_reset(a);
+    l = jk_x86_label(a, NULL);
+    jk_x86_jmp(a, jk_lbl(l));
+    jk_x86_nops(a, 128);
+    jk_x86_bind(a, l);
+    {
+        size_t n = 0;
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, 133);
+    }
+    /* backward -128 is short */
+    jk_x86_reset(a);
+    l = jk_x86_label(a, NULL);
+    jk_x86_bind(a, l);
+    jk_x86_nops(a, 126);
+    jk_x86_jmp(a, jk_lbl(l));
+    {
+        size_t n = 0;
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, 128);
+    }
+    /* loop cannot grow: out of range is an error naming the label */
+    jk_x86_reset(a);
+    l = jk_x86_label(a, "far");
+    jk_x86_bind(a, l);
+    jk_x86_nops(a, 200);
+    jk_x86_loop(a, jk_lbl(l));
+    JT_EQ_U64(jk_x86_finish(a, NULL), JK_ERANGE);
+    JT_CONTAINS(jk_x86_error(a)->message, "label 'far' is -202 bytes away: out of rel8 range");
+    /* finish twice reports the size, emit after finish refused */
+    jk_x86_reset(a);
+    jk_x86_ret(a);
+    {
+        size_t n = 0;
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, 1);
+        JT_EQ_U64(jk_x86_ret(a), JK_ESTATE);
+    }
+    jk_x86_free(a);
+}
+
+/* a chain where growing one branch pushes others out of range */
+static void test_relax_chain(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label l[40];
+    int i;
+    size_t n = 0;
+    for (i = 0; i < 40; i++)
+        l[i] = jk_x86_label(a, NULL);
+    for (i = 0; i < 40; i++) {
+        jk_x86_bind(a, l[i]);
+        if (i + 1 < 40)
+            jk_x86_jmp(a, jk_lbl(l[39]));
+        jk_x86_nops(a, 2);
+    }
+    JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+    /* every branch that reaches with rel8 after layout is short */
+    {
+        uint8_t *b = malloc(n);
+        size_t k = 0, end;
+        JT_OK(jk_x86_copy(a, b, n, 0), jk_x86_error(a));
+        JT_OK(jk_x86_label_offset(a, l[39], &end), (jk_error *)NULL);
+        while (k < end) {
+            if (b[k] == 0xeb) {
+                JT_CHECK((int)end - (int)(k + 2) <= 127);
+                k += 2;
+            } else if (b[k] == 0xe9) {
+                JT_CHECK((int)end - (int)(k + 2) > 127);
+                k += 5;
+            } else {
+                k++;
+            }
+        }
+        free(b);
+    }
+    jk_x86_free(a);
+}
+
+static void test_align_nops(void)
+{
+    jk_x86_asm *a = new64();
+    jk_x86_ret(a);
+    jk_x86_align(a, 16);
+    jk_x86_ret(a);
+    EXPECT_BYTES(a, 0, 0xc3, 0x66, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0, 0x66, 0x0f, 0x1f, 0x44, 0, 0,
+                 0xc3);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_align(a, 3), JK_EINVAL);
+    jk_x86_reset(a);
+    jk_x86_nops(a, 3);
+    jk_x86_nops(a, 1);
+    jk_x86_nops(a, 2);
+    EXPECT_BYTES(a, 0, 0x0f, 0x1f, 0x00, 0x90, 0x66, 0x90);
+    jk_x86_free(a);
+}
+
+static void test_data_and_buffers(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label l = jk_x86_label(a, "here"), ab = jk_x86_label_abs(a, 0x1122334455667788ull);
+    uint8_t small[4];
+    jk_x86_db(a, "\x01\x02", 2);
+    jk_x86_dw(a, 0x0304);
+    jk_x86_bind(a, l);
+    jk_x86_dd(a, 0x05060708);
+    jk_x86_dq(a, 0x090a0b0c0d0e0f10ull);
+    jk_x86_dlabel(a, l, 1);
+    jk_x86_dlabel(a, ab, 0);
+    EXPECT_BYTES(a, 0x1000, 0x01, 0x02, 0x04, 0x03, 0x08, 0x07, 0x06, 0x05, 0x10, 0x0f, 0x0e,
+                 0x0d, 0x0c, 0x0b, 0x0a, 0x09, 0x05, 0x10, 0, 0, 0, 0, 0, 0, 0x88, 0x77, 0x66,
+                 0x55, 0x44, 0x33, 0x22, 0x11);
+    JT_EQ_U64(jk_x86_copy(a, small, sizeof small, 0), JK_ENOSPACE);
+    jk_x86_reset(a);
+    /* movabs with a label address, call to an absolute address */
+    ab = jk_x86_label_abs(a, 0x2000);
+    jk_x86_mov(a, JK_RAX, jk_lbl(ab));
+    jk_x86_call(a, jk_lbl(ab));
+    jk_x86_jmp(a, jk_lbl(ab));
+    EXPECT_BYTES(a, 0x1000, 0x48, 0xb8, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0xe8, 0xf1, 0x0f, 0, 0,
+                 0xe9, 0xec, 0x0f, 0, 0);
+    jk_x86_reset(a);
+    ab = jk_x86_label_abs(a, 0x2000);
+    jk_x86_call(a, jk_lbl(ab));
+    {
+        size_t n;
+        uint8_t buf[8];
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x7f0000000000ull), JK_ENOTNEAR);
+    }
+    jk_x86_reset(a);
+    jk_x86_call(a, jk_lbl(jk_x86_label_extern(a, "nowhere")));
+    {
+        size_t n;
+        uint8_t buf[8];
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0), JK_ELABEL);
+        JT_CONTAINS(jk_x86_error(a)->message, "'nowhere' not resolved");
+    }
+    jk_x86_free(a);
+}
+
+static void test_prefixes(void)
+{
+    jk_x86_asm *a = new64();
+    jk_x86_lock(a);
+    jk_x86_add(a, jk_x86_mem(4, JK_RAX, JK_NOREG, 1, 0), jk_imm(1));
+    jk_x86_rep(a);
+    jk_x86_stosq(a);
+    jk_x86_repne(a);
+    jk_x86_scasb(a);
+    jk_x86_lock(a);
+    jk_x86_cmpxchg16b(a, jk_x86_mem(16, JK_RSI, JK_NOREG, 1, 0));
+    EXPECT_BYTES(a, 0, 0xf0, 0x83, 0x00, 0x01, 0xf3, 0x48, 0xab, 0xf2, 0xae, 0xf0, 0x48, 0x0f,
+                 0xc7, 0x0e);
+    jk_x86_reset(a);
+    jk_x86_lock(a);
+    JT_EQ_U64(jk_x86_mov(a, jk_x86_mem(4, JK_RAX, JK_NOREG, 1, 0), JK_EAX), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "lock: mov is not lockable");
+    jk_x86_reset(a);
+    jk_x86_rep(a);
+    JT_EQ_U64(jk_x86_add(a, JK_EAX, JK_EAX), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "rep: add is not a string instruction");
+    jk_x86_reset(a);
+    jk_x86_repne(a);
+    JT_EQ_U64(jk_x86_movsb(a), JK_EOPERAND);
+    jk_x86_reset(a);
+    jk_x86_rep(a);
+    JT_EQ_U64(jk_x86_repne(a), JK_EOPERAND);
+    jk_x86_reset(a);
+    jk_x86_lock(a);
+    JT_EQ_U64(jk_x86_finish(a, NULL), JK_ESTATE);
+    jk_x86_free(a);
+}
+
+static void test_mode32(void)
+{
+    jk_x86_asm *a = NULL;
+    JT_OK(jk_x86_new(&a, JK_X86_MODE32, NULL), (jk_error *)NULL);
+    JT_EQ_U64(jk_x86_mode_of(a), JK_X86_MODE32);
+    jk_x86_inc(a, JK_EAX);
+    jk_x86_push(a, JK_EBP);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_EBP, JK_NOREG, 1, 8));
+    EXPECT_BYTES(a, 0, 0x40, 0x55, 0x8b, 0x45, 0x08);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_push(a, JK_RAX), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "push: rax requires 64-bit mode");
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_cdqe(a), JK_ENOFORM);
+    JT_EQ_STR(jk_x86_error(a)->message, "cdqe: not available in 32-bit mode");
+    jk_x86_free(a);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        jt_only = argv[1];
+    JT_RUN(test_args);
+    JT_RUN(test_names);
+    JT_RUN(test_sticky_error);
+    JT_RUN(test_unbound_label);
+    JT_RUN(test_relax);
+    JT_RUN(test_relax_chain);
+    JT_RUN(test_align_nops);
+    JT_RUN(test_data_and_buffers);
+    JT_RUN(test_prefixes);
+    JT_RUN(test_mode32);
+    return jt_finish();
+}
