@@ -56,17 +56,25 @@ typedef struct chunk {
     uint32_t ngran, nfree, cursor, live, npages, pins;
     uint32_t gpp;           /* granules per page */
     uint64_t *used, *start; /* ngran bits each */
+    uint64_t *pend;         /* start granules of frees not yet processed */
     uint32_t *page_live;    /* FLIP */
     uint32_t *page_owner;   /* FLIP */
     uint8_t *page_state;    /* FLIP */
     unsigned is_near : 1, sealed : 1, dedicated : 1;
 } chunk;
 
+typedef struct pend_ent {
+    chunk *c;
+    uint32_t g, e;
+} pend_ent;
+
 struct arena {
     jk__heap_lock lock;
     jk_heap *heap;
     chunk **ring;
     uint32_t n, cap, cur, nempty;
+    pend_ent *pend;  /* frees waiting for their batch (free_batch) */
+    uint32_t npend;
     /* counters, under the lock */
     uint64_t in_use_gran, installs, frees, os_calls;
     size_t reserved, meta;
@@ -91,6 +99,7 @@ struct jk_heap {
     jk_heap_near near_mode;
     const void *near_to;
     size_t page, chunk_size, align, max_spare;
+    uint32_t free_batch;
     unsigned narenas;
     arena *arenas;
 
@@ -387,6 +396,7 @@ static void chunk_free_meta(chunk *c)
 {
     jk__free(c->used);
     jk__free(c->start);
+    jk__free(c->pend);
     jk__free(c->page_live);
     jk__free(c->page_owner);
     jk__free(c->page_state);
@@ -427,14 +437,15 @@ static jk_status chunk_new(jk_heap *h, arena *a, size_t min_bytes, int want_near
     words = (c->ngran + 63) / 64;
     c->used = jk__calloc(words, sizeof(uint64_t));
     c->start = jk__calloc(words, sizeof(uint64_t));
-    c->meta_bytes = sizeof *c + 2 * words * sizeof(uint64_t);
+    c->pend = jk__calloc(words, sizeof(uint64_t));
+    c->meta_bytes = sizeof *c + 3 * words * sizeof(uint64_t);
     if (h->flip) {
         c->page_live = jk__calloc(c->npages, sizeof(uint32_t));
         c->page_owner = jk__calloc(c->npages, sizeof(uint32_t));
         c->page_state = jk__calloc(c->npages, 1);
         c->meta_bytes += c->npages * 9u;
     }
-    if (!c->used || !c->start ||
+    if (!c->used || !c->start || !c->pend ||
         (h->flip && (!c->page_live || !c->page_owner || !c->page_state))) {
         chunk_free_meta(c);
         return jk__fail(err, JK_ENOMEM, "code heap: out of memory for chunk metadata");
@@ -687,6 +698,61 @@ static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_hea
     return JK_OK;
 }
 
+/* Really free granules [g, e) of c (a function whose free was accepted):
+ * overwrite with traps, make reusable, unpublish emptied FLIP pages, and
+ * let go of the chunk if it is empty. Arena locked. */
+static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e)
+{
+    arena *a = c->arena;
+    bm_set_range(c->used, g, e, 0);
+    bm_set_range(c->start, g, g + 1, 0);
+    c->nfree += e - g;
+    if (!h->flip) {
+        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed) {
+            trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
+            jk_mem_flush_icache(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
+        }
+    } else {
+        uint32_t p0 = g / c->gpp, p1 = (e - 1) / c->gpp;
+        size_t pg = c->gpp * (size_t)GRANULE;
+        for (uint32_t p = p0; p <= p1; p++) {
+            uint32_t lo = p * c->gpp > g ? p * c->gpp : g;
+            uint32_t hi = (p + 1) * c->gpp < e ? (p + 1) * c->gpp : e;
+            c->page_live[p] -= hi - lo;
+            if (c->page_state[p] == PAGE_W) {
+                if (!(h->flags & JK_HEAP_NO_TRAP_FILL))
+                    trap_fill(c->rw + (size_t)lo * GRANULE, (size_t)(hi - lo) * GRANULE);
+                if (c->page_live[p] == 0)
+                    c->page_owner[p] = 0;
+            } else if (c->page_live[p] == 0 && !c->sealed &&
+                       !(h->flags & JK_HEAP_NO_TRAP_FILL)) {
+                /* The page holds no live code now: unpublish it and
+                 * overwrite the stale code. If that fails the page stays
+                 * published (and is unpublished when next allocated). */
+                if (pages_protect(a, c, p, p, PAGE_W, 0, NULL) == JK_OK) {
+                    trap_fill(c->rw + p * pg, pg);
+                    c->page_owner[p] = 0;
+                }
+            }
+        }
+    }
+    if (--c->live == 0) {
+        a->nempty++;
+        chunk_maybe_release(h, c);
+    }
+}
+
+/* Process every pending free of arena a (locked). */
+static void arena_drain(jk_heap *h, arena *a)
+{
+    for (uint32_t i = 0; i < a->npend; i++) {
+        pend_ent *p = &a->pend[i];
+        bm_set_range(p->c->pend, p->g, p->g + 1, 0);
+        release_range(h, p->c, p->g, p->e);
+    }
+    a->npend = 0;
+}
+
 /* Search the arena's chunks; near_only: only chunks near the target. */
 static chunk *arena_search(jk_heap *h, arena *a, uint32_t n, uint32_t ag, uint32_t wid,
                            int near_only, uint32_t *gout)
@@ -721,6 +787,11 @@ static jk_status arena_alloc(jk_heap *h, arena *a, size_t size, size_t align, jk
     int near_only = h->near_mode != JK_HEAP_NEAR_ANY;
 
     c = arena_search(h, a, n, ag, wid, near_only, &g);
+    if (!c && a->npend) {
+        /* Finish the pending frees before mapping more memory. */
+        arena_drain(h, a);
+        c = arena_search(h, a, n, ag, wid, near_only, &g);
+    }
     if (!c && near_only) {
         st = chunk_new(h, a, round_up(size, GRANULE), 1, &c, err);
         if (st == JK_OK) {
@@ -900,6 +971,9 @@ jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error *err)
     if (o.flags & ~(JK_HEAP_GUARD_PAGES | JK_HEAP_NO_TRAP_FILL | JK_HEAP_REUSE_LIFO |
                     JK_HEAP_FORK_NO_COPY))
         return jk__fail(err, JK_EINVAL, "code heap: unknown flags 0x%x", o.flags);
+    if (o.free_batch > 4096)
+        return jk__fail(err, JK_EINVAL, "code heap: free batch %u too large (4096 at most)",
+                        o.free_batch);
     if (o.chunk_size > ((size_t)1 << 30))
         return jk__fail(err, JK_EINVAL, "code heap: chunk size %zu too large (1 GiB at most)",
                         o.chunk_size);
@@ -916,6 +990,7 @@ jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error *err)
     h->chunk_size = round_up(o.chunk_size ? o.chunk_size : DEFAULT_CHUNK, page);
     h->align = o.align ? (o.align < GRANULE ? GRANULE : o.align) : GRANULE;
     h->max_spare = o.max_spare ? o.max_spare : 1;
+    h->free_batch = (o.flags & JK_HEAP_REUSE_LIFO) ? 1 : o.free_batch ? o.free_batch : 32;
     h->narenas = o.arenas ? o.arenas : DEFAULT_ARENAS;
     h->arenas = jk__calloc(h->narenas, sizeof(arena));
     if (!h->arenas) {
@@ -962,6 +1037,7 @@ jk_status jk_heap_destroy(jk_heap *h, jk_error *err)
             chunk_free_meta(c);
         }
         jk__free(a->ring);
+        jk__free(a->pend);
     }
     jk__free(h->arenas);
     t = atomic_load_explicit(&h->tbl, memory_order_relaxed);
@@ -1071,7 +1147,8 @@ static jk_status locate(jk_heap *h, const void *p, size_t n, int must_start, chu
     jk__heap_lock_acquire(&c->arena->lock);
     off = (size_t)((const char *)p - c->rx);
     g = (uint32_t)(off / GRANULE);
-    if (must_start && (off % GRANULE || !bm_get(c->start, g) || !bm_get(c->used, g))) {
+    if (must_start &&
+        (off % GRANULE || !bm_get(c->start, g) || !bm_get(c->used, g) || bm_get(c->pend, g))) {
         jk__heap_lock_release(&c->arena->lock);
         return jk__fail(err, JK_EINVAL, "code heap: %p is not the start of a live function",
                         p);
@@ -1084,6 +1161,10 @@ static jk_status locate(jk_heap *h, const void *p, size_t n, int must_start, chu
     s = g;
     while (!bm_get(c->start, s))
         s--;
+    if (bm_get(c->pend, s)) {
+        jk__heap_lock_release(&c->arena->lock);
+        return jk__fail(err, JK_EINVAL, "code heap: %p lies in a freed function", p);
+    }
     /* end: next start bit or free granule after s */
     e = s + 1;
     while (e < c->ngran && bm_get(c->used, e) && !bm_get(c->start, e)) {
@@ -1117,43 +1198,24 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
     if (st != JK_OK)
         return st;
     a = c->arena;
-    bm_set_range(c->used, g, e, 0);
-    bm_set_range(c->start, g, g + 1, 0);
-    c->nfree += e - g;
     a->in_use_gran -= e - g;
     a->frees++;
-    if (!h->flip) {
-        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed) {
-            trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
-            jk_mem_flush_icache(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
-        }
-    } else {
-        uint32_t p0 = g / c->gpp, p1 = (e - 1) / c->gpp;
-        size_t pg = c->gpp * (size_t)GRANULE;
-        for (uint32_t p = p0; p <= p1; p++) {
-            uint32_t lo = p * c->gpp > g ? p * c->gpp : g;
-            uint32_t hi = (p + 1) * c->gpp < e ? (p + 1) * c->gpp : e;
-            c->page_live[p] -= hi - lo;
-            if (c->page_state[p] == PAGE_W) {
-                if (!(h->flags & JK_HEAP_NO_TRAP_FILL))
-                    trap_fill(c->rw + (size_t)lo * GRANULE, (size_t)(hi - lo) * GRANULE);
-                if (c->page_live[p] == 0)
-                    c->page_owner[p] = 0;
-            } else if (c->page_live[p] == 0 && !c->sealed &&
-                       !(h->flags & JK_HEAP_NO_TRAP_FILL)) {
-                /* The page holds no live code now: unpublish it and
-                 * overwrite the stale code. If that fails the page stays
-                 * published (and is unpublished when next allocated). */
-                if (pages_protect(a, c, p, p, PAGE_W, 0, NULL) == JK_OK) {
-                    trap_fill(c->rw + p * pg, pg);
-                    c->page_owner[p] = 0;
-                }
-            }
-        }
+    if (h->free_batch > 1 && !a->pend) {
+        a->pend = jk__malloc(h->free_batch * sizeof *a->pend);
+        if (a->pend)
+            a->meta += h->free_batch * sizeof *a->pend;
     }
-    if (--c->live == 0) {
-        a->nempty++;
-        chunk_maybe_release(h, c);
+    if (h->free_batch <= 1 || !a->pend) {
+        release_range(h, c, g, e);
+    } else {
+        /* Batched: the code stays (unreachable for the caller) until the
+         * batch is processed, long after the CPU last ran it. */
+        bm_set_range(c->pend, g, g + 1, 1);
+        a->pend[a->npend].c = c;
+        a->pend[a->npend].g = g;
+        a->pend[a->npend].e = e;
+        if (++a->npend >= h->free_batch)
+            arena_drain(h, a);
     }
     jk__heap_lock_release(&a->lock);
     return JK_OK;
@@ -1167,6 +1229,7 @@ jk_status jk_heap_trim(jk_heap *h, jk_error *err)
     for (unsigned i = 0; i < h->narenas; i++) {
         arena *a = &h->arenas[i];
         jk__heap_lock_acquire(&a->lock);
+        arena_drain(h, a);
         for (uint32_t k = a->n; k-- > 0;) {
             chunk *c = a->ring[k];
             if (c->live == 0 && c->pins == 0) {
@@ -1316,6 +1379,7 @@ void jk_heap_stats_get(jk_heap *h, jk_heap_stats *out)
         out->frees += a->frees;
         for (uint32_t k = 0; k < a->n; k++)
             out->functions += a->ring[k]->live;
+        out->functions -= a->npend;
         jk__heap_lock_release(&a->lock);
     }
     t = atomic_load_explicit(&h->tbl, memory_order_acquire);

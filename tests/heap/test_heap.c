@@ -26,19 +26,25 @@ static jk_error err;
 static const jk_mem_strategy strategies[] = {JK_MEM_DUAL, JK_MEM_FLIP};
 #define NSTRAT 2
 
-static jk_heap *mk(jk_mem_strategy s, unsigned flags)
+static jk_heap *mk_b(jk_mem_strategy s, unsigned flags, unsigned free_batch)
 {
     jk_heap_options o;
     jk_heap *h = NULL;
     memset(&o, 0, sizeof o);
     o.strategy = s;
     o.flags = flags;
+    o.free_batch = free_batch;
     o.arenas = 2;
     if (jk_heap_new(&h, &o, &err) != JK_OK) {
         fprintf(stderr, "jk_heap_new(%s): %s\n", jk_mem_strategy_name(s), err.message);
         return NULL;
     }
     return h;
+}
+
+static jk_heap *mk(jk_mem_strategy s, unsigned flags)
+{
+    return mk_b(s, flags, 0);
 }
 
 #define NO_WX()                                                               \
@@ -245,7 +251,7 @@ static void test_alignment(void)
 static void test_trap_and_fifo(void)
 {
     for (int si = 0; si < NSTRAT; si++) {
-        jk_heap *h = mk(strategies[si], 0), *l;
+        jk_heap *h = mk_b(strategies[si], 0, 1), *l;
         uint8_t code[16];
         size_t n = emit_ret(code, 9);
         void *f, *g, *keep;
@@ -272,6 +278,44 @@ static void test_trap_and_fifo(void)
         JT_CHECK(g == f);
         JT_EQ_U64(hc_as_fn(g)(), 9);
         JT_OK(jk_heap_destroy(l, &err), &err);
+    }
+}
+
+/* Frees are processed in batches: until then the code stays, the memory is
+ * not reused, a second free is still caught; trim finishes them. */
+static void test_free_batch(void)
+{
+    for (int si = 0; si < NSTRAT; si++) {
+        jk_heap *h = mk_b(strategies[si], 0, 4);
+        void *f[10];
+        uint8_t code[16];
+        jk_heap_stats st;
+        JT_CHECK(h != NULL);
+        for (uint32_t i = 0; i < 10; i++)
+            JT_OK(jk_heap_install(h, code, emit_ret(code, i), &f[i], &err), &err);
+        for (int i = 0; i < 3; i++)
+            JT_OK(jk_heap_free(h, f[i], &err), &err);
+        if (strategies[si] == JK_MEM_DUAL)
+            JT_CHECK(!is_trap(f[0], 16));
+        JT_EQ_I64(jk_heap_free(h, f[1], &err), JK_EINVAL); /* double free, pending */
+        JT_EQ_I64(jk_heap_patch(h, f[1], code, 4, &err), JK_EINVAL);
+        jk_heap_stats_get(h, &st);
+        JT_EQ_U64(st.functions, 7);
+        JT_EQ_U64(st.bytes_in_use, 7 * 16);
+        JT_OK(jk_heap_free(h, f[3], &err), &err); /* 4th: the batch runs */
+        if (strategies[si] == JK_MEM_DUAL)
+            for (int i = 0; i < 4; i++)
+                JT_CHECK(is_trap(f[i], 16));
+        JT_EQ_I64(jk_heap_free(h, f[1], &err), JK_EINVAL);
+        for (int i = 4; i < 10; i++)
+            JT_EQ_U64(hc_as_fn(f[i])(), i);
+        for (int i = 4; i < 10; i++)
+            JT_OK(jk_heap_free(h, f[i], &err), &err);
+        JT_OK(jk_heap_trim(h, &err), &err);
+        jk_heap_stats_get(h, &st);
+        JT_EQ_U64(st.functions, 0);
+        JT_EQ_U64(st.chunks, 0);
+        JT_OK(jk_heap_destroy(h, &err), &err);
     }
 }
 
@@ -324,6 +368,7 @@ static void test_large_and_spares(void)
         o.arenas = 1;
         o.chunk_size = 64 * 1024;
         o.flags = JK_HEAP_GUARD_PAGES;
+        o.free_batch = 1;
         JT_OK(jk_heap_new(&h, &o, &err), &err);
         memset(big, 0x90, sizeof big); /* x86 nops; never called on AArch64 */
         emit_ret(big + sizeof big - 16, 77);
@@ -530,6 +575,7 @@ int main(int argc, char **argv)
     JT_RUN(test_overhead);
     JT_RUN(test_alignment);
     JT_RUN(test_trap_and_fifo);
+    JT_RUN(test_free_batch);
     JT_RUN(test_bad_frees);
     JT_RUN(test_large_and_spares);
     JT_RUN(test_near_host_call);
