@@ -8,7 +8,14 @@
  *   jitkit        jk_heap_install, call, jk_heap_free (default heap: DUAL)
  *   jitkit_lifo   the same with JK_HEAP_REUSE_LIFO: the slot just freed (and
  *                 just executed) is reused at once - what rotation avoids
+ *   jitkit_batch64  default heap, 64 functions per window: write 64, call
+ *                 64, free 64 (per-function figure)
  *   jitkit_flip64 FLIP heap, installs batched 64 per window
+ *   floor         no allocator at all: copy 16 bytes into a fresh slot of a
+ *                 raw memfd dual mapping and call it at once. This is what
+ *                 the CPU charges for running code right after writing it
+ *                 (a pipeline flush per write->execute transition); every
+ *                 one-at-a-time install + call pays it, whoever allocates
  *   asmjit_dual   asmjit JitRuntime's allocator with dual mapping:
  *                 alloc, copy through the RW view, call, release
  *   asmjit_dual_add  the same through CodeHolder + JitRuntime::add/release
@@ -30,6 +37,10 @@
 #if !defined(_WIN32)
 #  include <pthread.h>
 #  include <sys/mman.h>
+#  include <unistd.h>
+#endif
+#if defined(__linux__)
+#  include <sys/syscall.h>
 #endif
 
 #if defined(JK_BENCH_ASMJIT)
@@ -153,6 +164,39 @@ static double run_flip_batch(jk_heap *h, const unsigned char *code, size_t size,
     return (now_ns() - t0) / (double)iters;
 }
 
+/* The hardware floor: raw dual mapping, write 16 bytes, call, next slot. */
+static double run_floor(const unsigned char *code, size_t size, long iters)
+{
+#if defined(__linux__) && defined(SYS_memfd_create)
+    size_t span = (size_t)iters * 16 + 4096;
+    int fd = (int)syscall(SYS_memfd_create, "bench-floor", 0);
+    char *rx, *rw;
+    double t0, t;
+    if (fd < 0 || ftruncate(fd, (off_t)span) != 0)
+        return -1;
+    rx = mmap(NULL, span, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    rw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (rx == MAP_FAILED || rw == MAP_FAILED)
+        return -1;
+    memset(rw, 0xcc, span);
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+        memcpy(rw + i * 16, code, size < 16 ? size : 16);
+        sink += as_fn(rx + i * 16)();
+    }
+    t = (now_ns() - t0) / (double)iters;
+    munmap(rx, span);
+    munmap(rw, span);
+    return t;
+#else
+    (void)code;
+    (void)size;
+    (void)iters;
+    return -1;
+#endif
+}
+
 static jk_heap *new_heap(jk_mem_strategy s, unsigned flags)
 {
     jk_heap_options o;
@@ -230,7 +274,7 @@ typedef struct row {
 static void bench_size(const char *tag, size_t size, long iters, long seed_iters, row *out)
 {
     unsigned char *code = make_code(size);
-    double v[7][5];
+    double v[9][5];
     jk_heap *dual = new_heap(JK_MEM_AUTO, 0), *lifo = new_heap(JK_MEM_AUTO, JK_HEAP_REUSE_LIFO);
     jk_heap *flip = new_heap(JK_MEM_FLIP, 0);
 
@@ -243,6 +287,8 @@ static void bench_size(const char *tag, size_t size, long iters, long seed_iters
         v[1][r] = run_heap(dual, code, size, iters);
         v[2][r] = run_heap(lifo, code, size, iters);
         v[3][r] = run_flip_batch(flip, code, size, iters);
+        v[7][r] = run_flip_batch(dual, code, size, iters);
+        v[8][r] = size == 16 ? run_floor(code, size, iters) : -1;
 #if defined(JK_BENCH_ASMJIT)
         v[4][r] = jk_bench_asmjit_ns(code, size, iters, 1, 0, &sink);
         v[5][r] = jk_bench_asmjit_ns(code, size, iters / 4, 1, 1, &sink);
@@ -252,9 +298,10 @@ static void bench_size(const char *tag, size_t size, long iters, long seed_iters
 #endif
     }
     {
-        static const char *names[7] = {"seed", "jitkit", "jitkit_lifo", "jitkit_flip64",
-                                       "asmjit_dual", "asmjit_dual_add", "asmjit_rwx"};
-        for (int k = 0; k < 7; k++) {
+        static const char *names[9] = {"seed",          "jitkit",          "jitkit_lifo",
+                                       "jitkit_flip64", "asmjit_dual",     "asmjit_dual_add",
+                                       "asmjit_rwx",    "jitkit_batch64", "floor_write_call"};
+        for (int k = 0; k < 9; k++) {
             out[k].name = names[k];
             out[k].ns = median5(v[k]);
             if (out[k].ns >= 0)
@@ -287,7 +334,7 @@ static double overhead_100k(jk_heap_stats *st)
 
 int main(void)
 {
-    row small[7], big[7];
+    row small[9], big[9];
     jk_heap_stats st;
     double ov, mt1, mt2;
     unsigned char *code16 = make_code(16);
@@ -307,10 +354,9 @@ int main(void)
     printf("BENCH heap.mt1.jitkit %.0f installs/s\n", mt1);
     printf("BENCH heap.mt2.jitkit %.0f installs/s\n", mt2);
 
-    printf("\n%-16s %12s %12s\n", "ns per function", "16 B", "4 KiB");
-    for (int k = 0; k < 7; k++)
-        if (small[k].ns >= 0)
-            printf("%-16s %12.1f %12.1f\n", small[k].name, small[k].ns, big[k].ns);
+    printf("\n%-18s %12s %12s   (-1: not measured)\n", "ns per function", "16 B", "4 KiB");
+    for (int k = 0; k < 9; k++)
+        printf("%-18s %12.1f %12.1f\n", small[k].name, small[k].ns, big[k].ns);
     printf("\nratios (same run):\n");
     printf("BENCH heap.small.speedup_vs_seed %.1f x\n", small[0].ns / small[1].ns);
     printf("BENCH heap.4k.speedup_vs_seed %.1f x\n", big[0].ns / big[1].ns);
@@ -320,6 +366,12 @@ int main(void)
         printf("BENCH heap.small.speedup_vs_asmjit_dual_add %.2f x\n",
                small[5].ns / small[1].ns);
     }
+    if (small[8].ns > 0)
+        printf("BENCH heap.small.jitkit_minus_floor %.1f ns\n", small[1].ns - small[8].ns);
+    printf("BENCH heap.small.batch64_speedup_vs_seed %.1f x\n", small[0].ns / small[7].ns);
+    if (small[4].ns > 0)
+        printf("BENCH heap.small.batch64_speedup_vs_asmjit_dual %.2f x\n",
+               small[4].ns / small[7].ns);
     printf("BENCH heap.small.fifo_gain_vs_lifo %.2f x\n", small[2].ns / small[1].ns);
     printf("BENCH heap.4k.fifo_gain_vs_lifo %.2f x\n", big[2].ns / big[1].ns);
     printf("BENCH heap.mt2_vs_mt1 %.2f x\n", mt2 / mt1);
