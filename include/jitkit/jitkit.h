@@ -7,5 +7,6 @@
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
 #include "jitkit/heap.h"
+#include "jitkit/asm.h"
 
 #endif

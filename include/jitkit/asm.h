@@ -1,0 +1,166 @@
+/*
+ * jitkit/asm.h - the Intel-syntax text assembler: source text in, machine
+ * code out, through the same instruction tables as the C API (jitkit/x86.h).
+ *
+ *     jk_asm *as;
+ *     jk_asm_options o = JK_ASM_OPTIONS_INIT;       64-bit, GNU dialect
+ *     jk_asm_new(&as, &o, NULL);
+ *     if (jk_asm_assemble(as, "mov eax, 12345678h; ret", (size_t)-1) != JK_OK)
+ *         for (size_t i = 0; i < jk_asm_diag_count(as); i++)
+ *             fputs(jk_asm_diag_text(as, i), stderr);
+ *     jk_asm_install(as, NULL, &mem, &entry);
+ *     jk_asm_free(as);
+ *
+ * Pipeline (see docs/text.md):
+ *
+ *     text --split--> statements --lex/parse--> operands (jk_x86_op)
+ *          --jk_x86_emit--> x86 assembler --finish--> bytes
+ *
+ * The source is read in passes. The first pass usually suffices; when an
+ * expression depends on the layout (label differences, '.' used as a
+ * number, forward references in .set) the text is assembled again with the
+ * offsets of the previous pass until they no longer change.
+ *
+ * Dialects. JK_ASM_SYNTAX_GNU (the default) is what `objdump -M intel`
+ * prints and GNU as reads after `.intel_syntax noprefix`: ';' separates
+ * statements, '#' starts a comment, '.' is the current address. NASM habits
+ * that do not conflict are accepted too (`qword [rax]`, 12345678h, db/dd,
+ * times, align, '$'). JK_ASM_SYNTAX_NASM makes ';' a comment and `.name` a
+ * local label of the last ordinary label.
+ *
+ * Errors are collected, not just the first: every problem becomes a
+ * diagnostic with file, line, column, a message, the source line and a
+ * caret, formatted as compilers print them:
+ *
+ *     in.s:3:10: error: unknown register or symbol 'rxa'
+ *         mov rax, rxa
+ *                  ^~~
+ *
+ * The handle owns the diagnostics, a copy of the source and the code.
+ * Thread safety: one handle per thread; distinct handles are independent.
+ */
+#ifndef JITKIT_ASM_H
+#define JITKIT_ASM_H
+
+#include "jitkit/status.h"
+#include "jitkit/mem.h"
+#include "jitkit/x86.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum jk_asm_syntax {
+    JK_ASM_SYNTAX_GNU,   /* GNU as .intel_syntax noprefix / objdump -M intel */
+    JK_ASM_SYNTAX_NASM,  /* ';' comments, NASM local labels */
+    JK_ASM_SYNTAX_COUNT
+} jk_asm_syntax;
+
+/* Option flags (jk_asm_options.flags). */
+#define JK_ASM_LISTING 0x01u /* record each statement's offset and size */
+#define JK_ASM_EXTERN  0x02u /* undefined names become external symbols
+                                resolved through jk_asm_set_resolver */
+
+typedef struct jk_asm_options {
+    jk_x86_mode mode;       /* JK_X86_MODE64 (default) or JK_X86_MODE32 */
+    jk_asm_syntax syntax;   /* JK_ASM_SYNTAX_GNU (default) */
+    const char *filename;   /* used in messages; NULL means "<input>" */
+    unsigned max_errors;    /* stop after this many diagnostics; 0 means 20 */
+    unsigned flags;         /* JK_ASM_* */
+    uint64_t base;          /* address the code is assumed to run at for
+                               jk_asm_code (absolute branch targets) */
+} jk_asm_options;
+
+#define JK_ASM_OPTIONS_INIT {JK_X86_MODE64, JK_ASM_SYNTAX_GNU, NULL, 0, 0, 0}
+
+typedef struct jk_asm jk_asm;
+
+/* One diagnostic. Strings are owned by the handle and live until the next
+ * jk_asm_assemble or jk_asm_free. line and col are 1-based; col counts
+ * bytes; len is the length of the offending token (at least 1). */
+typedef struct jk_asm_diag {
+    jk_status status;       /* JK_ESYNTAX, JK_ENOFORM, JK_ERANGE, JK_ELABEL ... */
+    const char *file;
+    unsigned line, col, len;
+    const char *message;    /* without position or "error:" */
+    const char *source;     /* the source line, not NUL-terminated */
+    size_t source_len;
+} jk_asm_diag;
+
+/* One statement that produced bytes (JK_ASM_LISTING). text/text_len is the
+ * statement as written, without comment. */
+typedef struct jk_asm_stmt {
+    size_t offset, size;    /* in the finished code */
+    unsigned line, col;
+    const char *text;
+    size_t text_len;
+} jk_asm_stmt;
+
+/* Create a text assembler (opt may be NULL for the defaults). JK_EINVAL for
+ * a bad mode or syntax, JK_ENOMEM. */
+JK_API jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *err);
+
+/* Free the handle, its diagnostics and code (NULL accepted). Code installed
+ * with jk_asm_install is not affected. */
+JK_API void jk_asm_free(jk_asm *as);
+
+/* Assemble text (len bytes, or NUL-terminated when len is (size_t)-1).
+ * The text is copied. Previous code and diagnostics are discarded. Returns
+ * JK_OK, or the status of the first diagnostic (JK_ESYNTAX for syntax,
+ * encoder statuses for operands that no form takes, JK_ELABEL for undefined
+ * or duplicate labels, JK_ENOMEM). */
+JK_API jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len);
+
+/* Number of diagnostics of the last jk_asm_assemble. */
+JK_API size_t jk_asm_diag_count(const jk_asm *as);
+
+/* Diagnostic i (NULL when out of range). */
+JK_API const jk_asm_diag *jk_asm_diag_at(const jk_asm *as, size_t i);
+
+/* Diagnostic i formatted as "file:line:col: error: message\n<line>\n<caret>\n"
+ * (NUL-terminated, owned by the handle, valid until the next call of this
+ * function or jk_asm_assemble). "" when out of range. */
+JK_API const char *jk_asm_diag_text(jk_asm *as, size_t i);
+
+/* The finished code (as if run at options.base) and its size; NULL with
+ * size 0 after a failed assembly. Owned by the handle. */
+JK_API const uint8_t *jk_asm_code(jk_asm *as, size_t *size);
+
+/* Copy the code, relocated for runtime_addr, into dst (cap bytes):
+ * JK_ENOSPACE if too small, JK_ESTATE if the last assembly failed. */
+JK_API jk_status jk_asm_copy(jk_asm *as, void *dst, size_t cap, uint64_t runtime_addr);
+
+/* Allocate executable memory (opt may be NULL), copy, commit. *mem owns the
+ * code (jk_mem_free); *entry is its first byte. JK_ESTATE if the last
+ * assembly failed; otherwise the statuses of jk_x86_install. */
+JK_API jk_status jk_asm_install(jk_asm *as, const jk_mem_options *opt, jk_mem **mem,
+                                void **entry);
+
+/* Statements with bytes (only with JK_ASM_LISTING). */
+JK_API size_t jk_asm_stmt_count(const jk_asm *as);
+JK_API const jk_asm_stmt *jk_asm_stmt_at(const jk_asm *as, size_t i);
+
+/* Offset of a label defined in the text (JK_ELABEL if unknown, JK_ESTATE
+ * if the last assembly failed). */
+JK_API jk_status jk_asm_label_offset(const jk_asm *as, const char *name, size_t *offset);
+
+/* Resolver for external names (with JK_ASM_EXTERN), passed on to the x86
+ * assembler; see jk_x86_set_resolver. */
+JK_API jk_status jk_asm_set_resolver(jk_asm *as, jk_x86_resolver fn, void *ctx);
+
+/* Number of passes the last assembly needed (1 when no expression depended
+ * on the layout). */
+JK_API unsigned jk_asm_passes(const jk_asm *as);
+
+/* One-shot convenience: assemble and install. On failure err (may be NULL)
+ * receives the first diagnostic, formatted "file:line:col: message". */
+JK_API jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
+                             jk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,2761 @@
+/*
+ * text/asm.c - the Intel-syntax text assembler.
+ *
+ * Contract: any byte sequence is valid input; bad input becomes
+ * diagnostics, never a crash, an abort or an unbounded allocation (output
+ * is capped at JK_TEXT_MAX_OUTPUT bytes, `times` and `.fill` counts too).
+ *
+ * Design. The source is copied once and read in passes. A pass walks the
+ * statements (split at newlines and, in the GNU dialect, at ';'), lexes
+ * each one on the fly and calls the x86 assembler directly: no syntax tree,
+ * no per-statement allocation. Names live in one hash table; registers,
+ * mnemonics, prefixes and directives in another (case-insensitive), built
+ * once per handle from the x86 tables so the two front ends cannot drift.
+ *
+ *     statement := { label ':' } [ prefix... ] mnemonic operand {',' operand}
+ *                | directive args | name '=' expr | name 'equ' expr
+ *     operand   := [size ['ptr']] ( reg | [seg ':'] '[' addr ']' | expr
+ *                | seg ':' expr )
+ *     addr      := term { ('+'|'-') term },  term := reg | reg '*' n
+ *                | n '*' reg | expr
+ *
+ * Branches to a plain label go through the x86 assembler, which relaxes
+ * them. Branches whose target is `.`-relative (what objdump prints once
+ * addresses are made relative: `jmp .+0x12`) are encoded here: the
+ * distance from the start of the statement is known, so the short/long
+ * choice is local and matches GNU as (short when the rel8 reaches).
+ *
+ * Errors: every statement that fails gets one diagnostic; after the first
+ * the x86 assembler is reset and the pass goes on only to find more errors
+ * (capped by max_errors). Nothing after a failed pass is installed.
+ */
+#include "text/text_p.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OPS            4
+#define MAX_PASSES         8
+#define NUMLBL_MAX         1000
+#define JK_TEXT_MAX_OUTPUT ((size_t)256 << 20)
+#define TIMES_MAX          ((size_t)1 << 24)
+
+/* -- Tables ------------------------------------------------------------- */
+
+enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW };
+
+enum {
+    D_BYTE = 1, D_WORD, D_LONG, D_QUAD, D_ASCII, D_ASCIZ, D_ZERO, D_FILL, D_ALIGN,
+    D_P2ALIGN, D_SET, D_EQUIV, D_INTEL, D_ATT, D_CODE32, D_CODE64, D_BITS, D_IGNORE,
+    D_NOPS, D_TIMES, D_DEFAULT, D_NALIGN, D_COUNT
+};
+
+enum {
+    W_OFFSET = 1, W_SHORT, W_NEAR, W_FAR, W_REL, W_ABS, W_STRICT, W_EQU, W_STR, W_RIZ,
+    W_COUNT
+};
+
+/* Mnemonic info bits (minfo). */
+enum { MI_JMP = 1, MI_JCC, MI_CALL, MI_LOOP, MI_JCXZ, MI_JECXZ, MI_JRCXZ, MI_XBEGIN };
+#define MI_BRANCH_MASK 0x0fu
+#define MI_STRING      0x10u
+
+static const char *const gp8[] = {"al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil"};
+static const char *const gp16[] = {"ax", "cx", "dx", "bx", "sp", "bp", "si", "di"};
+static const char *const gp32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+static const char *const gp64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"};
+static const char *const segs[] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const hi8[] = {"ah", "ch", "dh", "bh"};
+
+static const struct { const char *n; uint8_t a; } sizes[] = {
+    {"byte", 1}, {"word", 2}, {"dword", 4}, {"qword", 8}, {"tbyte", 10}, {"tword", 10},
+    {"xmmword", 16}, {"oword", 16}, {"ymmword", 32}, {"zmmword", 64}, {"fword", 6},
+};
+
+static const struct { const char *n; uint8_t a, b; } prefixes[] = {
+    {"lock", PFX_LOCK, 0},  {"rep", PFX_REP, 0},     {"repe", PFX_REPE, 0},
+    {"repz", PFX_REPE, 0},  {"repne", PFX_REPNE, 0}, {"repnz", PFX_REPNE, 0},
+    {"data16", PFX_RAW, 0x66}, {"addr32", PFX_RAW, 0x67}, {"data32", PFX_RAW, 0x66},
+    {"addr16", PFX_RAW, 0x67}, {"notrack", PFX_RAW, 0x3e}, {"bnd", PFX_RAW, 0xf2},
+    {"xacquire", PFX_RAW, 0xf2}, {"xrelease", PFX_RAW, 0xf3},
+};
+
+static const struct { const char *n; uint8_t a; } directives[] = {
+    {".byte", D_BYTE},   {"db", D_BYTE},       {".word", D_WORD},     {".short", D_WORD},
+    {".value", D_WORD},  {".hword", D_WORD},   {".2byte", D_WORD},    {"dw", D_WORD},
+    {".long", D_LONG},   {".int", D_LONG},     {".4byte", D_LONG},    {"dd", D_LONG},
+    {".quad", D_QUAD},   {".8byte", D_QUAD},   {"dq", D_QUAD},        {".ascii", D_ASCII},
+    {".asciz", D_ASCIZ}, {".string", D_ASCIZ}, {".zero", D_ZERO},     {".skip", D_ZERO},
+    {".space", D_ZERO},  {".fill", D_FILL},    {".align", D_ALIGN},   {".balign", D_ALIGN},
+    {".p2align", D_P2ALIGN}, {"align", D_NALIGN}, {".set", D_SET},    {".equ", D_SET},
+    {".equiv", D_EQUIV}, {".intel_syntax", D_INTEL}, {".att_syntax", D_ATT},
+    {".code32", D_CODE32}, {".code64", D_CODE64}, {"bits", D_BITS}, {".nops", D_NOPS},
+    {"times", D_TIMES},  {"default", D_DEFAULT},
+    {".text", D_IGNORE}, {".data", D_IGNORE},  {".section", D_IGNORE}, {".globl", D_IGNORE},
+    {".global", D_IGNORE}, {".type", D_IGNORE}, {".size", D_IGNORE}, {".file", D_IGNORE},
+    {".ident", D_IGNORE}, {".loc", D_IGNORE},  {".local", D_IGNORE}, {".weak", D_IGNORE},
+    {".hidden", D_IGNORE}, {".protected", D_IGNORE}, {".arch", D_IGNORE},
+    {".cfi_startproc", D_IGNORE}, {".cfi_endproc", D_IGNORE}, {".cfi_def_cfa_offset", D_IGNORE},
+    {".cfi_offset", D_IGNORE}, {".cfi_def_cfa_register", D_IGNORE}, {".cfi_def_cfa", D_IGNORE},
+    {".cfi_restore", D_IGNORE}, {".cfi_remember_state", D_IGNORE},
+    {".cfi_restore_state", D_IGNORE}, {".cfi_sections", D_IGNORE}, {".previous", D_IGNORE},
+    {".pushsection", D_IGNORE}, {".popsection", D_IGNORE}, {".rodata", D_IGNORE},
+    {"section", D_IGNORE}, {"segment", D_IGNORE}, {"global", D_IGNORE}, {"extern", D_IGNORE},
+};
+
+static const struct { const char *n; uint8_t a; uint8_t b; } words[] = {
+    {"offset", W_OFFSET, 0}, {"short", W_SHORT, 0}, {"near", W_NEAR, 0}, {"far", W_FAR, 0},
+    {"rel", W_REL, 0},       {"abs", W_ABS, 0},     {"strict", W_STRICT, 0},
+    {"equ", W_EQU, 0},       {"movs", W_STR, 0},    {"cmps", W_STR, 1}, {"scas", W_STR, 2},
+    {"lods", W_STR, 3},      {"stos", W_STR, 4},    {"ins", W_STR, 5},  {"outs", W_STR, 6},
+    {"riz", W_RIZ, 0},       {"eiz", W_RIZ, 0},
+};
+static const char *const str_base[] = {"movs", "cmps", "scas", "lods", "stos", "ins", "outs"};
+
+static const struct { const char *n; uint8_t cc; } conds[] = {
+    {"o", 0},  {"no", 1},  {"b", 2},   {"c", 2},   {"nae", 2}, {"ae", 3}, {"nb", 3},
+    {"nc", 3}, {"e", 4},   {"z", 4},   {"ne", 5},  {"nz", 5},  {"be", 6}, {"na", 6},
+    {"a", 7},  {"nbe", 7}, {"s", 8},   {"ns", 9},  {"p", 10},  {"pe", 10}, {"np", 11},
+    {"po", 11}, {"l", 12}, {"nge", 12}, {"ge", 13}, {"nl", 13}, {"le", 14}, {"ng", 14},
+    {"g", 15}, {"nle", 15},
+};
+
+static uint32_t hash_lower(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static uint32_t hash_exact(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static int eq_lower(const char *s, size_t n, const char *lower, size_t ln)
+{
+    if (n != ln)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != (unsigned char)lower[i])
+            return 0;
+    }
+    return 1;
+}
+
+static const kw *kw_find(const jk_asm *A, const char *s, size_t n)
+{
+    uint32_t i;
+    if (n == 0 || n > 31)
+        return NULL;
+    i = hash_lower(s, n) & A->kwmask;
+    while (A->kws[i].name) {
+        if (eq_lower(s, n, A->kws[i].name, A->kws[i].len))
+            return &A->kws[i];
+        i = (i + 1) & A->kwmask;
+    }
+    return NULL;
+}
+
+/* Insert unless present (the first kind given for a name wins). */
+static void kw_add(jk_asm *A, const char *name, uint8_t kind, unsigned a, unsigned b)
+{
+    size_t n = strlen(name);
+    uint32_t i;
+    if (n == 0 || n > 31)
+        return;
+    i = hash_lower(name, n) & A->kwmask;
+    while (A->kws[i].name) {
+        if (eq_lower(name, n, A->kws[i].name, A->kws[i].len))
+            return;
+        i = (i + 1) & A->kwmask;
+    }
+    A->kws[i].name = name;
+    A->kws[i].len = (uint8_t)n;
+    A->kws[i].kind = kind;
+    A->kws[i].a = (uint16_t)a;
+    A->kws[i].b = (uint16_t)b;
+}
+
+/* Register names r8..r31 need storage: one static table, filled on first
+ * use is racy, so they are built from string literals here. */
+static const char *const rnames[16][4] = {
+    {"r0b", "r0w", "r0d", "r0"}, {"r1b", "r1w", "r1d", "r1"}, {"r2b", "r2w", "r2d", "r2"},
+    {"r3b", "r3w", "r3d", "r3"}, {"r4b", "r4w", "r4d", "r4"}, {"r5b", "r5w", "r5d", "r5"},
+    {"r6b", "r6w", "r6d", "r6"}, {"r7b", "r7w", "r7d", "r7"}, {"r8b", "r8w", "r8d", "r8"},
+    {"r9b", "r9w", "r9d", "r9"}, {"r10b", "r10w", "r10d", "r10"},
+    {"r11b", "r11w", "r11d", "r11"}, {"r12b", "r12w", "r12d", "r12"},
+    {"r13b", "r13w", "r13d", "r13"}, {"r14b", "r14w", "r14d", "r14"},
+    {"r15b", "r15w", "r15d", "r15"},
+};
+static const char *const rlnames[8] = {"r8l", "r9l", "r10l", "r11l", "r12l", "r13l", "r14l",
+                                       "r15l"};
+static const char *const vnames[3][32] = {
+    {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+     "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19",
+     "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25", "xmm26", "xmm27", "xmm28",
+     "xmm29", "xmm30", "xmm31"},
+    {"ymm0", "ymm1", "ymm2", "ymm3", "ymm4", "ymm5", "ymm6", "ymm7", "ymm8", "ymm9", "ymm10",
+     "ymm11", "ymm12", "ymm13", "ymm14", "ymm15", "ymm16", "ymm17", "ymm18", "ymm19",
+     "ymm20", "ymm21", "ymm22", "ymm23", "ymm24", "ymm25", "ymm26", "ymm27", "ymm28",
+     "ymm29", "ymm30", "ymm31"},
+    {"zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10",
+     "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19",
+     "zmm20", "zmm21", "zmm22", "zmm23", "zmm24", "zmm25", "zmm26", "zmm27", "zmm28",
+     "zmm29", "zmm30", "zmm31"},
+};
+static const char *const knames[8] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7"};
+static const char *const mmnames[8] = {"mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7"};
+static const char *const stnames[8] = {"st0", "st1", "st2", "st3", "st4", "st5", "st6", "st7"};
+
+static int build_tables(jk_asm *A)
+{
+    unsigned nm = (unsigned)JK_X86_MNEM_COUNT;
+    size_t cap = 1;
+    while (cap < (nm + 600u) * 2u)
+        cap <<= 1;
+    A->kws = calloc(cap, sizeof *A->kws);
+    A->minfo = calloc(nm + 1u, 1);
+    A->mcc = calloc(nm + 1u, 1);
+    if (!A->kws || !A->minfo || !A->mcc)
+        return 0;
+    A->kwmask = (uint32_t)(cap - 1);
+
+    for (unsigned i = 0; i < 8; i++) {
+        kw_add(A, gp8[i], KW_REG, JK_X86_RC_GP8, i);
+        kw_add(A, gp16[i], KW_REG, JK_X86_RC_GP16, i);
+        kw_add(A, gp32[i], KW_REG, JK_X86_RC_GP32, i);
+        kw_add(A, gp64[i], KW_REG, JK_X86_RC_GP64, i);
+        kw_add(A, knames[i], KW_REG, JK_X86_RC_K, i);
+        kw_add(A, mmnames[i], KW_REG, JK_X86_RC_MM, i);
+        kw_add(A, stnames[i], KW_REG, JK_X86_RC_ST, i);
+        kw_add(A, rlnames[i], KW_REG, JK_X86_RC_GP8, i + 8);
+    }
+    for (unsigned i = 8; i < 16; i++) {
+        kw_add(A, rnames[i][0], KW_REG, JK_X86_RC_GP8, i);
+        kw_add(A, rnames[i][1], KW_REG, JK_X86_RC_GP16, i);
+        kw_add(A, rnames[i][2], KW_REG, JK_X86_RC_GP32, i);
+        kw_add(A, rnames[i][3], KW_REG, JK_X86_RC_GP64, i);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        kw_add(A, hi8[i], KW_REG, JK_X86_RC_GP8HI, i + 4);
+    for (unsigned i = 0; i < 6; i++)
+        kw_add(A, segs[i], KW_REG, JK_X86_RC_SEG, i);
+    for (unsigned i = 0; i < 32; i++) {
+        kw_add(A, vnames[0][i], KW_REG, JK_X86_RC_XMM, i);
+        kw_add(A, vnames[1][i], KW_REG, JK_X86_RC_YMM, i);
+        kw_add(A, vnames[2][i], KW_REG, JK_X86_RC_ZMM, i);
+    }
+    kw_add(A, "st", KW_REG, JK_X86_RC_ST, 0);
+    kw_add(A, "rip", KW_REG, JK_X86_RC_IP, 8);
+    kw_add(A, "eip", KW_REG, JK_X86_RC_IP, 4);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        kw_add(A, sizes[i].n, KW_SIZE, sizes[i].a, 0);
+    kw_add(A, "ptr", KW_PTR, 0, 0);
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        kw_add(A, prefixes[i].n, KW_PREFIX, prefixes[i].a, prefixes[i].b);
+    for (size_t i = 0; i < sizeof directives / sizeof directives[0]; i++)
+        kw_add(A, directives[i].n, KW_DIR, directives[i].a, 0);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        kw_add(A, words[i].n, KW_WORD, words[i].a, words[i].b);
+
+    for (unsigned i = 0; i < nm; i++) {
+        const char *n = jk_x86_mnem_name((jk_x86_mnem)i);
+        size_t len = strlen(n);
+        uint8_t info = 0;
+        kw_add(A, n, KW_MNEM, i, 0);
+        if (strcmp(n, "jmp") == 0) info = MI_JMP;
+        else if (strcmp(n, "call") == 0) info = MI_CALL;
+        else if (strcmp(n, "jcxz") == 0) info = MI_JCXZ;
+        else if (strcmp(n, "jecxz") == 0) info = MI_JECXZ;
+        else if (strcmp(n, "jrcxz") == 0) info = MI_JRCXZ;
+        else if (strcmp(n, "xbegin") == 0) info = MI_XBEGIN;
+        else if (strncmp(n, "loop", 4) == 0) {
+            info = MI_LOOP;
+            A->mcc[i] = (uint8_t)(len == 4 ? 0xe2 : (n[4] == 'e' || n[4] == 'z') ? 0xe1 : 0xe0);
+        } else if (n[0] == 'j') {
+            for (size_t c = 0; c < sizeof conds / sizeof conds[0]; c++)
+                if (strcmp(n + 1, conds[c].n) == 0) {
+                    info = MI_JCC;
+                    A->mcc[i] = conds[c].cc;
+                }
+        }
+        for (size_t s = 0; s < sizeof str_base / sizeof str_base[0]; s++)
+            if (len == strlen(str_base[s]) + 1 && strncmp(n, str_base[s], len - 1) == 0 &&
+                strchr("bwdq", n[len - 1]))
+                info |= MI_STRING;
+        A->minfo[i] = info;
+    }
+    {
+        jk_x86_mnem mov = jk_x86_mnem_find("mov"), shl = jk_x86_mnem_find("shl");
+        jk_x86_mnem xl = jk_x86_mnem_find("xlatb");
+        if (mov != JK_X86_MNEM_COUNT)
+            kw_add(A, "movabs", KW_MNEM, (unsigned)mov, 0);
+        if (shl != JK_X86_MNEM_COUNT)
+            kw_add(A, "sal", KW_MNEM, (unsigned)shl, 0);
+        if (xl != JK_X86_MNEM_COUNT)
+            kw_add(A, "xlat", KW_MNEM, (unsigned)xl, 0);
+    }
+    return 1;
+}
+
+/* -- Diagnostics ----------------------------------------------------------- */
+
+static const char *line_end(const jk_asm *A, const char *ls)
+{
+    const char *end = A->src + A->srclen;
+    const char *nl = memchr(ls, '\n', (size_t)(end - ls));
+    const char *e = nl ? nl : end;
+    if (e > ls && e[-1] == '\r')
+        e--;
+    return e;
+}
+
+static void add_diag(jk_asm *A, const char *ls, unsigned line, const char *at, size_t n,
+                     jk_status st, const char *msg)
+{
+    diag_rec *r;
+    const char *le;
+    size_t ml;
+    if (A->ndiags == A->capdiags) {
+        size_t nc = A->capdiags ? A->capdiags * 2 : 8;
+        diag_rec *nd = realloc(A->diags, nc * sizeof *nd);
+        if (!nd) {
+            A->stop = 1;
+            return;
+        }
+        A->diags = nd;
+        A->capdiags = nc;
+    }
+    ml = strlen(msg);
+    r = &A->diags[A->ndiags];
+    r->msg = malloc(ml + 1);
+    if (!r->msg) {
+        A->stop = 1;
+        return;
+    }
+    memcpy(r->msg, msg, ml + 1);
+    le = ls ? line_end(A, ls) : NULL;
+    if (at && ls && (at < ls || at > le))
+        at = ls;
+    if (at && le && at + n > le)
+        n = (size_t)(le - at);
+    r->d.status = st;
+    r->d.file = A->fname;
+    r->d.line = line;
+    r->d.col = (at && ls) ? (unsigned)(at - ls) + 1u : 0u;
+    r->d.len = n ? (unsigned)n : 1u;
+    r->d.message = r->msg;
+    r->d.source = ls;
+    r->d.source_len = ls ? (size_t)(le - ls) : 0;
+    A->ndiags++;
+    if (A->ndiags >= A->maxerr)
+        A->stop = 1;
+}
+
+/* Record an error at [at, at+n) of the current statement (one per
+ * statement); returns 0 so parsers can `return err(...)`. */
+static int err(jk_asm *A, const char *at, size_t n, jk_status st, const char *fmt, ...)
+    JK_PRINTF(5, 6);
+
+static void go_dead(jk_asm *A)
+{
+    if (A->x)
+        jk_x86_reset(A->x);
+    A->gen++;
+    A->dead = 1;
+}
+
+static int err(jk_asm *A, const char *at, size_t n, jk_status st, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    if (A->st_failed)
+        return 0;
+    A->st_failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    add_diag(A, A->line_start, A->line, at, n, st, msg);
+    go_dead(A);
+    return 0;
+}
+
+/* -- Symbols ------------------------------------------------------------------- */
+
+static char *arena_copy(jk_asm *A, const char *s, size_t n)
+{
+    char *r;
+    if (n + 1 > A->aleft) {
+        size_t bs = n + 1 > 16384 ? n + 1 : 16384;
+        char **na = realloc(A->arena, (A->narena + 1) * sizeof *na);
+        if (!na)
+            return NULL;
+        A->arena = na;
+        na[A->narena] = malloc(bs);
+        if (!na[A->narena])
+            return NULL;
+        A->apos = na[A->narena++];
+        A->aleft = bs;
+    }
+    r = A->apos;
+    memcpy(r, s, n);
+    r[n] = '\0';
+    A->apos += n + 1;
+    A->aleft -= n + 1;
+    return r;
+}
+
+static int sym_grow_hash(jk_asm *A)
+{
+    uint32_t nsize = A->symmask ? (A->symmask + 1) * 2 : 1024;
+    uint32_t *nh = calloc(nsize, sizeof *nh);
+    if (!nh)
+        return 0;
+    free(A->symhash);
+    A->symhash = nh;
+    A->symmask = nsize - 1;
+    for (uint32_t i = 1; i < A->nsyms; i++) {
+        if (!A->syms[i].name)
+            continue;
+        uint32_t b = A->syms[i].hash & A->symmask;
+        A->syms[i].next = nh[b];
+        nh[b] = i;
+    }
+    return 1;
+}
+
+/* New symbol (name may be NULL for hidden ones); 0 when out of memory. */
+static uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h)
+{
+    sym *s;
+    if (A->nsyms >= A->capsyms) {
+        uint32_t nc = A->capsyms ? A->capsyms * 2 : 256;
+        if (nc <= A->nsyms)
+            nc = A->nsyms + 256;
+        sym *ns = realloc(A->syms, nc * sizeof *ns);
+        if (!ns)
+            return 0;
+        A->syms = ns;
+        A->capsyms = nc;
+    }
+    if (name && A->nsyms * 2 >= A->symmask && !sym_grow_hash(A))
+        return 0;
+    s = &A->syms[A->nsyms];
+    memset(s, 0, sizeof *s);
+    if (name) {
+        s->name = arena_copy(A, name, n);
+        if (!s->name)
+            return 0;
+        s->len = (uint32_t)n;
+        s->hash = h;
+        s->next = A->symhash[h & A->symmask];
+        A->symhash[h & A->symmask] = A->nsyms;
+    }
+    return A->nsyms++;
+}
+
+static uint32_t sym_lookup(const jk_asm *A, const char *name, size_t n, uint32_t h)
+{
+    if (!A->symhash)
+        return 0;
+    for (uint32_t i = A->symhash[h & A->symmask]; i; i = A->syms[i].next)
+        if (A->syms[i].hash == h && A->syms[i].len == n && memcmp(A->syms[i].name, name, n) == 0)
+            return i;
+    return 0;
+}
+
+static uint32_t sym_get(jk_asm *A, const char *name, size_t n)
+{
+    uint32_t h = hash_exact(name, n), i;
+    if (!A->symhash && !sym_grow_hash(A))
+        return 0;
+    i = sym_lookup(A, name, n, h);
+    return i ? i : sym_new(A, name, n, h);
+}
+
+/* The x86 label of a symbol in the current assembler generation. */
+static jk_label sym_label(jk_asm *A, uint32_t i)
+{
+    sym *s = &A->syms[i];
+    if (s->gen != A->gen || !s->lbl) {
+        if (s->kind == SYM_EXTERN)
+            s->lbl = jk_x86_label_extern(A->x, s->name ? s->name : "?");
+        else
+            s->lbl = jk_x86_label(A->x, s->name);
+        s->gen = A->gen;
+    }
+    return s->lbl;
+}
+
+/* -- Lexer --------------------------------------------------------------------- */
+
+enum { T_EOS, T_ID, T_NUM, T_STR, T_P, T_NUMLBL, T_BAD };
+
+typedef struct tok {
+    int t;
+    const char *s;   /* token text */
+    size_t n;
+    uint64_t v;      /* T_NUM value; T_NUMLBL number */
+    char c;          /* T_P character; T_NUMLBL 'b'/'f'; T_STR quote */
+} tok;
+
+typedef struct lx {
+    jk_asm *A;
+    const char *p, *e;
+    tok k;
+} lx;
+
+static int is_id0(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
+           c == '$' || c == '@' || c == '?';
+}
+
+static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
+
+static int digit_val(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+    return 99;
+}
+
+/* Convert s[0..n) in base; 0 on a bad digit or overflow. */
+static int conv(const char *s, size_t n, unsigned base, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        int d;
+        if (s[i] == '_')
+            continue;
+        d = digit_val((unsigned char)s[i]);
+        if (d >= (int)base)
+            return 0;
+        if (v > (UINT64_MAX - (unsigned)d) / base)
+            return -1;
+        v = v * base + (unsigned)d;
+    }
+    *out = v;
+    return 1;
+}
+
+static void lex_number(lx *L, const char *s)
+{
+    jk_asm *A = L->A;
+    const char *p = s;
+    size_t n;
+    int r;
+    uint64_t v = 0;
+    char last;
+    while (p < L->e && (is_id(*p) && *p != '.' && *p != '$' && *p != '@' && *p != '?'))
+        p++;
+    n = (size_t)(p - s);
+    L->p = p;
+    L->k.s = s;
+    L->k.n = n;
+    L->k.t = T_NUM;
+    if (p < L->e && *p == '.' && p + 1 < L->e && p[1] >= '0' && p[1] <= '9') {
+        L->k.t = T_BAD;
+        return;
+    }
+    last = (char)(s[n - 1] | 0x20);
+    if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        r = conv(s + 2, n - 2, 16, &v);
+    else if (n >= 3 && s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
+        r = conv(s + 2, n - 2, 2, &v);
+    else if (n >= 3 && s[0] == '0' && (s[1] == 'o' || s[1] == 'O' || s[1] == 'q' || s[1] == 'Q'))
+        r = conv(s + 2, n - 2, 8, &v);
+    else if (n >= 2 && (last == 'b' || last == 'f') && A->opt.syntax == JK_ASM_SYNTAX_GNU &&
+             conv(s, n - 1, 10, &v) == 1) {
+        L->k.t = T_NUMLBL;
+        L->k.v = v;
+        L->k.c = last;
+        return;
+    } else if (n >= 2 && last == 'h')
+        r = conv(s, n - 1, 16, &v);
+    else if (n >= 2 && (last == 'b' || last == 'y'))
+        r = conv(s, n - 1, 2, &v);
+    else if (n >= 2 && (last == 'o' || last == 'q'))
+        r = conv(s, n - 1, 8, &v);
+    else if (n >= 2 && (last == 'd' || last == 't'))
+        r = conv(s, n - 1, 10, &v);
+    else if (n >= 2 && s[0] == '0' && A->opt.syntax == JK_ASM_SYNTAX_GNU)
+        r = conv(s + 1, n - 1, 8, &v);
+    else
+        r = conv(s, n, 10, &v);
+    if (r != 1) {
+        L->k.t = T_BAD;
+        L->k.v = r < 0; /* 1: overflow */
+        return;
+    }
+    L->k.v = v;
+}
+
+static void next(lx *L)
+{
+    const char *p = L->p;
+    while (p < L->e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
+        p++;
+    L->p = p;
+    L->k.s = p;
+    L->k.n = 0;
+    L->k.c = 0;
+    L->k.v = 0;
+    if (p >= L->e) {
+        L->k.t = T_EOS;
+        return;
+    }
+    if (*p >= '0' && *p <= '9') {
+        lex_number(L, p);
+        return;
+    }
+    if (is_id0((unsigned char)*p)) {
+        const char *s = p;
+        while (p < L->e && is_id((unsigned char)*p))
+            p++;
+        L->k.t = T_ID;
+        L->k.n = (size_t)(p - s);
+        L->p = p;
+        return;
+    }
+    if (*p == '"' || *p == '\'' || *p == '`') {
+        char q = *p;
+        const char *s = p++;
+        while (p < L->e && *p != q) {
+            if (*p == '\\' && q != '\'' && p + 1 < L->e)
+                p++;
+            p++;
+        }
+        if (p >= L->e) {
+            L->k.t = T_BAD;
+            L->k.n = (size_t)(p - s);
+            L->k.c = q;
+            L->p = p;
+            return;
+        }
+        p++;
+        L->k.t = T_STR;
+        L->k.c = q;
+        L->k.n = (size_t)(p - s);
+        L->p = p;
+        return;
+    }
+    L->k.t = T_P;
+    L->k.c = *p;
+    L->k.n = 1;
+    if (p + 1 < L->e && ((p[0] == '<' && p[1] == '<') || (p[0] == '>' && p[1] == '>'))) {
+        L->k.n = 2;
+        L->k.c = p[0] == '<' ? 'L' : 'R';
+    }
+    L->p = p + L->k.n;
+}
+
+static int is_p(const lx *L, char c) { return L->k.t == T_P && L->k.c == c; }
+
+static const kw *tok_kw(const lx *L)
+{
+    return L->k.t == T_ID ? kw_find(L->A, L->k.s, L->k.n) : NULL;
+}
+
+/* Decode a string literal's body into buf (at most cap bytes); returns the
+ * length or -1 with an error recorded. */
+static long decode_str(lx *L, const tok *t, uint8_t *buf, size_t cap)
+{
+    const char *p = t->s + 1, *e = t->s + t->n - 1;
+    size_t n = 0;
+    while (p < e) {
+        unsigned c = (unsigned char)*p++;
+        if (c == '\\' && t->c != '\'' && p < e) {
+            unsigned d = (unsigned char)*p++;
+            switch (d) {
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'v': c = '\v'; break;
+            case 'a': c = '\a'; break;
+            case 'e': c = 27; break;
+            case 'x': case 'X':
+                c = 0;
+                while (p < e && digit_val((unsigned char)*p) < 16) {
+                    c = (c * 16 + (unsigned)digit_val((unsigned char)*p++)) & 0xffu;
+                }
+                break;
+            default:
+                if (d >= '0' && d <= '7') {
+                    c = d - '0';
+                    for (int k = 0; k < 2 && p < e && *p >= '0' && *p <= '7'; k++)
+                        c = (c * 8 + (unsigned)(*p++ - '0')) & 0xffu;
+                } else {
+                    c = d;
+                }
+            }
+        }
+        if (n == cap) {
+            err(L->A, t->s, t->n, JK_ERANGE, "string too long");
+            return -1;
+        }
+        buf[n++] = (uint8_t)c;
+    }
+    return (long)n;
+}
+
+/* -- Expressions ----------------------------------------------------------------- */
+
+static int bad_tok(lx *L, const char *what)
+{
+    jk_asm *A = L->A;
+    if (L->k.t == T_EOS)
+        return err(A, L->k.s, 1, JK_ESYNTAX, "expected %s at end of statement", what);
+    if (L->k.t == T_BAD) {
+        if (L->k.n && (L->k.s[0] == '"' || L->k.s[0] == '\'' || L->k.s[0] == '`'))
+            return err(A, L->k.s, 1, JK_ESYNTAX, "missing terminating %c character", L->k.c);
+        if (L->k.v)
+            return err(A, L->k.s, L->k.n, JK_ERANGE, "number '%.*s' does not fit in 64 bits",
+                       (int)L->k.n, L->k.s);
+        return err(A, L->k.s, L->k.n, JK_ESYNTAX, "invalid number '%.*s'", (int)L->k.n,
+                   L->k.s);
+    }
+    return err(A, L->k.s, L->k.n ? L->k.n : 1, JK_ESYNTAX, "expected %s, found '%.*s'", what,
+               (int)(L->k.n ? L->k.n : 1), L->k.s);
+}
+
+/* Offset of a label for arithmetic: the final offset of the previous pass,
+ * or (first pass) the raw offset of an earlier bind / 0, marked provisional. */
+static int64_t sym_off(jk_asm *A, uint32_t i, uint8_t *prov)
+{
+    sym *s = &A->syms[i];
+    A->layout_used = 1;
+    if (s->has_off)
+        return (int64_t)s->off;
+    *prov = 1;
+    return s->def_pass == A->pass ? (int64_t)s->raw : 0;
+}
+
+/* The hidden label that stands for '.' in the current statement. */
+static uint32_t cur_dot(jk_asm *A)
+{
+    uint32_t i;
+    if (A->st_dot)
+        return A->st_dot;
+    if (A->ndots == A->capdots) {
+        size_t nc = A->capdots ? A->capdots * 2 : 64;
+        uint32_t *nd = realloc(A->dots, nc * sizeof *nd);
+        if (!nd)
+            return 0;
+        memset(nd + A->capdots, 0, (nc - A->capdots) * sizeof *nd);
+        A->dots = nd;
+        A->capdots = nc;
+    }
+    i = A->dots[A->ndots];
+    if (!i) {
+        i = sym_new(A, NULL, 0, 0);
+        if (!i)
+            return 0;
+        A->dots[A->ndots] = i;
+        A->syms[i].kind = SYM_LABEL;
+    }
+    A->ndots++;
+    A->syms[i].def_pass = A->pass;
+    A->syms[i].raw = jk_x86_offset(A->x);
+    jk_x86_bind(A->x, sym_label(A, i));
+    A->st_dot = i;
+    return i;
+}
+
+static val vnum(int64_t k)
+{
+    val v;
+    v.k = k;
+    v.sym = 0;
+    v.prov = 0;
+    return v;
+}
+
+static int64_t wrap_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static int64_t wrap_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+
+static int v_add(lx *L, const char *at, val *a, val b)
+{
+    if (a->sym && b.sym)
+        return err(L->A, at, 1, JK_ESYNTAX, "cannot add two addresses");
+    a->k = wrap_add(a->k, b.k);
+    if (!a->sym)
+        a->sym = b.sym;
+    a->prov |= b.prov;
+    return 1;
+}
+
+static int v_sub(lx *L, const char *at, val *a, val b)
+{
+    if (b.sym) {
+        if (!a->sym)
+            return err(L->A, at, 1, JK_ESYNTAX, "cannot subtract an address from a number");
+        if (a->sym != b.sym) {
+            uint8_t prov = 0;
+            int64_t d = wrap_sub(sym_off(L->A, a->sym, &prov), sym_off(L->A, b.sym, &prov));
+            a->k = wrap_add(a->k, d);
+            a->prov |= prov;
+        }
+        a->sym = 0;
+    }
+    a->k = wrap_sub(a->k, b.k);
+    a->prov |= b.prov;
+    return 1;
+}
+
+static int expr(lx *L, int minprec, val *out);
+
+static int numlbl_ref(lx *L, val *out)
+{
+    jk_asm *A = L->A;
+    char name[48];
+    uint64_t num = L->k.v;
+    long inst;
+    uint32_t i;
+    if (num >= NUMLBL_MAX)
+        return err(A, L->k.s, L->k.n, JK_ERANGE, "numeric label %llu too large (max %d)",
+                   (unsigned long long)num, NUMLBL_MAX - 1);
+    inst = (long)A->numcnt[num] - (L->k.c == 'b' ? 1 : 0);
+    if (inst < 0)
+        return err(A, L->k.s, L->k.n, JK_ELABEL, "no earlier definition of label '%llu'",
+                   (unsigned long long)num);
+    snprintf(name, sizeof name, "%llu\x01%ld", (unsigned long long)num, inst);
+    i = sym_get(A, name, strlen(name));
+    if (!i)
+        return err(A, L->k.s, L->k.n, JK_ENOMEM, "out of memory");
+    if (A->syms[i].ref_pass != A->pass) {
+        A->syms[i].ref_pass = A->pass;
+        A->syms[i].ref_at = L->k.s;
+        A->syms[i].ref_line = A->line;
+        A->syms[i].ref_line_start = A->line_start;
+    }
+    out->k = 0;
+    out->sym = i;
+    out->prov = 0;
+    next(L);
+    return 1;
+}
+
+static int sym_ref(lx *L, const char *name, size_t n, val *out)
+{
+    jk_asm *A = L->A;
+    char buf[256];
+    uint32_t i;
+    sym *s;
+    if (A->opt.syntax == JK_ASM_SYNTAX_NASM && n > 1 && name[0] == '.' && name[1] != '.' &&
+        A->last_global_len + n < sizeof buf) {
+        memcpy(buf, A->last_global, A->last_global_len);
+        memcpy(buf + A->last_global_len, name, n);
+        n += A->last_global_len;
+        name = buf;
+    }
+    i = sym_get(A, name, n);
+    if (!i)
+        return err(A, L->k.s, L->k.n, JK_ENOMEM, "out of memory");
+    s = &A->syms[i];
+    if (s->ref_pass != A->pass) {
+        s->ref_pass = A->pass;
+        s->ref_at = L->k.s;
+        s->ref_line = A->line;
+        s->ref_line_start = A->line_start;
+    }
+    if (s->kind == SYM_CONST) {
+        if (s->has_val) {
+            *out = s->v;
+            if (s->def_pass != A->pass) /* defined further down, value of an earlier pass */
+                A->layout_used = 1;
+        } else {
+            *out = vnum(0);
+            out->prov = 1;
+            A->layout_used = 1;
+        }
+        return 1;
+    }
+    out->k = 0;
+    out->sym = i;
+    out->prov = 0;
+    return 1;
+}
+
+static int primary(lx *L, val *out)
+{
+    jk_asm *A = L->A;
+    const char *at = L->k.s;
+    switch (L->k.t) {
+    case T_NUM:
+        *out = vnum((int64_t)L->k.v);
+        next(L);
+        return 1;
+    case T_NUMLBL:
+        return numlbl_ref(L, out);
+    case T_STR: {
+        uint8_t b[8];
+        long n = decode_str(L, &L->k, b, sizeof b);
+        uint64_t v = 0;
+        if (n < 0)
+            return 0;
+        for (long i = n - 1; i >= 0; i--)
+            v = (v << 8) | b[i];
+        *out = vnum((int64_t)v);
+        next(L);
+        return 1;
+    }
+    case T_ID: {
+        const kw *k;
+        if (L->k.n == 1 && (L->k.s[0] == '.' || L->k.s[0] == '$')) {
+            uint32_t d = cur_dot(A);
+            if (!d)
+                return err(A, at, 1, JK_ENOMEM, "out of memory");
+            out->k = 0;
+            out->sym = d;
+            out->prov = 0;
+            next(L);
+            return 1;
+        }
+        if (L->k.n == 2 && L->k.s[0] == '$' && L->k.s[1] == '$') {
+            out->k = 0;
+            out->sym = A->start_sym;
+            out->prov = 0;
+            next(L);
+            return 1;
+        }
+        k = tok_kw(L);
+        if (k && k->kind == KW_REG)
+            return err(A, at, L->k.n, JK_ESYNTAX, "register '%.*s' cannot be used here",
+                       (int)L->k.n, L->k.s);
+        if (k && k->kind == KW_WORD && k->a == W_RIZ)
+            return err(A, at, L->k.n, JK_EOPERAND, "'%.*s' (SIB without index) is not supported",
+                       (int)L->k.n, L->k.s);
+        if (!sym_ref(L, L->k.s, L->k.n, out))
+            return 0;
+        next(L);
+        return 1;
+    }
+    case T_P:
+        if (L->k.c == '(') {
+            next(L);
+            if (!expr(L, 0, out))
+                return 0;
+            if (!is_p(L, ')'))
+                return bad_tok(L, "')'");
+            next(L);
+            return 1;
+        }
+        if (L->k.c == '-' || L->k.c == '+' || L->k.c == '~' || L->k.c == '!') {
+            char op = L->k.c;
+            next(L);
+            if (!primary(L, out))
+                return 0;
+            if (op == '+')
+                return 1;
+            if (out->sym)
+                return err(A, at, 1, JK_ESYNTAX, "cannot apply '%c' to an address", op);
+            if (op == '-')
+                out->k = wrap_sub(0, out->k);
+            else if (op == '~')
+                out->k = (int64_t)~(uint64_t)out->k;
+            else
+                out->k = out->k == 0;
+            return 1;
+        }
+        break;
+    default:
+        break;
+    }
+    return bad_tok(L, "an expression");
+}
+
+static int binprec(const lx *L)
+{
+    if (L->k.t != T_P)
+        return -1;
+    switch (L->k.c) {
+    case '*': case '/': case '%': return 10;
+    case '+': case '-': return 9;
+    case 'L': case 'R': return 8;
+    case '&': return 7;
+    case '^': return 6;
+    case '|': return 5;
+    default: return -1;
+    }
+}
+
+static int expr(lx *L, int minprec, val *out)
+{
+    jk_asm *A = L->A;
+    if (!primary(L, out))
+        return 0;
+    for (;;) {
+        int prec = binprec(L);
+        char op = L->k.c;
+        const char *at = L->k.s;
+        val r;
+        if (prec < 0 || prec < minprec)
+            return 1;
+        next(L);
+        if (!expr(L, prec + 1, &r))
+            return 0;
+        if (op == '+') {
+            if (!v_add(L, at, out, r))
+                return 0;
+            continue;
+        }
+        if (op == '-') {
+            if (!v_sub(L, at, out, r))
+                return 0;
+            continue;
+        }
+        if (out->sym || r.sym)
+            return err(A, at, 1, JK_ESYNTAX,
+                       "an address can only be added to or subtracted from");
+        out->prov |= r.prov;
+        {
+            uint64_t a = (uint64_t)out->k, b = (uint64_t)r.k;
+            switch (op) {
+            case '*': a = a * b; break;
+            case '/': case '%':
+                if (b == 0) {
+                    if (out->prov)
+                        { a = 0; break; }
+                    return err(A, at, 1, JK_ERANGE, "division by zero");
+                }
+                if (out->k == INT64_MIN && r.k == -1)
+                    a = op == '/' ? a : 0;
+                else
+                    a = (uint64_t)(op == '/' ? out->k / r.k : out->k % r.k);
+                break;
+            case 'L': a = b >= 64 ? 0 : a << b; break;
+            case 'R': a = b >= 64 ? (out->k < 0 ? UINT64_MAX : 0)
+                                  : (uint64_t)(out->k >> b); break;
+            case '&': a &= b; break;
+            case '^': a ^= b; break;
+            case '|': a |= b; break;
+            default: break;
+            }
+            out->k = (int64_t)a;
+        }
+    }
+}
+
+/* An expression that must be a plain number. */
+static int const_expr(lx *L, val *v, const char *what)
+{
+    const char *at = L->k.s;
+    if (!expr(L, 0, v))
+        return 0;
+    if (v->sym)
+        return err(L->A, at, (size_t)(L->k.s - at), JK_ESYNTAX, "%s must be a number, not an address",
+                   what);
+    return 1;
+}
+
+/* -- Operands --------------------------------------------------------------------- */
+
+enum { O_REG = 1, O_MEM, O_EXPR };
+
+typedef struct opnd {
+    int kind;
+    jk_x86_op op;
+    val v;                /* O_EXPR: value; O_MEM: displacement */
+    unsigned size;
+    int seg;              /* -1 none */
+    int nearkw, shortkw, offsetkw, bare, relkw, abskw, brackets;
+    int base_rc, base, idx_rc, idx, scale;
+    const char *s;
+    size_t n;
+} opnd;
+
+static int is_addr_rc(int rc)
+{
+    return rc == JK_X86_RC_GP32 || rc == JK_X86_RC_GP64 || rc == JK_X86_RC_IP ||
+           rc == JK_X86_RC_GP16;
+}
+
+static int mem_body(lx *L, opnd *o)
+{
+    jk_asm *A = L->A;
+    int first = 1;
+    o->brackets = 1;
+    next(L); /* '[' */
+    for (;;) {
+        int neg = 0;
+        const char *at = L->k.s;
+        const kw *k;
+        if (is_p(L, ']')) {
+            if (first)
+                return err(A, at, 1, JK_ESYNTAX, "empty memory operand");
+            next(L);
+            return 1;
+        }
+        if (!first) {
+            if (is_p(L, '+'))
+                next(L);
+            else if (is_p(L, '-')) {
+                neg = 1;
+                next(L);
+            } else
+                return bad_tok(L, "'+', '-' or ']'");
+        } else if (is_p(L, '-')) {
+            neg = 1;
+            next(L);
+        } else if (is_p(L, '+')) {
+            next(L);
+        }
+        first = 0;
+        at = L->k.s;
+        k = tok_kw(L);
+        if (k && k->kind == KW_WORD && (k->a == W_REL || k->a == W_ABS)) {
+            if (k->a == W_REL) o->relkw = 1; else o->abskw = 1;
+            next(L);
+            first = 1;
+            continue;
+        }
+        if (k && k->kind == KW_REG) {
+            int rc = k->a, num = k->b;
+            size_t rn = L->k.n;
+            next(L);
+            if (rc == JK_X86_RC_SEG && is_p(L, ':')) {
+                o->seg = num;
+                next(L);
+                first = 1;
+                continue;
+            }
+            if (!is_addr_rc(rc) && rc != JK_X86_RC_XMM && rc != JK_X86_RC_YMM &&
+                rc != JK_X86_RC_ZMM)
+                return err(A, at, rn, JK_EOPERAND, "'%.*s' cannot address memory", (int)rn, at);
+            if (rc == JK_X86_RC_GP16)
+                return err(A, at, rn, JK_EOPERAND, "16-bit addressing is not supported");
+            if (neg)
+                return err(A, at, rn, JK_EOPERAND, "a register cannot be subtracted");
+            if (is_p(L, '*')) {
+                val sc;
+                const char *sat;
+                next(L);
+                sat = L->k.s;
+                if (!primary(L, &sc))
+                    return 0;
+                if (sc.sym || (sc.k != 1 && sc.k != 2 && sc.k != 4 && sc.k != 8))
+                    return err(A, sat, (size_t)(L->k.s - sat), JK_EOPERAND,
+                               "scale must be 1, 2, 4 or 8");
+                if (o->idx_rc)
+                    return err(A, at, rn, JK_EOPERAND, "more than one index register");
+                o->idx_rc = rc;
+                o->idx = num;
+                o->scale = (int)sc.k;
+            } else if (!o->base_rc && rc != JK_X86_RC_XMM && rc != JK_X86_RC_YMM &&
+                       rc != JK_X86_RC_ZMM) {
+                o->base_rc = rc;
+                o->base = num;
+            } else if (!o->idx_rc) {
+                o->idx_rc = rc;
+                o->idx = num;
+                o->scale = 1;
+            } else {
+                return err(A, at, rn, JK_EOPERAND, "too many registers in memory operand");
+            }
+            continue;
+        }
+        if (L->k.t == T_NUM) {
+            /* n*reg */
+            lx save = *L;
+            next(L);
+            if (is_p(L, '*')) {
+                next(L);
+                k = tok_kw(L);
+                if (k && k->kind == KW_REG) {
+                    uint64_t sc = save.k.v;
+                    if (neg || (sc != 1 && sc != 2 && sc != 4 && sc != 8))
+                        return err(A, at, save.k.n, JK_EOPERAND, "scale must be 1, 2, 4 or 8");
+                    if (o->idx_rc)
+                        return err(A, L->k.s, L->k.n, JK_EOPERAND, "more than one index register");
+                    if (!is_addr_rc(k->a) || k->a == JK_X86_RC_IP)
+                        return err(A, L->k.s, L->k.n, JK_EOPERAND, "'%.*s' cannot be an index",
+                                   (int)L->k.n, L->k.s);
+                    o->idx_rc = k->a;
+                    o->idx = k->b;
+                    o->scale = (int)sc;
+                    next(L);
+                    continue;
+                }
+            }
+            *L = save;
+        }
+        {
+            val t;
+            if (!expr(L, 10, &t))
+                return 0;
+            if (neg ? !v_sub(L, at, &o->v, t) : !v_add(L, at, &o->v, t))
+                return 0;
+        }
+    }
+}
+
+static int operand(lx *L, opnd *o)
+{
+    jk_asm *A = L->A;
+    const kw *k;
+    memset(o, 0, sizeof *o);
+    o->seg = -1;
+    o->s = L->k.s;
+    for (;;) {
+        k = tok_kw(L);
+        if (!k)
+            break;
+        if (k->kind == KW_SIZE) {
+            lx save = *L;
+            next(L);
+            /* "word" etc. could also be a symbol name: only a size if an
+             * operand follows */
+            if (L->k.t == T_EOS || is_p(L, ',')) {
+                *L = save;
+                break;
+            }
+            o->size = k->a;
+            if (tok_kw(L) && tok_kw(L)->kind == KW_PTR)
+                next(L);
+            continue;
+        }
+        if (k->kind == KW_WORD && (k->a == W_OFFSET || k->a == W_SHORT || k->a == W_NEAR ||
+                                   k->a == W_STRICT || k->a == W_FAR)) {
+            if (k->a == W_FAR)
+                return err(A, L->k.s, L->k.n, JK_EOPERAND, "far branches are not supported");
+            if (k->a == W_OFFSET) o->offsetkw = 1;
+            if (k->a == W_SHORT) o->shortkw = 1;
+            if (k->a == W_NEAR) o->nearkw = 1;
+            next(L);
+            continue;
+        }
+        break;
+    }
+    if (is_p(L, '[')) {
+        o->kind = O_MEM;
+        if (!mem_body(L, o))
+            return 0;
+        /* gas also accepts [rax]+8 and [rax][rbx] */
+        while (is_p(L, '+') || is_p(L, '-') || is_p(L, '[')) {
+            if (is_p(L, '[')) {
+                if (!mem_body(L, o))
+                    return 0;
+            } else {
+                int neg = is_p(L, '-');
+                const char *at = L->k.s;
+                val t;
+                next(L);
+                if (!expr(L, 10, &t))
+                    return 0;
+                if (neg ? !v_sub(L, at, &o->v, t) : !v_add(L, at, &o->v, t))
+                    return 0;
+            }
+        }
+        o->n = (size_t)(L->k.s - o->s);
+        return 1;
+    }
+    if (k && k->kind == KW_REG) {
+        int rc = k->a, num = k->b;
+        const char *at = L->k.s;
+        lx save = *L;
+        next(L);
+        if (rc == JK_X86_RC_SEG && is_p(L, ':')) {
+            next(L);
+            o->seg = num;
+            o->kind = O_MEM;
+            if (is_p(L, '[')) {
+                if (!mem_body(L, o))
+                    return 0;
+                while (is_p(L, '+') || is_p(L, '-')) {
+                    int neg = is_p(L, '-');
+                    const char *pat = L->k.s;
+                    val t;
+                    next(L);
+                    if (!expr(L, 10, &t))
+                        return 0;
+                    if (neg ? !v_sub(L, pat, &o->v, t) : !v_add(L, pat, &o->v, t))
+                        return 0;
+                }
+            } else {
+                o->bare = 1;
+                if (!expr(L, 0, &o->v))
+                    return 0;
+            }
+            o->n = (size_t)(L->k.s - o->s);
+            return 1;
+        }
+        if (rc == JK_X86_RC_ST && num == 0 && L->k.s - at == 2 && is_p(L, '(')) {
+            val r;
+            next(L);
+            if (L->k.t != T_NUM || L->k.v > 7)
+                return err(A, L->k.s, L->k.n ? L->k.n : 1, JK_EOPERAND,
+                           "expected a register number 0..7");
+            num = (int)L->k.v;
+            next(L);
+            if (!is_p(L, ')'))
+                return bad_tok(L, "')'");
+            next(L);
+            (void)r;
+        }
+        if (rc == JK_X86_RC_IP)
+            return err(A, at, (size_t)(L->k.s - at), JK_EOPERAND,
+                       "'%.*s' can only be a memory base", (int)(save.k.n), at);
+        o->kind = O_REG;
+        o->op = jk_x86_reg((jk_x86_rclass)rc, (unsigned)num);
+        o->n = (size_t)(L->k.s - o->s);
+        return 1;
+    }
+    o->kind = O_EXPR;
+    if (!expr(L, 0, &o->v))
+        return 0;
+    if (o->size && !o->offsetkw)
+        o->bare = 1; /* DWORD PTR 0x1234 / DWORD PTR sym: memory */
+    o->n = (size_t)(L->k.s - o->s);
+    return 1;
+}
+
+static int fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+/* Turn a parsed memory operand into a jk_x86_op. */
+static int mem_op(jk_asm *A, opnd *o, jk_x86_op *out)
+{
+    jk_x86_op base = JK_NOREG, index = JK_NOREG;
+    unsigned size = o->size;
+    if (o->base_rc) {
+        base = jk_x86_reg((jk_x86_rclass)o->base_rc, (unsigned)o->base);
+        if (o->base_rc == JK_X86_RC_IP && o->base == 4)
+            base = jk_x86_eip_();
+        else if (o->base_rc == JK_X86_RC_IP)
+            base = jk_x86_reg(JK_X86_RC_IP, 0);
+    }
+    if (o->idx_rc) {
+        if (o->idx_rc == JK_X86_RC_IP)
+            return err(A, o->s, o->n, JK_EOPERAND, "rip cannot be an index");
+        index = jk_x86_reg((jk_x86_rclass)o->idx_rc, (unsigned)o->idx);
+    }
+    if (o->v.sym) {
+        sym *s = &A->syms[o->v.sym];
+        if (o->idx_rc || (o->base_rc && o->base_rc != JK_X86_RC_IP))
+            return err(A, o->s, o->n, JK_EOPERAND,
+                       "a label address cannot be combined with registers "
+                       "(that needs an absolute relocation); use [rip+label]");
+        if (o->v.sym == A->start_sym || s->kind == SYM_LABEL || s->kind == SYM_UNDEF ||
+            s->kind == SYM_EXTERN) {
+            if (!fits32(o->v.k))
+                return err(A, o->s, o->n, JK_ERANGE, "displacement out of range");
+            s->as_label = 1;
+            *out = jk_x86_mem_label(size, sym_label(A, o->v.sym), (int32_t)o->v.k);
+            if (o->base_rc == JK_X86_RC_IP && o->base == 4 && A->mode == JK_X86_MODE64)
+                return err(A, o->s, o->n, JK_EOPERAND, "eip-relative labels are not supported");
+        } else {
+            return err(A, o->s, o->n, JK_EOPERAND, "bad address expression");
+        }
+    } else {
+        *out = jk_x86_mem(size, base, index, o->scale ? (unsigned)o->scale : 1u, o->v.k);
+    }
+    if (o->seg >= 0)
+        *out = jk_x86_seg(*out, jk_x86_reg(JK_X86_RC_SEG, (unsigned)o->seg));
+    return 1;
+}
+
+/* -- Emission helpers ---------------------------------------------------------------- */
+
+static int xok(jk_asm *A, jk_status s, const char *at, size_t n)
+{
+    if (s == JK_OK)
+        return 1;
+    if (A->dead && A->st_failed)
+        return 0;
+    {
+        const jk_error *e = jk_x86_error(A->x);
+        return err(A, at, n, s, "%s", e && e->message[0] ? e->message : jk_status_str(s));
+    }
+}
+
+/* Start of a statement that emits bytes: listing record. */
+static void stmt_begin(jk_asm *A)
+{
+    stmt_rec *r;
+    A->emitted = 1;
+    if (!(A->opt.flags & JK_ASM_LISTING) || A->dead)
+        return;
+    if (A->nstmts == A->capstmts) {
+        size_t nc = A->capstmts ? A->capstmts * 2 : 64;
+        stmt_rec *ns = realloc(A->stmts, nc * sizeof *ns);
+        if (!ns)
+            return;
+        A->stmts = ns;
+        A->capstmts = nc;
+    }
+    r = &A->stmts[A->nstmts++];
+    memset(r, 0, sizeof *r);
+    r->lbl = jk_x86_label(A->x, NULL);
+    jk_x86_bind(A->x, r->lbl);
+    r->s.line = A->line;
+    r->s.col = (unsigned)(A->st_s - A->line_start) + 1u;
+    r->s.text = A->st_s;
+    r->s.text_len = (size_t)(A->st_e - A->st_s);
+    while (r->s.text_len && (r->s.text[r->s.text_len - 1] == ' ' ||
+                             r->s.text[r->s.text_len - 1] == '\t' ||
+                             r->s.text[r->s.text_len - 1] == '\r'))
+        r->s.text_len--;
+}
+
+/* Remember where a statement that references labels starts, so an error
+ * at finish can be mapped back to it. */
+static void where_note(jk_asm *A, const char *at)
+{
+    if (A->dead)
+        return;
+    if (A->nwhere == A->capwhere) {
+        size_t nc = A->capwhere ? A->capwhere * 2 : 64;
+        where_rec *nw = realloc(A->where, nc * sizeof *nw);
+        if (!nw)
+            return;
+        A->where = nw;
+        A->capwhere = nc;
+    }
+    A->where[A->nwhere].raw = jk_x86_offset(A->x);
+    A->where[A->nwhere].at = at;
+    A->where[A->nwhere].line = A->line;
+    A->where[A->nwhere].line_start = A->line_start;
+    A->nwhere++;
+}
+
+static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
+{
+    if (jk_x86_offset(A->x) + more > JK_TEXT_MAX_OUTPUT || more > JK_TEXT_MAX_OUTPUT)
+        return err(A, at, n, JK_ERANGE, "output too large (limit %zu MiB)",
+                   JK_TEXT_MAX_OUTPUT >> 20);
+    return 1;
+}
+
+/* -- Instructions ------------------------------------------------------------------ */
+
+typedef struct pfxs {
+    uint8_t raw[15];
+    unsigned nraw;
+    int lock, rep;     /* rep: PFX_REP / PFX_REPE / PFX_REPNE */
+    const char *rep_at;
+} pfxs;
+
+static int fits8(int64_t v) { return v >= -128 && v <= 127; }
+
+/* A branch whose distance from the start of the statement is known. */
+static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int64_t rel,
+                        int prov, int nearkw, int shortkw, const char *at, size_t n)
+{
+    uint8_t b[24];
+    unsigned p = px->nraw, len;
+    int64_t d;
+    memcpy(b, px->raw, p);
+    if (px->rep)
+        b[p++] = px->rep == PFX_REPNE ? 0xf2 : 0xf3;
+    switch (info) {
+    case MI_JMP:
+    case MI_JCC: {
+        unsigned slen = p + 2, llen = p + (info == MI_JMP ? 5u : 6u);
+        int64_t ds = wrap_sub(rel, (int64_t)slen);
+        if (!nearkw && (fits8(ds) || shortkw)) {
+            if (!fits8(ds) && !prov)
+                return err(A, at, n, JK_ERANGE, "short branch target out of range (%lld bytes)",
+                           (long long)ds);
+            b[p++] = info == MI_JMP ? 0xeb : (uint8_t)(0x70 + A->mcc[id]);
+            b[p++] = (uint8_t)(ds & 0xff);
+        } else {
+            d = wrap_sub(rel, (int64_t)llen);
+            if (!fits32(d))
+                return err(A, at, n, JK_ERANGE, "branch target out of range");
+            if (info == MI_JMP) {
+                b[p++] = 0xe9;
+            } else {
+                b[p++] = 0x0f;
+                b[p++] = (uint8_t)(0x80 + A->mcc[id]);
+            }
+            for (int i = 0; i < 4; i++)
+                b[p++] = (uint8_t)((uint64_t)d >> (8 * i));
+        }
+        break;
+    }
+    case MI_CALL:
+    case MI_XBEGIN:
+        len = p + (info == MI_CALL ? 5u : 6u);
+        d = wrap_sub(rel, (int64_t)len);
+        if (!fits32(d))
+            return err(A, at, n, JK_ERANGE, "branch target out of range");
+        if (info == MI_CALL) {
+            b[p++] = 0xe8;
+        } else {
+            b[p++] = 0xc7;
+            b[p++] = 0xf8;
+        }
+        for (int i = 0; i < 4; i++)
+            b[p++] = (uint8_t)((uint64_t)d >> (8 * i));
+        break;
+    default: /* loop*, j*cxz: rel8 only */
+        if ((info == MI_JECXZ && A->mode == JK_X86_MODE64) ||
+            (info == MI_JCXZ && A->mode == JK_X86_MODE32))
+            b[p++] = 0x67;
+        else if ((info == MI_JRCXZ && A->mode != JK_X86_MODE64) ||
+                 (info == MI_JCXZ && A->mode == JK_X86_MODE64))
+            return err(A, at, n, JK_ENOFORM, "%s is not available in %d-bit mode",
+                       jk_x86_mnem_name(id), A->mode == JK_X86_MODE64 ? 64 : 32);
+        len = p + 2;
+        d = wrap_sub(rel, (int64_t)len);
+        if (!fits8(d) && !prov)
+            return err(A, at, n, JK_ERANGE, "%s target out of range (%lld bytes, rel8 only)",
+                       jk_x86_mnem_name(id), (long long)d);
+        b[p++] = info == MI_LOOP ? A->mcc[id] : 0xe3;
+        b[p++] = (uint8_t)(d & 0xff);
+        break;
+    }
+    stmt_begin(A);
+    return xok(A, jk_x86_db(A->x, b, p), at, n);
+}
+
+static int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, const char *at, size_t n)
+{
+    if (px->nraw && !xok(A, jk_x86_db(A->x, px->raw, px->nraw), at, n))
+        return 0;
+    if (px->rep) {
+        jk_status s;
+        if (api_rep) {
+            s = px->rep == PFX_REP ? jk_x86_rep(A->x)
+              : px->rep == PFX_REPE ? jk_x86_repe(A->x) : jk_x86_repne(A->x);
+        } else {
+            uint8_t b = px->rep == PFX_REPNE ? 0xf2 : 0xf3;
+            s = jk_x86_db(A->x, &b, 1);
+        }
+        if (!xok(A, s, at, n))
+            return 0;
+    }
+    if (px->lock && !xok(A, jk_x86_lock(A->x), at, n))
+        return 0;
+    return 1;
+}
+
+/* movs/cmps/scas/lods/stos/ins/outs with operands: pick the suffixed form
+ * from the operand size, turn a non-default segment into a prefix. */
+static int string_insn(jk_asm *A, unsigned which, opnd *ops, unsigned nops, pfxs *px,
+                       const char *at, size_t n)
+{
+    unsigned size = 0;
+    char name[8];
+    jk_x86_mnem id;
+    for (unsigned i = 0; i < nops; i++) {
+        if (ops[i].kind == O_MEM) {
+            if (ops[i].size)
+                size = ops[i].size;
+            if (ops[i].seg >= 0 && ops[i].seg != 0 && ops[i].seg != 3 && px->nraw < 14) {
+                static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+                px->raw[px->nraw++] = segpfx[ops[i].seg];
+            }
+            if (ops[i].base_rc == JK_X86_RC_GP32 && A->mode == JK_X86_MODE64 && px->nraw < 14)
+                px->raw[px->nraw++] = 0x67;
+        } else if (ops[i].kind == O_REG && ops[i].op.rclass >= JK_X86_RC_GP8 &&
+                   ops[i].op.rclass <= JK_X86_RC_GP64 &&
+                   !(which >= 5 && ops[i].op.rclass == JK_X86_RC_GP16 && ops[i].op.reg == 2)) {
+            if (!size)
+                size = ops[i].op.size;
+        }
+    }
+    if (size != 1 && size != 2 && size != 4 && size != 8)
+        return err(A, at, n, JK_EOPERAND, "cannot tell the operand size of '%s'",
+                   str_base[which]);
+    snprintf(name, sizeof name, "%s%c", str_base[which],
+             size == 1 ? 'b' : size == 2 ? 'w' : size == 4 ? 'd' : 'q');
+    id = jk_x86_mnem_find(name);
+    if (id == JK_X86_MNEM_COUNT)
+        return err(A, at, n, JK_ENOFORM, "unknown instruction '%s'", name);
+    stmt_begin(A);
+    if (!emit_prefixes(A, px, 1, at, n))
+        return 0;
+    return xok(A, jk_x86_emit(A->x, id, 0, NULL), at, n);
+}
+
+static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px)
+{
+    jk_asm *A = L->A;
+    const char *mat = L->k.s;
+    size_t mlen = L->k.n;
+    opnd ops[MAX_OPS + 1];
+    jk_x86_op xo[MAX_OPS];
+    unsigned nops = 0, info = 0;
+    jk_x86_mnem id = JK_X86_MNEM_COUNT;
+    next(L);
+    if (mk) {
+        id = (jk_x86_mnem)mk->a;
+        info = A->minfo[id];
+    }
+    if (L->k.t != T_EOS) {
+        for (;;) {
+            if (nops == MAX_OPS)
+                return err(A, L->k.s, 1, JK_ESYNTAX, "too many operands (at most %d)", MAX_OPS);
+            if (!operand(L, &ops[nops]))
+                return 0;
+            nops++;
+            if (L->k.t == T_EOS)
+                break;
+            if (is_p(L, '{'))
+                return err(A, L->k.s, (size_t)(L->e - L->k.s), JK_EUNSUPPORTED,
+                           "AVX-512 decorators ({k1}, {z}, ...) are not supported yet");
+            if (!is_p(L, ','))
+                return bad_tok(L, "',' or end of statement");
+            next(L);
+        }
+    }
+    if (strwhich) {
+        if (nops == 0)
+            return err(A, mat, mlen, JK_EOPERAND, "'%.*s' needs operands or a size suffix",
+                       (int)mlen, mat);
+        return string_insn(A, strwhich - 1, ops, nops, px, mat, mlen);
+    }
+
+    /* branches to an expression */
+    if ((info & MI_BRANCH_MASK) && nops == 1 && ops[0].kind == O_EXPR && !ops[0].bare) {
+        opnd *o = &ops[0];
+        unsigned bi = info & MI_BRANCH_MASK;
+        if (o->v.sym) {
+            sym *s = &A->syms[o->v.sym];
+            int plain = o->v.k == 0 && s->name &&
+                        (s->kind == SYM_LABEL || s->kind == SYM_UNDEF || s->kind == SYM_EXTERN);
+            if (plain && !o->shortkw) {
+                jk_x86_op t = o->nearkw ? jk_x86_lbl_near(sym_label(A, o->v.sym))
+                                        : jk_x86_lbl(sym_label(A, o->v.sym));
+                s->as_label = 1;
+                stmt_begin(A);
+                where_note(A, mat);
+                if (!emit_prefixes(A, px, 0, mat, mlen))
+                    return 0;
+                return xok(A, jk_x86_emit(A->x, id, 1, &t), mat, mlen);
+            }
+            {
+                /* target = label + k: distance from this statement */
+                int64_t rel;
+                uint8_t prov = o->v.prov;
+                if (o->v.sym == A->st_dot) {
+                    rel = o->v.k;
+                } else {
+                    uint32_t d = cur_dot(A);
+                    int64_t to, from;
+                    if (!d)
+                        return err(A, mat, mlen, JK_ENOMEM, "out of memory");
+                    to = sym_off(A, o->v.sym, &prov);
+                    from = sym_off(A, d, &prov);
+                    if (s->kind == SYM_UNDEF && s->def_pass != A->pass)
+                        s->as_label = 1; /* reported as undefined at the end of the pass */
+                    rel = wrap_add(wrap_sub(to, from), o->v.k);
+                }
+                return branch_local(A, bi, id, px, rel, prov, o->nearkw, o->shortkw, mat, mlen);
+            }
+        }
+        /* absolute address */
+        {
+            jk_label l = jk_x86_label_abs(A->x, (uint64_t)o->v.k);
+            jk_x86_op t = jk_x86_lbl(l);
+            stmt_begin(A);
+            if (!emit_prefixes(A, px, 0, mat, mlen))
+                return 0;
+            return xok(A, jk_x86_emit(A->x, id, 1, &t), mat, mlen);
+        }
+    }
+
+    if (id == JK_X86_MNEM_COUNT)
+        return err(A, mat, mlen, JK_ENOFORM, "unknown instruction '%.*s'", (int)mlen, mat);
+
+    for (unsigned i = 0; i < nops; i++) {
+        opnd *o = &ops[i];
+        switch (o->kind) {
+        case O_REG:
+            if (o->size && o->size != o->op.size && o->op.rclass <= JK_X86_RC_GP64)
+                return err(A, o->s, o->n, JK_EOPERAND, "size keyword does not match register");
+            xo[i] = o->op;
+            break;
+        case O_MEM:
+            if (!mem_op(A, o, &xo[i]))
+                return 0;
+            if (o->v.sym)
+                where_note(A, mat);
+            break;
+        default: /* O_EXPR */
+            if (o->v.sym) {
+                sym *s = &A->syms[o->v.sym];
+                int is_label = s->kind != SYM_CONST;
+                if (o->bare || (is_label && !o->offsetkw &&
+                                A->opt.syntax == JK_ASM_SYNTAX_GNU)) {
+                    /* GNU: a bare label is the memory at that label */
+                    o->kind = O_MEM;
+                    if (!mem_op(A, o, &xo[i]))
+                        return 0;
+                    where_note(A, mat);
+                    break;
+                }
+                return err(A, o->s, o->n, JK_EOPERAND,
+                           "a label address as an immediate needs a relocation; "
+                           "use lea reg, [rip+label]");
+            }
+            if (o->bare) {
+                o->kind = O_MEM;
+                if (!mem_op(A, o, &xo[i]))
+                    return 0;
+                break;
+            }
+            xo[i] = jk_x86_imm(o->v.k);
+            break;
+        }
+    }
+    stmt_begin(A);
+    if (!emit_prefixes(A, px, (info & MI_STRING) != 0, mat, mlen))
+        return 0;
+    return xok(A, jk_x86_emit(A->x, id, nops, xo), mat, mlen);
+}
+
+/* -- Directives ------------------------------------------------------------------- */
+
+typedef struct dbuf {
+    uint8_t b[512];
+    size_t n;
+} dbuf;
+
+static int dflush(jk_asm *A, dbuf *d, const char *at, size_t n)
+{
+    if (!d->n)
+        return 1;
+    if (!out_budget(A, d->n, at, n))
+        return 0;
+    if (!xok(A, jk_x86_db(A->x, d->b, d->n), at, n))
+        return 0;
+    d->n = 0;
+    return 1;
+}
+
+static int dput(jk_asm *A, dbuf *d, uint64_t v, unsigned size, const char *at, size_t n)
+{
+    if (d->n + size > sizeof d->b && !dflush(A, d, at, n))
+        return 0;
+    for (unsigned i = 0; i < size; i++)
+        d->b[d->n++] = (uint8_t)(v >> (8 * i));
+    return 1;
+}
+
+static int data_dir(lx *L, unsigned size, int nasm_style)
+{
+    jk_asm *A = L->A;
+    dbuf d;
+    const char *dat = L->k.s;
+    d.n = 0;
+    next(L);
+    stmt_begin(A);
+    if (L->k.t == T_EOS)
+        return 1;
+    for (;;) {
+        const char *at = L->k.s;
+        if (L->k.t == T_STR && (size == 1 || nasm_style)) {
+            uint8_t sb[4096];
+            long sn = decode_str(L, &L->k, sb, sizeof sb);
+            lx save;
+            if (sn < 0)
+                return 0;
+            save = *L;
+            next(L);
+            if (L->k.t == T_EOS || is_p(L, ',')) {
+                for (long i = 0; i < sn; i++)
+                    if (!dput(A, &d, sb[i], 1, at, 1))
+                        return 0;
+                /* NASM pads strings in dw/dd/dq to the unit size */
+                for (size_t pad = (size_t)sn % size ? size - (size_t)sn % size : 0; pad; pad--)
+                    if (!dput(A, &d, 0, 1, at, 1))
+                        return 0;
+                goto sep;
+            }
+            *L = save;
+        }
+        {
+            val v;
+            if (!expr(L, 0, &v))
+                return 0;
+            if (v.sym) {
+                sym *s = &A->syms[v.sym];
+                if (size != (A->mode == JK_X86_MODE64 ? 8u : 4u))
+                    return err(A, at, (size_t)(L->k.s - at), JK_EOPERAND,
+                               "the address of a label needs %u bytes here",
+                               A->mode == JK_X86_MODE64 ? 8u : 4u);
+                if (!dflush(A, &d, dat, 1))
+                    return 0;
+                s->as_label = 1;
+                where_note(A, at);
+                if (!xok(A, jk_x86_dlabel(A->x, sym_label(A, v.sym), v.k), at,
+                         (size_t)(L->k.s - at)))
+                    return 0;
+            } else {
+                if (size < 8 && !v.prov) {
+                    int64_t lo = -((int64_t)1 << (8 * size - 1));
+                    int64_t hi = ((int64_t)1 << (8 * size)) - 1;
+                    if (v.k < lo || v.k > hi)
+                        return err(A, at, (size_t)(L->k.s - at), JK_ERANGE,
+                                   "value %lld does not fit in %u byte%s", (long long)v.k, size,
+                                   size > 1 ? "s" : "");
+                }
+                if (!dput(A, &d, (uint64_t)v.k, size, at, 1))
+                    return 0;
+            }
+        }
+    sep:
+        if (L->k.t == T_EOS)
+            break;
+        if (!is_p(L, ','))
+            return bad_tok(L, "',' or end of statement");
+        next(L);
+    }
+    return dflush(A, &d, dat, 1);
+}
+
+static int ascii_dir(lx *L, int zero)
+{
+    jk_asm *A = L->A;
+    next(L);
+    stmt_begin(A);
+    for (;;) {
+        uint8_t sb[4096];
+        long sn;
+        if (L->k.t != T_STR)
+            return bad_tok(L, "a string");
+        sn = decode_str(L, &L->k, sb, sizeof sb - 1);
+        if (sn < 0)
+            return 0;
+        if (zero)
+            sb[sn++] = 0;
+        if (!out_budget(A, (size_t)sn, L->k.s, L->k.n) ||
+            !xok(A, jk_x86_db(A->x, sb, (size_t)sn), L->k.s, L->k.n))
+            return 0;
+        next(L);
+        if (L->k.t == T_EOS)
+            return 1;
+        if (!is_p(L, ','))
+            return bad_tok(L, "',' or end of statement");
+        next(L);
+    }
+}
+
+static int fill_bytes(jk_asm *A, uint64_t count, unsigned size, uint64_t value, const char *at,
+                      size_t n)
+{
+    dbuf d;
+    if (count > JK_TEXT_MAX_OUTPUT || (uint64_t)size * count > JK_TEXT_MAX_OUTPUT)
+        return out_budget(A, JK_TEXT_MAX_OUTPUT + 1, at, n);
+    if (!out_budget(A, (size_t)(count * size), at, n))
+        return 0;
+    d.n = 0;
+    stmt_begin(A);
+    for (uint64_t i = 0; i < count; i++)
+        if (!dput(A, &d, value, size, at, n))
+            return 0;
+    return dflush(A, &d, at, n);
+}
+
+static int set_sym(lx *L, const char *name, size_t n, int equiv)
+{
+    jk_asm *A = L->A;
+    const char *at = L->k.s;
+    val v;
+    uint32_t i;
+    sym *s;
+    if (!expr(L, 0, &v))
+        return 0;
+    if (L->k.t != T_EOS)
+        return bad_tok(L, "end of statement");
+    i = sym_get(A, name, n);
+    if (!i)
+        return err(A, at, 1, JK_ENOMEM, "out of memory");
+    s = &A->syms[i];
+    if (s->kind == SYM_LABEL)
+        return err(A, name, n, JK_ELABEL, "'%.*s' is already a label", (int)n, name);
+    if (equiv && s->def_pass == A->pass)
+        return err(A, name, n, JK_ELABEL, "'%.*s' is already defined", (int)n, name);
+    if (v.sym == A->st_dot && v.sym) {
+        /* `.set x, .` names this position; keep the hidden label */
+    }
+    if (s->def_pass != A->pass) {
+        if (!s->has_val || s->v.k != v.k || s->v.sym != v.sym)
+            A->changed = 1;
+    }
+    s->kind = SYM_CONST;
+    s->has_val = 1;
+    s->v = v;
+    s->def_pass = A->pass;
+    return 1;
+}
+
+static int mode_switch(jk_asm *A, jk_x86_mode m, const char *at, size_t n)
+{
+    if (m == A->mode)
+        return 1;
+    if (A->emitted)
+        return err(A, at, n, JK_EUNSUPPORTED,
+                   "cannot switch between 32- and 64-bit mode after code was emitted");
+    {
+        jk_x86_asm *nx;
+        if (jk_x86_new(&nx, m, NULL) != JK_OK)
+            return err(A, at, n, JK_ENOMEM, "out of memory");
+        jk_x86_free(A->x);
+        A->x = nx;
+        A->mode = m;
+        A->gen++;
+        A->nstmts = 0;
+        A->nwhere = 0;
+        if (A->res_fn)
+            jk_x86_set_resolver(A->x, A->res_fn, A->res_ctx);
+        /* '$$' must be re-bound in the new assembler */
+        A->syms[A->start_sym].def_pass = A->pass;
+        jk_x86_bind(A->x, sym_label(A, A->start_sym));
+    }
+    return 1;
+}
+
+static int statement(jk_asm *A, const char *s, const char *e, int depth);
+
+static int directive(lx *L, const kw *k)
+{
+    jk_asm *A = L->A;
+    const char *at = L->k.s;
+    size_t an = L->k.n;
+    int nasm = at[0] != '.';
+    switch (k->a) {
+    case D_BYTE: return data_dir(L, 1, nasm);
+    case D_WORD: return data_dir(L, 2, nasm);
+    case D_LONG: return data_dir(L, 4, nasm);
+    case D_QUAD: return data_dir(L, 8, nasm);
+    case D_ASCII: return ascii_dir(L, 0);
+    case D_ASCIZ: return ascii_dir(L, 1);
+    case D_ZERO: case D_FILL: {
+        val cnt, sz = vnum(1), fv = vnum(0);
+        next(L);
+        if (!const_expr(L, &cnt, "the count"))
+            return 0;
+        if (is_p(L, ',')) {
+            next(L);
+            if (!const_expr(L, k->a == D_FILL ? &sz : &fv, k->a == D_FILL ? "the size" : "the value"))
+                return 0;
+            if (k->a == D_FILL && is_p(L, ',')) {
+                next(L);
+                if (!const_expr(L, &fv, "the value"))
+                    return 0;
+            }
+        }
+        if (L->k.t != T_EOS)
+            return bad_tok(L, "end of statement");
+        if (cnt.k < 0 && !cnt.prov)
+            return err(A, at, an, JK_ERANGE, "negative count");
+        if (sz.k < 0 || sz.k > 8)
+            return err(A, at, an, JK_ERANGE, "fill size must be 0..8");
+        if (cnt.k <= 0 || sz.k == 0)
+            return 1;
+        return fill_bytes(A, (uint64_t)cnt.k, (unsigned)sz.k, (uint64_t)fv.k, at, an);
+    }
+    case D_ALIGN: case D_P2ALIGN: case D_NALIGN: {
+        val v;
+        uint64_t al;
+        next(L);
+        if (!const_expr(L, &v, "the alignment"))
+            return 0;
+        if (k->a == D_P2ALIGN) {
+            if (v.k < 0 || v.k > 12)
+                return err(A, at, an, JK_ERANGE, "alignment 2^%lld out of range (max 2^12)",
+                           (long long)v.k);
+            al = (uint64_t)1 << v.k;
+        } else {
+            if (v.k <= 0 || v.k > 4096 || (v.k & (v.k - 1)))
+                return err(A, at, an, JK_ERANGE, "alignment must be a power of two 1..4096");
+            al = (uint64_t)v.k;
+        }
+        if (is_p(L, ',')) {
+            /* fill value (must be empty: padding is NOPs) and max skip */
+            next(L);
+            if (!is_p(L, ',') && L->k.t != T_EOS) {
+                if (k->a == D_NALIGN) {
+                    /* NASM: align 16, nop / db 0 */
+                    L->k.t = T_EOS;
+                } else {
+                    return err(A, L->k.s, L->k.n, JK_EUNSUPPORTED,
+                               "an alignment fill value is not supported (padding is NOPs)");
+                }
+            }
+            if (is_p(L, ',')) {
+                val mx;
+                next(L);
+                if (!const_expr(L, &mx, "the maximum skip"))
+                    return 0;
+            }
+        }
+        if (L->k.t != T_EOS)
+            return bad_tok(L, "end of statement");
+        stmt_begin(A);
+        return xok(A, jk_x86_align(A->x, (unsigned)al), at, an);
+    }
+    case D_NOPS: {
+        val v;
+        next(L);
+        if (!const_expr(L, &v, "the size"))
+            return 0;
+        if (v.k < 0 || v.k > 4096)
+            return err(A, at, an, JK_ERANGE, ".nops size must be 0..4096");
+        stmt_begin(A);
+        return xok(A, jk_x86_nops(A->x, (unsigned)v.k), at, an);
+    }
+    case D_SET: case D_EQUIV: {
+        const char *name;
+        size_t nn;
+        next(L);
+        if (L->k.t != T_ID)
+            return bad_tok(L, "a symbol name");
+        name = L->k.s;
+        nn = L->k.n;
+        next(L);
+        if (!is_p(L, ','))
+            return bad_tok(L, "','");
+        next(L);
+        return set_sym(L, name, nn, k->a == D_EQUIV);
+    }
+    case D_INTEL:
+        next(L);
+        if (L->k.t == T_ID && (eq_lower(L->k.s, L->k.n, "noprefix", 8)))
+            return 1;
+        if (L->k.t == T_EOS)
+            return 1;
+        return err(A, L->k.s, L->k.n, JK_EUNSUPPORTED,
+                   "only '.intel_syntax noprefix' is supported");
+    case D_ATT:
+        return err(A, at, an, JK_EUNSUPPORTED, "AT&T syntax is not supported");
+    case D_CODE32:
+        return mode_switch(A, JK_X86_MODE32, at, an);
+    case D_CODE64:
+        return mode_switch(A, JK_X86_MODE64, at, an);
+    case D_BITS: {
+        val v;
+        next(L);
+        if (!const_expr(L, &v, "the mode"))
+            return 0;
+        if (v.k != 32 && v.k != 64)
+            return err(A, at, an, JK_EUNSUPPORTED, "only bits 32 and bits 64 are supported");
+        return mode_switch(A, v.k == 32 ? JK_X86_MODE32 : JK_X86_MODE64, at, an);
+    }
+    case D_DEFAULT:
+        next(L);
+        if (L->k.t == T_ID && (eq_lower(L->k.s, L->k.n, "rel", 3)))
+            return 1;
+        return err(A, L->k.s, L->k.n ? L->k.n : 1, JK_EUNSUPPORTED,
+                   "only 'default rel' is supported (label operands are always rip-relative)");
+    case D_TIMES: {
+        val v;
+        const char *rest;
+        next(L);
+        if (!const_expr(L, &v, "the count"))
+            return 0;
+        if (v.k < 0) {
+            if (v.prov)
+                return 1;
+            return err(A, at, an, JK_ERANGE, "negative count");
+        }
+        if ((uint64_t)v.k > A->times_budget)
+            return err(A, at, an, JK_ERANGE, "times count too large (limit %zu in total)",
+                       (size_t)TIMES_MAX);
+        A->times_budget -= (size_t)v.k;
+        rest = L->k.s;
+        for (int64_t i = 0; i < v.k && !A->st_failed && !A->stop; i++) {
+            A->st_dot = 0;
+            if (!statement(A, rest, L->e, 1))
+                return 0;
+        }
+        return 1;
+    }
+    default: /* D_IGNORE */
+        return 1;
+    }
+}
+
+/* -- Statements ------------------------------------------------------------------ */
+
+static int define_label(jk_asm *A, const char *name, size_t n, const char *disp, size_t dn)
+{
+    uint32_t i = sym_get(A, name, n);
+    sym *s;
+    if (!i)
+        return err(A, disp, dn, JK_ENOMEM, "out of memory");
+    s = &A->syms[i];
+    if (s->def_pass == A->pass || s->kind == SYM_CONST)
+        return err(A, disp, dn, JK_ELABEL, "symbol '%.*s' is already defined", (int)dn, disp);
+    s->kind = SYM_LABEL;
+    s->def_pass = A->pass;
+    s->raw = jk_x86_offset(A->x);
+    return xok(A, jk_x86_bind(A->x, sym_label(A, i)), disp, dn);
+}
+
+/* One statement in [s, e); depth > 0 inside `times`. */
+static int statement(jk_asm *A, const char *s, const char *e, int depth)
+{
+    lx L;
+    const kw *k;
+    pfxs px;
+    L.A = A;
+    L.p = s;
+    L.e = e;
+    A->st_s = s;
+    A->st_e = e;
+    A->st_dot = 0;
+    next(&L);
+    if (L.k.t == T_EOS)
+        return 1;
+    A->st_s = L.k.s;
+    /* labels */
+    for (;;) {
+        if (L.k.t == T_ID || L.k.t == T_NUM) {
+            lx save = L;
+            tok t = L.k;
+            next(&L);
+            if (is_p(&L, ':') && !(t.t == T_ID && (k = kw_find(A, t.s, t.n)) &&
+                                   k->kind == KW_REG && k->a == JK_X86_RC_SEG)) {
+                next(&L);
+                if (depth)
+                    return err(A, t.s, t.n, JK_ESYNTAX, "a label cannot be repeated by 'times'");
+                if (t.t == T_NUM) {
+                    char name[48];
+                    if (t.v >= NUMLBL_MAX)
+                        return err(A, t.s, t.n, JK_ERANGE, "numeric label too large (max %d)",
+                                   NUMLBL_MAX - 1);
+                    snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t.v,
+                             A->numcnt[t.v]);
+                    A->numcnt[t.v]++;
+                    if (!define_label(A, name, strlen(name), t.s, t.n))
+                        return 0;
+                } else if (A->opt.syntax == JK_ASM_SYNTAX_NASM && t.n > 1 && t.s[0] == '.' &&
+                           t.s[1] != '.') {
+                    char buf[256];
+                    if (A->last_global_len + t.n >= sizeof buf)
+                        return err(A, t.s, t.n, JK_ERANGE, "label name too long");
+                    memcpy(buf, A->last_global, A->last_global_len);
+                    memcpy(buf + A->last_global_len, t.s, t.n);
+                    if (!define_label(A, buf, A->last_global_len + t.n, t.s, t.n))
+                        return 0;
+                } else {
+                    if (!define_label(A, t.s, t.n, t.s, t.n))
+                        return 0;
+                    if (t.n < sizeof A->last_global && !(t.n > 1 && t.s[0] == '.')) {
+                        memcpy(A->last_global, t.s, t.n);
+                        A->last_global_len = t.n;
+                    }
+                }
+                A->st_s = L.k.s;
+                if (L.k.t == T_EOS)
+                    return 1;
+                continue;
+            }
+            L = save;
+        }
+        break;
+    }
+    /* [bits 64] */
+    if (is_p(&L, '[')) {
+        const char *end = memchr(L.p, ']', (size_t)(e - L.p));
+        if (!end)
+            return bad_tok(&L, "a directive");
+        next(&L);
+        k = tok_kw(&L);
+        if (!k || k->kind != KW_DIR)
+            return bad_tok(&L, "a directive");
+        L.e = end;
+        return directive(&L, k);
+    }
+    if (L.k.t != T_ID)
+        return bad_tok(&L, "an instruction, directive or label");
+    {
+        /* name = expr, name equ expr */
+        lx save = L;
+        tok t = L.k;
+        next(&L);
+        if (is_p(&L, '=')) {
+            next(&L);
+            return set_sym(&L, t.s, t.n, 0);
+        }
+        if (L.k.t == T_ID && (k = tok_kw(&L)) && k->kind == KW_WORD && k->a == W_EQU) {
+            next(&L);
+            return set_sym(&L, t.s, t.n, 0);
+        }
+        L = save;
+    }
+    memset(&px, 0, sizeof px);
+    for (;;) {
+        k = tok_kw(&L);
+        if (!k)
+            return err(A, L.k.s, L.k.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)L.k.n,
+                       L.k.s);
+        if (k->kind == KW_PREFIX || (k->kind == KW_REG && k->a == JK_X86_RC_SEG)) {
+            static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+            const char *pat = L.k.s;
+            size_t pn = L.k.n;
+            next(&L);
+            if (k->kind == KW_REG && (L.k.t != T_ID && L.k.t != T_EOS))
+                return err(A, pat, pn, JK_ESYNTAX, "unexpected register '%.*s'", (int)pn, pat);
+            if (px.nraw >= 14)
+                return err(A, pat, pn, JK_ESYNTAX, "too many prefixes");
+            if (k->kind == KW_REG)
+                px.raw[px.nraw++] = segpfx[k->b];
+            else if (k->a == PFX_RAW)
+                px.raw[px.nraw++] = (uint8_t)k->b;
+            else if (k->a == PFX_LOCK)
+                px.lock = 1;
+            else {
+                if (px.rep)
+                    return err(A, pat, pn, JK_ESYNTAX, "more than one rep prefix");
+                px.rep = k->a;
+                px.rep_at = pat;
+            }
+            if (L.k.t == T_EOS) {
+                /* a prefix alone on its line: emit it as a byte */
+                if (px.lock && px.nraw < 14)
+                    px.raw[px.nraw++] = 0xf0;
+                px.lock = 0;
+                stmt_begin(A);
+                return emit_prefixes(A, &px, 0, pat, pn);
+            }
+            continue;
+        }
+        if (L.k.t == T_ID && L.k.n > 4 && eq_lower(L.k.s, 4, "rex.", 4)) {
+            unsigned b = 0x40;
+            for (size_t i = 4; i < L.k.n; i++) {
+                char c = (char)(L.k.s[i] | 0x20);
+                b |= c == 'w' ? 8u : c == 'r' ? 4u : c == 'x' ? 2u : c == 'b' ? 1u : 0x100u;
+            }
+            if (b > 0xff || px.nraw >= 14)
+                return err(A, L.k.s, L.k.n, JK_ESYNTAX, "bad prefix '%.*s'", (int)L.k.n, L.k.s);
+            px.raw[px.nraw++] = (uint8_t)b;
+            next(&L);
+            continue;
+        }
+        break;
+    }
+    if (k->kind == KW_MNEM)
+        return instruction(&L, k, 0, &px);
+    if (k->kind == KW_WORD && k->a == W_STR)
+        return instruction(&L, NULL, (unsigned)k->b + 1u, &px);
+    if (k->kind == KW_DIR) {
+        if (px.nraw || px.rep || px.lock)
+            return err(A, L.k.s, L.k.n, JK_ESYNTAX, "a prefix must precede an instruction");
+        return directive(&L, k);
+    }
+    if (L.k.n == 3 && eq_lower(L.k.s, 3, "rex", 3)) {
+        px.raw[px.nraw++] = 0x40;
+        next(&L);
+        if (L.k.t == T_EOS) {
+            stmt_begin(A);
+            return emit_prefixes(A, &px, 0, L.k.s, 1);
+        }
+        k = tok_kw(&L);
+        if (k && k->kind == KW_MNEM)
+            return instruction(&L, k, 0, &px);
+    }
+    return err(A, L.k.s, L.k.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)L.k.n, L.k.s);
+}
+
+/* -- Passes ----------------------------------------------------------------------- */
+
+/* End of the statement starting at p on the current line: the position of
+ * ';' (GNU), '#' or ';' comment (NASM), or the line end; *comment says
+ * whether the rest of the line is a comment. */
+static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int *comment)
+{
+    int nasm = A->opt.syntax == JK_ASM_SYNTAX_NASM;
+    *comment = 0;
+    while (p < le) {
+        char c = *p;
+        if (c == '"' || c == '\'' || c == '`') {
+            const char *q = p + 1;
+            while (q < le && *q != c) {
+                if (*q == '\\' && c != '\'' && q + 1 < le)
+                    q++;
+                q++;
+            }
+            if (c == '\'' && !nasm && q >= le) {
+                p++; /* gas's 'c character constant */
+                continue;
+            }
+            p = q < le ? q + 1 : le;
+            continue;
+        }
+        if (c == ';') {
+            *comment = nasm;
+            return p;
+        }
+        if (c == '#' || (c == '/' && p + 1 < le && p[1] == '/')) {
+            *comment = 1;
+            return p;
+        }
+        p++;
+    }
+    return le;
+}
+
+static void pass_reset(jk_asm *A)
+{
+    A->gen++;
+    jk_x86_reset(A->x);
+    if (A->res_fn)
+        jk_x86_set_resolver(A->x, A->res_fn, A->res_ctx);
+    A->ndots = 0;
+    A->nstmts = 0;
+    A->nwhere = 0;
+    A->layout_used = 0;
+    A->changed = 0;
+    A->dead = 0;
+    A->skip_finish = 0;
+    A->emitted = 0;
+    A->last_global_len = 0;
+    A->times_budget = TIMES_MAX;
+    memset(A->numcnt, 0, NUMLBL_MAX * sizeof *A->numcnt);
+    A->syms[A->start_sym].kind = SYM_LABEL;
+    A->syms[A->start_sym].def_pass = A->pass;
+    A->syms[A->start_sym].raw = 0;
+    jk_x86_bind(A->x, sym_label(A, A->start_sym));
+}
+
+static void run_pass(jk_asm *A)
+{
+    const char *p = A->src, *end = A->src + A->srclen;
+    A->line = 0;
+    while (p < end && !A->stop) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        A->line++;
+        A->line_start = p;
+        while (p < le && !A->stop) {
+            int comment;
+            const char *se = stmt_end(A, p, le, &comment);
+            A->st_failed = 0;
+            statement(A, p, se, 0);
+            if (comment || se >= le)
+                break;
+            p = se + 1;
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
+/* After a pass: undefined names, then finish. Returns 1 when the pass
+ * produced code. */
+static int end_pass(jk_asm *A)
+{
+    size_t size;
+    jk_status st;
+    for (uint32_t i = 1; i < A->nsyms && !A->stop; i++) {
+        sym *s = &A->syms[i];
+        if (s->ref_pass != A->pass || s->def_pass == A->pass || !s->name)
+            continue;
+        if (s->kind == SYM_CONST && s->has_val) {
+            if (s->as_label) {
+                A->skip_finish = 1; /* referenced as a label before its .set */
+                A->layout_used = 1;
+            }
+            continue;
+        }
+        if (s->kind == SYM_EXTERN)
+            continue;
+        if ((A->opt.flags & JK_ASM_EXTERN) && s->kind == SYM_UNDEF && s->as_label &&
+            strchr(s->name, '\x01') == NULL) {
+            s->kind = SYM_EXTERN;
+            A->skip_finish = 1;
+            A->layout_used = 1;
+            continue;
+        }
+        {
+            char disp[64];
+            const char *nm = s->name;
+            const char *cut = strchr(nm, '\x01');
+            if (cut) {
+                snprintf(disp, sizeof disp, "%.*s", (int)(cut - nm), nm);
+                nm = disp;
+            }
+            A->st_failed = 0;
+            A->line = s->ref_line;
+            A->line_start = s->ref_line_start;
+            err(A, s->ref_at, cut ? strlen(nm) + 1 : strlen(nm), JK_ELABEL,
+                "undefined symbol '%s'", nm);
+        }
+    }
+    for (uint32_t i = 1; i < A->nsyms; i++)
+        A->syms[i].as_label = 0;
+    if (A->dead || A->ndiags)
+        return 0;
+    if (A->skip_finish) {
+        A->changed = 1;
+        return 1;
+    }
+    st = jk_x86_finish(A->x, &size);
+    if (st != JK_OK) {
+        size_t idx = 0, off = 0, lo = 0, hi = A->nwhere;
+        const jk_error *e = jk_x86_error(A->x);
+        jk_x86_error_where(A->x, &idx, &off);
+        while (lo < hi) { /* last statement starting at or before off */
+            size_t mid = (lo + hi) / 2;
+            if (A->where[mid].raw <= off) lo = mid + 1; else hi = mid;
+        }
+        A->st_failed = 0;
+        if (lo > 0) {
+            A->line = A->where[lo - 1].line;
+            A->line_start = A->where[lo - 1].line_start;
+            err(A, A->where[lo - 1].at, 1, st, "%s", e->message);
+        } else {
+            A->line = 0;
+            A->line_start = NULL;
+            err(A, NULL, 0, st, "%s", e->message);
+        }
+        return 0;
+    }
+    A->codesize = size;
+    /* new offsets */
+    for (uint32_t i = 1; i < A->nsyms; i++) {
+        sym *s = &A->syms[i];
+        size_t off;
+        if (s->kind != SYM_LABEL || s->def_pass != A->pass || s->gen != A->gen)
+            continue;
+        if (jk_x86_label_offset(A->x, s->lbl, &off) != JK_OK)
+            continue;
+        if (!s->has_off || s->off != off)
+            A->changed = 1;
+        s->off = off;
+        s->has_off = 1;
+    }
+    return 1;
+}
+
+static void clear_result(jk_asm *A)
+{
+    for (size_t i = 0; i < A->ndiags; i++)
+        free(A->diags[i].msg);
+    A->ndiags = 0;
+    free(A->code);
+    A->code = NULL;
+    A->codesize = 0;
+    A->ok = 0;
+    A->nstmts = 0;
+    A->stop = 0;
+    A->passes = 0;
+}
+
+/* Source order (stable), position-less diagnostics last. */
+static void sort_diags(jk_asm *A)
+{
+    for (size_t i = 1; i < A->ndiags; i++) {
+        diag_rec r = A->diags[i];
+        unsigned l = r.d.line ? r.d.line : ~0u;
+        size_t j = i;
+        while (j > 0) {
+            const jk_asm_diag *p = &A->diags[j - 1].d;
+            unsigned pl = p->line ? p->line : ~0u;
+            if (pl < l || (pl == l && p->col <= r.d.col))
+                break;
+            A->diags[j] = A->diags[j - 1];
+            j--;
+        }
+        A->diags[j] = r;
+    }
+}
+
+jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
+{
+    jk_asm *A = as;
+    if (!A)
+        return JK_EINVAL;
+    clear_result(A);
+    if (!text && len)
+        return JK_EINVAL;
+    if (len == (size_t)-1)
+        len = text ? strlen(text) : 0;
+    free(A->src);
+    A->src = malloc(len + 1);
+    if (!A->src)
+        return JK_ENOMEM;
+    if (len)
+        memcpy(A->src, text, len);
+    A->src[len] = '\0';
+    A->srclen = len;
+    /* forget symbols of an earlier text */
+    A->nsyms = 1;
+    if (A->symhash)
+        memset(A->symhash, 0, (A->symmask + 1) * sizeof *A->symhash);
+    A->ndots = 0;
+    if (A->dots)
+        memset(A->dots, 0, A->capdots * sizeof *A->dots);
+    A->start_sym = sym_new(A, NULL, 0, 0);
+    if (!A->start_sym)
+        return JK_ENOMEM;
+    if (A->mode != A->opt.mode) {
+        jk_x86_free(A->x);
+        A->x = NULL;
+        A->mode = A->opt.mode;
+        if (jk_x86_new(&A->x, A->mode, NULL) != JK_OK)
+            return JK_ENOMEM;
+    }
+    for (A->pass = 1; A->pass <= MAX_PASSES; A->pass++) {
+        int ok;
+        pass_reset(A);
+        run_pass(A);
+        ok = end_pass(A);
+        A->passes = A->pass;
+        if (!ok)
+            break;
+        if (!A->layout_used || !A->changed) {
+            A->ok = 1;
+            break;
+        }
+        if (A->pass == MAX_PASSES) {
+            A->st_failed = 0;
+            A->line_start = NULL;
+            A->line = 0;
+            err(A, NULL, 0, JK_ERANGE, "the layout did not settle after %d passes",
+                MAX_PASSES);
+        }
+    }
+    if (!A->ok) {
+        sort_diags(A);
+        if (A->ndiags == 0) {
+            A->line_start = NULL;
+            A->st_failed = 0;
+            err(A, NULL, 0, JK_ENOMEM, "out of memory");
+        }
+        return A->diags[0].d.status;
+    }
+    /* listing offsets */
+    for (size_t i = 0; i < A->nstmts; i++) {
+        size_t off = 0;
+        jk_x86_label_offset(A->x, A->stmts[i].lbl, &off);
+        A->stmts[i].s.offset = off;
+    }
+    for (size_t i = 0; i < A->nstmts; i++) {
+        size_t nextoff = i + 1 < A->nstmts ? A->stmts[i + 1].s.offset : A->codesize;
+        A->stmts[i].s.size = nextoff >= A->stmts[i].s.offset ? nextoff - A->stmts[i].s.offset : 0;
+    }
+    A->code = malloc(A->codesize ? A->codesize : 1);
+    if (!A->code) {
+        A->ok = 0;
+        return JK_ENOMEM;
+    }
+    {
+        jk_status st = jk_x86_copy(A->x, A->code, A->codesize, A->opt.base);
+        if (st != JK_OK) {
+            const jk_error *e = jk_x86_error(A->x);
+            A->ok = 0;
+            A->line_start = NULL;
+            A->st_failed = 0;
+            A->dead = 1;
+            err(A, NULL, 0, st, "%s", e->message);
+            return st;
+        }
+    }
+    return JK_OK;
+}
+
+/* -- Handle ------------------------------------------------------------------------ */
+
+jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *e)
+{
+    jk_asm *A;
+    jk_asm_options def = JK_ASM_OPTIONS_INIT;
+    if (!out)
+        return jk__fail(e, JK_EINVAL, "jk_asm_new: NULL out");
+    *out = NULL;
+    if (!opt)
+        opt = &def;
+    if ((unsigned)opt->mode >= JK_X86_MODE_COUNT)
+        return jk__fail(e, JK_EINVAL, "jk_asm_new: bad mode %d", (int)opt->mode);
+    if ((unsigned)opt->syntax >= JK_ASM_SYNTAX_COUNT)
+        return jk__fail(e, JK_EINVAL, "jk_asm_new: bad syntax %d", (int)opt->syntax);
+    A = calloc(1, sizeof *A);
+    if (!A)
+        return jk__fail(e, JK_ENOMEM, "jk_asm_new: out of memory");
+    A->opt = *opt;
+    A->mode = opt->mode;
+    A->maxerr = opt->max_errors ? opt->max_errors : 20;
+    A->fname = arena_copy(A, opt->filename ? opt->filename : "<input>",
+                          strlen(opt->filename ? opt->filename : "<input>"));
+    A->opt.filename = A->fname;
+    A->numcnt = calloc(NUMLBL_MAX, sizeof *A->numcnt);
+    A->nsyms = 1;
+    if (!A->fname || !A->numcnt || !build_tables(A) || !sym_grow_hash(A) ||
+        jk_x86_new(&A->x, A->mode, NULL) != JK_OK) {
+        jk_asm_free(A);
+        return jk__fail(e, JK_ENOMEM, "jk_asm_new: out of memory");
+    }
+    *out = A;
+    return JK_OK;
+}
+
+void jk_asm_free(jk_asm *A)
+{
+    if (!A)
+        return;
+    clear_result(A);
+    jk_x86_free(A->x);
+    free(A->kws);
+    free(A->minfo);
+    free(A->mcc);
+    free(A->src);
+    free(A->syms);
+    free(A->symhash);
+    for (size_t i = 0; i < A->narena; i++)
+        free(A->arena[i]);
+    free(A->arena);
+    free(A->diags);
+    free(A->fmt);
+    free(A->stmts);
+    free(A->where);
+    free(A->dots);
+    free(A->numcnt);
+    free(A);
+}
+
+size_t jk_asm_diag_count(const jk_asm *A) { return A ? A->ndiags : 0; }
+
+const jk_asm_diag *jk_asm_diag_at(const jk_asm *A, size_t i)
+{
+    return A && i < A->ndiags ? &A->diags[i].d : NULL;
+}
+
+const char *jk_asm_diag_text(jk_asm *A, size_t i)
+{
+    const jk_asm_diag *d;
+    size_t need, pos = 0;
+    char *b;
+    if (!A || i >= A->ndiags)
+        return "";
+    d = &A->diags[i].d;
+    need = strlen(d->file) + strlen(d->message) + 2 * d->source_len + d->col + d->len + 96;
+    b = realloc(A->fmt, need);
+    if (!b)
+        return "";
+    A->fmt = b;
+    if (d->line)
+        pos += (size_t)snprintf(b + pos, need - pos, "%s:%u:%u: error: %s\n", d->file, d->line,
+                                d->col ? d->col : 1u, d->message);
+    else
+        pos += (size_t)snprintf(b + pos, need - pos, "%s: error: %s\n", d->file, d->message);
+    if (d->source && d->line) {
+        memcpy(b + pos, d->source, d->source_len);
+        pos += d->source_len;
+        b[pos++] = '\n';
+        if (d->col) {
+            /* keep tabs so the caret lines up */
+            for (unsigned c = 1; c < d->col && c - 1 < d->source_len; c++)
+                b[pos++] = d->source[c - 1] == '\t' ? '\t' : ' ';
+            b[pos++] = '^';
+            for (unsigned c = 1; c < d->len; c++)
+                b[pos++] = '~';
+            b[pos++] = '\n';
+        }
+    }
+    b[pos] = '\0';
+    return b;
+}
+
+const uint8_t *jk_asm_code(jk_asm *A, size_t *size)
+{
+    if (!A || !A->ok) {
+        if (size)
+            *size = 0;
+        return NULL;
+    }
+    if (size)
+        *size = A->codesize;
+    return A->code;
+}
+
+jk_status jk_asm_copy(jk_asm *A, void *dst, size_t cap, uint64_t runtime_addr)
+{
+    if (!A || !dst)
+        return JK_EINVAL;
+    if (!A->ok)
+        return JK_ESTATE;
+    return jk_x86_copy(A->x, dst, cap, runtime_addr);
+}
+
+jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, void **entry)
+{
+    if (!A || !mem || !entry)
+        return JK_EINVAL;
+    if (!A->ok)
+        return JK_ESTATE;
+    return jk_x86_install(A->x, opt, mem, entry);
+}
+
+size_t jk_asm_stmt_count(const jk_asm *A) { return A && A->ok ? A->nstmts : 0; }
+
+const jk_asm_stmt *jk_asm_stmt_at(const jk_asm *A, size_t i)
+{
+    return A && A->ok && i < A->nstmts ? &A->stmts[i].s : NULL;
+}
+
+jk_status jk_asm_label_offset(const jk_asm *A, const char *name, size_t *offset)
+{
+    uint32_t i;
+    if (!A || !name || !offset)
+        return JK_EINVAL;
+    if (!A->ok)
+        return JK_ESTATE;
+    i = sym_lookup(A, name, strlen(name), hash_exact(name, strlen(name)));
+    if (!i || A->syms[i].kind != SYM_LABEL || !A->syms[i].has_off)
+        return JK_ELABEL;
+    *offset = A->syms[i].off;
+    return JK_OK;
+}
+
+jk_status jk_asm_set_resolver(jk_asm *A, jk_x86_resolver fn, void *ctx)
+{
+    if (!A)
+        return JK_EINVAL;
+    A->res_fn = fn;
+    A->res_ctx = ctx;
+    return jk_x86_set_resolver(A->x, fn, ctx);
+}
+
+unsigned jk_asm_passes(const jk_asm *A) { return A ? A->passes : 0; }
+
+jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
+                      jk_error *e)
+{
+    jk_asm *A;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_status st;
+    o.mode = mode;
+    st = jk_asm_new(&A, &o, e);
+    if (st != JK_OK)
+        return st;
+    st = jk_asm_assemble(A, text, (size_t)-1);
+    if (st != JK_OK) {
+        const jk_asm_diag *d = jk_asm_diag_at(A, 0);
+        if (d)
+            jk__fail(e, st, "%s:%u:%u: %s", d->file, d->line, d->col, d->message);
+        else
+            jk__fail(e, st, "assembly failed");
+        jk_asm_free(A);
+        return st;
+    }
+    st = jk_asm_install(A, NULL, mem, entry);
+    if (st != JK_OK)
+        jk__fail(e, st, "%s", jk_x86_error(A->x)->message[0] ? jk_x86_error(A->x)->message
+                                                                : jk_status_str(st));
+    jk_asm_free(A);
+    return st;
+}

@@ -1,0 +1,149 @@
+/*
+ * text/text_p.h - private state of the text assembler (src/text/asm.c).
+ *
+ * The parser never builds a syntax tree: each pass re-reads the source and
+ * turns every statement straight into jk_x86_emit / jk_x86_db calls. What
+ * survives between passes is only what the layout needs: the symbol table
+ * (labels with their final offsets from the previous pass, .set values) and
+ * the hidden labels that stand for '.' in the statements that use it.
+ *
+ *   pass k:  source --statements--> x86 assembler --finish--> offsets(k)
+ *   repeat while some expression used offsets and offsets(k) != offsets(k-1)
+ */
+#ifndef JK_TEXT_TEXT_P_H
+#define JK_TEXT_TEXT_P_H
+
+#include "jitkit/asm.h"
+#include "core/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* -- Keywords: registers, mnemonics, directives, prefixes ------------------ */
+enum {
+    KW_NONE,
+    KW_MNEM,    /* a = mnemonic id */
+    KW_REG,     /* a = register class, b = number */
+    KW_SIZE,    /* a = bytes */
+    KW_PTR,
+    KW_PREFIX,  /* a = PFX_* , b = raw byte */
+    KW_DIR,     /* a = D_* */
+    KW_WORD,    /* a = W_* */
+    KW_KIND_COUNT
+};
+
+typedef struct kw {
+    const char *name;
+    uint8_t len, kind;
+    uint16_t a;
+    uint16_t b;
+} kw;
+
+/* -- Values ------------------------------------------------------------------ */
+/* k + address(sym); sym 0 means a plain number. prov: computed from an
+ * offset that is only an estimate (first pass), so range checks wait. */
+typedef struct val {
+    int64_t k;
+    uint32_t sym;
+    uint8_t prov;
+} val;
+
+enum { SYM_UNDEF, SYM_LABEL, SYM_CONST, SYM_EXTERN, SYM_KIND_COUNT };
+
+typedef struct sym {
+    const char *name;      /* owned (arena); display name */
+    uint32_t len, hash;
+    uint32_t next;         /* hash chain */
+    uint8_t kind;
+    uint8_t has_off;       /* off is the final offset of an earlier pass */
+    uint8_t has_val;       /* SYM_CONST: val holds a value */
+    uint8_t as_label;      /* used as a branch target/memory label this pass */
+    unsigned def_pass, ref_pass;
+    jk_label lbl;
+    uint32_t gen;          /* assembler generation lbl belongs to */
+    size_t raw;            /* raw offset at the bind in this pass (estimate) */
+    size_t off;            /* final offset from the previous pass */
+    val v;                 /* SYM_CONST */
+    const char *ref_at;    /* first reference this pass (for "undefined") */
+    unsigned ref_line;
+    const char *ref_line_start;
+} sym;
+
+typedef struct diag_rec {
+    jk_asm_diag d;
+    char *msg;
+} diag_rec;
+
+typedef struct stmt_rec {
+    jk_label lbl;
+    jk_asm_stmt s;
+} stmt_rec;
+
+typedef struct where_rec {
+    size_t raw;
+    const char *at;
+    const char *line_start;
+    unsigned line;
+} where_rec;
+
+struct jk_asm {
+    jk_asm_options opt;
+    jk_x86_mode mode;
+    jk_x86_asm *x;
+    jk_x86_resolver res_fn;
+    void *res_ctx;
+
+    kw *kws;
+    uint32_t kwmask;
+    uint8_t *minfo;            /* per mnemonic id: MI_* */
+    uint8_t *mcc;              /* condition code for jcc */
+
+    char *src;
+    size_t srclen;
+    const char *fname;
+
+    sym *syms;                 /* index 0 unused */
+    uint32_t nsyms, capsyms;
+    uint32_t *symhash;
+    uint32_t symmask;
+    char **arena;              /* blocks for names */
+    size_t narena;
+    char *apos;
+    size_t aleft;
+
+    diag_rec *diags;
+    size_t ndiags, capdiags;
+    char *fmt;
+
+    stmt_rec *stmts;
+    size_t nstmts, capstmts;
+    where_rec *where;
+    size_t nwhere, capwhere;
+
+    uint32_t *dots;            /* sym index of the '.' label of the k-th user */
+    size_t ndots, capdots;
+    uint32_t start_sym;        /* '$$' */
+
+    uint8_t *code;
+    size_t codesize;
+    int ok;
+
+    unsigned pass, passes;
+    uint32_t gen;
+    int layout_used, changed, dead, stop, skip_finish;
+    size_t maxerr;
+
+    /* current statement */
+    const char *line_start;
+    unsigned line;
+    const char *st_s, *st_e;
+    uint32_t st_dot;           /* sym of '.', 0 before first use */
+    int st_failed;
+    int emitted;               /* something was emitted this pass */
+    char last_global[128];
+    size_t last_global_len;
+    uint32_t *numcnt;          /* numeric labels: definitions so far, per 0..99 */
+    size_t times_budget;
+};
+
+#endif
