@@ -52,12 +52,13 @@
  * -- Hardening -------------------------------------------------------------
  * Freed code is overwritten with trap instructions (int3 on x86, brk #0 on
  * AArch64), as are new chunks, so a stale pointer traps instead of running
- * someone else's code. Frees are processed in batches (free_batch, 32 by
- * default): until its batch is done a freed function's old code stays in
- * place and its memory is not reused; jk_heap_trim() finishes all pending
- * frees. Writing traps over code the CPU has only just executed makes it
- * flush its pipeline (~300 ns per free measured), which the batch avoids;
- * set free_batch = 1 for immediate overwriting. Freed space is not handed out again at once: each
+ * someone else's code. Frees pass through a small quarantine (free_batch,
+ * 32 per arena by default): a freed function's old code stays in place, and
+ * its memory is not reused, until 32 later frees have pushed it out; then
+ * it is overwritten. jk_heap_trim() finishes all pending frees. Writing
+ * traps over code the CPU has only just executed makes it flush its
+ * pipeline (~200-300 ns per free measured); the quarantine avoids that. Set
+ * free_batch = 1 to overwrite at once. Freed space is not handed out again at once: each
  * chunk allocates next-fit from a rotating cursor, so memory that was just
  * executed is reused only after the cursor has gone round the chunk (FIFO).
  * Optional guard pages (JK_HEAP_GUARD_PAGES) bracket every chunk.
@@ -143,9 +144,10 @@ typedef struct jk_heap_options {
     unsigned arenas;          /* independent arenas (1..64); 0: 8 */
     unsigned max_spare;       /* empty chunks each arena keeps mapped before
                                  returning them to the OS; 0: 1 */
-    unsigned free_batch;      /* frees are processed (traps written, memory
-                                 made reusable) in batches of this many per
-                                 arena; 0: 32, 1: each at once, max 4096 */
+    unsigned free_batch;      /* quarantine depth: a free is processed (traps
+                                 written, memory made reusable) when this
+                                 many later frees have come in the same
+                                 arena; 0: 32, 1: at once, max 4096 */
     unsigned flags;           /* JK_HEAP_* flags */
 } jk_heap_options;
 

@@ -73,8 +73,8 @@ struct arena {
     jk_heap *heap;
     chunk **ring;
     uint32_t n, cap, cur, nempty;
-    pend_ent *pend;  /* frees waiting for their batch (free_batch) */
-    uint32_t npend;
+    pend_ent *pend;  /* quarantine: a ring of free_batch accepted frees */
+    uint32_t npend, phead;
     /* counters, under the lock */
     uint64_t in_use_gran, installs, frees, os_calls;
     size_t reserved, meta;
@@ -742,15 +742,21 @@ static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e)
     }
 }
 
+/* Process the oldest pending free of arena a (locked). */
+static void arena_drain_one(jk_heap *h, arena *a)
+{
+    pend_ent p = a->pend[a->phead];
+    a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
+    a->npend--;
+    bm_set_range(p.c->pend, p.g, p.g + 1, 0);
+    release_range(h, p.c, p.g, p.e);
+}
+
 /* Process every pending free of arena a (locked). */
 static void arena_drain(jk_heap *h, arena *a)
 {
-    for (uint32_t i = 0; i < a->npend; i++) {
-        pend_ent *p = &a->pend[i];
-        bm_set_range(p->c->pend, p->g, p->g + 1, 0);
-        release_range(h, p->c, p->g, p->e);
-    }
-    a->npend = 0;
+    while (a->npend)
+        arena_drain_one(h, a);
 }
 
 /* Search the arena's chunks; near_only: only chunks near the target. */
@@ -1208,14 +1214,20 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
     if (h->free_batch <= 1 || !a->pend) {
         release_range(h, c, g, e);
     } else {
-        /* Batched: the code stays (unreachable for the caller) until the
-         * batch is processed, long after the CPU last ran it. */
+        /* Quarantined: the code stays (unreachable for the caller) until
+         * free_batch later frees have pushed it out of the ring, long
+         * after the CPU last ran it. */
+        uint32_t slot;
+        if (a->npend == h->free_batch)
+            arena_drain_one(h, a);
+        slot = a->phead + a->npend;
+        if (slot >= h->free_batch)
+            slot -= h->free_batch;
         bm_set_range(c->pend, g, g + 1, 1);
-        a->pend[a->npend].c = c;
-        a->pend[a->npend].g = g;
-        a->pend[a->npend].e = e;
-        if (++a->npend >= h->free_batch)
-            arena_drain(h, a);
+        a->pend[slot].c = c;
+        a->pend[slot].g = g;
+        a->pend[slot].e = e;
+        a->npend++;
     }
     jk__heap_lock_release(&a->lock);
     return JK_OK;

@@ -204,7 +204,11 @@ static void test_overhead(void)
         for (int i = 0; i < N; i++)
             JT_OK(jk_heap_free(h, fn[i], &err), &err);
         jk_heap_stats_get(h, &st);
-        JT_CHECK_MSG(st.chunks <= 1, "%zu chunks left after freeing all", st.chunks);
+        /* the last free_batch frees may still hold one more chunk */
+        JT_CHECK_MSG(st.chunks <= 2, "%zu chunks left after freeing all", st.chunks);
+        JT_OK(jk_heap_trim(h, &err), &err);
+        jk_heap_stats_get(h, &st);
+        JT_EQ_U64(st.chunks, 0);
         JT_OK(jk_heap_destroy(h, &err), &err);
     }
 }
@@ -281,8 +285,9 @@ static void test_trap_and_fifo(void)
     }
 }
 
-/* Frees are processed in batches: until then the code stays, the memory is
- * not reused, a second free is still caught; trim finishes them. */
+/* Frees wait in a quarantine ring of free_batch entries: until pushed out,
+ * the code stays, the memory is not reused, a second free is still caught;
+ * trim finishes them. */
 static void test_free_batch(void)
 {
     for (int si = 0; si < NSTRAT; si++) {
@@ -302,14 +307,19 @@ static void test_free_batch(void)
         jk_heap_stats_get(h, &st);
         JT_EQ_U64(st.functions, 7);
         JT_EQ_U64(st.bytes_in_use, 7 * 16);
-        JT_OK(jk_heap_free(h, f[3], &err), &err); /* 4th: the batch runs */
+        JT_OK(jk_heap_free(h, f[3], &err), &err); /* the ring is full */
         if (strategies[si] == JK_MEM_DUAL)
-            for (int i = 0; i < 4; i++)
-                JT_CHECK(is_trap(f[i], 16));
+            JT_CHECK(!is_trap(f[0], 16));
+        JT_OK(jk_heap_free(h, f[4], &err), &err); /* pushes f[0] out */
+        if (strategies[si] == JK_MEM_DUAL) {
+            JT_CHECK(is_trap(f[0], 16));
+            JT_CHECK(!is_trap(f[1], 16));
+        }
+        JT_EQ_I64(jk_heap_free(h, f[0], &err), JK_EINVAL);
         JT_EQ_I64(jk_heap_free(h, f[1], &err), JK_EINVAL);
-        for (int i = 4; i < 10; i++)
+        for (int i = 5; i < 10; i++)
             JT_EQ_U64(hc_as_fn(f[i])(), i);
-        for (int i = 4; i < 10; i++)
+        for (int i = 5; i < 10; i++)
             JT_OK(jk_heap_free(h, f[i], &err), &err);
         JT_OK(jk_heap_trim(h, &err), &err);
         jk_heap_stats_get(h, &st);
