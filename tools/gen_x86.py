@@ -305,6 +305,120 @@ def check_duplicates(forms):
         seen.setdefault(key, []).append(f)
 
 
+# Operand signatures: the coarse kind of an actual operand (the encoder
+# computes the same numbers, see JK__SIG_* in src/x86/tables_p.h).
+SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3], "DX": [3],
+              "R32": [4], "EAX": [4], "R64": [5], "RAX": [5], "SREG": [6], "ES": [6],
+              "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
+              "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
+              "MX": [15], "REL": [17]}
+SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
+HASH_MUL = 2654435761
+
+
+def form_sigs(bits):
+    out = set()
+    for b in bits:
+        if b.startswith("I") or b in ("ONE", "THREE"):
+            out.update([SIG_IMM, SIG_LABEL])  # labels stand for addresses (imm)
+        else:
+            out.update(SIG_OF_BIT[b])
+    return sorted(out)
+
+
+def gen_regs():
+    """Register operand classes by mode, class and number (0 = not valid
+    there: the encoder then takes its slow path, which explains why)."""
+    out = ["/* Register classes [mode][rclass][number]; reginfo bit 0: needs REX"]
+    out.append(" * (spl..dil), bit 1: cannot take REX (ah..bh). */")
+    out.append("const uint64_t jk__x86_regcls[2][8][16] = {")
+    for mode in (0, 1):
+        out.append("    {")
+        for rc in range(8):
+            row = []
+            for n in range(16):
+                b = []
+                lim = 16 if mode == 0 else 8
+                if rc == 1 and n < (16 if mode == 0 else 4):
+                    b = ["R8"] + (["AL"] if n == 0 else []) + (["CL"] if n == 1 else [])
+                elif rc == 2 and 4 <= n < 8:
+                    b = ["R8HI"]
+                elif rc == 3 and n < lim:
+                    b = ["R16"] + (["AX"] if n == 0 else []) + (["DX"] if n == 2 else [])
+                elif rc == 4 and n < lim:
+                    b = ["R32"] + (["EAX"] if n == 0 else [])
+                elif rc == 5 and n < 16 and mode == 0:
+                    b = ["R64"] + (["RAX"] if n == 0 else [])
+                elif rc == 6 and n < 6:
+                    b = ["SREG", ["ES", "CS", "SS", "DS", "FS", "GS"][n]]
+                row.append(" | ".join("JK__C_" + x for x in b) if b else "0")
+            out.append("        {" + ", ".join(row) + "},")
+        out.append("    },")
+    out.append("};")
+    out.append("const uint8_t jk__x86_reginfo[8][16] = {")
+    for rc in range(8):
+        row = []
+        for n in range(16):
+            row.append("1" if rc == 1 and 4 <= n < 8 else "2" if rc == 2 else "0")
+        out.append("    {" + ", ".join(row) + "},")
+    out.append("};")
+    out.append("const uint8_t jk__x86_regsig[8] = {0, 1, 2, 3, 4, 5, 6, 0};")
+    return out
+
+
+def gen_lookup(rows, mnems):
+    """Hash table (mode, mnemonic, operand signatures) -> candidate forms,
+    in table order, so emit usually tries exactly one form."""
+    import itertools
+    mid = {m: i for i, m in enumerate(mnems)}
+    buckets = {}
+    for idx, f in enumerate(rows):
+        for mode, name in ((0, "x64"), (1, "x86")):
+            if name not in f["modes"]:
+                continue
+            sigsets = [form_sigs(b) for b in f["masks"]]
+            for combo in itertools.product(*sigsets):
+                key = (mid[f["mnem"]] * 2 + mode) << (4 * SIG_BITS)
+                for i, sg in enumerate(combo):
+                    key |= sg << (SIG_BITS * i)
+                buckets.setdefault(key, []).append(idx)
+    n = len(buckets)
+    bits = 1
+    while (1 << bits) < 2 * n:
+        bits += 1
+    size = 1 << bits
+    table = [None] * size
+    for key in sorted(buckets):
+        h = ((key * HASH_MUL) & 0xFFFFFFFF) >> (32 - bits)
+        while table[h] is not None:
+            h = (h + 1) & (size - 1)
+        table[h] = key
+    cand = []
+    ent = []
+    for k in table:
+        if k is None:
+            ent.append("{0xFFFFFFFFu, 0, 0}")
+        else:
+            lst = buckets[k]
+            if len(lst) > 255:
+                raise Error("too many candidates")
+            ent.append("{0x%08Xu, %d, %d}" % (k, len(cand), len(lst)))
+            cand.extend(lst)
+    out = []
+    out.append("/* Lookup: key = (mnemonic * 2 + mode) << %d | sig0 | sig1 << %d | ... ;" % (4 * SIG_BITS, SIG_BITS))
+    out.append(" * %d keys in %d slots, linear probing from (key * %du) >> (32 - %d). */" % (n, size, HASH_MUL, bits))
+    out.append("const unsigned jk__x86_lookup_bits = %d;" % bits)
+    out.append("const jk__x86_slot jk__x86_lookup[%d] = {" % size)
+    for i in range(0, size, 4):
+        out.append("    " + ", ".join(ent[i:i + 4]) + ",")
+    out.append("};")
+    out.append("const uint16_t jk__x86_cand[%d] = {" % max(1, len(cand)))
+    for i in range(0, len(cand), 16):
+        out.append("    " + ", ".join(str(x) for x in cand[i:i + 16]) + ",")
+    out.append("};")
+    return out
+
+
 def c_ident(m):
     return "JK_X86_" + m.upper()
 
@@ -362,14 +476,35 @@ def gen(forms):
         if e["disp"]:
             imms = [e["disp"], 0]
         text = "%s %s" % (f["mnem"], ", ".join(f["ops"]))
-        out.append("    /* %-40s */ {{%s}, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d}," % (
-            text.strip(), ", ".join(ops), " | ".join(flags) or "0", len(f["ops"]),
+        # operand index per role, 4 bits each (15 = none): R M V O I0 I1 D A
+        slot = {"R": 15, "M": 15, "V": 15, "O": 15, "I0": 15, "I1": 15, "D": 15, "A": 15}
+        for i, c in enumerate(f["open"]):
+            if c == "B":
+                slot["R"] = slot["M"] = i
+            elif c == "I":
+                slot["I0" if slot["I0"] == 15 else "I1"] = i
+            elif c in slot:
+                slot[c] = i
+        slots = 0
+        for k, name in enumerate(("R", "M", "V", "O", "I0", "I1", "D", "A")):
+            slots |= slot[name] << (4 * k)
+        if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"]:
+            flags.append("JK__F_SLOW")
+        lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
+        lp.sort(key=lambda b: 0 if b == 0x66 else 1)  # GNU as order: 66 before F2/F3
+        lpv = lp + [0, 0]
+        out.append("    /* %-40s */ {{%s}, 0x%08Xu, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d, {0x%02X, 0x%02X}, %d}," % (
+            text.strip(), ", ".join(ops), slots, " | ".join(flags) or "0", len(f["ops"]),
             "JK__ENC_VEX" if e["vex"] else "JK__ENC_LEGACY", " | ".join(pfx) or "0",
             len(e["opc"]), opc[0], opc[1], opc[2], modrm, ", ".join(roles), imms[0], imms[1],
-            f["vexv"], f["relax"], f["opsize"]))
+            f["vexv"], f["relax"], f["opsize"], lpv[0], lpv[1], len(lp)))
     out.append("};")
     out.append("")
     out.append("const unsigned jk__x86_form_count = %d;" % len(rows))
+    out.append("")
+    out.extend(gen_regs())
+    out.append("")
+    out.extend(gen_lookup(rows, mnems))
     out.append("")
     out.append("const uint16_t jk__x86_mnem_first[] = {")
     for i in range(0, len(first), 12):

@@ -429,6 +429,8 @@ JK_API void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offse
 #define JK_GS   JK_X86_GPR_(SEG, 5)
 #define JK_RIP  JK_X86_GPR_(IP, 0)
 #define JK_EIP  JK_X86_GPR_(IP, 1)   /* 32-bit IP-relative (0x67) */
+/* Function form of JK_EIP (kept for callers written against it). */
+static inline jk_x86_op jk_x86_eip_(void) { return jk_x86_reg(JK_X86_RC_IP, 1); }
 
 /* Short names for operand constructors (define JK_X86_NO_SHORT_NAMES to
  * keep the namespace clean). */

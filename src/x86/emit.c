@@ -151,7 +151,7 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
     return 1;
 }
 
-static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m)
+static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m, unsigned *sig)
 {
     unsigned n = o->reg;
     int m32 = a->mode == JK_X86_MODE32;
@@ -163,32 +163,38 @@ static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m)
                 break;
             if (m32 && n >= 4)
                 return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names8[n]);
+            *sig = JK__SIG_R8;
             return JK__C_R8 | (n == 0 ? JK__C_AL : 0) | (n == 1 ? JK__C_CL : 0);
         case JK_X86_RC_GP8HI:
             if (n < 4 || n > 7)
                 break;
+            *sig = JK__SIG_R8HI;
             return JK__C_R8HI;
         case JK_X86_RC_GP16:
             if (n > 15)
                 break;
             if (m32 && n >= 8)
                 return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names16[n]);
+            *sig = JK__SIG_R16;
             return JK__C_R16 | (n == 0 ? JK__C_AX : 0) | (n == 2 ? JK__C_DX : 0);
         case JK_X86_RC_GP32:
             if (n > 15)
                 break;
             if (m32 && n >= 8)
                 return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names32[n]);
+            *sig = JK__SIG_R32;
             return JK__C_R32 | (n == 0 ? JK__C_EAX : 0);
         case JK_X86_RC_GP64:
             if (n > 15)
                 break;
             if (m32)
                 return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m, names64[n]);
+            *sig = JK__SIG_R64;
             return JK__C_R64 | (n == 0 ? JK__C_RAX : 0);
         case JK_X86_RC_SEG:
             if (n > 5)
                 break;
+            *sig = JK__SIG_SREG;
             return JK__C_SREG | (JK__C_ES << n);
         case JK_X86_RC_IP:
             return fail0(a, JK_EOPERAND, "%s: %s can only be a memory base", m, reg_name(JK_X86_RC_IP, n));
@@ -200,25 +206,27 @@ static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m)
         if (!check_mem(a, o, m))
             return 0;
         switch (o->size) {
-        case 0: return JK__C_MX;
-        case 1: return JK__C_M8;
-        case 2: return JK__C_M16;
-        case 4: return JK__C_M32;
-        case 8: return JK__C_M64;
-        case 10: return JK__C_M80;
-        case 16: return JK__C_M128;
-        case 32: return JK__C_M256;
-        case 64: return JK__C_M512;
+        case 0: *sig = JK__SIG_MX; return JK__C_MX;
+        case 1: *sig = JK__SIG_M8; return JK__C_M8;
+        case 2: *sig = JK__SIG_M16; return JK__C_M16;
+        case 4: *sig = JK__SIG_M32; return JK__C_M32;
+        case 8: *sig = JK__SIG_M64; return JK__C_M64;
+        case 10: *sig = JK__SIG_M80; return JK__C_M80;
+        case 16: *sig = JK__SIG_M128; return JK__C_M128;
+        case 32: *sig = JK__SIG_M256; return JK__C_M256;
+        case 64: *sig = JK__SIG_M512; return JK__C_M512;
         default: break;
         }
         return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 8, 10, 16, 32 or 64%s", m, "");
     case JK_X86_OP_IMM:
+        *sig = JK__SIG_IMM;
         return imm_class(o->value);
     case JK_X86_OP_LABEL:
         if ((uint64_t)o->value > UINT32_MAX)
             return fail0(a, JK_ELABEL, "%s: bad label%s", m, "");
         if (jk__code_check_sym(&a->code, (uint32_t)o->value, m))
             return 0;
+        *sig = JK__SIG_LABEL;
         return JK__C_REL | (m32 ? JK__C_I32 : JK__C_I64);
     default:
         break;
@@ -239,12 +247,107 @@ static inline uint8_t *put32(uint8_t *p, uint32_t v)
     return p + 4;
 }
 
-static uint8_t *put_imm(uint8_t *p, uint64_t v, unsigned size)
+static inline uint8_t *put_imm(uint8_t *p, uint64_t v, unsigned size)
 {
-    unsigned i;
-    for (i = 0; i < size; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-    return p + size;
+    switch (size) {
+    case 1:
+        p[0] = (uint8_t)v;
+        return p + 1;
+    case 2:
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        return p + 2;
+    case 4:
+        return put32(p, (uint32_t)v);
+    default:
+        put32(p, (uint32_t)v);
+        put32(p + 4, (uint32_t)(v >> 32));
+        return p + 8;
+    }
+}
+
+/* ModRM (+ SIB + displacement) for memory operand mop; disp is the
+ * displacement already checked and normalised; *dispp receives where a
+ * label's disp32 goes. */
+static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, int64_t disp,
+                               int m64, uint8_t **dispp)
+{
+    if ((mop->flags & JK_X86_MEM_LABEL) || mop->rclass == JK_X86_RC_IP) {
+        *p++ = (uint8_t)(0x05 | (regf << 3));
+        *dispp = p;
+        return put32(p, (uint32_t)(mop->flags & JK_X86_MEM_LABEL ? 0 : disp));
+    } else {
+        unsigned has_base = mop->rclass != JK_X86_RC_NONE;
+        unsigned has_index = mop->iclass != JK_X86_RC_NONE;
+        unsigned idx = has_index ? (mop->index & 7u) : 4u;
+        unsigned sc = has_index ? mop->scale : 0u;
+        if (!has_base) {
+            if (!has_index && !m64) {
+                *p++ = (uint8_t)(0x05 | (regf << 3));
+            } else {
+                *p++ = (uint8_t)(0x04 | (regf << 3));
+                *p++ = (uint8_t)((sc << 6) | (idx << 3) | 5u);
+            }
+            return put32(p, (uint32_t)disp);
+        } else {
+            unsigned b = mop->reg & 7u;
+            unsigned mod = (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
+            if (has_index || b == 4) {
+                *p++ = (uint8_t)((mod << 6) | (regf << 3) | 4u);
+                *p++ = (uint8_t)((sc << 6) | (idx << 3) | b);
+            } else {
+                *p++ = (uint8_t)((mod << 6) | (regf << 3) | b);
+            }
+            if (mod == 1)
+                *p++ = (uint8_t)disp;
+            else if (mod == 2)
+                p = put32(p, (uint32_t)disp);
+            return p;
+        }
+    }
+}
+
+/* Memory operand checks shared by both builders: the displacement (range
+ * and 32-bit wrap-around), the 0x67 prefix. Returns 0 or MISMATCH. */
+static inline int mem_disp(jk_x86_asm *a, const jk_x86_op *mop, int m64, int64_t *disp,
+                           unsigned *addr32)
+{
+    int64_t d = mop->value;
+    *addr32 = m64 && (mop->rclass == JK_X86_RC_GP32 || mop->iclass == JK_X86_RC_GP32 ||
+                      (mop->rclass == JK_X86_RC_IP && mop->reg == 1));
+    if (mop->flags & JK_X86_MEM_LABEL) {
+        *disp = 0;
+        return 0;
+    }
+    if (*addr32 || !m64) {
+        if (d < INT32_MIN || d > (int64_t)UINT32_MAX) {
+            if (!a->why)
+                a->why = "displacement does not fit 32 bits";
+            return MISMATCH;
+        }
+        d = (int32_t)(uint32_t)d;
+    } else if (d < INT32_MIN || d > INT32_MAX) {
+        if (!a->why)
+            a->why = "displacement does not fit a signed 32-bit field";
+        return MISMATCH;
+    }
+    *disp = d;
+    return 0;
+}
+
+/* The segment override, unless it names the default segment (GNU as drops
+ * ss: with an (e/r)sp or (e/r)bp base and ds: otherwise). */
+static inline uint8_t *seg_override(uint8_t *p, const jk_x86_op *memop)
+{
+    unsigned seg = memop->flags & JK_X86_MEM_SEG_MASK;
+    if (seg) {
+        unsigned dflt = (memop->rclass == JK_X86_RC_GP32 || memop->rclass == JK_X86_RC_GP64) &&
+                                (memop->reg == 4 || memop->reg == 5)
+                            ? 3u : 4u;
+        if (seg != dflt)
+            *p++ = seg_prefix[seg];
+    }
+    return p;
 }
 
 static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
@@ -280,36 +383,50 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
     int m64 = a->mode == JK_X86_MODE64;
     int64_t disp = 0;
 
-    for (i = 0; i < n; i++) {
-        const jk_x86_op *o = &ops[i];
-        switch (f->roles[i]) {
-        case JK__RO_R: rop = o; break;
-        case JK__RO_M: mop = o; break;
-        case JK__RO_B: rop = mop = o; break;
-        case JK__RO_V: vop = o; break;
-        case JK__RO_O: oop = o; break;
-        case JK__RO_I: imm[nimm++] = o; break;
-        case JK__RO_D: dop = o; break;
-        case JK__RO_A: aop = o; break;
-        default: break;
+    {
+        uint32_t sl = f->slots;
+        unsigned k;
+        if ((k = sl & 15u) != 15u)
+            rop = &ops[k];
+        if ((k = (sl >> 4) & 15u) != 15u)
+            mop = &ops[k];
+        if ((k = (sl >> 12) & 15u) != 15u)
+            oop = &ops[k];
+        if ((k = (sl >> 16) & 15u) != 15u) {
+            imm[0] = &ops[k];
+            nimm = 1;
+            if ((k = (sl >> 20) & 15u) != 15u) {
+                imm[1] = &ops[k];
+                nimm = 2;
+            }
         }
-    }
-    /* moffs: an absolute address; in 32-bit mode also a label (absolute,
-     * relocated), as GNU as chooses A0-A3 for [label] there */
-    if (aop && (aop->rclass != JK_X86_RC_NONE || aop->iclass != JK_X86_RC_NONE ||
-                ((aop->flags & JK_X86_MEM_LABEL) && m64))) {
-        if (!a->why)
-            a->why = "moffs needs an absolute address";
-        return MISMATCH;
-    }
-    if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
-        return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
-    if (dop) {
-        uint32_t sym = (uint32_t)dop->value;
-        if (f->relax && ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL))
-            f += f->relax;
-        else if (!f->relax && f->immsz[0] == 1 && c->syms[sym].kind != JK__SYM_LOCAL)
-            return jk__code_fail(c, JK_ELABEL, "%s: rel8 target must be a label in this code", m);
+        if (f->flags & JK__F_SLOW) {
+            if ((k = (sl >> 8) & 15u) != 15u)
+                vop = &ops[k];
+            if ((k = (sl >> 24) & 15u) != 15u)
+                dop = &ops[k];
+            if ((k = (sl >> 28) & 15u) != 15u)
+                aop = &ops[k];
+            /* moffs: an absolute address; in 32-bit mode also a label (absolute,
+             * relocated), as GNU as chooses A0-A3 for [label] there */
+            if (aop && (aop->rclass != JK_X86_RC_NONE || aop->iclass != JK_X86_RC_NONE ||
+                        ((aop->flags & JK_X86_MEM_LABEL) && m64))) {
+                if (!a->why)
+                    a->why = "moffs needs an absolute address";
+                return MISMATCH;
+            }
+            if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
+                return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
+            if (dop) {
+                uint32_t sym = (uint32_t)dop->value;
+                if (f->relax &&
+                    ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL))
+                    f += f->relax;
+                else if (!f->relax && f->immsz[0] == 1 && c->syms[sym].kind != JK__SYM_LOCAL)
+                    return jk__code_fail(c, JK_ELABEL,
+                                         "%s: rel8 target must be a label in this code", m);
+            }
+        }
     }
     if (a->pending && check_pending(a, f, n, ops, m))
         return c->err.status;
@@ -351,39 +468,15 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
     if (hi8 && (rex || need_rex))
         return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
                              reg_name(hi8->rclass, hi8->reg));
-    if (memop && m64 &&
-        (memop->rclass == JK_X86_RC_GP32 || memop->iclass == JK_X86_RC_GP32 ||
-         (memop->rclass == JK_X86_RC_IP && memop->reg == 1)))
+    if (mop && mop->kind == JK_X86_OP_MEM && mem_disp(a, mop, m64, &disp, &addr32))
+        return MISMATCH;
+    if (aop && m64 &&
+        (aop->rclass == JK_X86_RC_GP32 || aop->iclass == JK_X86_RC_GP32))
         addr32 = 1;
 
-    /* displacement of a ModRM memory operand: range and normalisation */
-    if (mop && mop->kind == JK_X86_OP_MEM && !(mop->flags & JK_X86_MEM_LABEL)) {
-        disp = mop->value;
-        if (addr32 || !m64) {
-            if (disp < INT32_MIN || disp > (int64_t)UINT32_MAX) {
-                if (!a->why)
-                    a->why = "displacement does not fit 32 bits";
-                return MISMATCH;
-            }
-            disp = (int32_t)(uint32_t)disp;
-        } else if (disp < INT32_MIN || disp > INT32_MAX) {
-            if (!a->why)
-                a->why = "displacement does not fit a signed 32-bit field";
-            return MISMATCH;
-        }
-    }
-
     start = p = c->buf + c->len;
-    if (memop && (memop->flags & JK_X86_MEM_SEG_MASK)) {
-        /* As GNU as: an override naming the default segment (ss for an
-         * (e/r)sp or (e/r)bp base, ds otherwise) is dropped. */
-        unsigned seg = memop->flags & JK_X86_MEM_SEG_MASK;
-        unsigned dflt = (memop->rclass == JK_X86_RC_GP32 || memop->rclass == JK_X86_RC_GP64) &&
-                                (memop->reg == 4 || memop->reg == 5)
-                            ? 3u : 4u;
-        if (seg != dflt)
-            *p++ = seg_prefix[seg];
-    }
+    if (memop)
+        p = seg_override(p, memop);
     if (addr32 || (f->pfx & JK__P_67))
         *p++ = 0x67;
     if (f->enc == JK__ENC_LEGACY) {
@@ -401,8 +494,10 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
             *p++ = 0xF0;
         if (rex || need_rex)
             *p++ = (uint8_t)(0x40 | rex);
-        for (i = 0; i < f->opc_len; i++)
-            *p++ = f->opc[i];
+        p[0] = f->opc[0]; /* the buffer has room: copy all three, keep opc_len */
+        p[1] = f->opc[1];
+        p[2] = f->opc[2];
+        p += f->opc_len;
         if (oop)
             p[-1] = (uint8_t)(p[-1] + (oop->reg & 7u));
     } else {
@@ -425,42 +520,8 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
         unsigned regf = (rop ? rop->reg : f->modrm) & 7u;
         if (mop->kind == JK_X86_OP_REG) {
             *p++ = (uint8_t)(0xC0 | (regf << 3) | (mop->reg & 7u));
-        } else if ((mop->flags & JK_X86_MEM_LABEL) || mop->rclass == JK_X86_RC_IP) {
-            *p++ = (uint8_t)(0x05 | (regf << 3));
-            dispp = p;
-            p = put32(p, (uint32_t)(int32_t)(mop->flags & JK_X86_MEM_LABEL ? 0 : mop->value));
-            if (mop->rclass == JK_X86_RC_IP && (mop->value < INT32_MIN || mop->value > INT32_MAX)) {
-                if (!a->why)
-                    a->why = "displacement does not fit a signed 32-bit field";
-                return MISMATCH;
-            }
         } else {
-            unsigned has_base = mop->rclass != JK_X86_RC_NONE;
-            unsigned has_index = mop->iclass != JK_X86_RC_NONE;
-            unsigned idx = has_index ? (mop->index & 7u) : 4u;
-            unsigned sc = has_index ? mop->scale : 0u;
-            if (!has_base) {
-                if (!has_index && !m64) {
-                    *p++ = (uint8_t)(0x05 | (regf << 3));
-                } else {
-                    *p++ = (uint8_t)(0x04 | (regf << 3));
-                    *p++ = (uint8_t)((sc << 6) | (idx << 3) | 5u);
-                }
-                p = put32(p, (uint32_t)disp);
-            } else {
-                unsigned b = mop->reg & 7u;
-                unsigned mod = (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
-                if (has_index || b == 4) {
-                    *p++ = (uint8_t)((mod << 6) | (regf << 3) | 4u);
-                    *p++ = (uint8_t)((sc << 6) | (idx << 3) | b);
-                } else {
-                    *p++ = (uint8_t)((mod << 6) | (regf << 3) | b);
-                }
-                if (mod == 1)
-                    *p++ = (uint8_t)disp;
-                else if (mod == 2)
-                    p = put32(p, (uint32_t)disp);
-            }
+            p = enc_mem(p, regf, mop, disp, m64, &dispp);
         }
     }
     if (aop && (aop->flags & JK_X86_MEM_LABEL)) {
@@ -513,6 +574,93 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
                              (size_t)(immp[i] - c->buf), c->len, (uint32_t)imm[i]->value, 0))
                 return c->err.status;
         }
+    }
+    return JK_OK;
+}
+
+/* The builder for the common case: legacy encoding, no branch, no moffs,
+ * no pending prefix (forms without JK__F_SLOW). info[] holds the byte
+ * register flags of each operand (index 15 = none = 0). */
+static int build_fast(jk_x86_asm *a, const jk__x86_form *f, const jk_x86_op *ops,
+                      const uint8_t *info, const char *m)
+{
+    jk__code *c = &a->code;
+    uint32_t sl = f->slots;
+    unsigned ri = sl & 15u, mi = (sl >> 4) & 15u, oi = (sl >> 12) & 15u;
+    unsigned i0 = (sl >> 16) & 15u, i1 = (sl >> 20) & 15u;
+    unsigned rex = (f->pfx & JK__P_REXW) ? 8u : 0u, bx = info[ri] | info[mi] | info[oi];
+    unsigned regf = f->modrm & 7u, addr32 = 0;
+    uint8_t *p = c->buf + c->len, *dispp = NULL;
+    const jk_x86_op *mop = NULL;
+    int64_t disp = 0;
+    int m64 = a->mode == JK_X86_MODE64;
+    if (ri != 15u) {
+        regf = ops[ri].reg & 7u;
+        rex |= (ops[ri].reg & 8u) >> 1;
+    }
+    if (oi != 15u)
+        rex |= (ops[oi].reg & 8u) >> 3;
+    if (mi != 15u) {
+        mop = &ops[mi];
+        if (mop->kind == JK_X86_OP_REG) {
+            rex |= (mop->reg & 8u) >> 3;
+        } else {
+            if (mem_disp(a, mop, m64, &disp, &addr32))
+                return MISMATCH;
+            if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
+                rex |= (mop->reg & 8u) >> 3;
+            if (mop->iclass != JK_X86_RC_NONE)
+                rex |= (mop->index & 8u) >> 2;
+            if (mop->flags & JK_X86_MEM_SEG_MASK)
+                p = seg_override(p, mop);
+            if (addr32)
+                *p++ = 0x67;
+        }
+    }
+    if ((bx & 2u) && (rex || (bx & 1u))) {
+        unsigned k;
+        for (k = 0; ops[k].rclass != JK_X86_RC_GP8HI || ops[k].kind != JK_X86_OP_REG; k++)
+            ;
+        return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
+                             reg_name(JK_X86_RC_GP8HI, ops[k].reg));
+    }
+    p[0] = f->lpfx[0];
+    p[1] = f->lpfx[1];
+    p += f->nlpfx;
+    if (rex | (bx & 1u))
+        *p++ = (uint8_t)(0x40 | rex);
+    p[0] = f->opc[0];
+    p[1] = f->opc[1];
+    p[2] = f->opc[2];
+    p += f->opc_len;
+    if (oi != 15u)
+        p[-1] = (uint8_t)(p[-1] + (ops[oi].reg & 7u));
+    if (f->flags & JK__F_MODRM) {
+        if (mop->kind == JK_X86_OP_REG)
+            *p++ = (uint8_t)(0xC0 | (regf << 3) | (mop->reg & 7u));
+        else
+            p = enc_mem(p, regf, mop, disp, m64, &dispp);
+    }
+    if (i0 != 15u) {
+        uint8_t *ip = p;
+        p = put_imm(p, (uint64_t)ops[i0].value, f->immsz[0]);
+        if (i1 != 15u)
+            p = put_imm(p, (uint64_t)ops[i1].value, f->immsz[1]);
+        c->len = (size_t)(p - c->buf);
+        if (ops[i0].kind == JK_X86_OP_LABEL) {
+            put_imm(ip, 0, f->immsz[0]);
+            if (jk__code_fix(c, f->immsz[0] == 8 ? JK__FIX_ABS64 : JK__FIX_ABS32,
+                             (size_t)(ip - c->buf), c->len, (uint32_t)ops[i0].value, 0))
+                return c->err.status;
+        }
+    } else {
+        c->len = (size_t)(p - c->buf);
+    }
+    if (dispp && (mop->flags & JK_X86_MEM_LABEL)) {
+        if (jk__code_fix(c, m64 ? JK__FIX_REL32 : JK__FIX_ABS32, (size_t)(dispp - c->buf), c->len,
+                         (uint32_t)((uint64_t)mop->value >> 32),
+                         (int32_t)(uint32_t)mop->value))
+            return c->err.status;
     }
     return JK_OK;
 }
@@ -603,10 +751,12 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
 {
     jk__code *c;
     uint64_t cls[4];
-    const jk__x86_form *f, *end;
-    unsigned i;
+    uint8_t info[16];
+    const jk__x86_slot *slot;
+    const uint16_t *cand, *cend;
+    unsigned i, h, sig, mask;
+    uint32_t key;
     int r;
-    const char *m;
     if (!a)
         return JK_EINVAL;
     c = &a->code;
@@ -616,22 +766,52 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
     if ((unsigned)id >= JK_X86_MNEM_COUNT)
         return jk__code_fail(c, JK_EINVAL, "emit: unknown mnemonic id %u", (unsigned)id);
-    m = jk__x86_mnem_names[id];
     if (n > 4 || (n && !ops))
-        return jk__code_fail(c, JK_EINVAL, "%s: bad operand count or NULL operands", m);
+        return jk__code_fail(c, JK_EINVAL, "%s: bad operand count or NULL operands",
+                             jk__x86_mnem_names[id]);
     if (jk__code_reserve(c, 32))
         return c->err.status;
+    key = ((uint32_t)id * 2u + (uint32_t)a->mode) << (4 * JK__SIG_BITS);
+    memset(info, 0, sizeof info);
     for (i = 0; i < n; i++) {
-        cls[i] = classify(a, &ops[i], m);
-        if (!cls[i])
-            return c->err.status;
+        const jk_x86_op *o = &ops[i];
+        uint64_t cl = 0;
+        /* fast paths: registers by table, immediates, plain memory */
+        if (o->kind == JK_X86_OP_REG) {
+            if (o->rclass < 8 && o->reg < 16) {
+                cl = jk__x86_regcls[a->mode][o->rclass][o->reg];
+                sig = jk__x86_regsig[o->rclass];
+                info[i] = jk__x86_reginfo[o->rclass][o->reg];
+            }
+        } else if (o->kind == JK_X86_OP_IMM) {
+            cl = imm_class(o->value);
+            sig = JK__SIG_IMM;
+        }
+        if (!cl) {
+            sig = 0;
+            cl = classify(a, o, jk__x86_mnem_names[id], &sig);
+            if (!cl)
+                return c->err.status;
+        }
+        cls[i] = cl;
+        key |= (uint32_t)sig << (JK__SIG_BITS * i);
+    }
+    /* (mode, mnemonic, operand kinds) -> candidate forms in table order */
+    mask = (1u << jk__x86_lookup_bits) - 1u;
+    h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - jk__x86_lookup_bits);
+    for (;;) {
+        slot = &jk__x86_lookup[h];
+        if (slot->key == key)
+            break;
+        if (slot->key == 0xFFFFFFFFu)
+            goto nomatch;
+        h = (h + 1) & mask;
     }
     a->why = NULL;
-    f = jk__x86_forms + jk__x86_mnem_first[id];
-    end = jk__x86_forms + jk__x86_mnem_first[id + 1];
-    for (; f < end; f++) {
-        if (f->nops != n || (f->flags & a->mode_excl))
-            continue;
+    cand = jk__x86_cand + slot->first;
+    cend = cand + slot->count;
+    for (; cand < cend; cand++) {
+        const jk__x86_form *f = &jk__x86_forms[*cand];
         if (n > 0 && !(f->ops[0] & cls[0]))
             continue;
         if (n > 1 && !(f->ops[1] & cls[1]))
@@ -640,7 +820,10 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
             continue;
         if (n > 3 && !(f->ops[3] & cls[3]))
             continue;
-        r = build(a, f, n, ops, m);
+        if (!(f->flags & JK__F_SLOW) && !a->pending)
+            r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
+        else
+            r = build(a, f, n, ops, jk__x86_mnem_names[id]);
         if (r == MISMATCH)
             continue;
         a->pending = 0;
@@ -648,6 +831,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         c->insn++;
         return (jk_status)r;
     }
+nomatch:
     a->pending = 0;
     return no_form(a, id, n, ops, cls);
 }

@@ -93,6 +93,7 @@ enum {
 #define JK__F_REPCC   0x0010u /* repe/repne allowed */
 #define JK__F_NOX64R0 0x0020u /* O operand may not be register 0 in 64-bit mode */
 #define JK__F_MODRM   0x0040u /* has a ModRM byte */
+#define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67 or nox64r0: the general builder */
 
 /* Prefix bits (jk__x86_form.pfx). */
 #define JK__P_66   0x01u
@@ -116,6 +117,8 @@ enum { JK__ENC_LEGACY, JK__ENC_VEX, JK__ENC_EVEX };
 
 typedef struct jk__x86_form {
     uint64_t ops[4];    /* accepted operand classes */
+    uint32_t slots;     /* operand index per role, 4 bits each (15 = none):
+                           R, M, V, O, I0, I1, D, A from bit 0 up */
     uint16_t flags;     /* JK__F_* */
     uint8_t nops;
     uint8_t enc;        /* JK__ENC_* */
@@ -128,7 +131,36 @@ typedef struct jk__x86_form {
     uint8_t vex;        /* JK__VEX_* packing */
     uint8_t relax;      /* rel8 branch: distance to its rel32 sibling (0 none) */
     uint8_t opsize;     /* operand size in bits (8/16/32/64), for messages and tests */
+    uint8_t lpfx[2];    /* legacy 66/F2/F3 prefix bytes in emission order */
+    uint8_t nlpfx;
 } jk__x86_form;
+
+extern const uint64_t jk__x86_regcls[2][8][16];
+extern const uint8_t jk__x86_reginfo[8][16];
+extern const uint8_t jk__x86_regsig[8];
+
+/* Operand signatures (coarse operand kinds) for the lookup key. */
+enum {
+    JK__SIG_NONE, JK__SIG_R8, JK__SIG_R8HI, JK__SIG_R16, JK__SIG_R32, JK__SIG_R64,
+    JK__SIG_SREG, JK__SIG_M8, JK__SIG_M16, JK__SIG_M32, JK__SIG_M64, JK__SIG_M80,
+    JK__SIG_M128, JK__SIG_M256, JK__SIG_M512, JK__SIG_MX, JK__SIG_IMM, JK__SIG_LABEL,
+    JK__SIG_COUNT
+};
+#define JK__SIG_BITS 5
+_Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
+_Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
+
+typedef struct jk__x86_slot {
+    uint32_t key;      /* 0xFFFFFFFF = empty */
+    uint16_t first;    /* index into jk__x86_cand */
+    uint16_t count;
+} jk__x86_slot;
+
+#define JK__X86_HASH_MUL 2654435761u
+
+extern const unsigned jk__x86_lookup_bits;
+extern const jk__x86_slot jk__x86_lookup[];
+extern const uint16_t jk__x86_cand[];
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
