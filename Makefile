@@ -18,6 +18,8 @@ demo: build
 	@$(BUILD)/examples/example_hello
 	@echo '$$ jitkit run --hex "b8 78 56 34 12 c3"'
 	@$(BUILD)/cli/jitkit run --hex "b8 78 56 34 12 c3"
+	@echo "\$$ jitkit run -e 'mov eax, 12345678h; ret'"
+	@$(BUILD)/cli/jitkit run -e 'mov eax, 12345678h; ret'
 
 # The whole native test suite through ctest.
 test: build

@@ -1,15 +1,18 @@
 /*
  * jitkit - the command-line tool.
  *
- *     jitkit run --hex "b8 78 56 34 12 c3" [--args N ...] [--strategy S]
+ *     jitkit asm [-m32|-m64] [--syntax=gnu|nasm] [-o out.bin] [--listing] FILE|-
+ *     jitkit run [-m32] [--args N...] FILE | - | -e 'mov eax, 1; ret' | --hex "b8 .."
+ *     jitkit dis [-m32] [--base ADDR] FILE | --hex "b8 78 56 34 12 c3"
  *     jitkit --version | --help
  *
- * Subcommands live in one table (name, summary, handler); the assembler and
- * disassembler plug in as further rows. Exit codes: 0 success, 1 the
- * operation failed (bad code, OS refusal), 2 usage error, 3 the generated
- * code crashed.
+ * Subcommands live in one table (name, summary, handler). Exit codes: 0
+ * success, 1 the operation failed (bad code, OS refusal), 2 usage error,
+ * 3 the generated code crashed. See docs/cli.md.
  */
 #include <jitkit/jitkit.h>
+
+#include "cli.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,13 +22,14 @@
 #include <string.h>
 
 #if !defined(_WIN32)
+#  include <setjmp.h>
 #  include <signal.h>
 #  include <unistd.h>
+#  if defined(__linux__)
+#    include <ucontext.h>
+#  endif
 #endif
 
-#define EXIT_FAILED 1
-#define EXIT_USAGE  2
-#define EXIT_CRASH  3
 #define MAX_ARGS    6
 
 typedef int (*cmd_fn)(int argc, char **argv);
@@ -36,9 +40,9 @@ typedef struct command {
     cmd_fn run;
 } command;
 
-static const char *prog = "jitkit";
+const char *prog = "jitkit";
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "%s: ", prog);
     fprintf(stderr, fmt, arg);
@@ -46,6 +50,47 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+char *read_file(const char *path, size_t *size)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t cap = 65536, n = 0;
+    char *buf;
+    if (!f) {
+        fprintf(stderr, "%s: cannot open '%s': %s\n", prog, path, strerror(errno));
+        return NULL;
+    }
+    buf = malloc(cap + 1);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (n < cap) {
+            if (ferror(f)) {
+                fprintf(stderr, "%s: cannot read '%s': %s\n", prog, path, strerror(errno));
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+        cap *= 2;
+        {
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (!buf) {
+        fprintf(stderr, "%s: out of memory reading '%s'\n", prog, path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *size = n;
+    return buf;
+}
 /* -- Hex input ---------------------------------------------------------------- */
 
 static int hexval(int c)
@@ -58,7 +103,7 @@ static int hexval(int c)
 
 /* Parse "b8 78 56 34 12 c3", "b878563412c3", "0xb8,0x78", "\xb8\x78".
  * Returns the byte count, or -1 with a message naming the column. */
-static long parse_hex(const char *s, unsigned char **out)
+long parse_hex(const char *s, unsigned char **out)
 {
     size_t cap = strlen(s) / 2 + 1, n = 0;
     unsigned char *buf = malloc(cap);
@@ -105,48 +150,125 @@ static long parse_hex(const char *s, unsigned char **out)
     return (long)n;
 }
 
+/* -- Text input -------------------------------------------------------------- */
+
+typedef struct text_opts {
+    jk_x86_mode mode;
+    int mode_set;
+    jk_asm_syntax syntax;
+    uint64_t base;
+} text_opts;
+
+static jk_x86_mode host_mode(void)
+{
+    return sizeof(void *) == 8 ? JK_X86_MODE64 : JK_X86_MODE32;
+}
+
+/* Options common to asm/run/dis; returns 1 if argv[*i] was one, -1 on a
+ * usage error (printed), 0 if not ours. */
+static int text_option(int argc, char **argv, int *i, text_opts *t)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "-m32") == 0 || strcmp(a, "-m64") == 0) {
+        t->mode = a[2] == '3' ? JK_X86_MODE32 : JK_X86_MODE64;
+        t->mode_set = 1;
+        return 1;
+    }
+    if (strncmp(a, "--syntax", 8) == 0 && (a[8] == '=' || a[8] == '\0')) {
+        const char *v = a[8] == '=' ? a + 9 : (*i + 1 < argc ? argv[++*i] : "");
+        if (strcmp(v, "gnu") == 0 || strcmp(v, "intel") == 0)
+            t->syntax = JK_ASM_SYNTAX_GNU;
+        else if (strcmp(v, "nasm") == 0)
+            t->syntax = JK_ASM_SYNTAX_NASM;
+        else {
+            usage_error("unknown syntax '%s' (gnu, nasm)", v);
+            return -1;
+        }
+        return 1;
+    }
+    if (strncmp(a, "--base", 6) == 0 && (a[6] == '=' || a[6] == '\0')) {
+        const char *v = a[6] == '=' ? a + 7 : (*i + 1 < argc ? argv[++*i] : "");
+        char *end;
+        errno = 0;
+        t->base = strtoull(v, &end, 0);
+        if (!*v || *end || errno) {
+            usage_error("bad address '%s'", v);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Assemble text; print every diagnostic. Returns the handle or NULL. */
+static jk_asm *assemble_text(const char *text, size_t len, const char *name, const text_opts *t,
+                             unsigned flags)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_error err;
+    size_t nd;
+    o.mode = t->mode;
+    o.syntax = t->syntax;
+    o.filename = name;
+    o.flags = flags;
+    o.base = t->base;
+    if (jk_asm_new(&as, &o, &err) != JK_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.message);
+        return NULL;
+    }
+    jk_asm_assemble(as, text, len);
+    nd = jk_asm_diag_count(as);
+    for (size_t i = 0; i < nd; i++)
+        fputs(jk_asm_diag_text(as, i), stderr);
+    if (nd) {
+        fprintf(stderr, "%zu error%s generated.\n", nd, nd == 1 ? "" : "s");
+        jk_asm_free(as);
+        return NULL;
+    }
+    return as;
+}
+
+static void print_hex_lines(FILE *out, const uint8_t *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%02x%s", c[i], (i % 16 == 15 || i + 1 == n) ? "\n" : " ");
+}
+
 /* -- Crash reporting ------------------------------------------------------- */
 
 #if !defined(_WIN32)
 static uintptr_t code_lo, code_hi;
+/* what report_crash needs, kept out of cmd_run's locals (longjmp) */
+static jk_asm *crash_as;
+static const uint8_t *crash_code;
+static size_t crash_n;
+static sigjmp_buf crash_jmp;
+static volatile sig_atomic_t crash_sig;
+static volatile uintptr_t crash_addr, crash_pc;
 
-static void write_str(const char *s)
+static uintptr_t context_pc(void *uc)
 {
-    ssize_t r = write(2, s, strlen(s));
-    (void)r;
+#if defined(__linux__) && defined(__x86_64__)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__linux__) && defined(__i386__)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_EIP];
+#elif defined(__linux__) && defined(__aarch64__)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
 }
 
-static void write_hex(uintptr_t v)
-{
-    char buf[2 + 2 * sizeof v + 1];
-    int i = (int)sizeof buf - 1;
-    buf[i] = '\0';
-    do {
-        buf[--i] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v && i > 2);
-    buf[--i] = 'x';
-    buf[--i] = '0';
-    write_str(buf + i);
-}
-
-/* Async-signal-safe report of a fault inside (or caused by) generated code. */
+/* Record the fault and leave the generated code: the report is printed by
+ * cmd_run, outside the handler. */
 static void on_crash(int sig, siginfo_t *si, void *uc)
 {
-    uintptr_t addr = (uintptr_t)si->si_addr;
-    (void)uc;
-    write_str("jitkit: generated code crashed: ");
-    write_str(sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGILL ? "SIGILL"
-              : sig == SIGFPE ? "SIGFPE" : sig == SIGTRAP ? "SIGTRAP" : "signal");
-    write_str(" at address ");
-    write_hex(addr);
-    if (addr >= code_lo && addr < code_hi) {
-        write_str(" (code offset ");
-        write_hex(addr - code_lo);
-        write_str(")");
-    }
-    write_str("\n");
-    _exit(EXIT_CRASH);
+    crash_sig = sig;
+    crash_addr = (uintptr_t)si->si_addr;
+    crash_pc = context_pc(uc);
+    siglongjmp(crash_jmp, 1);
 }
 
 static void install_crash_handler(const void *code, size_t size)
@@ -169,11 +291,48 @@ static void install_crash_handler(const void *code, size_t size)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
 }
-#else
-static void install_crash_handler(const void *code, size_t size)
+
+static const char *sig_name(int sig)
 {
-    (void)code;
-    (void)size;
+    return sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGILL ? "SIGILL"
+         : sig == SIGFPE ? "SIGFPE" : sig == SIGTRAP ? "SIGTRAP" : "signal";
+}
+
+/* Print what crashed: signal, addresses, code offset, the instruction (from
+ * the source statement when there is one, else disassembled). */
+static void report_crash(const uint8_t *code, size_t n, jk_asm *as)
+{
+    uintptr_t pc = crash_pc;
+    int sig = crash_sig;
+    fprintf(stderr, "%s: generated code crashed: %s", prog, sig_name(sig));
+    if (sig == SIGSEGV || sig == SIGBUS)
+        fprintf(stderr, " accessing address 0x%" PRIxPTR, (uintptr_t)crash_addr);
+    if (pc)
+        fprintf(stderr, " at pc 0x%" PRIxPTR, pc);
+    fputc('\n', stderr);
+    /* int3 and other traps report the address after the instruction */
+    if (sig == SIGTRAP && pc > code_lo && pc - 1 < code_hi && code[pc - 1 - code_lo] == 0xcc)
+        pc--;
+    if (pc >= code_lo && pc < code_hi) {
+        size_t off = pc - code_lo;
+        char text[160] = "";
+        if (as) {
+            for (size_t i = 0; i < jk_asm_stmt_count(as); i++) {
+                const jk_asm_stmt *s = jk_asm_stmt_at(as, i);
+                if (off >= s->offset && off < s->offset + s->size) {
+                    snprintf(text, sizeof text, "%.*s  (line %u)", (int)s->text_len, s->text,
+                             s->line);
+                    break;
+                }
+            }
+        }
+        if (!text[0] && !dis_one(code, n, off, 0, sizeof(void *) == 8, text, sizeof text))
+            snprintf(text, sizeof text, "?");
+        fprintf(stderr, "%s:   at code offset 0x%zx: %s\n", prog, off, text);
+    } else if (pc) {
+        fprintf(stderr, "%s:   the pc is outside the generated code (0x%" PRIxPTR "..0x%" PRIxPTR
+                ")\n", prog, code_lo, code_hi);
+    }
 }
 #endif
 
@@ -210,25 +369,58 @@ static int parse_int_arg(const char *s, intptr_t *out)
     return 1;
 }
 
+static int host_is_x86(void)
+{
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/* Call the code; a crash ends the process with a report (exit code 3).
+ * Kept apart from cmd_run so no local of it lives across sigsetjmp. */
+static intptr_t call_guarded(fn6 fn, const intptr_t *args)
+{
+#if !defined(_WIN32)
+    if (sigsetjmp(crash_jmp, 1)) {
+        report_crash(crash_code, crash_n, crash_as);
+        fflush(stderr);
+        _exit(EXIT_CRASH);
+    }
+#endif
+    return fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    const char *hex = NULL;
+    const char *hex = NULL, *expr = NULL, *file = NULL;
     jk_mem_options opt = {JK_MEM_AUTO, NULL};
     intptr_t args[MAX_ARGS] = {0};
     int nargs = 0, verbose = 0;
-    unsigned char *code;
-    long n;
+    unsigned char *code = NULL;
+    size_t n = 0;
+    jk_asm *as = NULL;
     jk_mem *mem;
     jk_error err;
     fn6 fn;
     intptr_t result;
+    text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
+    t.mode = host_mode();
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int r = text_option(argc, argv, &i, &t);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
         if (strcmp(a, "--hex") == 0 && i + 1 < argc) {
             hex = argv[++i];
         } else if (strncmp(a, "--hex=", 6) == 0) {
             hex = a + 6;
+        } else if (strcmp(a, "-e") == 0 && i + 1 < argc) {
+            expr = argv[++i];
         } else if (strcmp(a, "--strategy") == 0 && i + 1 < argc) {
             if (!parse_strategy(argv[++i], &opt.strategy))
                 return usage_error("unknown memory strategy '%s' (auto, flip, dual, map-jit)",
@@ -244,40 +436,101 @@ static int cmd_run(int argc, char **argv)
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("usage: %s run --hex \"BYTES\" [--args N...] [--strategy S] [-v]\n"
-                   "  Execute machine code bytes as a function and print its integer result.\n"
-                   "  --hex BYTES     the code, e.g. \"b8 78 56 34 12 c3\"\n"
+            printf("usage: %s run [-m32|-m64] [--syntax=gnu|nasm] [--args N...] [--strategy S] [-v]\n"
+                   "                  (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
+                   "  Assemble (or take) machine code, call it as a function, print its result.\n"
+                   "  FILE, -         Intel-syntax source (- = standard input)\n"
+                   "  -e TEXT         source on the command line: -e 'mov eax, 12345678h; ret'\n"
+                   "  --hex BYTES     raw code, e.g. \"b8 78 56 34 12 c3\"\n"
                    "  --args N...     up to 6 integer arguments (decimal, 0x hex, negative)\n"
                    "  --strategy S    auto (default), flip, dual\n"
-                   "  -v, --verbose   also print the memory strategy and code address\n",
+                   "  -v, --verbose   also print the memory strategy and code address\n"
+                   "  A crash in the code is reported with signal, address, code offset and\n"
+                   "  instruction (exit code 3).\n",
                    prog);
             return 0;
+        } else if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (file)
+                return usage_error("run: more than one input ('%s')", a);
+            file = a;
         } else {
             return usage_error("run: unexpected argument '%s'", a);
         }
     }
-    if (!hex)
-        return usage_error("run: no code given (use --hex \"b8 78 56 34 12 c3\")%s", "");
-    n = parse_hex(hex, &code);
-    if (n < 0)
-        return EXIT_FAILED;
+    if ((hex != NULL) + (expr != NULL) + (file != NULL) > 1)
+        return usage_error("run: give only one of FILE, -e and --hex%s", "");
+    if (!hex && !expr && !file)
+        return usage_error("run: no code given (use -e 'mov eax, 1; ret', FILE or --hex)%s", "");
+    if (hex) {
+        long r = parse_hex(hex, &code);
+        if (r < 0)
+            return EXIT_FAILED;
+        n = (size_t)r;
+    } else {
+        size_t len;
+        char *text = expr ? NULL : read_file(file, &len);
+        const uint8_t *c;
+        if (!expr && !text)
+            return EXIT_FAILED;
+        if (t.mode != host_mode() || !host_is_x86()) {
+            free(text);
+            fprintf(stderr, "%s: run: this process cannot execute %s x86 code%s\n", prog,
+                    t.mode == JK_X86_MODE64 ? "64-bit" : "32-bit",
+                    host_is_x86() ? "" : " (not an x86 CPU); use 'jitkit asm'");
+            return EXIT_FAILED;
+        }
+        as = assemble_text(expr ? expr : text, expr ? strlen(expr) : len,
+                           expr ? "<command line>" : strcmp(file, "-") == 0 ? "<stdin>" : file,
+                           &t, JK_ASM_LISTING);
+        free(text);
+        if (!as)
+            return EXIT_FAILED;
+        c = jk_asm_code(as, &n);
+        if (n == 0) {
+            fprintf(stderr, "%s: run: the code is empty\n", prog);
+            jk_asm_free(as);
+            return EXIT_FAILED;
+        }
+        code = malloc(n);
+        if (!code) {
+            jk_asm_free(as);
+            return EXIT_FAILED;
+        }
+        memcpy(code, c, n);
+    }
 
-    if (jk_mem_load(&mem, code, (size_t)n, &opt, &err) != JK_OK) {
+    if (as) {
+        void *entry;
+        if (jk_asm_install(as, &opt, &mem, &entry) != JK_OK) {
+            fprintf(stderr, "%s: cannot install the code\n", prog);
+            free(code);
+            jk_asm_free(as);
+            return EXIT_FAILED;
+        }
+        /* the crash report wants the bytes as installed */
+        memcpy(code, jk_mem_exec(mem), n);
+    } else if (jk_mem_load(&mem, code, n, &opt, &err) != JK_OK) {
         fprintf(stderr, "%s: cannot install the code: %s\n", prog, err.message);
         free(code);
         return EXIT_FAILED;
     }
-    free(code);
     if (verbose)
-        fprintf(stderr, "%s: %ld bytes at %p, memory strategy %s\n", prog, n, jk_mem_exec(mem),
+        fprintf(stderr, "%s: %zu bytes at %p, memory strategy %s\n", prog, n, jk_mem_exec(mem),
                 jk_mem_strategy_name(jk_mem_strategy_of(mem)));
-    install_crash_handler(jk_mem_exec(mem), (size_t)n);
+#if !defined(_WIN32)
+    install_crash_handler(jk_mem_exec(mem), n);
+    crash_as = as;
+    crash_code = code;
+    crash_n = n;
+#endif
     {
         void *p = jk_mem_exec(mem);
         memcpy(&fn, &p, sizeof fn);
     }
-    result = fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+    result = call_guarded(fn, args);
     printf("result = 0x%" PRIxPTR " (%" PRIdPTR ")\n", (uintptr_t)result, result);
+    free(code);
+    jk_asm_free(as);
     if (jk_mem_free(mem, &err) != JK_OK) {
         fprintf(stderr, "%s: %s\n", prog, err.message);
         return EXIT_FAILED;
@@ -285,10 +538,144 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+/* -- asm -------------------------------------------------------------------- */
+
+static int cmd_asm(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL;
+    int listing = 0, rc = 0;
+    text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
+    size_t len, n;
+    char *text;
+    const uint8_t *code;
+    jk_asm *as;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = text_option(argc, argv, &i, &t);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(a, "--listing") == 0 || strcmp(a, "-l") == 0) {
+            listing = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("usage: %s asm [-m32|-m64] [--syntax=gnu|nasm] [--base ADDR] [-o OUT]\n"
+                   "                  [--listing] FILE|-\n"
+                   "  Assemble Intel-syntax text into raw machine code.\n"
+                   "  -m32, -m64      32- or 64-bit code (default 64)\n"
+                   "  --syntax=S      gnu (default: GNU as / objdump -M intel) or nasm\n"
+                   "  --base ADDR     address the code will run at (absolute targets)\n"
+                   "  -o OUT          write the bytes to OUT\n"
+                   "  --listing       per statement: offset<TAB>bytes<TAB>statement\n"
+                   "  Without -o and --listing the bytes are printed in hex.\n",
+                   prog);
+            return 0;
+        } else if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (file)
+                return usage_error("asm: more than one input ('%s')", a);
+            file = a;
+        } else {
+            return usage_error("asm: unexpected argument '%s'", a);
+        }
+    }
+    if (!file)
+        return usage_error("asm: no input file (use - for standard input)%s", "");
+    text = read_file(file, &len);
+    if (!text)
+        return EXIT_FAILED;
+    as = assemble_text(text, len, strcmp(file, "-") == 0 ? "<stdin>" : file, &t,
+                       listing ? JK_ASM_LISTING : 0);
+    if (!as) {
+        free(text);
+        return EXIT_FAILED;
+    }
+    code = jk_asm_code(as, &n);
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        if (!f || (n && fwrite(code, 1, n, f) != n) || fclose(f) != 0) {
+            fprintf(stderr, "%s: cannot write '%s': %s\n", prog, out, strerror(errno));
+            rc = EXIT_FAILED;
+        }
+    }
+    if (listing) {
+        for (size_t i = 0; i < jk_asm_stmt_count(as); i++) {
+            const jk_asm_stmt *s = jk_asm_stmt_at(as, i);
+            if (!s->size)
+                continue;
+            printf("%zx\t", s->offset);
+            for (size_t j = 0; j < s->size; j++)
+                printf("%02x", code[s->offset + j]);
+            printf("\t%.*s\n", (int)s->text_len, s->text);
+        }
+    } else if (!out) {
+        print_hex_lines(stdout, code, n);
+    }
+    jk_asm_free(as);
+    free(text);
+    return rc;
+}
+
+/* -- dis -------------------------------------------------------------------- */
+
+static int cmd_dis(int argc, char **argv)
+{
+    const char *file = NULL, *hex = NULL;
+    text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
+    unsigned char *code;
+    size_t n;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = text_option(argc, argv, &i, &t);
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (strcmp(a, "--hex") == 0 && i + 1 < argc) {
+            hex = argv[++i];
+        } else if (strncmp(a, "--hex=", 6) == 0) {
+            hex = a + 6;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            printf("usage: %s dis [-m32|-m64] [--base ADDR] FILE|-|--hex \"BYTES\"\n"
+                   "  Disassemble raw machine code: offset<TAB>bytes<TAB>instruction.\n"
+                   "  The first line names the disassembler (%s).\n",
+                   prog, dis_engine());
+            return 0;
+        } else if (a[0] != '-' || strcmp(a, "-") == 0) {
+            if (file)
+                return usage_error("dis: more than one input ('%s')", a);
+            file = a;
+        } else {
+            return usage_error("dis: unexpected argument '%s'", a);
+        }
+    }
+    if (!!file + !!hex != 1)
+        return usage_error("dis: give one input: FILE, - or --hex \"BYTES\"%s", "");
+    if (hex) {
+        long r = parse_hex(hex, &code);
+        if (r < 0)
+            return EXIT_FAILED;
+        n = (size_t)r;
+    } else {
+        code = (unsigned char *)read_file(file, &n);
+        if (!code)
+            return EXIT_FAILED;
+    }
+    rc = dis_listing(stdout, code, n, t.base, t.mode == JK_X86_MODE64) ? EXIT_FAILED : 0;
+    free(code);
+    return rc;
+}
+
 /* -- Dispatch -------------------------------------------------------------- */
 
 static const command commands[] = {
-    {"run", "execute machine code bytes and print the result", cmd_run},
+    {"asm", "assemble Intel-syntax text into machine code", cmd_asm},
+    {"run", "assemble (or take bytes), execute and print the result", cmd_run},
+    {"dis", "disassemble machine code", cmd_dis},
 };
 
 static void print_help(void)
@@ -299,9 +686,12 @@ static void print_help(void)
         printf("  %-6s %s\n", commands[i].name, commands[i].summary);
     printf("\noptions:\n  --help      this text (COMMAND --help for a command's options)\n"
            "  --version   print the version\n\n"
-           "example:\n  %s run --hex \"b8 78 56 34 12 c3\"     # mov eax, 0x12345678; ret\n"
+           "examples:\n"
+           "  %s run -e 'mov eax, 12345678h; ret'\n"
+           "  %s run --hex \"b8 78 56 34 12 c3\"\n"
+           "  %s asm --listing code.s        %s dis --hex \"48 01 d8\"\n"
            "\nexit codes: 0 ok, 1 failed, 2 usage error, 3 the generated code crashed\n",
-           prog);
+           prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,9 @@
 # Run one command and check its exit code and output.
 #   -DEXE=path  -DEMU="emulator|args"  -DARGS="a|b|c"  (| separates arguments)
 #   -DEXPECT_RC=N  -DEXPECT_OUT=regex  -DEXPECT_ERR=regex
-string(REPLACE "|" ";" argv "${ARGS}")
+#   @SEMI@ in ARGS stands for ';' (a CMake list separator)
+string(REPLACE "@SEMI@" "\\;" argv "${ARGS}")
+string(REPLACE "|" ";" argv "${argv}")
 string(REPLACE "|" ";" EMU "${EMU}")
 execute_process(COMMAND ${EMU} ${EXE} ${argv}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)

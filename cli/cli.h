@@ -1,0 +1,42 @@
+/*
+ * cli/cli.h - pieces of the jitkit command shared between its files.
+ */
+#ifndef JK_CLI_H
+#define JK_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
+#define EXIT_CRASH  3
+
+extern const char *prog;
+
+int usage_error(const char *fmt, const char *arg);
+
+/* Read a whole file ("-" = standard input) into a NUL-terminated buffer.
+ * Returns NULL (message printed) on failure. */
+char *read_file(const char *path, size_t *size);
+
+/* Parse "b8 78 56 34 12 c3" / "b878563412c3" / "0xb8,0x78" / "\xb8\x78".
+ * Returns the byte count, or -1 with a message printed. */
+long parse_hex(const char *s, unsigned char **out);
+
+/* -- Disassembly (cli/dis.c) ------------------------------------------------ */
+
+/* Name of the disassembler that dis_* use: "zydis X.Y.Z" when jitkit was
+ * built with libzydis, else "objdump". */
+const char *dis_engine(void);
+
+/* Print a listing "offset<TAB>bytes<TAB>instruction" of code (as if loaded
+ * at base) to out. Returns 0, or -1 with a message printed. */
+int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64);
+
+/* Disassemble the instruction at code[off]: text into buf. Returns its
+ * length, or 0 when it cannot be decoded. */
+size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
+               size_t cap);
+
+#endif

@@ -1,0 +1,3 @@
+inc eax
+mov eax, [esp+4]
+ret

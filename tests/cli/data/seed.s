@@ -1,0 +1,2 @@
+# the seed: returns 0x12345678
+mov eax, 12345678h; ret
