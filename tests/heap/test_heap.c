@@ -466,14 +466,29 @@ static void test_not_near(void)
     void *f;
     uint8_t code[16];
     size_t n = emit_ret(code, 31);
-    /* Nothing user space can map lies within 2 GiB of this address. */
-    const void *far = (const void *)(uintptr_t)0xffff900000000000ull;
+    /* The middle of the non-canonical hole (x86-64 with 4- or 5-level
+     * paging; the kernel half on AArch64): nothing can ever be mapped
+     * within 2 GiB of it. (Kernel-half addresses are not enough: wine on a
+     * 5-level-paging host hands them out.) */
+    const void *far_addr = (const void *)(uintptr_t)0x8000000000000000ull;
     memset(&o, 0, sizeof o);
     o.strategy = JK_MEM_DUAL;
-    o.near_to = far;
+    o.near_to = far_addr;
     o.near_mode = JK_HEAP_NEAR_REQUIRE;
     JT_OK(jk_heap_new(&h, &o, &err), &err);
+#if defined(_WIN32)
+    /* Windows refuses such a view address; wine's emulation "grants" it
+     * (and the view is not usable). Accept both, say which. */
+    if (jk_heap_install(h, code, n, &f, &err) == JK_OK) {
+        JT_CHECK(jk_heap_is_near(h, f, 16));
+        printf("  (this Windows emulation mapped a view at %p; ENOTNEAR not testable)\n", f);
+        (void)jk_heap_destroy(h, &err); /* wine cannot unmap it again either */
+        return;
+    }
+    JT_EQ_I64(err.status, JK_ENOTNEAR);
+#else
     JT_EQ_I64(jk_heap_install(h, code, n, &f, &err), JK_ENOTNEAR);
+#endif
     JT_CHECK(f == NULL);
     JT_OK(jk_heap_destroy(h, &err), &err);
 
@@ -482,7 +497,7 @@ static void test_not_near(void)
     JT_OK(jk_heap_install(h, code, n, &f, &err), &err);
     JT_EQ_U64(hc_as_fn(f)(), 31);
     JT_CHECK(!jk_heap_is_near(h, f, 16));
-    JT_CHECK(jk_heap_near_target(h) == far);
+    JT_CHECK(jk_heap_near_target(h) == far_addr);
     JT_OK(jk_heap_destroy(h, &err), &err);
 #else
     printf("  (32-bit: every address is within rel32 reach)\n");

@@ -101,7 +101,11 @@ static void test_flip_commit_failure(void)
     st = jk_heap_window_commit(w, &e);
     jk__fault_arm(0);
     JT_CHECK_MSG(is_clean_error(st, &e), "status %d '%s'", (int)st, e.message);
+#if defined(_WIN32)
+    JT_CONTAINS(e.message, "VirtualProtect");
+#else
     JT_CONTAINS(e.message, "mprotect");
+#endif
     JT_OK(jk_heap_free(h, s.exec, &e), &e);
     /* and the heap goes on */
     {
