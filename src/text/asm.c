@@ -302,6 +302,7 @@ static int build_tables(jk_asm *A)
     {
         jk_x86_mnem mov = jk_x86_mnem_find("mov"), shl = jk_x86_mnem_find("shl");
         jk_x86_mnem xl = jk_x86_mnem_find("xlatb");
+        A->mov_id = (unsigned)mov;
         if (mov != JK_X86_MNEM_COUNT)
             kw_add(A, "movabs", KW_MNEM, (unsigned)mov, 0);
         if (shl != JK_X86_MNEM_COUNT)
@@ -1718,6 +1719,16 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px)
             xo[i] = jk_x86_imm(o->v.k);
             break;
         }
+    }
+    /* mov reg, [mem] / mov [mem], reg: the memory has the register's size
+     * (lets the encoder pick the moffs form for absolute addresses, as GNU
+     * as does for `mov eax, ds:0x10`) */
+    if ((unsigned)id == A->mov_id && nops == 2) {
+        for (unsigned i = 0; i < 2; i++)
+            if (xo[i].kind == JK_X86_OP_MEM && xo[i].size == 0 &&
+                xo[1 - i].kind == JK_X86_OP_REG && xo[1 - i].rclass >= JK_X86_RC_GP8 &&
+                xo[1 - i].rclass <= JK_X86_RC_GP64)
+                xo[i].size = xo[1 - i].size;
     }
     stmt_begin(A);
     if (!emit_prefixes(A, px, (info & MI_STRING) != 0, mat, mlen))

@@ -97,6 +97,7 @@ struct jk_asm {
     uint32_t kwmask;
     uint8_t *minfo;            /* per mnemonic id: MI_* */
     uint8_t *mcc;              /* condition code for jcc */
+    unsigned mov_id;           /* id of 'mov' */
 
     char *src;
     size_t srclen;
