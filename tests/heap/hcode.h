@@ -14,7 +14,10 @@
 #ifndef HCODE_H
 #define HCODE_H
 
+#include "jitkit/heap.h"
+
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #if defined(_WIN32)
@@ -240,6 +243,40 @@ static inline int is_trap(const uint8_t *p, size_t n)
 #endif
     }
     return 1;
+}
+
+/* 1 if code rewritten through a DUAL heap's write view at an address that
+ * has already run is seen when it runs again. Always so on hardware (the
+ * heap flushes the icache); qemu-user keeps its stale translation, because
+ * it only notices writes through the mapping it translated from (see
+ * docs/heap.md). Tests skip value checks after such rewrites then. */
+static inline int hc_dual_coherent(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        jk_heap_options o;
+        jk_heap *h;
+        void *f;
+        uint8_t c[16];
+        int a, b;
+        memset(&o, 0, sizeof o);
+        o.strategy = JK_MEM_DUAL;
+        if (jk_heap_new(&h, &o, NULL) != JK_OK)
+            return cached = 1;
+        if (jk_heap_install(h, c, emit_ret(c, 1), &f, NULL) != JK_OK) {
+            jk_heap_destroy(h, NULL);
+            return cached = 1;
+        }
+        a = hc_as_fn(f)();
+        jk_heap_patch(h, f, c, emit_ret(c, 2), NULL);
+        b = hc_as_fn(f)();
+        cached = a == 1 && b == 2;
+        if (!cached)
+            printf("  (this CPU emulator does not see code rewritten through a second "
+                   "mapping: value checks after rewrites are skipped)\n");
+        jk_heap_destroy(h, NULL);
+    }
+    return cached;
 }
 
 /* -- Threads ------------------------------------------------------------- */

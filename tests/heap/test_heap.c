@@ -520,7 +520,8 @@ static void test_patch(void)
         JT_OK(jk_heap_install(h, code, emit_ret(code, 1), &f, &err), &err);
         JT_EQ_U64(hc_as_fn(f)(), 1);
         JT_OK(jk_heap_patch(h, f, code2, emit_ret(code2, 2), &err), &err);
-        JT_EQ_U64(hc_as_fn(f)(), 2);
+        if (strategies[si] == JK_MEM_FLIP || hc_dual_coherent())
+            JT_EQ_U64(hc_as_fn(f)(), 2);
         JT_EQ_I64(jk_heap_patch(h, f, code2, 17, &err), JK_EINVAL); /* past the end */
         /* atomic patch */
         JT_OK(jk_heap_window_begin(h, &w, &err), &err);
@@ -531,7 +532,8 @@ static void test_patch(void)
         JT_EQ_U64(hc_as_fn(s.exec)(), 11);
         if (strategies[si] == JK_MEM_DUAL) {
             JT_OK(jk_heap_patch32(h, (char *)s.exec + off, 12, &err), &err);
-            JT_EQ_U64(hc_as_fn(s.exec)(), 12);
+            if (hc_dual_coherent())
+                JT_EQ_U64(hc_as_fn(s.exec)(), 12);
         } else {
             JT_EQ_I64(jk_heap_patch32(h, (char *)s.exec + off, 12, &err), JK_EUNSUPPORTED);
         }
