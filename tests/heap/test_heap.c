@@ -568,7 +568,7 @@ static void test_stats_os_calls(void)
 /* Create/use/destroy cycles leave no mapping behind. */
 static void test_no_leaks(void)
 {
-    int before, after;
+    int before = 0, after = 0;
     for (int round = 0; round < 2; round++) {
         before = map_count();
         for (int k = 0; k < 30; k++) {
