@@ -206,6 +206,30 @@ static int bm_get(const uint64_t *bm, uint32_t i)
     return (int)((bm[i >> 6] >> (i & 63)) & 1);
 }
 
+static void bm_set1(uint64_t *bm, uint32_t i)
+{
+    bm[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+
+static void bm_clear1(uint64_t *bm, uint32_t i)
+{
+    bm[i >> 6] &= ~((uint64_t)1 << (i & 63));
+}
+
+/* 1 if no bit of [lo, hi) is set. */
+static int bm_range_clear(const uint64_t *bm, uint32_t lo, uint32_t hi)
+{
+    while (lo < hi) {
+        uint32_t w = lo >> 6, b = lo & 63;
+        uint32_t cnt = 64 - b < hi - lo ? 64 - b : hi - lo;
+        uint64_t mask = (cnt == 64 ? ~(uint64_t)0 : (((uint64_t)1 << cnt) - 1)) << b;
+        if (bm[w] & mask)
+            return 0;
+        lo += cnt;
+    }
+    return 1;
+}
+
 /* Fill code memory with trap instructions. */
 static void trap_fill(void *p, size_t n)
 {
@@ -218,6 +242,18 @@ static void trap_fill(void *p, size_t n)
         memcpy(q + i, &brk, 4);
 #else
     memset(p, 0, n);
+#endif
+}
+
+/* Instruction-cache maintenance after writing code: x86 keeps fetch coherent
+ * with stores (also through the DUAL alias), so nothing to call there. */
+static void flush_code(const void *p, size_t n)
+{
+#if defined(__i386__) || defined(__x86_64__) || defined(_M_IX86) || defined(_M_X64)
+    (void)p;
+    (void)n;
+#else
+    jk_mem_flush_icache(p, n);
 #endif
 }
 
@@ -254,7 +290,8 @@ static unsigned my_slot(void)
  * else wait for its own. */
 static arena *arena_pick(jk_heap *h)
 {
-    unsigned n = h->narenas, i = my_slot() % n;
+    unsigned n = h->narenas;
+    unsigned i = (unsigned)(((uint64_t)(my_slot() * 2654435761u) * n) >> 32);
     for (unsigned k = 0; k < n; k++) {
         arena *a = &h->arenas[(i + k) % n];
         if (jk__heap_lock_try(&a->lock))
@@ -689,7 +726,7 @@ static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_hea
         }
     }
     bm_set_range(c->used, g, g + n, 1);
-    bm_set_range(c->start, g, g + 1, 1);
+    bm_set1(c->start, g);
     c->nfree -= n;
     c->cursor = g + n;
     chunk_took(c);
@@ -705,12 +742,12 @@ static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e)
 {
     arena *a = c->arena;
     bm_set_range(c->used, g, e, 0);
-    bm_set_range(c->start, g, g + 1, 0);
+    bm_clear1(c->start, g);
     c->nfree += e - g;
     if (!h->flip) {
         if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed) {
             trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
-            jk_mem_flush_icache(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
+            flush_code(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
         }
     } else {
         uint32_t p0 = g / c->gpp, p1 = (e - 1) / c->gpp;
@@ -748,7 +785,7 @@ static void arena_drain_one(jk_heap *h, arena *a)
     pend_ent p = a->pend[a->phead];
     a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
     a->npend--;
-    bm_set_range(p.c->pend, p.g, p.g + 1, 0);
+    bm_clear1(p.c->pend, p.g);
     release_range(h, p.c, p.g, p.e);
 }
 
@@ -792,6 +829,20 @@ static jk_status arena_alloc(jk_heap *h, arena *a, size_t size, size_t align, jk
     jk_status st;
     int near_only = h->near_mode != JK_HEAP_NEAR_ANY;
 
+    /* Fast path: bump at the current chunk's cursor (DUAL, FIFO). */
+    if (!h->flip && a->n && !(h->flags & JK_HEAP_REUSE_LIFO)) {
+        chunk *cc = a->ring[a->cur];
+        uint32_t gg = (cc->cursor + ag - 1) & ~(ag - 1);
+        if (!cc->sealed && (cc->is_near || !near_only) && gg < cc->ngran &&
+            n <= cc->ngran - gg && bm_range_clear(cc->used, gg, gg + n)) {
+            st = chunk_take(h, cc, gg, n, w, err);
+            if (st != JK_OK)
+                return st;
+            *cout = cc;
+            *gout = gg;
+            return JK_OK;
+        }
+    }
     c = arena_search(h, a, n, ag, wid, near_only, &g);
     if (!c && a->npend) {
         /* Finish the pending frees before mapping more memory. */
@@ -922,8 +973,7 @@ static jk_status win_commit(jk_heap_window *w, jk_error *err)
                 p = q;
             }
         } else {
-            jk_mem_flush_icache(c->rx + (size_t)r->lo * GRANULE,
-                                (size_t)(r->hi - r->lo) * GRANULE);
+            flush_code(c->rx + (size_t)r->lo * GRANULE, (size_t)(r->hi - r->lo) * GRANULE);
         }
         c->pins--;
         chunk_maybe_release(h, c);
@@ -1114,7 +1164,7 @@ jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec
         if (st != JK_OK)
             return st;
         memcpy(c->rw + (size_t)g * GRANULE, code, size);
-        jk_mem_flush_icache(c->rx + (size_t)g * GRANULE, size);
+        flush_code(c->rx + (size_t)g * GRANULE, size);
         atomic_thread_fence(memory_order_release);
         *exec = c->rx + (size_t)g * GRANULE;
         return JK_OK;
@@ -1223,7 +1273,7 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
         slot = a->phead + a->npend;
         if (slot >= h->free_batch)
             slot -= h->free_batch;
-        bm_set_range(c->pend, g, g + 1, 1);
+        bm_set1(c->pend, g);
         a->pend[slot].c = c;
         a->pend[slot].g = g;
         a->pend[slot].e = e;
@@ -1291,7 +1341,7 @@ static jk_status patch_atomic(jk_heap *h, void *exec, uint64_t value, unsigned w
         __atomic_store_n((uint32_t *)(void *)w, (uint32_t)value, __ATOMIC_SEQ_CST);
     else
         __atomic_store_n((uint64_t *)(void *)w, value, __ATOMIC_SEQ_CST);
-    jk_mem_flush_icache(exec, width);
+    flush_code(exec, width);
     jk__heap_lock_release(&c->arena->lock);
     atomic_fetch_add_explicit(&h->patches, 1, memory_order_relaxed);
     return JK_OK;
@@ -1350,7 +1400,7 @@ jk_status jk_heap_patch(jk_heap *h, void *exec, const void *src, size_t n, jk_er
         }
     }
     if (st == JK_OK)
-        jk_mem_flush_icache(exec, n);
+        flush_code(exec, n);
     jk__heap_lock_release(&c->arena->lock);
     atomic_fetch_add_explicit(&h->patches, 1, memory_order_relaxed);
     return st;
