@@ -75,6 +75,7 @@ struct arena {
     uint32_t n, cap, cur, nempty;
     pend_ent *pend;  /* quarantine: a ring of free_batch accepted frees */
     uint32_t npend, phead;
+    int near_failed; /* PREFER: the last near placement failed */
     /* counters, under the lock */
     uint64_t in_use_gran, installs, frees, os_calls;
     size_t reserved, meta;
@@ -820,6 +821,36 @@ static chunk *arena_search(jk_heap *h, arena *a, uint32_t n, uint32_t ag, uint32
 }
 
 /* Allocate in arena a (locked). */
+/* Map a new chunk for arena a (locked) in the heap's near mode. PREFER:
+ * near if possible, else anywhere, remembering the failure so that later
+ * allocations use far chunks without trying again until the next chunk is
+ * needed. REQUIRE: near or JK_ENOTNEAR. */
+static jk_status arena_grow(jk_heap *h, arena *a, size_t bytes, chunk **out, jk_error *err)
+{
+    jk_status st;
+    if (h->near_mode == JK_HEAP_NEAR_ANY)
+        return chunk_new(h, a, bytes, 0, out, err);
+    st = chunk_new(h, a, bytes, 1, out, err);
+    if (st == JK_OK && !(*out)->is_near) {
+        if (h->near_mode == JK_HEAP_NEAR_REQUIRE) {
+            (void)chunk_release(h, *out, NULL);
+            return jk__fail(err, JK_ENOTNEAR, "code heap: no memory within +-2 GiB of %p",
+                            h->near_to);
+        }
+        a->near_failed = 1;
+        return JK_OK;
+    }
+    if (st == JK_OK) {
+        a->near_failed = 0;
+        return JK_OK;
+    }
+    if (st != JK_ENOTNEAR || h->near_mode == JK_HEAP_NEAR_REQUIRE)
+        return st;
+    a->near_failed = 1;
+    return chunk_new(h, a, bytes, 0, out, err);
+}
+
+/* Allocate in arena a (locked). */
 static jk_status arena_alloc(jk_heap *h, arena *a, size_t size, size_t align, jk_heap_window *w,
                              chunk **cout, uint32_t *gout, jk_error *err)
 {
@@ -827,7 +858,8 @@ static jk_status arena_alloc(jk_heap *h, arena *a, size_t size, size_t align, jk
     uint32_t ag = (uint32_t)(align / GRANULE), wid = w ? w->wid : 0, g = 0;
     chunk *c = NULL;
     jk_status st;
-    int near_only = h->near_mode != JK_HEAP_NEAR_ANY;
+    int near_only = h->near_mode == JK_HEAP_NEAR_REQUIRE ||
+                    (h->near_mode == JK_HEAP_NEAR_PREFER && !a->near_failed);
 
     /* Fast path: bump at the current chunk's cursor (DUAL, FIFO). */
     if (!h->flip && a->n && !(h->flags & JK_HEAP_REUSE_LIFO)) {
@@ -849,25 +881,8 @@ static jk_status arena_alloc(jk_heap *h, arena *a, size_t size, size_t align, jk
         arena_drain(h, a);
         c = arena_search(h, a, n, ag, wid, near_only, &g);
     }
-    if (!c && near_only) {
-        st = chunk_new(h, a, round_up(size, GRANULE), 1, &c, err);
-        if (st == JK_OK) {
-            a->cur = a->n - 1;
-            if (!c->is_near && h->near_mode == JK_HEAP_NEAR_REQUIRE) {
-                (void)chunk_release(h, c, NULL);
-                return jk__fail(err, JK_ENOTNEAR,
-                                "code heap: no memory within +-2 GiB of %p", h->near_to);
-            }
-        } else if (st != JK_ENOTNEAR || h->near_mode == JK_HEAP_NEAR_REQUIRE) {
-            return st;
-        }
-        if (!c)
-            c = arena_search(h, a, n, ag, wid, 0, &g);
-        else
-            g = chunk_find(h, c, 0, n, ag, wid);
-    }
     if (!c) {
-        st = chunk_new(h, a, round_up(size, GRANULE), 0, &c, err);
+        st = arena_grow(h, a, round_up(size, GRANULE), &c, err);
         if (st != JK_OK)
             return st;
         a->cur = a->n - 1;

@@ -493,11 +493,21 @@ static void test_not_near(void)
     JT_OK(jk_heap_destroy(h, &err), &err);
 
     o.near_mode = JK_HEAP_NEAR_PREFER; /* falls back, says so */
+    o.chunk_size = 16 * 1024;
     JT_OK(jk_heap_new(&h, &o, &err), &err);
     JT_OK(jk_heap_install(h, code, n, &f, &err), &err);
     JT_EQ_U64(hc_as_fn(f)(), 31);
     JT_CHECK(!jk_heap_is_near(h, f, 16));
     JT_CHECK(jk_heap_near_target(h) == far_addr);
+    {
+        /* once refused, near placement is retried only per new chunk */
+        jk_heap_stats st;
+        for (int i = 0; i < 5000; i++)
+            JT_OK(jk_heap_install(h, code, n, &f, &err), &err);
+        jk_heap_stats_get(h, &st);
+        JT_CHECK_MSG(st.os_calls <= 2 * st.chunks + 2, "%llu OS calls for %zu chunks",
+                     (unsigned long long)st.os_calls, st.chunks);
+    }
     JT_OK(jk_heap_destroy(h, &err), &err);
 #else
     printf("  (32-bit: every address is within rel32 reach)\n");
