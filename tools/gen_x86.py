@@ -460,7 +460,9 @@ def gen(forms):
     out.append("const jk__x86_form jk__x86_forms[] = {")
     for f in rows:
         e = f["enc"]
-        ops = [mask(b) for b in f["masks"]] + ["0"] * (4 - len(f["masks"]))
+        # absent operands accept anything: the lookup key already fixes the
+        # operand count, so emit can test all four masks without branches
+        ops = [mask(b) for b in f["masks"]] + ["JK__C_ANY"] * (4 - len(f["masks"]))
         flags = ["JK__F_" + FLAGS[x] for x in f["flags"] if x in FLAGS]
         if e["modrm"] is not None:
             flags.append("JK__F_MODRM")

@@ -51,6 +51,8 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     jk__code_init(&a->code, mode == JK_X86_MODE64 ? 8u : 4u);
     a->mode = mode;
     a->mode_excl = mode == JK_X86_MODE64 ? JK__F_X86 : JK__F_X64;
+    a->addr_rc = mode == JK_X86_MODE64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
+    a->nregs = mode == JK_X86_MODE64 ? 16 : 8;
     if (jk__code_reserve(&a->code, 256)) {
         jk__code_free(&a->code);
         free(a);

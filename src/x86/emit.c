@@ -18,7 +18,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MISMATCH (-1) /* build() refuses this form; try the next one */
+#define MISMATCH (-1)
+
+#if defined(__GNUC__)
+#  define JK__ALWAYS_INLINE __attribute__((always_inline))
+#else
+#  define JK__ALWAYS_INLINE
+#endif /* build() refuses this form; try the next one */
 
 /* -- Register names (for messages) --------------------------------------- */
 
@@ -90,6 +96,16 @@ static uint64_t imm_class(int64_t v)
     }
     return c;
 }
+
+/* Memory class and signature by access size (0 = unsized); 0 = bad size. */
+static const uint64_t mem_cls[65] = {
+    [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [8] = JK__C_M64,
+    [10] = JK__C_M80, [16] = JK__C_M128, [32] = JK__C_M256, [64] = JK__C_M512,
+};
+static const uint8_t mem_sig[65] = {
+    [0] = JK__SIG_MX, [1] = JK__SIG_M8, [2] = JK__SIG_M16, [4] = JK__SIG_M32, [8] = JK__SIG_M64,
+    [10] = JK__SIG_M80, [16] = JK__SIG_M128, [32] = JK__SIG_M256, [64] = JK__SIG_M512,
+};
 
 static uint64_t fail0(jk_x86_asm *a, jk_status s, const char *fmt, const char *m, const char *r)
 {
@@ -581,7 +597,7 @@ static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_
 /* The builder for the common case: legacy encoding, no branch, no moffs,
  * no pending prefix (forms without JK__F_SLOW). info[] holds the byte
  * register flags of each operand (index 15 = none = 0). */
-static int build_fast(jk_x86_asm *a, const jk__x86_form *f, const jk_x86_op *ops,
+JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form *f, const jk_x86_op *ops,
                       const uint8_t *info, const char *m)
 {
     jk__code *c = &a->code;
@@ -773,6 +789,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         return c->err.status;
     key = ((uint32_t)id * 2u + (uint32_t)a->mode) << (4 * JK__SIG_BITS);
     memset(info, 0, sizeof info);
+    cls[0] = cls[1] = cls[2] = cls[3] = 1; /* absent operands: forms accept anything */
     for (i = 0; i < n; i++) {
         const jk_x86_op *o = &ops[i];
         uint64_t cl = 0;
@@ -786,6 +803,13 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         } else if (o->kind == JK_X86_OP_IMM) {
             cl = imm_class(o->value);
             sig = JK__SIG_IMM;
+        } else if (o->kind == JK_X86_OP_MEM && o->flags == 0 && o->size <= 64 &&
+                   o->rclass == a->addr_rc && o->reg < a->nregs &&
+                   (o->iclass == JK_X86_RC_NONE ||
+                    (o->iclass == o->rclass && o->index < a->nregs && o->index != 4))) {
+            /* [base + index*scale + disp] in the mode's address size */
+            cl = mem_cls[o->size];
+            sig = mem_sig[o->size];
         }
         if (!cl) {
             sig = 0;
@@ -812,13 +836,8 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
     cend = cand + slot->count;
     for (; cand < cend; cand++) {
         const jk__x86_form *f = &jk__x86_forms[*cand];
-        if (n > 0 && !(f->ops[0] & cls[0]))
-            continue;
-        if (n > 1 && !(f->ops[1] & cls[1]))
-            continue;
-        if (n > 2 && !(f->ops[2] & cls[2]))
-            continue;
-        if (n > 3 && !(f->ops[3] & cls[3]))
+        if (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) | !(f->ops[2] & cls[2]) |
+            !(f->ops[3] & cls[3]))
             continue;
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);

@@ -65,6 +65,7 @@
 #define JK__C_ST     (1ull << 43)
 #define JK__C_ST0    (1ull << 44)
 
+#define JK__C_ANY (~0ull) /* mask of an absent operand */
 #define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M64 | JK__C_M80 | JK__C_M128 | \
                    JK__C_M256 | JK__C_M512 | JK__C_MX)
 #define JK__C_IMM (JK__C_I8 | JK__C_I8S | JK__C_I8S16 | JK__C_I8S32 | JK__C_I16 | \

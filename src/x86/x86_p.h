@@ -18,6 +18,8 @@ struct jk_x86_asm {
     jk_x86_mode mode;
     uint16_t mode_excl;     /* form flag that excludes a form in this mode */
     uint8_t pending;        /* JK__PEND_* */
+    uint8_t addr_rc;        /* address register class of the mode (GP64 / GP32) */
+    uint8_t nregs;          /* general registers in the mode (16 / 8) */
     const char *why;        /* reason the last candidate form was refused */
     const jk__x86_form *last; /* form of the last instruction (tests, coverage) */
     char whybuf[96];

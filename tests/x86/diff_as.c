@@ -666,9 +666,13 @@ static void run_mode(int m64)
         nforms++;
         if (hit[i])
             covered++;
-        else
+        else {
+            unsigned mid = 0;
+            while (jk__x86_mnem_first[mid + 1] <= i)
+                mid++;
             fprintf(stderr, "form not exercised (mode %d): #%zu %s\n", m64 ? 64 : 32, i,
-                    jk__x86_mnem_names[0]);
+                    jk__x86_mnem_names[mid]);
+        }
     }
     printf("mode %d: %zu of %zu non-branch forms exercised\n", m64 ? 64 : 32, covered, nforms);
     JT_EQ_U64(n_rejected_internal, 0);
