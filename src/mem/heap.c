@@ -188,8 +188,16 @@ static uint32_t next_free(const uint64_t *bm, uint32_t from, uint32_t limit)
     return bm_scan(bm, ~(uint64_t)0, from, limit);
 }
 
-static void bm_set_range(uint64_t *bm, uint32_t lo, uint32_t hi, int on)
+static inline void bm_set_range(uint64_t *bm, uint32_t lo, uint32_t hi, int on)
 {
+    if (hi - lo < 64 && (lo >> 6) == ((hi - 1) >> 6)) { /* the usual case */
+        uint64_t mask = (((uint64_t)1 << (hi - lo)) - 1) << (lo & 63);
+        if (on)
+            bm[lo >> 6] |= mask;
+        else
+            bm[lo >> 6] &= ~mask;
+        return;
+    }
     while (lo < hi) {
         uint32_t w = lo >> 6, b = lo & 63;
         uint32_t cnt = 64 - b < hi - lo ? 64 - b : hi - lo;
@@ -235,6 +243,13 @@ static int bm_range_clear(const uint64_t *bm, uint32_t lo, uint32_t hi)
 static void trap_fill(void *p, size_t n)
 {
 #if defined(__i386__) || defined(__x86_64__) || defined(_M_IX86) || defined(_M_X64)
+    if (n <= 64) { /* functions are granule multiples: 16-byte steps */
+        static const uint64_t cc = 0xccccccccccccccccull;
+        char *q = p;
+        for (size_t i = 0; i + 8 <= n; i += 8)
+            memcpy(q + i, &cc, 8);
+        return;
+    }
     memset(p, 0xCC, n); /* int3 */
 #elif defined(__aarch64__) || defined(_M_ARM64)
     uint32_t brk = 0xd4200000u; /* brk #0 */
@@ -581,12 +596,6 @@ static void chunk_maybe_release(jk_heap *h, chunk *c)
         (void)chunk_release(h, c, NULL);
 }
 
-static void chunk_took(chunk *c)
-{
-    if (c->live++ == 0)
-        c->arena->nempty--;
-}
-
 /* -- FLIP page states --------------------------------------------------------- */
 
 /* May window `wid` place code on page p? */
@@ -688,6 +697,19 @@ static jk_status win_record(jk_heap_window *w, chunk *c, uint32_t lo, uint32_t h
     return JK_OK;
 }
 
+/* The bookkeeping of taking granules [g, g+n) of c. Arena locked. */
+static inline void take_plain(arena *a, chunk *c, uint32_t g, uint32_t n)
+{
+    bm_set_range(c->used, g, g + n, 1);
+    bm_set1(c->start, g);
+    c->nfree -= n;
+    c->cursor = g + n;
+    if (c->live++ == 0)
+        a->nempty--;
+    a->in_use_gran += n;
+    a->installs++;
+}
+
 /* Take granules [g, g+n) of c for window w (NULL: DUAL one-shot). */
 static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_heap_window *w,
                             jk_error *err)
@@ -726,13 +748,7 @@ static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_hea
             return st;
         }
     }
-    bm_set_range(c->used, g, g + n, 1);
-    bm_set1(c->start, g);
-    c->nfree -= n;
-    c->cursor = g + n;
-    chunk_took(c);
-    a->in_use_gran += n;
-    a->installs++;
+    take_plain(a, c, g, n);
     return JK_OK;
 }
 
@@ -1172,12 +1188,21 @@ jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec
     if (!h->flip) {
         /* DUAL fast path: no window, no protection change. */
         arena *a = arena_pick(h);
-        chunk *c;
-        uint32_t g;
-        jk_status st = arena_alloc(h, a, size, h->align, NULL, &c, &g, err);
+        chunk *c = a->n ? a->ring[a->cur] : NULL;
+        uint32_t n = (uint32_t)((size + GRANULE - 1) / GRANULE), ag = (uint32_t)(h->align / GRANULE);
+        uint32_t g = c ? (c->cursor + ag - 1) & ~(ag - 1) : 0;
+        if (c && !c->sealed && !(h->flags & JK_HEAP_REUSE_LIFO) &&
+            (c->is_near || h->near_mode == JK_HEAP_NEAR_ANY || a->near_failed) &&
+            g < c->ngran && n <= c->ngran - g && bm_range_clear(c->used, g, g + n)) {
+            take_plain(a, c, g, n); /* bump at the cursor */
+        } else {
+            jk_status st = arena_alloc(h, a, size, h->align, NULL, &c, &g, err);
+            if (st != JK_OK) {
+                jk__heap_lock_release(&a->lock);
+                return st;
+            }
+        }
         jk__heap_lock_release(&a->lock);
-        if (st != JK_OK)
-            return st;
         memcpy(c->rw + (size_t)g * GRANULE, code, size);
         flush_code(c->rx + (size_t)g * GRANULE, size);
         atomic_thread_fence(memory_order_release);
@@ -1259,16 +1284,33 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
     chunk *c;
     arena *a;
     uint32_t g, e;
-    jk_status st;
 
     if (!h)
         return jk__fail(err, JK_EINVAL, "jk_heap_free: NULL heap");
     if (!exec)
         return JK_OK;
-    st = locate(h, exec, 0, 1, &c, &g, &e, err);
-    if (st != JK_OK)
-        return st;
+    c = tbl_find(h, exec);
+    if (!c)
+        return jk__fail(err, JK_EINVAL, "code heap: %p is not in this heap", exec);
     a = c->arena;
+    jk__heap_lock_acquire(&a->lock);
+    {
+        size_t off = (size_t)((const char *)exec - c->rx);
+        g = (uint32_t)(off / GRANULE);
+        if (off % GRANULE || !bm_get(c->start, g) || !bm_get(c->used, g) ||
+            bm_get(c->pend, g)) {
+            jk__heap_lock_release(&a->lock);
+            return jk__fail(err, JK_EINVAL,
+                            "code heap: %p is not the start of a live function", exec);
+        }
+        /* end: the next start or free granule */
+        e = g + 1;
+        if (e < c->ngran && bm_get(c->used, e) && !bm_get(c->start, e)) {
+            uint32_t nu = next_free(c->used, e, c->ngran);
+            uint32_t ns = next_used(c->start, e, c->ngran);
+            e = nu < ns ? nu : ns;
+        }
+    }
     a->in_use_gran -= e - g;
     a->frees++;
     if (h->free_batch > 1 && !a->pend) {
