@@ -20,6 +20,7 @@
  *                 alloc, copy through the RW view, call, release
  *   asmjit_dual_add  the same through CodeHolder + JitRuntime::add/release
  *   asmjit_rwx    asmjit's default (RWX) allocator, for reference
+ *   *_nocall      install + free without the call: the allocators alone
  *
  * plus the memory overhead of 100,000 live 16-byte functions and the install
  * rate with 1 and 2 threads. Output: `BENCH <metric> <value> <unit>` lines,
@@ -45,7 +46,7 @@
 
 #if defined(JK_BENCH_ASMJIT)
 double jk_bench_asmjit_ns(const unsigned char *code, size_t size, long iters, int dual,
-                          int use_add, long *sink);
+                          int use_add, int do_call, long *sink);
 #endif
 
 typedef int (*fn_t)(void);
@@ -120,7 +121,8 @@ static double run_seed(const unsigned char *code, size_t size, long iters)
     return (now_ns() - t0) / (double)iters;
 }
 
-static double run_heap(jk_heap *h, const unsigned char *code, size_t size, long iters)
+static double run_heap_call(jk_heap *h, const unsigned char *code, size_t size, long iters,
+                            int do_call)
 {
     jk_error e;
     double t0 = now_ns();
@@ -130,10 +132,16 @@ static double run_heap(jk_heap *h, const unsigned char *code, size_t size, long 
             fprintf(stderr, "install: %s\n", e.message);
             exit(3);
         }
-        sink += as_fn(f)();
+        if (do_call)
+            sink += as_fn(f)();
         jk_heap_free(h, f, NULL);
     }
     return (now_ns() - t0) / (double)iters;
+}
+
+static double run_heap(jk_heap *h, const unsigned char *code, size_t size, long iters)
+{
+    return run_heap_call(h, code, size, iters, 1);
 }
 
 /* FLIP, 64 functions per window: install 64, call 64, free 64. */
@@ -274,7 +282,7 @@ typedef struct row {
 static void bench_size(const char *tag, size_t size, long iters, long seed_iters, row *out)
 {
     unsigned char *code = make_code(size);
-    double v[9][5];
+    double v[11][5];
     jk_heap *dual = new_heap(JK_MEM_AUTO, 0), *lifo = new_heap(JK_MEM_AUTO, JK_HEAP_REUSE_LIFO);
     jk_heap *flip = new_heap(JK_MEM_FLIP, 0);
 
@@ -290,18 +298,21 @@ static void bench_size(const char *tag, size_t size, long iters, long seed_iters
         v[7][r] = run_flip_batch(dual, code, size, iters);
         v[8][r] = size == 16 ? run_floor(code, size, iters) : -1;
 #if defined(JK_BENCH_ASMJIT)
-        v[4][r] = jk_bench_asmjit_ns(code, size, iters, 1, 0, &sink);
-        v[5][r] = jk_bench_asmjit_ns(code, size, iters / 4, 1, 1, &sink);
-        v[6][r] = jk_bench_asmjit_ns(code, size, iters, 0, 0, &sink);
+        v[4][r] = jk_bench_asmjit_ns(code, size, iters, 1, 0, 1, &sink);
+        v[5][r] = jk_bench_asmjit_ns(code, size, iters / 4, 1, 1, 1, &sink);
+        v[6][r] = jk_bench_asmjit_ns(code, size, iters, 0, 0, 1, &sink);
+        v[10][r] = jk_bench_asmjit_ns(code, size, iters, 1, 0, 0, &sink);
 #else
-        v[4][r] = v[5][r] = v[6][r] = -1;
+        v[4][r] = v[5][r] = v[6][r] = v[10][r] = -1;
 #endif
+        v[9][r] = run_heap_call(dual, code, size, iters, 0);
     }
     {
-        static const char *names[9] = {"seed",          "jitkit",          "jitkit_lifo",
-                                       "jitkit_flip64", "asmjit_dual",     "asmjit_dual_add",
-                                       "asmjit_rwx",    "jitkit_batch64", "floor_write_call"};
-        for (int k = 0; k < 9; k++) {
+        static const char *names[11] = {
+            "seed",          "jitkit",           "jitkit_lifo",     "jitkit_flip64",
+            "asmjit_dual",   "asmjit_dual_add",  "asmjit_rwx",      "jitkit_batch64",
+            "floor_write_call", "jitkit_nocall", "asmjit_dual_nocall"};
+        for (int k = 0; k < 11; k++) {
             out[k].name = names[k];
             out[k].ns = median5(v[k]);
             if (out[k].ns >= 0)
@@ -334,14 +345,22 @@ static double overhead_100k(jk_heap_stats *st)
 
 int main(void)
 {
-    row small[9], big[9];
+    row small[11], big[11];
     jk_heap_stats st;
     double ov, mt1, mt2;
     unsigned char *code16 = make_code(16);
     {
         jk_heap *h = new_heap(JK_MEM_AUTO, 0);
-        printf("# code heap strategy: %s; 5 rounds, medians\n",
-               jk_mem_strategy_name(jk_heap_strategy(h)));
+        char load[64] = "?";
+        FILE *f = fopen("/proc/loadavg", "r");
+        if (f) {
+            if (!fgets(load, sizeof load, f))
+                strcpy(load, "?");
+            fclose(f);
+            load[strcspn(load, "\n")] = 0;
+        }
+        printf("# code heap strategy: %s; 5 rounds, medians; load average: %s\n",
+               jk_mem_strategy_name(jk_heap_strategy(h)), load);
         jk_heap_destroy(h, NULL);
     }
     bench_size("small", 16, 200000, 4000, small);
@@ -355,7 +374,7 @@ int main(void)
     printf("BENCH heap.mt2.jitkit %.0f installs/s\n", mt2);
 
     printf("\n%-18s %12s %12s   (-1: not measured)\n", "ns per function", "16 B", "4 KiB");
-    for (int k = 0; k < 9; k++)
+    for (int k = 0; k < 11; k++)
         printf("%-18s %12.1f %12.1f\n", small[k].name, small[k].ns, big[k].ns);
     printf("\nratios (same run):\n");
     printf("BENCH heap.small.speedup_vs_seed %.1f x\n", small[0].ns / small[1].ns);
@@ -372,6 +391,11 @@ int main(void)
     if (small[4].ns > 0)
         printf("BENCH heap.small.batch64_speedup_vs_asmjit_dual %.2f x\n",
                small[4].ns / small[7].ns);
+    if (small[10].ns > 0) {
+        printf("BENCH heap.small.nocall_speedup_vs_asmjit_dual %.2f x\n",
+               small[10].ns / small[9].ns);
+        printf("BENCH heap.4k.nocall_speedup_vs_asmjit_dual %.2f x\n", big[10].ns / big[9].ns);
+    }
     printf("BENCH heap.small.fifo_gain_vs_lifo %.2f x\n", small[2].ns / small[1].ns);
     printf("BENCH heap.4k.fifo_gain_vs_lifo %.2f x\n", big[2].ns / big[1].ns);
     printf("BENCH heap.mt2_vs_mt1 %.2f x\n", mt2 / mt1);

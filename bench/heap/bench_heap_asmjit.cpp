@@ -6,6 +6,7 @@
 //          work jk_heap_install does;
 //   add:   the usual API path: CodeHolder + embed the bytes + rt.add() +
 //          call + rt.release().
+// do_call = 0 leaves out the call (allocator cost alone).
 // dual = 1 uses JitAllocatorOptions::kUseDualMapping (W^X), 0 asmjit's
 // default (one RWX mapping).
 #include <asmjit/core.h>
@@ -25,7 +26,7 @@ static double now_ns()
 typedef int (*fn_t)(void);
 
 extern "C" double jk_bench_asmjit_ns(const unsigned char *code, size_t size, long iters,
-                                     int dual, int use_add, long *sink)
+                                     int dual, int use_add, int do_call, long *sink)
 {
     using namespace asmjit;
     JitAllocator::CreateParams p{};
@@ -52,7 +53,8 @@ extern "C" double jk_bench_asmjit_ns(const unsigned char *code, size_t size, lon
             memcpy(rw, code, size);
             fn_t f;
             memcpy(&f, &rx, sizeof f);
-            s += f();
+            if (do_call)
+                s += f();
             rt.allocator()->release(rx);
         }
     }
