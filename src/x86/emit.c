@@ -119,6 +119,10 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
     int m32 = a->mode == JK_X86_MODE32;
     if (o->flags & JK_X86_MEM_BADSCALE)
         return fail0(a, JK_EOPERAND, "%s: scale must be 1, 2, 4 or 8%s", m, "");
+    if ((o->flags & JK_X86_MEM_SEG_MASK) == 7)
+        return fail0(a, JK_EOPERAND, "%s: invalid segment override%s", m, "");
+    if (o->flags & ~(JK_X86_MEM_SEG_MASK | JK_X86_MEM_LABEL | JK_X86_MEM_BADSCALE))
+        return fail0(a, JK_EOPERAND, "%s: unknown memory operand flags%s", m, "");
     if (bc == JK_X86_RC_INVALID || ic == JK_X86_RC_INVALID)
         return fail0(a, JK_EOPERAND, "%s: malformed memory operand%s", m, "");
     if (o->flags & JK_X86_MEM_LABEL) {

@@ -71,8 +71,8 @@ static void tc_op(char *buf, size_t n, const jk_x86_op *o)
         char inner[96];
         size_t k = 0;
         int64_t d = o->value;
-        const char *seg = (o->flags & JK_X86_MEM_SEG_MASK)
-                              ? tc_seg[(o->flags & JK_X86_MEM_SEG_MASK) - 1] : NULL;
+        unsigned sg = o->flags & JK_X86_MEM_SEG_MASK;
+        const char *seg = sg ? (sg <= 6 ? tc_seg[sg - 1] : "bad") : NULL;
         if (o->flags & JK_X86_MEM_LABEL) {
             int32_t ld = (int32_t)(uint32_t)o->value;
             snprintf(inner, sizeof inner, "L%u%+d", (unsigned)((uint64_t)o->value >> 32), ld);
