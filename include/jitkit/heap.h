@@ -58,10 +58,16 @@
  * it is overwritten. jk_heap_trim() finishes all pending frees. Writing
  * traps over code the CPU has only just executed makes it flush its
  * pipeline (~200-300 ns per free measured); the quarantine avoids that. Set
- * free_batch = 1 to overwrite at once. Freed space is not handed out again at once: each
- * chunk allocates next-fit from a rotating cursor, so memory that was just
- * executed is reused only after the cursor has gone round the chunk (FIFO).
- * Optional guard pages (JK_HEAP_GUARD_PAGES) bracket every chunk.
+ * free_batch = 1 to overwrite at once. Nor is freed space handed out again
+ * at once: each chunk allocates next-fit from a rotating cursor, so memory
+ * that was just executed is reused only after the cursor has gone round the
+ * chunk (FIFO). Optional guard pages (JK_HEAP_GUARD_PAGES) bracket every
+ * chunk.
+ *
+ * -- Emulators ----------------------------------------------------------------
+ * qemu-user does not see code rewritten through the DUAL write view at an
+ * address it has already translated: under it, reusing or patching code
+ * that has run keeps running the old code. Use FLIP there (docs/heap.md).
  *
  * -- fork() (POSIX) ---------------------------------------------------------
  * In the child of a fork() every DUAL chunk is given a private copy of its
@@ -112,7 +118,9 @@ typedef struct jk_heap_window jk_heap_window;
 /* Where chunks are placed relative to the near target. */
 typedef enum jk_heap_near {
     JK_HEAP_NEAR_PREFER,  /* try within +-2 GiB of the target, else anywhere
-                             (slot.is_near / jk_heap_is_near tell) - default */
+                             (slot.is_near / jk_heap_is_near tell); after a
+                             refusal near placement is tried again only when
+                             a new chunk is needed - default */
     JK_HEAP_NEAR_REQUIRE, /* only within +-2 GiB: allocations that cannot be
                              placed there fail with JK_ENOTNEAR */
     JK_HEAP_NEAR_ANY,     /* no placement wish */
@@ -206,9 +214,10 @@ JK_API jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void
                                  jk_error *err);
 
 /* Open a write window: allocations made in it stay writable and
- * unpublished until jk_heap_window_commit(). Allocates a small handle.
- * JK_ENOMEM. A window belongs to one thread at a time; any number of
- * windows may be open at once (each gets pages of its own under FLIP). */
+ * unpublished until jk_heap_window_commit(), which must be called (it also
+ * frees the handle). Allocates a small handle: JK_ENOMEM. A window belongs
+ * to one thread at a time; any number of windows may be open at once (each
+ * gets pages of its own under FLIP). */
 JK_API jk_status jk_heap_window_begin(jk_heap *h, jk_heap_window **out, jk_error *err);
 
 /* Reserve `size` bytes in window w, aligned to `align` (0: the heap's
