@@ -6,6 +6,7 @@
 
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
+#include "jitkit/x86.h"
 #include "jitkit/heap.h"
 #include "jitkit/asm.h"
 

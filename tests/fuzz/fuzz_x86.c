@@ -289,7 +289,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return run(data, size);
 }
 
-#ifndef JK_FUZZ_LIBFUZZER
+#ifdef JK_FUZZ_LIBFUZZER
+static void gas_record(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+{
+    (void)a;
+    (void)id;
+    (void)n;
+    (void)ops;
+}
+#else
 /* -- Standalone driver ------------------------------------------------------ */
 
 #include "../x86/common.h"
