@@ -90,6 +90,27 @@ static inline size_t emit_ret(uint8_t *b, uint32_t v)
 #endif
 }
 
+/* Count `iters` down in a loop, then return 7: a function that stays on
+ * its page for a while. */
+static inline size_t emit_spin(uint8_t *b, uint32_t iters)
+{
+#if HC_X86
+    static const uint8_t tail[] = {0xff, 0xc9, 0x75, 0xfc, /* L: dec ecx; jnz L */
+                                   0xb8, 0x07, 0x00, 0x00, 0x00, 0xc3};
+    b[0] = 0xb9; /* mov ecx, iters */
+    memcpy(b + 1, &iters, 4);
+    memcpy(b + 5, tail, sizeof tail);
+    return 5 + sizeof tail;
+#else
+    size_t n = put32(b, 0, 0x52800009u | ((iters & 0xffffu) << 5)); /* movz w9 */
+    n = put32(b, n, 0x72a00009u | ((iters >> 16) << 5));            /* movk w9, lsl 16 */
+    n = put32(b, n, 0x71000529u);                                  /* L: subs w9, w9, #1 */
+    n = put32(b, n, 0x54ffffe1u);                                  /* b.ne L */
+    n = put32(b, n, 0x528000e0u);                                  /* mov w0, #7 */
+    return put32(b, n, A64_RET);
+#endif
+}
+
 /* return v, with v at aligned offset *off (function start 16-aligned) */
 static inline size_t emit_ret_var(uint8_t *b, uint32_t v, size_t *off)
 {

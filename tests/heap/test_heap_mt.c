@@ -1,7 +1,8 @@
 /*
  * test_heap_mt.c - the code heap under concurrency.
  *
- *   stress   4 caller threads run long-lived functions non-stop while 4
+ *   stress   2 runner threads sit in spinning functions and 4 caller
+ *            threads run long-lived functions non-stop while 4
  *            mutator threads install (windows and one-shots), call, hand
  *            over and free functions in the same chunks, and (DUAL) a
  *            patcher rewrites the long-lived functions' return values with
@@ -9,6 +10,8 @@
  *            and freed by another through a hand-over table. The main thread
  *            audits the process for W+X mappings meanwhile. A function that
  *            faulted would kill the process; a wrong result fails the test.
+ *            Run with 8 arenas and with one shared arena (all threads' code
+ *            then lands on the same chunks, next to running code).
  *   retarget 3 threads call a trampoline in a loop while the main thread
  *            retargets it 20,000 times with an atomic 4-byte patch (a rel32 /
  *            b imm26 field) and an 8-byte patch (an absolute literal).
@@ -27,10 +30,11 @@
 #define NCALLERS 4
 #define NMUT 4
 #define NHAND 64
-#define STRESS_MS 1500
+#define STRESS_MS 1000
 
 typedef struct stress {
     jk_heap *h;
+    void *spin[2];
     int dual;
     int check_new; /* value checks of new code (off on incoherent emulators) */
     void *longf[NLONG];
@@ -68,6 +72,21 @@ static void *caller_main(void *arg)
         int r = hc_as_fn(S->longf[i])();
         if ((uint32_t)r != i * 1000 && (uint32_t)r != i * 1000 + 1)
             fail(S, "long-lived function returned a wrong value", r, (long)i * 1000);
+        n++;
+    }
+    atomic_fetch_add(&S->calls, n);
+    return NULL;
+}
+
+static void *runner_main(void *arg)
+{
+    stress *S = arg;
+    unsigned long long n = 0;
+    void *f = S->spin[atomic_fetch_add(&S->calls, 1) & 1];
+    while (!atomic_load_explicit(&S->stop, memory_order_relaxed)) {
+        int r = hc_as_fn(f)();
+        if (r != 7)
+            fail(S, "spinning function returned a wrong value", r, 7);
         n++;
     }
     atomic_fetch_add(&S->calls, n);
@@ -201,12 +220,12 @@ static void *mutator_main(void *arg)
     return NULL;
 }
 
-static void run_stress(jk_mem_strategy strat)
+static void run_stress(jk_mem_strategy strat, unsigned arenas)
 {
     static stress S;
     jk_heap_options o;
     jk_error e;
-    hc_thread th[NCALLERS + NMUT + 1];
+    hc_thread th[NCALLERS + NMUT + 3];
     int nth = 0, audits = 0;
     jk_heap_stats st;
     char wx[600] = "";
@@ -215,6 +234,7 @@ static void run_stress(jk_mem_strategy strat)
     memset(&o, 0, sizeof o);
     o.strategy = strat;
     o.chunk_size = 64 * 1024; /* more chunk churn */
+    o.arenas = arenas;
     JT_OK(jk_heap_new(&S.h, &o, &e), &e);
     S.dual = strat == JK_MEM_DUAL;
     S.check_new = !S.dual || hc_dual_coherent();
@@ -223,6 +243,13 @@ static void run_stress(jk_mem_strategy strat)
         size_t n = emit_ret_var(code, i * 1000, &S.var_off);
         JT_OK(jk_heap_install(S.h, code, n, &S.longf[i], &e), &e);
     }
+    for (int i = 0; i < 2; i++) {
+        uint8_t code[32];
+        JT_OK(jk_heap_install(S.h, code, emit_spin(code, 200000), &S.spin[i], &e), &e);
+        JT_EQ_U64(hc_as_fn(S.spin[i])(), 7);
+    }
+    for (int i = 0; i < 2; i++)
+        JT_CHECK(hc_thread_start(&th[nth++], runner_main, &S) == 0);
     for (int i = 0; i < NCALLERS; i++)
         JT_CHECK(hc_thread_start(&th[nth++], caller_main, &S) == 0);
     for (int i = 0; i < NMUT; i++)
@@ -244,15 +271,17 @@ static void run_stress(jk_mem_strategy strat)
         if (f)
             take_and_free(&S, f, &fr);
     }
-    printf("  %s: %d threads, %llu calls, %llu installs, %llu frees, %llu patches, "
-           "%d W^X audits\n",
-           jk_mem_strategy_name(strat), nth, (unsigned long long)S.calls,
+    printf("  %s, %u arena(s): %d threads, %llu calls, %llu installs, %llu frees, "
+           "%llu patches, %d W^X audits\n",
+           jk_mem_strategy_name(strat), arenas, nth, (unsigned long long)S.calls,
            (unsigned long long)S.installs, (unsigned long long)S.frees,
            (unsigned long long)S.patches, audits);
     JT_CHECK_MSG(!S.failed, "%s", S.msg);
     JT_CHECK(S.installs > 1000);
     for (uint32_t i = 0; i < NLONG; i++)
         JT_OK(jk_heap_free(S.h, S.longf[i], &e), &e);
+    JT_OK(jk_heap_free(S.h, S.spin[0], &e), &e);
+    JT_OK(jk_heap_free(S.h, S.spin[1], &e), &e);
     jk_heap_stats_get(S.h, &st);
     JT_EQ_U64(st.functions, 0);
     JT_EQ_U64(st.bytes_in_use, 0);
@@ -261,12 +290,22 @@ static void run_stress(jk_mem_strategy strat)
 
 static void test_stress_dual(void)
 {
-    run_stress(JK_MEM_DUAL);
+    run_stress(JK_MEM_DUAL, 8);
 }
 
 static void test_stress_flip(void)
 {
-    run_stress(JK_MEM_FLIP);
+    run_stress(JK_MEM_FLIP, 8);
+}
+
+static void test_stress_dual_shared(void)
+{
+    run_stress(JK_MEM_DUAL, 1);
+}
+
+static void test_stress_flip_shared(void)
+{
+    run_stress(JK_MEM_FLIP, 1);
 }
 
 /* -- Retargeting while running ------------------------------------------------ */
@@ -351,6 +390,8 @@ int main(int argc, char **argv)
     (void)map_count;
     JT_RUN(test_stress_dual);
     JT_RUN(test_stress_flip);
+    JT_RUN(test_stress_dual_shared);
+    JT_RUN(test_stress_flip_shared);
     JT_RUN(test_retarget);
     return jt_finish();
 }
