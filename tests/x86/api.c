@@ -45,7 +45,7 @@ static uint8_t *bytes(jk_x86_asm *a, size_t *n, uint64_t rt)
                 fprintf(stderr, " %02x", got_[i_]);                                 \
             fprintf(stderr, "\n");                                                  \
             free(got_);                                                             \
-            JT_CHECK(!"bytes differ");                                              \
+            JT_CHECK_MSG(0, "bytes differ");                                        \
         }                                                                           \
         free(got_);                                                                 \
     } while (0)
