@@ -109,6 +109,7 @@ struct jk_heap {
     _Atomic(tbl_array *) tbl;
     atomic_uint tbl_n;
     tbl_array *retired;
+    size_t tbl_bytes; /* current and retired arrays, under tbl_lock */
 
     atomic_uint next_wid;
     atomic_ullong patches;
@@ -344,7 +345,7 @@ static void entry_copy(tbl_entry *dst, tbl_entry *src)
 
 /* Insert c; the caller holds c's arena lock. JK_ENOMEM if the table could
  * not grow. */
-static jk_status tbl_insert(jk_heap *h, chunk *c, size_t *meta, jk_error *err)
+static jk_status tbl_insert(jk_heap *h, chunk *c, jk_error *err)
 {
     tbl_array *t;
     uint32_t n, pos;
@@ -369,7 +370,7 @@ static jk_status tbl_insert(jk_heap *h, chunk *c, size_t *meta, jk_error *err)
             t->retired_next = h->retired;
             h->retired = t;
         }
-        *meta += cap * sizeof(tbl_entry) / 2; /* rough share */
+        h->tbl_bytes += sizeof *nt + cap * sizeof(tbl_entry);
         atomic_store_explicit(&h->tbl, nt, memory_order_release);
         t = nt;
     }
@@ -542,7 +543,7 @@ static jk_status chunk_new(jk_heap *h, arena *a, size_t min_bytes, int want_near
         st = jk_mem_commit(c->mem, err);
     }
     if (st == JK_OK)
-        st = tbl_insert(h, c, &a->meta, err);
+        st = tbl_insert(h, c, err);
     if (st != JK_OK) {
         a->os_calls++;
         (void)jk_mem_free(c->mem, NULL);
@@ -606,8 +607,9 @@ static int page_ok(const chunk *c, uint32_t p, uint32_t wid)
     return c->page_owner[p] == 0 || c->page_owner[p] == wid;
 }
 
-/* Set pages [p0, p1] of c to `acc`, one call per run of pages whose state
- * differs and that `want` selects. */
+/* Set pages [p0, p1] of c to state `to` (RX for X, RW for W) with one call
+ * per run of pages not already there; only_live: skip pages without live
+ * code. Arena locked. */
 static jk_status pages_protect(arena *a, chunk *c, uint32_t p0, uint32_t p1, uint8_t to,
                                int only_live, jk_error *err)
 {
@@ -1479,7 +1481,6 @@ void jk_heap_stats_get(jk_heap *h, jk_heap_stats *out)
 {
     uint64_t gran = 0;
     size_t meta;
-    tbl_array *t;
 
     memset(out, 0, sizeof *out);
     if (!h)
@@ -1501,8 +1502,9 @@ void jk_heap_stats_get(jk_heap *h, jk_heap_stats *out)
         out->functions -= a->npend;
         jk__heap_lock_release(&a->lock);
     }
-    t = atomic_load_explicit(&h->tbl, memory_order_acquire);
-    (void)t;
+    jk__heap_lock_acquire(&h->tbl_lock);
+    meta += h->tbl_bytes;
+    jk__heap_lock_release(&h->tbl_lock);
     out->bytes_in_use = (size_t)gran * GRANULE;
     out->bytes_metadata = meta;
     out->patches = atomic_load_explicit(&h->patches, memory_order_relaxed);
