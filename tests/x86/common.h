@@ -22,7 +22,7 @@ static const char *const tc_r64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
                                        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const tc_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
 
-static const char *tc_reg(unsigned rc, unsigned n)
+static inline const char *tc_reg(unsigned rc, unsigned n)
 {
     switch (rc) {
     case JK_X86_RC_GP8: return tc_r8[n & 15];
@@ -36,7 +36,7 @@ static const char *tc_reg(unsigned rc, unsigned n)
     }
 }
 
-static const char *tc_ptr(unsigned size)
+static inline const char *tc_ptr(unsigned size)
 {
     switch (size) {
     case 1: return "byte ptr ";
@@ -52,7 +52,7 @@ static const char *tc_ptr(unsigned size)
 }
 
 /* Print one operand in GNU as Intel syntax. Labels print as L<id>. */
-static void tc_op(char *buf, size_t n, const jk_x86_op *o)
+static inline void tc_op(char *buf, size_t n, const jk_x86_op *o)
 {
     switch (o->kind) {
     case JK_X86_OP_REG:
@@ -101,7 +101,7 @@ static void tc_op(char *buf, size_t n, const jk_x86_op *o)
     }
 }
 
-static void tc_insn(char *buf, size_t n, const char *prefix, const char *mn, unsigned nops,
+static inline void tc_insn(char *buf, size_t n, const char *prefix, const char *mn, unsigned nops,
                     const jk_x86_op *ops)
 {
     size_t k = (size_t)snprintf(buf, n, "%s%s%s", prefix ? prefix : "", prefix ? " " : "", mn);
@@ -113,7 +113,7 @@ static void tc_insn(char *buf, size_t n, const char *prefix, const char *mn, uns
     }
 }
 
-static uint8_t *tc_read_file(const char *path, size_t *len)
+static inline uint8_t *tc_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     uint8_t *b = NULL;
@@ -135,7 +135,7 @@ static uint8_t *tc_read_file(const char *path, size_t *len)
     return b;
 }
 
-static int tc_run(const char *cmd)
+static inline int tc_run(const char *cmd)
 {
     int r = system(cmd);
     return r;

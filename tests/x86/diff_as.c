@@ -22,7 +22,7 @@
 #include "jt.h"
 #include "common.h"
 
-static const char *AS, *OBJCOPY, *NM, *OBJDUMP, *TMP;
+static const char *AS, *OBJCOPY, *NM, *OBJDUMP, *TMP, *VECDIR;
 
 typedef struct inst {
     char text[200];
@@ -534,6 +534,25 @@ static int check_mode(void)
         }
     }
     printf("mode %s: %zu instances, %zu bytes, %d differ from GNU as\n", tag, ninst, slen, bad);
+    if (VECDIR && !bad) {
+        /* a sample as byte vectors for tests/x86/vectors*.txt (GNU as's bytes) */
+        char vp[600];
+        size_t k;
+        FILE *vf;
+        snprintf(vp, sizeof vp, "%s/vectors%s.txt", VECDIR, tag);
+        vf = fopen(vp, "w");
+        if (vf) {
+            fprintf(vf, "# %s-bit byte vectors: GNU as 2.40 bytes for a sample of the instances of\n"
+                        "# tests/x86/diff_as.c (regenerate: test_x86_diff_as ... --vectors DIR).\n"
+                        "# bytes<two spaces>instruction in GNU as Intel syntax\n", tag);
+            for (i = 0; i < ninst; i += 23) {
+                for (k = 0; k < insts[i].len; k++)
+                    fprintf(vf, "%s%02x", k ? " " : "", g[gaddr[i] + k]);
+                fprintf(vf, "  %s\n", insts[i].text);
+            }
+            fclose(vf);
+        }
+    }
 
     /* objdump read-back of jitkit's own stream */
     f = fopen(bin, "wb");
@@ -697,6 +716,8 @@ int main(int argc, char **argv)
     NM = argv[3];
     OBJDUMP = argv[4];
     TMP = argv[5];
+    if (argc > 7 && !strcmp(argv[6], "--vectors"))
+        VECDIR = argv[7];
     JT_RUN(test_diff64);
     JT_RUN(test_diff32);
     return jt_finish();
