@@ -222,7 +222,10 @@ int main(int argc, char **argv)
         t_gas = run_tool("as --64 -o /dev/null", tmp);
     if (have("llvm-mc"))
         t_mc = run_tool("llvm-mc -filetype=obj -o /dev/null", tmp);
-    unlink(tmp);
+    if (getenv("JK_BENCH_KEEP"))
+        printf("# input kept in %s\n", tmp);
+    else
+        unlink(tmp);
 
     printf("BENCH text.lines %zu lines\n", want);
     printf("BENCH text.lines_per_s.jitkit %.0f lines/s\n", (double)want / t_jk);

@@ -108,7 +108,9 @@ JK_API jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *e
 JK_API void jk_asm_free(jk_asm *as);
 
 /* Assemble text (len bytes, or NUL-terminated when len is (size_t)-1).
- * The text is copied. Previous code and diagnostics are discarded. Returns
+ * The text need not outlive the call (diagnostics keep a copy of their line;
+ * with JK_ASM_LISTING the handle keeps a copy for the statement texts).
+ * Previous code and diagnostics are discarded. Returns
  * JK_OK, or the status of the first diagnostic (JK_ESYNTAX for syntax,
  * encoder statuses for operands that no form takes, JK_ELABEL for undefined
  * or duplicate labels, JK_ENOMEM). */

@@ -44,6 +44,14 @@
 
 /* -- Tables ------------------------------------------------------------- */
 
+/* Lexer character classes (jk_asm.cls). */
+#define C_WS   0x01u
+#define C_ID0  0x02u /* may start an identifier */
+#define C_ID   0x04u /* may continue one */
+#define C_DIG  0x08u
+#define C_STOP 0x10u /* may end a statement: quotes, ';', '#', '/' */
+#define C_ALNUM 0x20u /* letters, digits, '_' (numbers) */
+
 enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW };
 
 enum {
@@ -122,16 +130,27 @@ static const struct { const char *n; uint8_t cc; } conds[] = {
     {"g", 15}, {"nle", 15},
 };
 
-static uint32_t hash_lower(const char *s, size_t n)
+/* Keywords are looked up by their first 16 characters, lower-cased and
+ * packed into two words (the lexer builds them while scanning), so a probe
+ * is two compares; longer names also compare the rest. */
+static void kw_pack(const uint8_t *low, const char *s, size_t n, uint64_t *w0, uint64_t *w1)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = (unsigned char)s[i];
-        if (c >= 'A' && c <= 'Z')
-            c += 32;
-        h = (h ^ c) * 16777619u;
+    uint64_t a = 0, b = 0;
+    for (size_t i = 0; i < n && i < 16; i++) {
+        uint64_t c = low[(uint8_t)s[i]];
+        if (i < 8)
+            a |= c << (8 * i);
+        else
+            b |= c << (8 * (i - 8));
     }
-    return h;
+    *w0 = a;
+    *w1 = b;
+}
+
+static uint32_t kw_hash(uint64_t w0, uint64_t w1, size_t n)
+{
+    uint64_t h = (w0 * 0x9e3779b97f4a7c15ull) ^ (w1 * 0xc2b2ae3d27d4eb4full) ^ n;
+    return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
 static uint32_t hash_exact(const char *s, size_t n)
@@ -156,19 +175,22 @@ static int eq_lower(const char *s, size_t n, const char *lower, size_t ln)
     return 1;
 }
 
-static const kw *kw_find(const jk_asm *A, const char *s, size_t n)
+static inline const kw *kw_find_w(const jk_asm *A, const char *s, size_t n, uint64_t w0, uint64_t w1)
 {
     uint32_t i;
     if (n == 0 || n > 31)
         return NULL;
-    i = hash_lower(s, n) & A->kwmask;
+    i = kw_hash(w0, w1, n) & A->kwmask;
     while (A->kws[i].name) {
-        if (eq_lower(s, n, A->kws[i].name, A->kws[i].len))
-            return &A->kws[i];
+        const kw *k = &A->kws[i];
+        if (k->w0 == w0 && k->w1 == w1 && k->len == n &&
+            (n <= 16 || eq_lower(s, n, k->name, k->len)))
+            return k;
         i = (i + 1) & A->kwmask;
     }
     return NULL;
 }
+
 
 /* Insert unless present (the first kind given for a name wins). */
 static void kw_add(jk_asm *A, const char *name, uint8_t kind, unsigned a, unsigned b)
@@ -177,13 +199,17 @@ static void kw_add(jk_asm *A, const char *name, uint8_t kind, unsigned a, unsign
     uint32_t i;
     if (n == 0 || n > 31)
         return;
-    i = hash_lower(name, n) & A->kwmask;
+    uint64_t w0, w1;
+    kw_pack(A->low, name, n, &w0, &w1);
+    i = kw_hash(w0, w1, n) & A->kwmask;
     while (A->kws[i].name) {
         if (eq_lower(name, n, A->kws[i].name, A->kws[i].len))
             return;
         i = (i + 1) & A->kwmask;
     }
     A->kws[i].name = name;
+    A->kws[i].w0 = w0;
+    A->kws[i].w1 = w1;
     A->kws[i].len = (uint8_t)n;
     A->kws[i].kind = kind;
     A->kws[i].a = (uint16_t)a;
@@ -225,7 +251,7 @@ static int build_tables(jk_asm *A)
 {
     unsigned nm = (unsigned)JK_X86_MNEM_COUNT;
     size_t cap = 1;
-    while (cap < (nm + 600u) * 2u)
+    while (cap < (nm + 600u) * 8u)
         cap <<= 1;
     A->kws = calloc(cap, sizeof *A->kws);
     A->minfo = calloc(nm + 1u, 1);
@@ -233,6 +259,23 @@ static int build_tables(jk_asm *A)
     if (!A->kws || !A->minfo || !A->mcc)
         return 0;
     A->kwmask = (uint32_t)(cap - 1);
+    for (unsigned c = 0; c < 256; c++) {
+        uint8_t k = 0;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+            k |= C_WS;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
+            c == '$' || c == '@' || c == '?')
+            k |= C_ID0 | C_ID;
+        if (c >= '0' && c <= '9')
+            k |= C_ID | C_DIG;
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            c == '_')
+            k |= C_ALNUM;
+        if (c == '"' || c == '\'' || c == '`' || c == ';' || c == '#' || c == '/')
+            k |= C_STOP;
+        A->cls[c] = k;
+        A->low[c] = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
 
     for (unsigned i = 0; i < 8; i++) {
         kw_add(A, gp8[i], KW_REG, JK_X86_RC_GP8, i);
@@ -343,17 +386,26 @@ static void add_diag(jk_asm *A, const char *ls, unsigned line, const char *at, s
     }
     ml = strlen(msg);
     r = &A->diags[A->ndiags];
-    r->msg = malloc(ml + 1);
-    if (!r->msg) {
-        A->stop = 1;
-        return;
-    }
-    memcpy(r->msg, msg, ml + 1);
     le = ls ? line_end(A, ls) : NULL;
     if (at && ls && (at < ls || at > le))
         at = ls;
     if (at && le && at + n > le)
         n = (size_t)(le - at);
+    /* message and a copy of the source line: the text is the caller's */
+    r->msg = malloc(ml + 1 + (ls ? (size_t)(le - ls) : 0) + 1);
+    if (!r->msg) {
+        A->stop = 1;
+        return;
+    }
+    memcpy(r->msg, msg, ml + 1);
+    if (ls) {
+        char *copy = r->msg + ml + 1;
+        memcpy(copy, ls, (size_t)(le - ls));
+        copy[le - ls] = '\0';
+        at = at ? copy + (at - ls) : NULL;
+        le = copy + (le - ls);
+        ls = copy;
+    }
     r->d.status = st;
     r->d.file = A->fname;
     r->d.line = line;
@@ -512,6 +564,7 @@ typedef struct tok {
     size_t n;
     uint64_t v;      /* T_NUM value; T_NUMLBL number */
     char c;          /* T_P character; T_NUMLBL 'b'/'f'; T_STR quote */
+    const kw *kw;    /* T_ID: the keyword, if it is one */
 } tok;
 
 typedef struct lx {
@@ -519,14 +572,6 @@ typedef struct lx {
     const char *p, *e;
     tok k;
 } lx;
-
-static int is_id0(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
-           c == '$' || c == '@' || c == '?';
-}
-
-static int is_id(int c) { return is_id0(c) || (c >= '0' && c <= '9'); }
 
 static int digit_val(int c)
 {
@@ -536,22 +581,28 @@ static int digit_val(int c)
     return 99;
 }
 
-/* Convert s[0..n) in base; 0 on a bad digit or overflow. */
+/* Convert s[0..n) in base; 0 on a bad digit, -1 on overflow. */
 static int conv(const char *s, size_t n, unsigned base, uint64_t *out)
 {
     uint64_t v = 0;
+    const uint64_t lim = base == 16 ? UINT64_MAX / 16 : base == 10 ? UINT64_MAX / 10
+                       : base == 8 ? UINT64_MAX / 8 : UINT64_MAX / 2;
     if (n == 0)
         return 0;
     for (size_t i = 0; i < n; i++) {
         int d;
+        uint64_t nv;
         if (s[i] == '_')
             continue;
         d = digit_val((unsigned char)s[i]);
         if (d >= (int)base)
             return 0;
-        if (v > (UINT64_MAX - (unsigned)d) / base)
+        if (v > lim)
             return -1;
-        v = v * base + (unsigned)d;
+        nv = v * base + (unsigned)d;
+        if (nv < v * base)
+            return -1;
+        v = nv;
     }
     *out = v;
     return 1;
@@ -565,7 +616,7 @@ static void lex_number(lx *L, const char *s)
     int r;
     uint64_t v = 0;
     char last;
-    while (p < L->e && (is_id(*p) && *p != '.' && *p != '$' && *p != '@' && *p != '?'))
+    while (p < L->e && (A->cls[(uint8_t)*p] & C_ALNUM))
         p++;
     n = (size_t)(p - s);
     L->p = p;
@@ -609,42 +660,25 @@ static void lex_number(lx *L, const char *s)
     L->k.v = v;
 }
 
-static void next(lx *L)
+/* Rare tokens: numbers, strings, statement ends, punctuation. */
+static void next_slow(lx *L, const char *p)
 {
-    const char *p = L->p;
-    while (p < L->e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v'))
-        p++;
-    L->p = p;
-    L->k.s = p;
-    L->k.n = 0;
-    L->k.c = 0;
-    L->k.v = 0;
-    if (p >= L->e) {
-        L->k.t = T_EOS;
-        return;
-    }
-    if (*p >= '0' && *p <= '9') {
+    const char *e = L->e;
+    jk_asm *A = L->A;
+    uint8_t k = A->cls[(uint8_t)*p];
+    if (k & C_DIG) {
         lex_number(L, p);
-        return;
-    }
-    if (is_id0((unsigned char)*p)) {
-        const char *s = p;
-        while (p < L->e && is_id((unsigned char)*p))
-            p++;
-        L->k.t = T_ID;
-        L->k.n = (size_t)(p - s);
-        L->p = p;
         return;
     }
     if (*p == '"' || *p == '\'' || *p == '`') {
         char q = *p;
         const char *s = p++;
-        while (p < L->e && *p != q) {
-            if (*p == '\\' && q != '\'' && p + 1 < L->e)
+        while (p < e && *p != q) {
+            if (*p == '\\' && q != '\'' && p + 1 < e)
                 p++;
             p++;
         }
-        if (p >= L->e) {
+        if (p >= e) {
             L->k.t = T_BAD;
             L->k.n = (size_t)(p - s);
             L->k.c = q;
@@ -658,21 +692,74 @@ static void next(lx *L)
         L->p = p;
         return;
     }
+    /* end of statement: ';' separator (GNU) or comment (NASM), '#', '//' */
+    if (*p == ';' || *p == '#' || (*p == '/' && p + 1 < e && p[1] == '/')) {
+        L->k.t = T_EOS;
+        if (e == A->cur_le && !A->eos_at) {
+            A->eos_at = p;
+            A->eos_comment = *p != ';' || A->opt.syntax == JK_ASM_SYNTAX_NASM;
+        }
+        return;
+    }
     L->k.t = T_P;
     L->k.c = *p;
     L->k.n = 1;
-    if (p + 1 < L->e && ((p[0] == '<' && p[1] == '<') || (p[0] == '>' && p[1] == '>'))) {
+    if (p + 1 < e && ((p[0] == '<' && p[1] == '<') || (p[0] == '>' && p[1] == '>'))) {
         L->k.n = 2;
         L->k.c = p[0] == '<' ? 'L' : 'R';
     }
     L->p = p + L->k.n;
 }
 
+/* The next token: whitespace and identifiers (with their keyword) here,
+ * the rest in next_slow. */
+static inline void next(lx *L)
+{
+    const char *p = L->p, *e = L->e;
+    const uint8_t *cls = L->A->cls;
+    while (p < e && (cls[(uint8_t)*p] & C_WS))
+        p++;
+    L->p = p;
+    L->k.s = p;
+    L->k.n = 0;
+    L->k.c = 0;
+    L->k.v = 0;
+    L->k.kw = NULL;
+    if (p >= e) {
+        L->k.t = T_EOS;
+        if (e == L->A->cur_le && !L->A->eos_at) {
+            L->A->eos_at = p;
+            L->A->eos_comment = 0;
+        }
+        return;
+    }
+    if (cls[(uint8_t)*p] & C_ID0) {
+        const char *s = p;
+        const uint8_t *low = L->A->low;
+        uint64_t w0 = 0, w1 = 0;
+        unsigned sh = 0;
+        do {
+            uint64_t c = low[(uint8_t)*p++];
+            if (sh < 64)
+                w0 |= c << sh;
+            else if (sh < 128)
+                w1 |= c << (sh - 64);
+            sh += 8;
+        } while (p < e && (cls[(uint8_t)*p] & C_ID));
+        L->k.t = T_ID;
+        L->k.n = (size_t)(p - s);
+        L->k.kw = kw_find_w(L->A, s, L->k.n, w0, w1);
+        L->p = p;
+        return;
+    }
+    next_slow(L, p);
+}
+
 static int is_p(const lx *L, char c) { return L->k.t == T_P && L->k.c == c; }
 
 static const kw *tok_kw(const lx *L)
 {
-    return L->k.t == T_ID ? kw_find(L->A, L->k.s, L->k.n) : NULL;
+    return L->k.t == T_ID ? L->k.kw : NULL;
 }
 
 /* Decode a string literal's body into buf (at most cap bytes); returns the
@@ -1589,16 +1676,18 @@ static int string_insn(jk_asm *A, unsigned which, opnd *ops, unsigned nops, pfxs
     return xok(A, jk_x86_emit(A->x, id, 0, NULL), at, n);
 }
 
-static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px)
+/* L is at the mnemonic, or (mt given: the mnemonic token) just past it. */
+static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const tok *mt)
 {
     jk_asm *A = L->A;
-    const char *mat = L->k.s;
-    size_t mlen = L->k.n;
+    const char *mat = mt ? mt->s : L->k.s;
+    size_t mlen = mt ? mt->n : L->k.n;
     opnd ops[MAX_OPS + 1];
     jk_x86_op xo[MAX_OPS];
     unsigned nops = 0, info = 0;
     jk_x86_mnem id = JK_X86_MNEM_COUNT;
-    next(L);
+    if (!mt)
+        next(L);
     if (mk) {
         id = (jk_x86_mnem)mk->a;
         info = A->minfo[id];
@@ -2116,12 +2205,50 @@ static int define_label(jk_asm *A, const char *name, size_t n, const char *disp,
     return xok(A, jk_x86_bind(A->x, sym_label(A, i)), disp, dn);
 }
 
-/* One statement in [s, e); depth > 0 inside `times`. */
+/* Put the lexer back at token t (already lexed once). */
+static void unlex(lx *L, const tok *t)
+{
+    L->k = *t;
+    L->p = t->s + t->n;
+}
+
+static int label_def(jk_asm *A, const tok *t)
+{
+    if (t->t == T_NUM) {
+        char name[48];
+        if (t->v >= NUMLBL_MAX)
+            return err(A, t->s, t->n, JK_ERANGE, "numeric label too large (max %d)",
+                       NUMLBL_MAX - 1);
+        snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t->v, A->numcnt[t->v]);
+        A->numcnt[t->v]++;
+        return define_label(A, name, strlen(name), t->s, t->n);
+    }
+    if (A->opt.syntax == JK_ASM_SYNTAX_NASM && t->n > 1 && t->s[0] == '.' && t->s[1] != '.') {
+        char buf[256];
+        if (A->last_global_len + t->n >= sizeof buf)
+            return err(A, t->s, t->n, JK_ERANGE, "label name too long");
+        memcpy(buf, A->last_global, A->last_global_len);
+        memcpy(buf + A->last_global_len, t->s, t->n);
+        return define_label(A, buf, A->last_global_len + t->n, t->s, t->n);
+    }
+    if (!define_label(A, t->s, t->n, t->s, t->n))
+        return 0;
+    if (t->n < sizeof A->last_global && !(t->n > 1 && t->s[0] == '.')) {
+        memcpy(A->last_global, t->s, t->n);
+        A->last_global_len = t->n;
+    }
+    return 1;
+}
+
+/* One statement starting at s on a line ending at e; depth > 0 inside
+ * `times`. Each token is lexed once: `cur` is the word being looked at,
+ * the lexer L is already at the token after it. */
 static int statement(jk_asm *A, const char *s, const char *e, int depth)
 {
     lx L;
     const kw *k;
     pfxs px;
+    tok cur;
     L.A = A;
     L.p = s;
     L.e = e;
@@ -2134,50 +2261,23 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
     A->st_s = L.k.s;
     /* labels */
     for (;;) {
-        if (L.k.t == T_ID || L.k.t == T_NUM) {
-            lx save = L;
-            tok t = L.k;
+        if (L.k.t != T_ID && L.k.t != T_NUM)
+            break;
+        cur = L.k;
+        next(&L);
+        if (is_p(&L, ':') && !(cur.t == T_ID && cur.kw && cur.kw->kind == KW_REG &&
+                                cur.kw->a == JK_X86_RC_SEG)) {
+            if (depth)
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "a label cannot be repeated by 'times'");
+            if (!label_def(A, &cur))
+                return 0;
             next(&L);
-            if (is_p(&L, ':') && !(t.t == T_ID && (k = kw_find(A, t.s, t.n)) &&
-                                   k->kind == KW_REG && k->a == JK_X86_RC_SEG)) {
-                next(&L);
-                if (depth)
-                    return err(A, t.s, t.n, JK_ESYNTAX, "a label cannot be repeated by 'times'");
-                if (t.t == T_NUM) {
-                    char name[48];
-                    if (t.v >= NUMLBL_MAX)
-                        return err(A, t.s, t.n, JK_ERANGE, "numeric label too large (max %d)",
-                                   NUMLBL_MAX - 1);
-                    snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t.v,
-                             A->numcnt[t.v]);
-                    A->numcnt[t.v]++;
-                    if (!define_label(A, name, strlen(name), t.s, t.n))
-                        return 0;
-                } else if (A->opt.syntax == JK_ASM_SYNTAX_NASM && t.n > 1 && t.s[0] == '.' &&
-                           t.s[1] != '.') {
-                    char buf[256];
-                    if (A->last_global_len + t.n >= sizeof buf)
-                        return err(A, t.s, t.n, JK_ERANGE, "label name too long");
-                    memcpy(buf, A->last_global, A->last_global_len);
-                    memcpy(buf + A->last_global_len, t.s, t.n);
-                    if (!define_label(A, buf, A->last_global_len + t.n, t.s, t.n))
-                        return 0;
-                } else {
-                    if (!define_label(A, t.s, t.n, t.s, t.n))
-                        return 0;
-                    if (t.n < sizeof A->last_global && !(t.n > 1 && t.s[0] == '.')) {
-                        memcpy(A->last_global, t.s, t.n);
-                        A->last_global_len = t.n;
-                    }
-                }
-                A->st_s = L.k.s;
-                if (L.k.t == T_EOS)
-                    return 1;
-                continue;
-            }
-            L = save;
+            A->st_s = L.k.s;
+            if (L.k.t == T_EOS)
+                return 1;
+            continue;
         }
-        break;
+        goto have_word;
     }
     /* [bits 64] */
     if (is_p(&L, '[')) {
@@ -2191,38 +2291,46 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
         L.e = end;
         return directive(&L, k);
     }
-    if (L.k.t != T_ID)
+    return bad_tok(&L, "an instruction, directive or label");
+
+have_word:
+    if (cur.t != T_ID) {
+        unlex(&L, &cur);
         return bad_tok(&L, "an instruction, directive or label");
-    {
-        /* name = expr, name equ expr */
-        lx save = L;
-        tok t = L.k;
-        next(&L);
-        if (is_p(&L, '=')) {
-            next(&L);
-            return set_sym(&L, t.s, t.n, 0);
-        }
-        if (L.k.t == T_ID && (k = tok_kw(&L)) && k->kind == KW_WORD && k->a == W_EQU) {
-            next(&L);
-            return set_sym(&L, t.s, t.n, 0);
-        }
-        L = save;
     }
-    memset(&px, 0, sizeof px);
+    /* name = expr, name equ expr */
+    if (is_p(&L, '=') || (L.k.kw && L.k.kw->kind == KW_WORD && L.k.kw->a == W_EQU)) {
+        next(&L);
+        return set_sym(&L, cur.s, cur.n, 0);
+    }
+    px.nraw = 0;
+    px.lock = px.rep = 0;
+    px.rep_at = NULL;
     for (;;) {
-        k = tok_kw(&L);
-        if (!k)
-            return err(A, L.k.s, L.k.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)L.k.n,
-                       L.k.s);
-        if (k->kind == KW_PREFIX || (k->kind == KW_REG && k->a == JK_X86_RC_SEG)) {
-            static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
-            const char *pat = L.k.s;
-            size_t pn = L.k.n;
-            next(&L);
-            if (k->kind == KW_REG && (L.k.t != T_ID && L.k.t != T_EOS))
-                return err(A, pat, pn, JK_ESYNTAX, "unexpected register '%.*s'", (int)pn, pat);
+        k = cur.kw;
+        if (!k && cur.n > 4 && eq_lower(cur.s, 4, "rex.", 4)) {
+            unsigned b = 0x40;
+            for (size_t i = 4; i < cur.n; i++) {
+                char c = (char)(cur.s[i] | 0x20);
+                b |= c == 'w' ? 8u : c == 'r' ? 4u : c == 'x' ? 2u : c == 'b' ? 1u : 0x100u;
+            }
+            if (b > 0xff || px.nraw >= 14)
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "bad prefix '%.*s'", (int)cur.n, cur.s);
+            px.raw[px.nraw++] = (uint8_t)b;
+        } else if (!k && cur.n == 3 && eq_lower(cur.s, 3, "rex", 3)) {
             if (px.nraw >= 14)
-                return err(A, pat, pn, JK_ESYNTAX, "too many prefixes");
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "too many prefixes");
+            px.raw[px.nraw++] = 0x40;
+        } else if (!k) {
+            return err(A, cur.s, cur.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)cur.n,
+                       cur.s);
+        } else if (k->kind == KW_PREFIX || (k->kind == KW_REG && k->a == JK_X86_RC_SEG)) {
+            static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+            if (k->kind == KW_REG && (L.k.t != T_ID && L.k.t != T_EOS))
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "unexpected register '%.*s'",
+                           (int)cur.n, cur.s);
+            if (px.nraw >= 14)
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "too many prefixes");
             if (k->kind == KW_REG)
                 px.raw[px.nraw++] = segpfx[k->b];
             else if (k->a == PFX_RAW)
@@ -2231,55 +2339,37 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
                 px.lock = 1;
             else {
                 if (px.rep)
-                    return err(A, pat, pn, JK_ESYNTAX, "more than one rep prefix");
+                    return err(A, cur.s, cur.n, JK_ESYNTAX, "more than one rep prefix");
                 px.rep = k->a;
-                px.rep_at = pat;
+                px.rep_at = cur.s;
             }
-            if (L.k.t == T_EOS) {
-                /* a prefix alone on its line: emit it as a byte */
-                if (px.lock && px.nraw < 14)
-                    px.raw[px.nraw++] = 0xf0;
-                px.lock = 0;
-                stmt_begin(A);
-                return emit_prefixes(A, &px, 0, pat, pn);
-            }
-            continue;
+        } else {
+            break;
         }
-        if (L.k.t == T_ID && L.k.n > 4 && eq_lower(L.k.s, 4, "rex.", 4)) {
-            unsigned b = 0x40;
-            for (size_t i = 4; i < L.k.n; i++) {
-                char c = (char)(L.k.s[i] | 0x20);
-                b |= c == 'w' ? 8u : c == 'r' ? 4u : c == 'x' ? 2u : c == 'b' ? 1u : 0x100u;
-            }
-            if (b > 0xff || px.nraw >= 14)
-                return err(A, L.k.s, L.k.n, JK_ESYNTAX, "bad prefix '%.*s'", (int)L.k.n, L.k.s);
-            px.raw[px.nraw++] = (uint8_t)b;
-            next(&L);
-            continue;
+        if (L.k.t == T_EOS) {
+            /* prefixes alone on their line: emit them as bytes */
+            if (px.lock && px.nraw < 14)
+                px.raw[px.nraw++] = 0xf0;
+            px.lock = 0;
+            stmt_begin(A);
+            return emit_prefixes(A, &px, 0, cur.s, cur.n);
         }
-        break;
+        if (L.k.t != T_ID)
+            return bad_tok(&L, "an instruction");
+        cur = L.k;
+        next(&L);
     }
     if (k->kind == KW_MNEM)
-        return instruction(&L, k, 0, &px);
+        return instruction(&L, k, 0, &px, &cur);
     if (k->kind == KW_WORD && k->a == W_STR)
-        return instruction(&L, NULL, (unsigned)k->b + 1u, &px);
+        return instruction(&L, NULL, (unsigned)k->b + 1u, &px, &cur);
     if (k->kind == KW_DIR) {
         if (px.nraw || px.rep || px.lock)
-            return err(A, L.k.s, L.k.n, JK_ESYNTAX, "a prefix must precede an instruction");
+            return err(A, cur.s, cur.n, JK_ESYNTAX, "a prefix must precede an instruction");
+        unlex(&L, &cur);
         return directive(&L, k);
     }
-    if (L.k.n == 3 && eq_lower(L.k.s, 3, "rex", 3)) {
-        px.raw[px.nraw++] = 0x40;
-        next(&L);
-        if (L.k.t == T_EOS) {
-            stmt_begin(A);
-            return emit_prefixes(A, &px, 0, L.k.s, 1);
-        }
-        k = tok_kw(&L);
-        if (k && k->kind == KW_MNEM)
-            return instruction(&L, k, 0, &px);
-    }
-    return err(A, L.k.s, L.k.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)L.k.n, L.k.s);
+    return err(A, cur.s, cur.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)cur.n, cur.s);
 }
 
 /* -- Passes ----------------------------------------------------------------------- */
@@ -2292,7 +2382,12 @@ static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int 
     int nasm = A->opt.syntax == JK_ASM_SYNTAX_NASM;
     *comment = 0;
     while (p < le) {
-        char c = *p;
+        char c;
+        while (p < le && !(A->cls[(uint8_t)*p] & C_STOP))
+            p++;
+        if (p >= le)
+            break;
+        c = *p;
         if (c == '"' || c == '\'' || c == '`') {
             const char *q = p + 1;
             while (q < le && *q != c) {
@@ -2352,17 +2447,37 @@ static void run_pass(jk_asm *A)
         const char *le = nl ? nl : end;
         A->line++;
         A->line_start = p;
+        A->cur_le = le;
         while (p < le && !A->stop) {
             int comment;
-            const char *se = stmt_end(A, p, le, &comment);
+            const char *se;
+            size_t first = A->nstmts;
             A->st_failed = 0;
-            statement(A, p, se, 0);
+            A->eos_at = NULL;
+            statement(A, p, le, 0);
+            /* the lexer found the end of the statement; after an error the
+             * statement may have stopped short of it */
+            if (A->eos_at) {
+                se = A->eos_at;
+                comment = A->eos_comment;
+            } else {
+                se = stmt_end(A, p, le, &comment);
+            }
+            for (size_t i = first; i < A->nstmts; i++) {
+                jk_asm_stmt *st = &A->stmts[i].s;
+                size_t n = se > st->text ? (size_t)(se - st->text) : 0;
+                while (n && (st->text[n - 1] == ' ' || st->text[n - 1] == '\t' ||
+                             st->text[n - 1] == '\r'))
+                    n--;
+                st->text_len = n;
+            }
             if (comment || se >= le)
                 break;
             p = se + 1;
         }
         p = nl ? nl + 1 : end;
     }
+    A->cur_le = NULL;
 }
 
 /* After a pass: undefined names, then finish. Returns 1 when the pass
@@ -2495,14 +2610,20 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
         return JK_EINVAL;
     if (len == (size_t)-1)
         len = text ? strlen(text) : 0;
-    free(A->src);
-    A->src = malloc(len + 1);
-    if (!A->src)
-        return JK_ENOMEM;
-    if (len)
-        memcpy(A->src, text, len);
-    A->src[len] = '\0';
+    free(A->own_src);
+    A->own_src = NULL;
+    A->src = text ? text : "";
     A->srclen = len;
+    if (A->opt.flags & JK_ASM_LISTING) {
+        /* statement texts must outlive the call */
+        A->own_src = malloc(len + 1);
+        if (!A->own_src)
+            return JK_ENOMEM;
+        if (len)
+            memcpy(A->own_src, text, len);
+        A->own_src[len] = '\0';
+        A->src = A->own_src;
+    }
     /* forget symbols of an earlier text */
     A->nsyms = 1;
     if (A->symhash)
@@ -2623,7 +2744,7 @@ void jk_asm_free(jk_asm *A)
     free(A->kws);
     free(A->minfo);
     free(A->mcc);
-    free(A->src);
+    free(A->own_src);
     free(A->syms);
     free(A->symhash);
     for (size_t i = 0; i < A->narena; i++)

@@ -34,6 +34,7 @@ enum {
 
 typedef struct kw {
     const char *name;
+    uint64_t w0, w1;      /* the first 16 characters, lower case, packed */
     uint8_t len, kind;
     uint16_t a;
     uint16_t b;
@@ -98,9 +99,12 @@ struct jk_asm {
     uint8_t *minfo;            /* per mnemonic id: MI_* */
     uint8_t *mcc;              /* condition code for jcc */
     unsigned mov_id;           /* id of 'mov' */
+    uint8_t cls[256];          /* lexer character classes (C_*) */
+    uint8_t low[256];          /* ASCII lower case */
 
-    char *src;
+    const char *src;           /* the text being assembled */
     size_t srclen;
+    char *own_src;             /* copy kept for listings (JK_ASM_LISTING) */
     const char *fname;
 
     sym *syms;                 /* index 0 unused */
@@ -138,6 +142,9 @@ struct jk_asm {
     const char *line_start;
     unsigned line;
     const char *st_s, *st_e;
+    const char *cur_le;        /* end of the current line */
+    const char *eos_at;        /* where the lexer found the statement's end */
+    int eos_comment;           /* ... and the rest of the line is a comment */
     uint32_t st_dot;           /* sym of '.', 0 before first use */
     int st_failed;
     int emitted;               /* something was emitted this pass */
