@@ -68,9 +68,14 @@ static const char *mnem(unsigned id)
 
 static int fits8(int64_t v) { return v >= -128 && v <= 127; }
 
-static uint64_t imm_class(int64_t v)
+#define JK__C_SMALL (JK__C_I8 | JK__C_I8S | JK__C_I8S16 | JK__C_I8S32 | JK__C_I16 | JK__C_I32 | \
+                     JK__C_I32S | JK__C_I64)
+
+static inline uint64_t imm_class(int64_t v)
 {
     uint64_t c = JK__C_I64;
+    if ((uint64_t)v + 128u < 256u) /* -128..127: the common case */
+        return JK__C_SMALL | (v == 1 ? JK__C_ONE : 0) | (v == 3 ? JK__C_THREE : 0);
     if (v >= INT32_MIN && v <= (int64_t)UINT32_MAX) {
         int32_t t32 = (int32_t)(uint32_t)v;
         c |= JK__C_I32;
