@@ -36,7 +36,7 @@ ROLES = {"R": "R", "M": "M", "B": "B", "V": "V", "O": "O", "I": "I", "D": "D", "
          "Z": "Z"}
 FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REPCC",
          "nox64r0": "NOX64R0"}
-FEATURES = {"sx", "o16", "o32", "o64", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe",
+FEATURES = {"sx", "o16", "o32", "o64", "nomx", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "sse42",
             "rdrand", "rdseed"}
 
 
@@ -244,8 +244,9 @@ def build(mnem, ops, open_, e, flagl):
             others = [t for j, t in enumerate(types) if j != i]
             # the size is implied by a same-size register operand, but not by
             # a count or port register (cl, dx), as GNU as decides
-            if msize and any(t[0] in ("reg", "rm") or (t[0] == "fixed" and t[1][0] not in ("CL", "DX"))
-                             for t in others if t[2] == msize):
+            if msize and "nomx" not in flagl and any(
+                    t[0] in ("reg", "rm") or (t[0] == "fixed" and t[1][0] not in ("CL", "DX"))
+                    for t in others if t[2] == msize):
                 bits.append("MX")
             if role not in ("M", "B"):
                 raise Error("r/m or memory operand needs role M")

@@ -40,230 +40,251 @@ typedef enum jk_x86_mnem {
     JK_X86_CDQE = 25,
     JK_X86_CLC = 26,
     JK_X86_CLD = 27,
-    JK_X86_CLI = 28,
-    JK_X86_CMC = 29,
-    JK_X86_CMOVA = 30,
-    JK_X86_CMOVAE = 31,
-    JK_X86_CMOVB = 32,
-    JK_X86_CMOVBE = 33,
-    JK_X86_CMOVC = 34,
-    JK_X86_CMOVE = 35,
-    JK_X86_CMOVG = 36,
-    JK_X86_CMOVGE = 37,
-    JK_X86_CMOVL = 38,
-    JK_X86_CMOVLE = 39,
-    JK_X86_CMOVNA = 40,
-    JK_X86_CMOVNAE = 41,
-    JK_X86_CMOVNB = 42,
-    JK_X86_CMOVNBE = 43,
-    JK_X86_CMOVNC = 44,
-    JK_X86_CMOVNE = 45,
-    JK_X86_CMOVNG = 46,
-    JK_X86_CMOVNGE = 47,
-    JK_X86_CMOVNL = 48,
-    JK_X86_CMOVNLE = 49,
-    JK_X86_CMOVNO = 50,
-    JK_X86_CMOVNP = 51,
-    JK_X86_CMOVNS = 52,
-    JK_X86_CMOVNZ = 53,
-    JK_X86_CMOVO = 54,
-    JK_X86_CMOVP = 55,
-    JK_X86_CMOVPE = 56,
-    JK_X86_CMOVPO = 57,
-    JK_X86_CMOVS = 58,
-    JK_X86_CMOVZ = 59,
-    JK_X86_CMP = 60,
-    JK_X86_CMPSB = 61,
-    JK_X86_CMPSD = 62,
-    JK_X86_CMPSQ = 63,
-    JK_X86_CMPSW = 64,
-    JK_X86_CMPXCHG = 65,
-    JK_X86_CMPXCHG16B = 66,
-    JK_X86_CMPXCHG8B = 67,
-    JK_X86_CPUID = 68,
-    JK_X86_CQO = 69,
-    JK_X86_CWD = 70,
-    JK_X86_CWDE = 71,
-    JK_X86_DAA = 72,
-    JK_X86_DAS = 73,
-    JK_X86_DEC = 74,
-    JK_X86_DIV = 75,
-    JK_X86_ENTER = 76,
-    JK_X86_FWAIT = 77,
-    JK_X86_HLT = 78,
-    JK_X86_IDIV = 79,
-    JK_X86_IMUL = 80,
-    JK_X86_IN = 81,
-    JK_X86_INC = 82,
-    JK_X86_INSB = 83,
-    JK_X86_INSD = 84,
-    JK_X86_INSW = 85,
-    JK_X86_INT = 86,
-    JK_X86_INT3 = 87,
-    JK_X86_INTO = 88,
-    JK_X86_JA = 89,
-    JK_X86_JAE = 90,
-    JK_X86_JB = 91,
-    JK_X86_JBE = 92,
-    JK_X86_JC = 93,
-    JK_X86_JCXZ = 94,
-    JK_X86_JE = 95,
-    JK_X86_JECXZ = 96,
-    JK_X86_JG = 97,
-    JK_X86_JGE = 98,
-    JK_X86_JL = 99,
-    JK_X86_JLE = 100,
-    JK_X86_JMP = 101,
-    JK_X86_JNA = 102,
-    JK_X86_JNAE = 103,
-    JK_X86_JNB = 104,
-    JK_X86_JNBE = 105,
-    JK_X86_JNC = 106,
-    JK_X86_JNE = 107,
-    JK_X86_JNG = 108,
-    JK_X86_JNGE = 109,
-    JK_X86_JNL = 110,
-    JK_X86_JNLE = 111,
-    JK_X86_JNO = 112,
-    JK_X86_JNP = 113,
-    JK_X86_JNS = 114,
-    JK_X86_JNZ = 115,
-    JK_X86_JO = 116,
-    JK_X86_JP = 117,
-    JK_X86_JPE = 118,
-    JK_X86_JPO = 119,
-    JK_X86_JRCXZ = 120,
-    JK_X86_JS = 121,
-    JK_X86_JZ = 122,
-    JK_X86_LAHF = 123,
-    JK_X86_LEA = 124,
-    JK_X86_LEAVE = 125,
-    JK_X86_LFENCE = 126,
-    JK_X86_LODSB = 127,
-    JK_X86_LODSD = 128,
-    JK_X86_LODSQ = 129,
-    JK_X86_LODSW = 130,
-    JK_X86_LOOP = 131,
-    JK_X86_LOOPE = 132,
-    JK_X86_LOOPNE = 133,
-    JK_X86_LOOPNZ = 134,
-    JK_X86_LOOPZ = 135,
-    JK_X86_LZCNT = 136,
-    JK_X86_MFENCE = 137,
-    JK_X86_MOV = 138,
-    JK_X86_MOVABS = 139,
-    JK_X86_MOVBE = 140,
-    JK_X86_MOVSB = 141,
-    JK_X86_MOVSD = 142,
-    JK_X86_MOVSQ = 143,
-    JK_X86_MOVSW = 144,
-    JK_X86_MOVSX = 145,
-    JK_X86_MOVSXD = 146,
-    JK_X86_MOVZX = 147,
-    JK_X86_MUL = 148,
-    JK_X86_MULX = 149,
-    JK_X86_NEG = 150,
-    JK_X86_NOP = 151,
-    JK_X86_NOT = 152,
-    JK_X86_OR = 153,
-    JK_X86_OUT = 154,
-    JK_X86_OUTSB = 155,
-    JK_X86_OUTSD = 156,
-    JK_X86_OUTSW = 157,
-    JK_X86_PAUSE = 158,
-    JK_X86_PDEP = 159,
-    JK_X86_PEXT = 160,
-    JK_X86_POP = 161,
-    JK_X86_POPA = 162,
-    JK_X86_POPAD = 163,
-    JK_X86_POPCNT = 164,
-    JK_X86_POPF = 165,
-    JK_X86_POPFD = 166,
-    JK_X86_POPFQ = 167,
-    JK_X86_POPFW = 168,
-    JK_X86_PUSH = 169,
-    JK_X86_PUSHA = 170,
-    JK_X86_PUSHAD = 171,
-    JK_X86_PUSHF = 172,
-    JK_X86_PUSHFD = 173,
-    JK_X86_PUSHFQ = 174,
-    JK_X86_PUSHFW = 175,
-    JK_X86_PUSHW = 176,
-    JK_X86_RCL = 177,
-    JK_X86_RCR = 178,
-    JK_X86_RDRAND = 179,
-    JK_X86_RDSEED = 180,
-    JK_X86_RDTSC = 181,
-    JK_X86_RDTSCP = 182,
-    JK_X86_RET = 183,
-    JK_X86_ROL = 184,
-    JK_X86_ROR = 185,
-    JK_X86_RORX = 186,
-    JK_X86_SAHF = 187,
-    JK_X86_SAL = 188,
-    JK_X86_SAR = 189,
-    JK_X86_SARX = 190,
-    JK_X86_SBB = 191,
-    JK_X86_SCASB = 192,
-    JK_X86_SCASD = 193,
-    JK_X86_SCASQ = 194,
-    JK_X86_SCASW = 195,
-    JK_X86_SETA = 196,
-    JK_X86_SETAE = 197,
-    JK_X86_SETB = 198,
-    JK_X86_SETBE = 199,
-    JK_X86_SETC = 200,
-    JK_X86_SETE = 201,
-    JK_X86_SETG = 202,
-    JK_X86_SETGE = 203,
-    JK_X86_SETL = 204,
-    JK_X86_SETLE = 205,
-    JK_X86_SETNA = 206,
-    JK_X86_SETNAE = 207,
-    JK_X86_SETNB = 208,
-    JK_X86_SETNBE = 209,
-    JK_X86_SETNC = 210,
-    JK_X86_SETNE = 211,
-    JK_X86_SETNG = 212,
-    JK_X86_SETNGE = 213,
-    JK_X86_SETNL = 214,
-    JK_X86_SETNLE = 215,
-    JK_X86_SETNO = 216,
-    JK_X86_SETNP = 217,
-    JK_X86_SETNS = 218,
-    JK_X86_SETNZ = 219,
-    JK_X86_SETO = 220,
-    JK_X86_SETP = 221,
-    JK_X86_SETPE = 222,
-    JK_X86_SETPO = 223,
-    JK_X86_SETS = 224,
-    JK_X86_SETZ = 225,
-    JK_X86_SFENCE = 226,
-    JK_X86_SHL = 227,
-    JK_X86_SHLD = 228,
-    JK_X86_SHLX = 229,
-    JK_X86_SHR = 230,
-    JK_X86_SHRD = 231,
-    JK_X86_SHRX = 232,
-    JK_X86_STC = 233,
-    JK_X86_STD = 234,
-    JK_X86_STI = 235,
-    JK_X86_STOSB = 236,
-    JK_X86_STOSD = 237,
-    JK_X86_STOSQ = 238,
-    JK_X86_STOSW = 239,
-    JK_X86_SUB = 240,
-    JK_X86_SYSCALL = 241,
-    JK_X86_SYSENTER = 242,
-    JK_X86_TEST = 243,
-    JK_X86_TZCNT = 244,
-    JK_X86_UD2 = 245,
-    JK_X86_WAIT = 246,
-    JK_X86_XADD = 247,
-    JK_X86_XCHG = 248,
-    JK_X86_XLATB = 249,
-    JK_X86_XOR = 250,
-    JK_X86_MNEM_COUNT = 251
+    JK_X86_CLFLUSH = 28,
+    JK_X86_CLFLUSHOPT = 29,
+    JK_X86_CLI = 30,
+    JK_X86_CLWB = 31,
+    JK_X86_CMC = 32,
+    JK_X86_CMOVA = 33,
+    JK_X86_CMOVAE = 34,
+    JK_X86_CMOVB = 35,
+    JK_X86_CMOVBE = 36,
+    JK_X86_CMOVC = 37,
+    JK_X86_CMOVE = 38,
+    JK_X86_CMOVG = 39,
+    JK_X86_CMOVGE = 40,
+    JK_X86_CMOVL = 41,
+    JK_X86_CMOVLE = 42,
+    JK_X86_CMOVNA = 43,
+    JK_X86_CMOVNAE = 44,
+    JK_X86_CMOVNB = 45,
+    JK_X86_CMOVNBE = 46,
+    JK_X86_CMOVNC = 47,
+    JK_X86_CMOVNE = 48,
+    JK_X86_CMOVNG = 49,
+    JK_X86_CMOVNGE = 50,
+    JK_X86_CMOVNL = 51,
+    JK_X86_CMOVNLE = 52,
+    JK_X86_CMOVNO = 53,
+    JK_X86_CMOVNP = 54,
+    JK_X86_CMOVNS = 55,
+    JK_X86_CMOVNZ = 56,
+    JK_X86_CMOVO = 57,
+    JK_X86_CMOVP = 58,
+    JK_X86_CMOVPE = 59,
+    JK_X86_CMOVPO = 60,
+    JK_X86_CMOVS = 61,
+    JK_X86_CMOVZ = 62,
+    JK_X86_CMP = 63,
+    JK_X86_CMPSB = 64,
+    JK_X86_CMPSD = 65,
+    JK_X86_CMPSQ = 66,
+    JK_X86_CMPSW = 67,
+    JK_X86_CMPXCHG = 68,
+    JK_X86_CMPXCHG16B = 69,
+    JK_X86_CMPXCHG8B = 70,
+    JK_X86_CPUID = 71,
+    JK_X86_CQO = 72,
+    JK_X86_CRC32 = 73,
+    JK_X86_CWD = 74,
+    JK_X86_CWDE = 75,
+    JK_X86_DAA = 76,
+    JK_X86_DAS = 77,
+    JK_X86_DEC = 78,
+    JK_X86_DIV = 79,
+    JK_X86_ENDBR32 = 80,
+    JK_X86_ENDBR64 = 81,
+    JK_X86_ENTER = 82,
+    JK_X86_FWAIT = 83,
+    JK_X86_HLT = 84,
+    JK_X86_IDIV = 85,
+    JK_X86_IMUL = 86,
+    JK_X86_IN = 87,
+    JK_X86_INC = 88,
+    JK_X86_INSB = 89,
+    JK_X86_INSD = 90,
+    JK_X86_INSW = 91,
+    JK_X86_INT = 92,
+    JK_X86_INT1 = 93,
+    JK_X86_INT3 = 94,
+    JK_X86_INTO = 95,
+    JK_X86_JA = 96,
+    JK_X86_JAE = 97,
+    JK_X86_JB = 98,
+    JK_X86_JBE = 99,
+    JK_X86_JC = 100,
+    JK_X86_JCXZ = 101,
+    JK_X86_JE = 102,
+    JK_X86_JECXZ = 103,
+    JK_X86_JG = 104,
+    JK_X86_JGE = 105,
+    JK_X86_JL = 106,
+    JK_X86_JLE = 107,
+    JK_X86_JMP = 108,
+    JK_X86_JNA = 109,
+    JK_X86_JNAE = 110,
+    JK_X86_JNB = 111,
+    JK_X86_JNBE = 112,
+    JK_X86_JNC = 113,
+    JK_X86_JNE = 114,
+    JK_X86_JNG = 115,
+    JK_X86_JNGE = 116,
+    JK_X86_JNL = 117,
+    JK_X86_JNLE = 118,
+    JK_X86_JNO = 119,
+    JK_X86_JNP = 120,
+    JK_X86_JNS = 121,
+    JK_X86_JNZ = 122,
+    JK_X86_JO = 123,
+    JK_X86_JP = 124,
+    JK_X86_JPE = 125,
+    JK_X86_JPO = 126,
+    JK_X86_JRCXZ = 127,
+    JK_X86_JS = 128,
+    JK_X86_JZ = 129,
+    JK_X86_LAHF = 130,
+    JK_X86_LEA = 131,
+    JK_X86_LEAVE = 132,
+    JK_X86_LFENCE = 133,
+    JK_X86_LODSB = 134,
+    JK_X86_LODSD = 135,
+    JK_X86_LODSQ = 136,
+    JK_X86_LODSW = 137,
+    JK_X86_LOOP = 138,
+    JK_X86_LOOPE = 139,
+    JK_X86_LOOPNE = 140,
+    JK_X86_LOOPNZ = 141,
+    JK_X86_LOOPZ = 142,
+    JK_X86_LZCNT = 143,
+    JK_X86_MFENCE = 144,
+    JK_X86_MOV = 145,
+    JK_X86_MOVABS = 146,
+    JK_X86_MOVBE = 147,
+    JK_X86_MOVNTI = 148,
+    JK_X86_MOVSB = 149,
+    JK_X86_MOVSD = 150,
+    JK_X86_MOVSQ = 151,
+    JK_X86_MOVSW = 152,
+    JK_X86_MOVSX = 153,
+    JK_X86_MOVSXD = 154,
+    JK_X86_MOVZX = 155,
+    JK_X86_MUL = 156,
+    JK_X86_MULX = 157,
+    JK_X86_NEG = 158,
+    JK_X86_NOP = 159,
+    JK_X86_NOT = 160,
+    JK_X86_OR = 161,
+    JK_X86_OUT = 162,
+    JK_X86_OUTSB = 163,
+    JK_X86_OUTSD = 164,
+    JK_X86_OUTSW = 165,
+    JK_X86_PAUSE = 166,
+    JK_X86_PDEP = 167,
+    JK_X86_PEXT = 168,
+    JK_X86_POP = 169,
+    JK_X86_POPA = 170,
+    JK_X86_POPAD = 171,
+    JK_X86_POPCNT = 172,
+    JK_X86_POPF = 173,
+    JK_X86_POPFD = 174,
+    JK_X86_POPFQ = 175,
+    JK_X86_POPFW = 176,
+    JK_X86_PREFETCHNTA = 177,
+    JK_X86_PREFETCHT0 = 178,
+    JK_X86_PREFETCHT1 = 179,
+    JK_X86_PREFETCHT2 = 180,
+    JK_X86_PREFETCHW = 181,
+    JK_X86_PUSH = 182,
+    JK_X86_PUSHA = 183,
+    JK_X86_PUSHAD = 184,
+    JK_X86_PUSHF = 185,
+    JK_X86_PUSHFD = 186,
+    JK_X86_PUSHFQ = 187,
+    JK_X86_PUSHFW = 188,
+    JK_X86_PUSHW = 189,
+    JK_X86_RCL = 190,
+    JK_X86_RCR = 191,
+    JK_X86_RDFSBASE = 192,
+    JK_X86_RDGSBASE = 193,
+    JK_X86_RDPID = 194,
+    JK_X86_RDPMC = 195,
+    JK_X86_RDRAND = 196,
+    JK_X86_RDSEED = 197,
+    JK_X86_RDTSC = 198,
+    JK_X86_RDTSCP = 199,
+    JK_X86_RET = 200,
+    JK_X86_ROL = 201,
+    JK_X86_ROR = 202,
+    JK_X86_RORX = 203,
+    JK_X86_SAHF = 204,
+    JK_X86_SAL = 205,
+    JK_X86_SAR = 206,
+    JK_X86_SARX = 207,
+    JK_X86_SBB = 208,
+    JK_X86_SCASB = 209,
+    JK_X86_SCASD = 210,
+    JK_X86_SCASQ = 211,
+    JK_X86_SCASW = 212,
+    JK_X86_SETA = 213,
+    JK_X86_SETAE = 214,
+    JK_X86_SETB = 215,
+    JK_X86_SETBE = 216,
+    JK_X86_SETC = 217,
+    JK_X86_SETE = 218,
+    JK_X86_SETG = 219,
+    JK_X86_SETGE = 220,
+    JK_X86_SETL = 221,
+    JK_X86_SETLE = 222,
+    JK_X86_SETNA = 223,
+    JK_X86_SETNAE = 224,
+    JK_X86_SETNB = 225,
+    JK_X86_SETNBE = 226,
+    JK_X86_SETNC = 227,
+    JK_X86_SETNE = 228,
+    JK_X86_SETNG = 229,
+    JK_X86_SETNGE = 230,
+    JK_X86_SETNL = 231,
+    JK_X86_SETNLE = 232,
+    JK_X86_SETNO = 233,
+    JK_X86_SETNP = 234,
+    JK_X86_SETNS = 235,
+    JK_X86_SETNZ = 236,
+    JK_X86_SETO = 237,
+    JK_X86_SETP = 238,
+    JK_X86_SETPE = 239,
+    JK_X86_SETPO = 240,
+    JK_X86_SETS = 241,
+    JK_X86_SETZ = 242,
+    JK_X86_SFENCE = 243,
+    JK_X86_SHL = 244,
+    JK_X86_SHLD = 245,
+    JK_X86_SHLX = 246,
+    JK_X86_SHR = 247,
+    JK_X86_SHRD = 248,
+    JK_X86_SHRX = 249,
+    JK_X86_STC = 250,
+    JK_X86_STD = 251,
+    JK_X86_STI = 252,
+    JK_X86_STOSB = 253,
+    JK_X86_STOSD = 254,
+    JK_X86_STOSQ = 255,
+    JK_X86_STOSW = 256,
+    JK_X86_SUB = 257,
+    JK_X86_SYSCALL = 258,
+    JK_X86_SYSENTER = 259,
+    JK_X86_TEST = 260,
+    JK_X86_TZCNT = 261,
+    JK_X86_UD1 = 262,
+    JK_X86_UD2 = 263,
+    JK_X86_WAIT = 264,
+    JK_X86_WRFSBASE = 265,
+    JK_X86_WRGSBASE = 266,
+    JK_X86_XADD = 267,
+    JK_X86_XCHG = 268,
+    JK_X86_XGETBV = 269,
+    JK_X86_XLATB = 270,
+    JK_X86_XOR = 271,
+    JK_X86_MNEM_COUNT = 272
 } jk_x86_mnem;
 
 struct jk_x86_asm;
@@ -425,7 +446,25 @@ static inline jk_status jk_x86_cdq(struct jk_x86_asm *a) { return jk_x86_emit(a,
 static inline jk_status jk_x86_cdqe(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CDQE, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_clc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLC, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_cld(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLD, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_clflush(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_CLFLUSH, 1, o);
+}
+static inline jk_status jk_x86_clflushopt(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_CLFLUSHOPT, 1, o);
+}
 static inline jk_status jk_x86_cli(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLI, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_clwb(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_CLWB, 1, o);
+}
 static inline jk_status jk_x86_cmc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMC, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_cmova(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -669,6 +708,13 @@ static inline jk_status jk_x86_cmpxchg8b(struct jk_x86_asm *a, jk_x86_op o0)
 }
 static inline jk_status jk_x86_cpuid(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CPUID, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_cqo(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CQO, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_crc32(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    jk_x86_op o[2];
+    o[0] = o0;
+    o[1] = o1;
+    return jk_x86_emit(a, JK_X86_CRC32, 2, o);
+}
 static inline jk_status jk_x86_cwd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CWD, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_cwde(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CWDE, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_daa(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_DAA, 0, (const jk_x86_op *)0); }
@@ -685,6 +731,8 @@ static inline jk_status jk_x86_div(struct jk_x86_asm *a, jk_x86_op o0)
     o[0] = o0;
     return jk_x86_emit(a, JK_X86_DIV, 1, o);
 }
+static inline jk_status jk_x86_endbr32(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_ENDBR32, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_endbr64(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_ENDBR64, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_enter(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     jk_x86_op o[2];
@@ -743,6 +791,7 @@ static inline jk_status jk_x86_int(struct jk_x86_asm *a, jk_x86_op o0)
     o[0] = o0;
     return jk_x86_emit(a, JK_X86_INT, 1, o);
 }
+static inline jk_status jk_x86_int1(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INT1, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_int3(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INT3, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_into(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INTO, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_ja(struct jk_x86_asm *a, jk_x86_op o0)
@@ -1022,6 +1071,13 @@ static inline jk_status jk_x86_movbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
     o[1] = o1;
     return jk_x86_emit(a, JK_X86_MOVBE, 2, o);
 }
+static inline jk_status jk_x86_movnti(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    jk_x86_op o[2];
+    o[0] = o0;
+    o[1] = o1;
+    return jk_x86_emit(a, JK_X86_MOVNTI, 2, o);
+}
 static inline jk_status jk_x86_movsb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSB, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_movsd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSD, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_movsq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSQ, 0, (const jk_x86_op *)0); }
@@ -1133,6 +1189,36 @@ static inline jk_status jk_x86_popf(struct jk_x86_asm *a) { return jk_x86_emit(a
 static inline jk_status jk_x86_popfd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFD, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_popfq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFQ, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_popfw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_prefetchnta(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_PREFETCHNTA, 1, o);
+}
+static inline jk_status jk_x86_prefetcht0(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_PREFETCHT0, 1, o);
+}
+static inline jk_status jk_x86_prefetcht1(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_PREFETCHT1, 1, o);
+}
+static inline jk_status jk_x86_prefetcht2(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_PREFETCHT2, 1, o);
+}
+static inline jk_status jk_x86_prefetchw(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_PREFETCHW, 1, o);
+}
 static inline jk_status jk_x86_push(struct jk_x86_asm *a, jk_x86_op o0)
 {
     jk_x86_op o[1];
@@ -1165,6 +1251,25 @@ static inline jk_status jk_x86_rcr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op
     o[1] = o1;
     return jk_x86_emit(a, JK_X86_RCR, 2, o);
 }
+static inline jk_status jk_x86_rdfsbase(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_RDFSBASE, 1, o);
+}
+static inline jk_status jk_x86_rdgsbase(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_RDGSBASE, 1, o);
+}
+static inline jk_status jk_x86_rdpid(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_RDPID, 1, o);
+}
+static inline jk_status jk_x86_rdpmc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_RDPMC, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_rdrand(struct jk_x86_asm *a, jk_x86_op o0)
 {
     jk_x86_op o[1];
@@ -1499,8 +1604,27 @@ static inline jk_status jk_x86_tzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
     o[1] = o1;
     return jk_x86_emit(a, JK_X86_TZCNT, 2, o);
 }
+static inline jk_status jk_x86_ud1(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    jk_x86_op o[2];
+    o[0] = o0;
+    o[1] = o1;
+    return jk_x86_emit(a, JK_X86_UD1, 2, o);
+}
 static inline jk_status jk_x86_ud2(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_UD2, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_wait(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_WAIT, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_wrfsbase(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_WRFSBASE, 1, o);
+}
+static inline jk_status jk_x86_wrgsbase(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    jk_x86_op o[1];
+    o[0] = o0;
+    return jk_x86_emit(a, JK_X86_WRGSBASE, 1, o);
+}
 static inline jk_status jk_x86_xadd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     jk_x86_op o[2];
@@ -1515,6 +1639,7 @@ static inline jk_status jk_x86_xchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[1] = o1;
     return jk_x86_emit(a, JK_X86_XCHG, 2, o);
 }
+static inline jk_status jk_x86_xgetbv(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_XGETBV, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_xlatb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_XLATB, 0, (const jk_x86_op *)0); }
 static inline jk_status jk_x86_xor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
