@@ -53,9 +53,9 @@
  * Freed code is overwritten with trap instructions (int3 on x86, brk #0 on
  * AArch64), as are new chunks, so a stale pointer traps instead of running
  * someone else's code. Frees pass through a small quarantine (free_batch,
- * 32 per arena by default): a freed function's old code stays in place, and
- * its memory is not reused, until 32 later frees have pushed it out; then
- * it is overwritten. jk_heap_trim() finishes all pending frees. Writing
+ * 256 frees or 64 KiB of code per arena by default): a freed function's old
+ * code stays in place, and its memory is not reused, until later frees have
+ * pushed it out; then it is overwritten. jk_heap_trim() finishes all pending frees. Writing
  * traps over code the CPU has only just executed makes it flush its
  * pipeline (~200-300 ns per free measured); the quarantine avoids that. Set
  * free_batch = 1 to overwrite at once. Nor is freed space handed out again
@@ -155,7 +155,9 @@ typedef struct jk_heap_options {
     unsigned free_batch;      /* quarantine depth: a free is processed (traps
                                  written, memory made reusable) when this
                                  many later frees have come in the same
-                                 arena; 0: 32, 1: at once, max 4096 */
+                                 arena, or earlier when the arena's
+                                 quarantine holds 64 KiB of code; 0: 256,
+                                 1: at once, max 4096 */
     unsigned flags;           /* JK_HEAP_* flags */
 } jk_heap_options;
 

@@ -39,6 +39,8 @@
 #define DEFAULT_ARENAS 8u
 #define MAX_ARENAS    64u
 #define NONE32        UINT32_MAX
+#define DEFAULT_FREE_BATCH 256u
+#define QUARANTINE_BYTES ((size_t)64 * 1024) /* > a typical 32 KiB L1i */
 #define NEAR_REACH    ((uint64_t)0x7fff0000u) /* rel32 reach, a little slack */
 
 enum { PAGE_W = 0, PAGE_X = 1 };
@@ -75,6 +77,7 @@ struct arena {
     uint32_t n, cap, cur, nempty;
     pend_ent *pend;  /* quarantine: a ring of free_batch accepted frees */
     uint32_t npend, phead;
+    size_t pend_bytes; /* code bytes waiting in the quarantine */
     int near_failed; /* PREFER: the last near placement failed */
     /* counters, under the lock */
     uint64_t in_use_gran, installs, frees, os_calls;
@@ -804,6 +807,7 @@ static void arena_drain_one(jk_heap *h, arena *a)
     pend_ent p = a->pend[a->phead];
     a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
     a->npend--;
+    a->pend_bytes -= (size_t)(p.e - p.g) * GRANULE;
     bm_clear1(p.c->pend, p.g);
     release_range(h, p.c, p.g, p.e);
 }
@@ -1079,7 +1083,9 @@ jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error *err)
     h->chunk_size = round_up(o.chunk_size ? o.chunk_size : DEFAULT_CHUNK, page);
     h->align = o.align ? (o.align < GRANULE ? GRANULE : o.align) : GRANULE;
     h->max_spare = o.max_spare ? o.max_spare : 1;
-    h->free_batch = (o.flags & JK_HEAP_REUSE_LIFO) ? 1 : o.free_batch ? o.free_batch : 32;
+    h->free_batch = (o.flags & JK_HEAP_REUSE_LIFO) ? 1
+                    : o.free_batch                 ? o.free_batch
+                                                   : DEFAULT_FREE_BATCH;
     h->narenas = o.arenas ? o.arenas : DEFAULT_ARENAS;
     h->arenas = jk__calloc(h->narenas, sizeof(arena));
     if (!h->arenas) {
@@ -1329,6 +1335,8 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
         uint32_t slot;
         if (a->npend == h->free_batch)
             arena_drain_one(h, a);
+        while (a->npend && a->pend_bytes + (size_t)(e - g) * GRANULE > QUARANTINE_BYTES)
+            arena_drain_one(h, a); /* large functions: bound the held memory */
         slot = a->phead + a->npend;
         if (slot >= h->free_batch)
             slot -= h->free_batch;
@@ -1337,6 +1345,7 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
         a->pend[slot].g = g;
         a->pend[slot].e = e;
         a->npend++;
+        a->pend_bytes += (size_t)(e - g) * GRANULE;
     }
     jk__heap_lock_release(&a->lock);
     return JK_OK;

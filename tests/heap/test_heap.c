@@ -329,6 +329,25 @@ static void test_free_batch(void)
     }
 }
 
+/* The quarantine also holds at most 64 KiB of code per arena. */
+static void test_quarantine_bytes(void)
+{
+    jk_heap *h = mk(JK_MEM_DUAL, 0);
+    static uint8_t code[4096];
+    void *f[20];
+    JT_CHECK(h != NULL);
+    memset(code, 0, sizeof code);
+    emit_ret(code, 5);
+    for (int i = 0; i < 20; i++)
+        JT_OK(jk_heap_install(h, code, sizeof code, &f[i], &err), &err);
+    for (int i = 0; i < 20; i++)
+        JT_OK(jk_heap_free(h, f[i], &err), &err);
+    JT_CHECK(is_trap(f[0], 4096)); /* pushed out by bytes, not count */
+    JT_CHECK(is_trap(f[3], 4096));
+    JT_CHECK(!is_trap(f[19], 16));
+    JT_OK(jk_heap_destroy(h, &err), &err);
+}
+
 static void test_bad_frees(void)
 {
     jk_heap *h = mk(JK_MEM_DUAL, 0);
@@ -613,6 +632,7 @@ int main(int argc, char **argv)
     JT_RUN(test_alignment);
     JT_RUN(test_trap_and_fifo);
     JT_RUN(test_free_batch);
+    JT_RUN(test_quarantine_bytes);
     JT_RUN(test_bad_frees);
     JT_RUN(test_large_and_spares);
     JT_RUN(test_near_host_call);
