@@ -346,7 +346,13 @@ JK_API void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offse
 
 /* -- Register operands ----------------------------------------------------- */
 
-#define JK_NOREG (jk_x86_op){0, 0, 0, 0, 0, 0, 0, 0, 0}
+/* "No register" (for an absent base or index). */
+static inline jk_x86_op jk_x86_noreg(void)
+{
+    jk_x86_op o = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    return o;
+}
+#define JK_NOREG jk_x86_noreg()
 #define JK_X86_GPR_(rc, n) jk_x86_reg(JK_X86_RC_##rc, n)
 
 #define JK_AL   JK_X86_GPR_(GP8, 0)
