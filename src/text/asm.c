@@ -39,8 +39,9 @@
 #define MAX_OPS            4
 #define MAX_PASSES         8
 #define NUMLBL_MAX         1000
-#define JK_TEXT_MAX_OUTPUT ((size_t)256 << 20)
-#define TIMES_MAX          ((size_t)1 << 24)
+#define JK_TEXT_MAX_OUTPUT ((size_t)64 << 20)
+#define TIMES_MAX          ((size_t)1 << 20)
+#define FILL_MAX           ((uint64_t)1 << 24) /* bytes per .zero/.fill */
 
 /* -- Tables ------------------------------------------------------------- */
 
@@ -51,6 +52,7 @@
 #define C_DIG  0x08u
 #define C_STOP 0x10u /* may end a statement: quotes, ';', '#', '/' */
 #define C_ALNUM 0x20u /* letters, digits, '_' (numbers) */
+#define C_PUNCT 0x40u /* one-character punctuation: , [ ] + - * : ( ) { } = */
 
 enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW };
 
@@ -271,6 +273,8 @@ static int build_tables(jk_asm *A)
         if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
             c == '_')
             k |= C_ALNUM;
+        if (c && strchr(",[]+-*:(){}=", (int)c))
+            k |= C_PUNCT;
         if (c == '"' || c == '\'' || c == '`' || c == ';' || c == '#' || c == '/')
             k |= C_STOP;
         A->cls[c] = k;
@@ -398,10 +402,16 @@ static void add_diag(jk_asm *A, const char *ls, unsigned line, const char *at, s
         return;
     }
     memcpy(r->msg, msg, ml + 1);
+    for (size_t i = 0; i < ml; i++) /* control bytes from the input */
+        if ((unsigned char)r->msg[i] < 0x20)
+            r->msg[i] = '?';
     if (ls) {
         char *copy = r->msg + ml + 1;
         memcpy(copy, ls, (size_t)(le - ls));
         copy[le - ls] = '\0';
+        for (size_t i = 0; i < (size_t)(le - ls); i++)
+            if ((unsigned char)copy[i] < 0x20 && copy[i] != '\t')
+                copy[i] = '?';
         at = at ? copy + (at - ls) : NULL;
         le = copy + (le - ls);
         ls = copy;
@@ -713,7 +723,13 @@ static void next_slow(lx *L, const char *p)
 
 /* The next token: whitespace and identifiers (with their keyword) here,
  * the rest in next_slow. */
-static inline void next(lx *L)
+#if defined(__GNUC__)
+#  define JK_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#  define JK_ALWAYS_INLINE inline
+#endif
+
+static JK_ALWAYS_INLINE void next(lx *L)
 {
     const char *p = L->p, *e = L->e;
     const uint8_t *cls = L->A->cls;
@@ -734,22 +750,42 @@ static inline void next(lx *L)
         return;
     }
     if (cls[(uint8_t)*p] & C_ID0) {
-        const char *s = p;
-        const uint8_t *low = L->A->low;
-        uint64_t w0 = 0, w1 = 0;
-        unsigned sh = 0;
-        do {
-            uint64_t c = low[(uint8_t)*p++];
-            if (sh < 64)
-                w0 |= c << sh;
-            else if (sh < 128)
-                w1 |= c << (sh - 64);
-            sh += 8;
-        } while (p < e && (cls[(uint8_t)*p] & C_ID));
+        const char *s = p++;
+        uint64_t w0, w1;
+        size_t n;
+        while (p < e && (cls[(uint8_t)*p] & C_ID))
+            p++;
+        n = (size_t)(p - s);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (n <= 16 && s + 16 <= L->A->src_end) {
+            /* 16 bytes at once, masked to the name, ASCII upper -> lower */
+            const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+            memcpy(&w0, s, 8);
+            memcpy(&w1, s + 8, 8);
+            if (n < 8) {
+                w0 &= ((uint64_t)1 << (8 * n)) - 1;
+                w1 = 0;
+            } else if (n < 16) {
+                w1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+            }
+            w0 |= (((w0 + 0x3f * ones) & ~(w0 + 0x25 * ones)) & hi) >> 2;
+            w1 |= (((w1 + 0x3f * ones) & ~(w1 + 0x25 * ones)) & hi) >> 2;
+        } else
+#endif
+        {
+            kw_pack(L->A->low, s, n, &w0, &w1);
+        }
         L->k.t = T_ID;
         L->k.n = (size_t)(p - s);
         L->k.kw = kw_find_w(L->A, s, L->k.n, w0, w1);
         L->p = p;
+        return;
+    }
+    if (cls[(uint8_t)*p] & C_PUNCT) {
+        L->k.t = T_P;
+        L->k.c = *p;
+        L->k.n = 1;
+        L->p = p + 1;
         return;
     }
     next_slow(L, p);
@@ -1955,17 +1991,28 @@ static int ascii_dir(lx *L, int zero)
 static int fill_bytes(jk_asm *A, uint64_t count, unsigned size, uint64_t value, const char *at,
                       size_t n)
 {
-    dbuf d;
-    if (count > JK_TEXT_MAX_OUTPUT || (uint64_t)size * count > JK_TEXT_MAX_OUTPUT)
-        return out_budget(A, JK_TEXT_MAX_OUTPUT + 1, at, n);
-    if (!out_budget(A, (size_t)(count * size), at, n))
+    uint8_t chunk[4096];
+    uint64_t total;
+    if (count > FILL_MAX || (uint64_t)size * count > FILL_MAX)
+        return err(A, at, n, JK_ERANGE, "fill too large (limit %u MiB per directive)",
+                   (unsigned)(FILL_MAX >> 20));
+    total = count * size;
+    if (!out_budget(A, (size_t)total, at, n))
         return 0;
-    d.n = 0;
     stmt_begin(A);
-    for (uint64_t i = 0; i < count; i++)
-        if (!dput(A, &d, value, size, at, n))
+    if (A->dead)
+        return 1; /* only looking for further errors: no need for the bytes */
+    /* a repeating pattern of `size` bytes, written a chunk at a time */
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (uint8_t)(value >> (8 * (i % size)));
+    while (total) {
+        size_t k = total > sizeof chunk - sizeof chunk % size ? sizeof chunk - sizeof chunk % size
+                                                              : (size_t)total;
+        if (!xok(A, jk_x86_db(A->x, chunk, k), at, n))
             return 0;
-    return dflush(A, &d, at, n);
+        total -= k;
+    }
+    return 1;
 }
 
 static int set_sym(lx *L, const char *name, size_t n, int equiv)
@@ -2442,6 +2489,7 @@ static void run_pass(jk_asm *A)
 {
     const char *p = A->src, *end = A->src + A->srclen;
     A->line = 0;
+    A->src_end = end;
     while (p < end && !A->stop) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;

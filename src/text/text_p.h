@@ -143,6 +143,7 @@ struct jk_asm {
     unsigned line;
     const char *st_s, *st_e;
     const char *cur_le;        /* end of the current line */
+    const char *src_end;       /* end of the text (the lexer may read ahead to it) */
     const char *eos_at;        /* where the lexer found the statement's end */
     int eos_comment;           /* ... and the rest of the line is a comment */
     uint32_t st_dot;           /* sym of '.', 0 before first use */
