@@ -310,8 +310,10 @@ static unsigned my_slot(void)
  * else wait for its own. */
 static arena *arena_pick(jk_heap *h)
 {
-    unsigned n = h->narenas;
-    unsigned i = (unsigned)(((uint64_t)(my_slot() * 2654435761u) * n) >> 32);
+    unsigned n = h->narenas, slot = my_slot();
+    /* Threads created one after another get distinct arenas; no division
+     * for the usual power-of-two count. */
+    unsigned i = (n & (n - 1)) == 0 ? slot & (n - 1) : slot % n;
     for (unsigned k = 0; k < n; k++) {
         arena *a = &h->arenas[(i + k) % n];
         if (jk__heap_lock_try(&a->lock))
