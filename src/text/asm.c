@@ -793,6 +793,16 @@ static JK_ALWAYS_INLINE void next(lx *L)
 
 static int is_p(const lx *L, char c) { return L->k.t == T_P && L->k.c == c; }
 
+/* The first character after the current token, skipping blanks (0 at the
+ * end): a cheap look-ahead that does not lex. */
+static char peek_char(const lx *L)
+{
+    const char *p = L->p;
+    while (p < L->e && (L->A->cls[(uint8_t)*p] & C_WS))
+        p++;
+    return p < L->e ? *p : 0;
+}
+
 static const kw *tok_kw(const lx *L)
 {
     return L->k.t == T_ID ? L->k.kw : NULL;
@@ -1298,7 +1308,7 @@ static int mem_body(lx *L, opnd *o)
             }
             continue;
         }
-        if (L->k.t == T_NUM) {
+        if (L->k.t == T_NUM && peek_char(L) == '*') {
             /* n*reg */
             lx save = *L;
             next(L);
@@ -2355,6 +2365,8 @@ have_word:
     px.rep_at = NULL;
     for (;;) {
         k = cur.kw;
+        if (k && k->kind == KW_MNEM)
+            break;
         if (!k && cur.n > 4 && eq_lower(cur.s, 4, "rex.", 4)) {
             unsigned b = 0x40;
             for (size_t i = 4; i < cur.n; i++) {
