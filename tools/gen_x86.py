@@ -367,9 +367,26 @@ def gen_regs():
     return out
 
 
+SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG"}
+
+
+def sig_exact(bits, sg, mode):
+    """True when every operand with signature sg is accepted by the mask:
+    then emit can skip the mask test for this candidate."""
+    if sg in SIG_NEEDS:
+        return SIG_NEEDS[sg] in bits
+    if sg == SIG_IMM:
+        return "I64" in bits
+    if sg == SIG_LABEL:
+        return "REL" in bits or ("I64" in bits if mode == 0 else "I32" in bits)
+    return True  # memory: one class per signature
+
+
 def gen_lookup(rows, mnems):
     """Hash table (mode, mnemonic, operand signatures) -> candidate forms,
-    in table order, so emit usually tries exactly one form."""
+    in table order, so emit usually tries exactly one form. A candidate
+    with bit 15 set accepts every operand of these signatures (no mask
+    test needed)."""
     import itertools
     mid = {m: i for i, m in enumerate(mnems)}
     buckets = {}
@@ -382,7 +399,8 @@ def gen_lookup(rows, mnems):
                 key = (mid[f["mnem"]] * 2 + mode) << (4 * SIG_BITS)
                 for i, sg in enumerate(combo):
                     key |= sg << (SIG_BITS * i)
-                buckets.setdefault(key, []).append(idx)
+                exact = all(sig_exact(f["masks"][i], sg, mode) for i, sg in enumerate(combo))
+                buckets.setdefault(key, []).append(idx | (0x8000 if exact else 0))
     n = len(buckets)
     bits = 1
     while (1 << bits) < 2 * n:

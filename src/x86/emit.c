@@ -22,8 +22,10 @@
 
 #if defined(__GNUC__)
 #  define JK__ALWAYS_INLINE __attribute__((always_inline))
+#  define JK__NOINLINE __attribute__((noinline))
 #else
 #  define JK__ALWAYS_INLINE
+#  define JK__NOINLINE
 #endif /* build() refuses this form; try the next one */
 
 /* -- Register names (for messages) --------------------------------------- */
@@ -176,7 +178,7 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
     return 1;
 }
 
-static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m, unsigned *sig)
+JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const char *m, unsigned *sig)
 {
     unsigned n = o->reg;
     int m32 = a->mode == JK_X86_MODE32;
@@ -397,7 +399,7 @@ static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const
 }
 
 /* Encode form f. Returns JK_OK, MISMATCH (with a->why set), or an error. */
-static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
+JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
                  const char *m)
 {
     jk__code *c = &a->code;
@@ -727,7 +729,7 @@ static int forms_match(const jk__x86_form *f, unsigned n, const uint64_t *cls)
     return 1;
 }
 
-static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *ops,
+JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *ops,
                          uint64_t *cls)
 {
     const jk__x86_form *f = jk__x86_forms + jk__x86_mnem_first[id];
@@ -777,6 +779,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
     jk__code *c;
     uint64_t cls[4];
     uint8_t info[16];
+    const uint64_t *regcls;
     const jk__x86_slot *slot;
     const uint16_t *cand, *cend;
     unsigned i, h, sig, mask;
@@ -796,6 +799,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
                              jk__x86_mnem_names[id]);
     if (jk__code_reserve(c, 32))
         return c->err.status;
+    regcls = &jk__x86_regcls[a->mode][0][0];
     key = ((uint32_t)id * 2u + (uint32_t)a->mode) << (4 * JK__SIG_BITS);
     memset(info, 0, sizeof info);
     cls[0] = cls[1] = cls[2] = cls[3] = 1; /* absent operands: forms accept anything */
@@ -804,10 +808,11 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         uint64_t cl = 0;
         /* fast paths: registers by table, immediates, plain memory */
         if (o->kind == JK_X86_OP_REG) {
-            if (o->rclass < 8 && o->reg < 16) {
-                cl = jk__x86_regcls[a->mode][o->rclass][o->reg];
+            unsigned ix = (unsigned)o->rclass * 16u + o->reg;
+            if (ix < 128u && o->reg < 16u) {
+                cl = regcls[ix];
                 sig = jk__x86_regsig[o->rclass];
-                info[i] = jk__x86_reginfo[o->rclass][o->reg];
+                info[i] = (&jk__x86_reginfo[0][0])[ix];
             }
         } else if (o->kind == JK_X86_OP_IMM) {
             cl = imm_class(o->value);
@@ -844,9 +849,9 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
     cand = jk__x86_cand + slot->first;
     cend = cand + slot->count;
     for (; cand < cend; cand++) {
-        const jk__x86_form *f = &jk__x86_forms[*cand];
-        if (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) | !(f->ops[2] & cls[2]) |
-            !(f->ops[3] & cls[3]))
+        const jk__x86_form *f = &jk__x86_forms[*cand & 0x7FFFu];
+        if (!(*cand & 0x8000u) && (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) |
+                                   !(f->ops[2] & cls[2]) | !(f->ops[3] & cls[3])))
             continue;
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);

@@ -149,6 +149,8 @@ enum {
 };
 #define JK__SIG_BITS 5
 _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
+_Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17,
+               "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 
 typedef struct jk__x86_slot {
@@ -161,7 +163,7 @@ typedef struct jk__x86_slot {
 
 extern const unsigned jk__x86_lookup_bits;
 extern const jk__x86_slot jk__x86_lookup[];
-extern const uint16_t jk__x86_cand[];
+extern const uint16_t jk__x86_cand[]; /* form index; bit 15: no mask test needed */
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
