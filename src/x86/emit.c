@@ -774,7 +774,8 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
 
 /* -- Entry ---------------------------------------------------------------- */
 
-jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
+                                           const jk_x86_op *ops)
 {
     jk__code *c;
     uint64_t cls[4];
@@ -867,4 +868,120 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
 nomatch:
     a->pending = 0;
     return no_form(a, id, n, ops, cls);
+}
+
+/* -- The quick path ------------------------------------------------------------
+ * Up to two operands that are general registers, immediates or plain
+ * [base + index*scale + disp] memory, no pending prefix, and a first
+ * candidate form for the fast builder: classify inline, one probe, build.
+ * Anything else - and any doubt - goes to emit_general, which redoes the
+ * work with every check and explains failures. */
+
+JK__ALWAYS_INLINE static inline uint64_t quick_cls(const jk_x86_asm *a, const uint64_t *regcls,
+                                 const jk_x86_op *o, unsigned *sig, uint8_t *info)
+{
+    if (o->kind == JK_X86_OP_REG) {
+        unsigned ix = (unsigned)o->rclass * 16u + o->reg;
+        if (ix >= 16u * (JK_X86_RC_GP64 + 1) || o->reg >= 16u)
+            return 0;
+        *sig = o->rclass; /* JK__SIG_R8..R64 == JK_X86_RC_GP8..GP64 */
+        *info = (&jk__x86_reginfo[0][0])[ix];
+        return regcls[ix];
+    }
+    if (o->kind == JK_X86_OP_IMM) {
+        *sig = JK__SIG_IMM;
+        return imm_class(o->value);
+    }
+    if (o->kind == JK_X86_OP_LABEL) {
+        if ((uint64_t)o->value == 0 || (uint64_t)o->value >= a->code.nsyms)
+            return 0;
+        *sig = JK__SIG_LABEL;
+        return JK__C_REL | (a->mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64);
+    }
+    if (o->kind == JK_X86_OP_MEM && o->flags == 0 && o->size <= 64 && o->rclass == a->addr_rc &&
+        o->reg < a->nregs &&
+        (o->iclass == JK_X86_RC_NONE ||
+         (o->iclass == o->rclass && o->index < a->nregs && o->index != 4))) {
+        *sig = mem_sig[o->size];
+        return mem_cls[o->size];
+    }
+    return 0;
+}
+
+_Static_assert((int)JK__SIG_R8 == (int)JK_X86_RC_GP8 && (int)JK__SIG_R8HI == (int)JK_X86_RC_GP8HI &&
+                   (int)JK__SIG_R16 == (int)JK_X86_RC_GP16 && (int)JK__SIG_R32 == (int)JK_X86_RC_GP32 &&
+                   (int)JK__SIG_R64 == (int)JK_X86_RC_GP64,
+               "register signatures are the register classes");
+
+jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+{
+    jk__code *c;
+    const uint64_t *regcls;
+    const jk__x86_slot *slot;
+    const jk__x86_form *f;
+    uint8_t info[16];
+    uint64_t c0 = 1, c1 = 1;
+    unsigned s0 = 0, s1 = 0, h, cand, k, end;
+    uint32_t key;
+    int r;
+    if (!a || n > 2 || (unsigned)id >= JK_X86_MNEM_COUNT || (n && !ops) || a->pending)
+        return emit_general(a, id, n, ops);
+    c = &a->code;
+    if (c->err.status || c->finished || c->cap - c->len < 32)
+        return emit_general(a, id, n, ops);
+    regcls = &jk__x86_regcls[a->mode][0][0];
+    memset(info, 0, sizeof info);
+    if (n > 0 && !(c0 = quick_cls(a, regcls, &ops[0], &s0, &info[0])))
+        return emit_general(a, id, n, ops);
+    if (n > 1 && !(c1 = quick_cls(a, regcls, &ops[1], &s1, &info[1])))
+        return emit_general(a, id, n, ops);
+    key = (((uint32_t)id * 2u + (uint32_t)a->mode) << (4 * JK__SIG_BITS)) | s0 |
+          (s1 << JK__SIG_BITS);
+    h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - jk__x86_lookup_bits);
+    for (;;) {
+        slot = &jk__x86_lookup[h];
+        if (slot->key == key)
+            break;
+        if (slot->key == 0xFFFFFFFFu)
+            return emit_general(a, id, n, ops);
+        h = (h + 1) & ((1u << jk__x86_lookup_bits) - 1u);
+    }
+    for (k = slot->first, end = k + slot->count;; k++) {
+        if (k == end)
+            return emit_general(a, id, n, ops);
+        cand = jk__x86_cand[k];
+        f = &jk__x86_forms[cand & 0x7FFFu];
+        if ((cand & 0x8000u) || ((f->ops[0] & c0) && (f->ops[1] & c1)))
+            break;
+    }
+    if (f->flags & JK__F_SLOW) {
+        /* a short jmp/jcc to a label of this code: relaxed at finish */
+        uint32_t sym = (uint32_t)ops[0].value;
+        if (n == 1 && f->relax && ops[0].kind == JK_X86_OP_LABEL && !ops[0].flags && !f->pfx &&
+            c->syms[sym].kind == JK__SYM_LOCAL) {
+            uint8_t *p = c->buf + c->len;
+            size_t at = c->len;
+            p[0] = f->opc[0];
+            p[1] = f->opc[1];
+            p[f->opc_len] = 0;
+            c->len += f->opc_len + 1u;
+            c->syms[sym].used = 1;
+            r = jk__code_branch(c, at, f->opc_len + 1u, sym, f[f->relax].opc, f[f->relax].opc_len);
+            if (r == JK_OK) {
+                a->last = f;
+                c->insn++;
+            }
+            return (jk_status)r;
+        }
+        return emit_general(a, id, n, ops);
+    }
+    a->why = NULL;
+    r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
+    if (r == MISMATCH)
+        return emit_general(a, id, n, ops);
+    if (r == JK_OK) {
+        a->last = f;
+        c->insn++;
+    }
+    return (jk_status)r;
 }
