@@ -2548,6 +2548,11 @@ static int end_pass(jk_asm *A)
     jk_status st;
     for (uint32_t i = 1; i < A->nsyms && !A->stop; i++) {
         sym *s = &A->syms[i];
+        if (s->kind == SYM_CONST && s->as_label && s->ref_pass == A->pass) {
+            A->skip_finish = 1; /* used as a label before its .set: again */
+            A->layout_used = 1;
+            continue;
+        }
         if (s->ref_pass != A->pass || s->def_pass == A->pass || !s->name)
             continue;
         if (s->kind == SYM_CONST && s->has_val) {

@@ -45,6 +45,11 @@ static int asm_hex(jk_x86_mode mode, jk_asm_syntax syn, const char *src, char *o
         asm_hex(JK_X86_MODE32, JK_ASM_SYNTAX_GNU, src, b_, sizeof b_);        \
         JT_EQ_STR(b_, want);                                                  \
     } while (0)
+#define ASM64(src)                                                            \
+    do {                                                                      \
+        char b_[8192];                                                        \
+        JT_EQ_U64(asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, src, b_, sizeof b_), 1); \
+    } while (0)
 #define HEXN(src, want)                                                       \
     do {                                                                      \
         char b_[4096];                                                        \
@@ -60,10 +65,295 @@ static void test_seed(void)
     HEXN("mov eax, 12345678h ; a comment\nret", "b8 78 56 34 12 c3");
 }
 
+
+static void test_gnu_dialect(void)
+{
+    /* bytes from GNU as 2.40 for the same text */
+    HEX64(".set N, 4*(3+2) << 1 | 1\nmov eax, N\nadd rax, [rbx+rcx*8+N-0x10]",
+          "b8 29 00 00 00 48 03 44 cb 19");
+    HEX64("lock cmpxchg QWORD PTR [rdi], rsi\nrep stosb\nrepne scas al, BYTE PTR es:[rdi]\n"
+          "rep movs QWORD PTR es:[rdi], QWORD PTR ds:[rsi]",
+          "f0 48 0f b1 37 f3 aa f2 ae f3 48 a5");
+    HEX64("mov rax, QWORD PTR fs:0x28\nmov eax, gs:[rbx+4]",
+          "64 48 8b 04 25 28 00 00 00 65 8b 43 04");
+    HEX64("movabs rax, 0x1122334455667788\nmovzx eax, BYTE PTR [rsi]\n"
+          "movsxd rax, DWORD PTR [rdi+4]\nimul eax, ecx, 100\nshl eax, 1\nsar rdx, cl\n"
+          "xchg ax, ax",
+          "48 b8 88 77 66 55 44 33 22 11 0f b6 06 48 63 47 04 6b c1 64 d1 e0 48 d3 fa 66 90");
+    /* what objdump prints, annotations and all */
+    HEX64("mov    rax,QWORD PTR [rip+0x2ee3]        # 404010 <x>", "48 8b 05 e3 2e 00 00");
+    HEX64("cs nop WORD PTR [rax+rax*1+0x0]", "2e 66 0f 1f 04 00");
+    HEX64("data16 cs nop WORD PTR [rax+rax*1+0x0]", "66 2e 66 0f 1f 04 00");
+    HEX64("# only a comment\n\n   \t\n", "");
+    HEX64("nop # comment; not a separator", "90");
+    HEX64("nop // also a comment", "90");
+    HEX64("NOP\nMOV EAX, 1\nRet", "90 b8 01 00 00 00 c3");
+    HEX64(".intel_syntax noprefix\n.text\n.globl f\n.type f, @function\nf: ret\n.size f, .-f",
+          "c3");
+}
+
+static void test_nasm_habits(void)
+{
+    HEX64("mov eax, 0FFh", "b8 ff 00 00 00");
+    HEX64("mov eax, 0b101\nmov ecx, 0o17\nmov edx, 'AB'",
+          "b8 05 00 00 00 b9 0f 00 00 00 ba 41 42 00 00");
+    HEX64("mov rax, qword [rax]\nmov byte [rbx+4], 1", "48 8b 00 c6 43 04 01");
+    HEX64("x: jmp $\njmp $+2", "eb fe eb 00");
+    HEX64("db 1, 'ab', 0\ndw 0x1234\ndd 1\ndq -1", "01 61 62 00 34 12 01 00 00 00 ff ff ff ff ff ff ff ff");
+    HEX64("times 3 nop\ntimes 2 db 7", "90 90 90 07 07");
+    HEXN("mov eax, 1 ; comment\nret ; done", "b8 01 00 00 00 c3");
+    HEXN("f: mov ecx, 3\n.l: dec ecx\njnz .l\ng: jmp .l\n.l: ret",
+         "b9 03 00 00 00 ff c9 75 fc eb 00 c3");
+    HEXN("mov eax, 010", "b8 0a 00 00 00");     /* NASM: decimal */
+    HEX64("mov eax, 010", "b8 08 00 00 00");    /* GNU: octal */
+    HEXN("times 4-($-$$) db 0x90\nret", "90 90 90 90 c3");
+    HEXN("bits 64\ndefault rel\nsection .text\nglobal f\nf: ret", "c3");
+    HEXN("[bits 64]\nret", "c3");
+    HEXN("N equ 5\nmov eax, N", "b8 05 00 00 00");
+}
+
+static void test_labels_and_layout(void)
+{
+    HEX64("1: dec ecx\njnz 1b\njmp 1f\nnop\n1: ret", "ff c9 75 fc eb 01 90 c3");
+    HEX64("start: jmp end\n.byte 1,2,3\n.word 0x1234, -1\n.long end - start\nend: ret",
+          "eb 0b 01 02 03 34 12 ff ff 0d 00 00 00 c3");
+    JT_EQ_U64(jk_asm_passes(as_), 2);
+    /* a label difference that grows a branch: needs the layout to settle */
+    ASM64("a: jmp b\n.fill 120, 1, 0x90\nb: .byte b - a");
+    {
+        size_t n;
+        const uint8_t *c = jk_asm_code(as_, &n);
+        JT_EQ_U64(n, 2 + 120 + 1);
+        JT_EQ_U64(c[0], 0xeb);
+        JT_EQ_U64(c[n - 1], 122);
+    }
+    ASM64("a: jmp b\n.fill 200, 1, 0x90\nb: .byte b - a");
+    {
+        size_t n;
+        const uint8_t *c = jk_asm_code(as_, &n);
+        JT_EQ_U64(n, 5 + 200 + 1);
+        JT_EQ_U64(c[0], 0xe9);
+        JT_EQ_U64(c[n - 1], 205);
+    }
+    /* forward .set, '.' in data */
+    HEX64("mov eax, K\n.set K, 7", "b8 07 00 00 00");
+    HEX64("nop\nx: .long . - x", "90 00 00 00 00");
+    HEX64("jmp .+0x12\njne .-0x80\ncall .+0x1000\nloop .+2",
+          "eb 10 0f 85 7a ff ff ff e8 fb 0f 00 00 e2 00");
+    HEX64("lea rax, [rip+data]\ndata: .quad 0",
+          "48 8d 05 00 00 00 00 00 00 00 00 00 00 00 00");
+    HEX64("lea rax, [data+8]\nret\ndata: .quad 0",
+          "48 8d 05 09 00 00 00 c3 00 00 00 00 00 00 00 00");
+    {
+        size_t off;
+        HEX64("nop\nhere: ret", "90 c3");
+        JT_CHECK(jk_asm_label_offset(as_, "here", &off) == JK_OK);
+        JT_EQ_U64(off, 1);
+        JT_CHECK(jk_asm_label_offset(as_, "nothere", &off) == JK_ELABEL);
+    }
+}
+
+static void test_x86_32(void)
+{
+    HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
+          "55 89 e5 8b 45 08 e3 02 a1 10 00 00 00 c9 c3");
+    HEX32("inc eax", "40");
+    HEX32(".code64\nret", "c3");
+    HEX64("bits 32\ninc eax", "40");
+}
+
+static void test_listing(void)
+{
+    const jk_asm_stmt *s;
+    ASM64("x: mov eax, 1 # one\n  nop; ret\n.align 8\n.byte 1");
+    JT_EQ_U64(jk_asm_stmt_count(as_), 5);
+    s = jk_asm_stmt_at(as_, 0);
+    JT_EQ_U64(s->offset, 0);
+    JT_EQ_U64(s->size, 5);
+    JT_EQ_U64(s->line, 1);
+    JT_EQ_U64(s->col, 4);
+    JT_CHECK(s->text_len == 10 && memcmp(s->text, "mov eax, 1", 10) == 0);
+    s = jk_asm_stmt_at(as_, 2);
+    JT_CHECK(s->text_len == 3 && memcmp(s->text, "ret", 3) == 0);
+    JT_EQ_U64(s->offset, 6);
+    s = jk_asm_stmt_at(as_, 3);
+    JT_EQ_U64(s->offset, 7);
+    JT_EQ_U64(s->size, 1);
+    s = jk_asm_stmt_at(as_, 4);
+    JT_EQ_U64(s->offset, 8);
+    JT_CHECK(jk_asm_stmt_at(as_, 5) == NULL);
+}
+
+/* Diagnostics: position, caret, several per run, sorted by line. */
+static void test_errors(void)
+{
+    char b[4096];
+    const jk_asm_diag *d;
+    const char *txt;
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU,
+            "mov eax, 1\nlea eax, [rbx+rcx*3]\nmvo eax, 3\njmp nowhere\n"
+            "add qword [rax], qword [rbx]\n.byte 300\nmov eax, (1+2\n", b, sizeof b);
+    JT_EQ_U64(jk_asm_diag_count(as_), 6);
+    d = jk_asm_diag_at(as_, 0);
+    JT_EQ_U64(d->line, 2);
+    JT_EQ_U64(d->col, 19);
+    JT_EQ_U64(d->status, JK_EOPERAND);
+    JT_EQ_STR(d->message, "scale must be 1, 2, 4 or 8");
+    JT_EQ_STR(d->file, "<input>");
+    d = jk_asm_diag_at(as_, 1);
+    JT_EQ_U64(d->line, 3);
+    JT_EQ_STR(d->message, "unknown instruction 'mvo'");
+    d = jk_asm_diag_at(as_, 2);
+    JT_EQ_U64(d->line, 4);
+    JT_EQ_U64(d->col, 5);
+    JT_EQ_U64(d->len, 7);
+    JT_EQ_U64(d->status, JK_ELABEL);
+    JT_EQ_STR(d->message, "undefined symbol 'nowhere'");
+    d = jk_asm_diag_at(as_, 3);
+    JT_EQ_U64(d->status, JK_ENOFORM);
+    JT_CONTAINS(d->message, "no form takes");
+    d = jk_asm_diag_at(as_, 4);
+    JT_EQ_U64(d->status, JK_ERANGE);
+    JT_EQ_STR(d->message, "value 300 does not fit in 1 byte");
+    d = jk_asm_diag_at(as_, 5);
+    JT_EQ_U64(d->status, JK_ESYNTAX);
+    txt = jk_asm_diag_text(as_, 2);
+    JT_EQ_STR(txt, "<input>:4:5: error: undefined symbol 'nowhere'\njmp nowhere\n    ^~~~~~~\n");
+    JT_CHECK(jk_asm_code(as_, NULL) == NULL);
+    JT_EQ_STR(jk_asm_diag_text(as_, 99), "");
+
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, "\tfoo: nop\nfoo: ret", b, sizeof b);
+    JT_EQ_STR(jk_asm_diag_text(as_, 0),
+              "<input>:2:1: error: symbol 'foo' is already defined\nfoo: ret\n^~~\n");
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, "\tmov eax, rxa", b, sizeof b);
+    /* tabs are kept so the caret lines up */
+    JT_EQ_STR(jk_asm_diag_text(as_, 0),
+              "<input>:1:11: error: undefined symbol 'rxa'\n\tmov eax, rxa\n\t         ^~~\n");
+}
+
+static void test_error_messages(void)
+{
+#define ERR64(src, msg)                                                       \
+    do {                                                                      \
+        char b_[512];                                                         \
+        asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, src, b_, sizeof b_);         \
+        JT_CONTAINS(b_, msg);                                                 \
+    } while (0)
+    ERR64("mov al, 0x123456789abcdef0123", "does not fit in 64 bits");
+    ERR64("mov eax, 1/0", "division by zero");
+    ERR64(".ascii \"abc", "missing terminating \" character");
+    ERR64("mov eax, [rax+rbx+rcx]", "too many registers");
+    ERR64("mov eax, [ax]", "16-bit addressing");
+    ERR64("mov eax, [-rax]", "cannot be subtracted");
+    ERR64("mov eax, [rax*3]", "scale must be");
+    ERR64("mov eax, [rbx+x]\nx: ret", "cannot be combined with registers");
+    ERR64("mov rax, offset x\nx: ret", "needs a relocation");
+    ERR64(".att_syntax", "AT&T syntax is not supported");
+    ERR64("mov eax, 1 2", "expected ',' or end of statement");
+    ERR64("loop x\n.fill 200, 1, 0x90\nx: ret", "");
+    ERR64("jmp short .+1000", "short branch target out of range");
+    ERR64("loop .+1000", "rel8 only");
+    ERR64(".p2align 20", "out of range");
+    ERR64("lock lock", "");
+    ERR64("nop\n.code32\n", "cannot switch");
+    ERR64(".fill 100000000, 1, 0", "fill too large");
+    ERR64("times 100000000 nop", "times count too large");
+    ERR64("mov eax, 1b", "no earlier definition");
+    ERR64("a = 1\n.equiv a, 2", "already defined");
+    ERR64("x: nop\nx = 3", "already a label");
+    ERR64("vaddps zmm0{k1}, zmm1, zmm2", "");
+    ERR64("mov eax, [rax", "expected '+', '-' or ']'");
+    ERR64("jrcxz .+2\n.code32", "");
+#undef ERR64
+}
+
+static void test_max_errors(void)
+{
+    char src[4096];
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    size_t n = 0;
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(src + n, sizeof src - n, "bad%d\n", i);
+    jk_asm_free(as_);
+    o.max_errors = 5;
+    o.filename = "many.s";
+    JT_CHECK(jk_asm_new(&as_, &o, NULL) == JK_OK);
+    JT_CHECK(jk_asm_assemble(as_, src, n) == JK_ENOFORM);
+    JT_EQ_U64(jk_asm_diag_count(as_), 5);
+    JT_EQ_STR(jk_asm_diag_at(as_, 4)->file, "many.s");
+    JT_EQ_U64(jk_asm_diag_at(as_, 4)->line, 5);
+}
+
+static void test_api(void)
+{
+    jk_asm *a = NULL;
+    jk_error e;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    uint8_t buf[8];
+    JT_CHECK(jk_asm_new(NULL, NULL, &e) == JK_EINVAL);
+    o.mode = (jk_x86_mode)7;
+    JT_CHECK(jk_asm_new(&a, &o, &e) == JK_EINVAL);
+    JT_CONTAINS(e.message, "bad mode");
+    JT_CHECK(jk_asm_new(&a, NULL, NULL) == JK_OK);
+    JT_CHECK(jk_asm_assemble(NULL, "ret", 3) == JK_EINVAL);
+    JT_CHECK(jk_asm_copy(a, buf, sizeof buf, 0) == JK_ESTATE);
+    JT_CHECK(jk_asm_assemble(a, "ret", (size_t)-1) == JK_OK);
+    JT_CHECK(jk_asm_copy(a, buf, sizeof buf, 0) == JK_OK);
+    JT_EQ_U64(buf[0], 0xc3);
+    /* reuse: a second text forgets the first one's labels */
+    JT_CHECK(jk_asm_assemble(a, "x: ret", (size_t)-1) == JK_OK);
+    JT_CHECK(jk_asm_assemble(a, "x: jmp x", (size_t)-1) == JK_OK);
+    JT_CHECK(jk_asm_assemble(a, "", 0) == JK_OK);
+    JT_CHECK(jk_asm_assemble(a, "nop\0nop", 7) != JK_OK); /* a NUL byte is not text */
+    jk_asm_free(a);
+    jk_asm_free(NULL);
+    JT_EQ_U64(jk_asm_diag_count(NULL), 0);
+}
+
+/* The text goes through the same encoder and runs. */
+static void test_exec(void)
+{
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+    jk_mem *m;
+    void *entry;
+    jk_error e;
+    int (*fn)(void);
+    jk_x86_mode mode = sizeof(void *) == 8 ? JK_X86_MODE64 : JK_X86_MODE32;
+    JT_CHECK(jk_asm_load("mov eax, 12345678h; ret", mode, &m, &entry, &e) == JK_OK);
+    memcpy(&fn, &entry, sizeof fn);
+    JT_EQ_U64((unsigned)fn(), 0x12345678);
+    jk_mem_free(m, NULL);
+    JT_CHECK(jk_asm_load("xor eax, eax\nmov ecx, 10\n1: add eax, ecx\nloop 1b\nret", mode, &m,
+                         &entry, &e) == JK_OK);
+    memcpy(&fn, &entry, sizeof fn);
+    JT_EQ_U64((unsigned)fn(), 55);
+    jk_mem_free(m, NULL);
+    JT_CHECK(jk_asm_load("mov eax, [rip+k]\nret\nk: .long 42", JK_X86_MODE64, &m, &entry, &e) ==
+             (mode == JK_X86_MODE64 ? JK_OK : JK_OK));
+    if (mode == JK_X86_MODE64) {
+        memcpy(&fn, &entry, sizeof fn);
+        JT_EQ_U64((unsigned)fn(), 42);
+    }
+    jk_mem_free(m, NULL);
+    JT_CHECK(jk_asm_load("ret\nmvo", mode, &m, &entry, &e) == JK_ENOFORM);
+    JT_EQ_STR(e.message, "<input>:2:1: unknown instruction 'mvo'");
+#endif
+}
+
 int main(int argc, char **argv)
 {
     jt_only = argc > 1 ? argv[1] : NULL;
     JT_RUN(test_seed);
+    JT_RUN(test_gnu_dialect);
+    JT_RUN(test_nasm_habits);
+    JT_RUN(test_labels_and_layout);
+    JT_RUN(test_x86_32);
+    JT_RUN(test_listing);
+    JT_RUN(test_errors);
+    JT_RUN(test_error_messages);
+    JT_RUN(test_max_errors);
+    JT_RUN(test_api);
+    JT_RUN(test_exec);
     jk_asm_free(as_);
     return jt_finish();
 }
