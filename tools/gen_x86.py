@@ -514,11 +514,12 @@ def gen(forms):
         lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
         lp.sort(key=lambda b: 0 if b == 0x66 else 1)  # GNU as order: 66 before F2/F3
         lpv = lp + [0, 0]
-        out.append("    /* %-40s */ {{%s}, 0x%08Xu, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d, {0x%02X, 0x%02X}, %d}," % (
+        out.append("    /* %-40s */ {{%s}, 0x%08Xu, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d, {0x%02X, 0x%02X}, %d, %d, %d, %d, %d, %d, %d}," % (
             text.strip(), ", ".join(ops), slots, " | ".join(flags) or "0", len(f["ops"]),
             "JK__ENC_VEX" if e["vex"] else "JK__ENC_LEGACY", " | ".join(pfx) or "0",
             len(e["opc"]), opc[0], opc[1], opc[2], modrm, ", ".join(roles), imms[0], imms[1],
-            f["vexv"], f["relax"], f["opsize"], lpv[0], lpv[1], len(lp)))
+            f["vexv"], f["relax"], f["opsize"], lpv[0], lpv[1], len(lp),
+            8 if "REX.W" in e["pfx"] else 0, slot["R"], slot["M"], slot["O"], slot["I0"], slot["I1"]))
     out.append("};")
     out.append("")
     out.append("const unsigned jk__x86_form_count = %d;" % len(rows))

@@ -612,10 +612,8 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
                       const uint8_t *info, const char *m)
 {
     jk__code *c = &a->code;
-    uint32_t sl = f->slots;
-    unsigned ri = sl & 15u, mi = (sl >> 4) & 15u, oi = (sl >> 12) & 15u;
-    unsigned i0 = (sl >> 16) & 15u, i1 = (sl >> 20) & 15u;
-    unsigned rex = (f->pfx & JK__P_REXW) ? 8u : 0u, bx = info[ri] | info[mi] | info[oi];
+    unsigned ri = f->ri, mi = f->mi, oi = f->oi, i0 = f->i0, i1 = f->i1;
+    unsigned rex = f->rexw, bx = info[ri] | info[mi] | info[oi];
     unsigned regf = f->modrm & 7u, addr32 = 0;
     uint8_t *p = c->buf + c->len, *dispp = NULL;
     const jk_x86_op *mop = NULL;

@@ -134,6 +134,8 @@ typedef struct jk__x86_form {
     uint8_t opsize;     /* operand size in bits (8/16/32/64), for messages and tests */
     uint8_t lpfx[2];    /* legacy 66/F2/F3 prefix bytes in emission order */
     uint8_t nlpfx;
+    uint8_t rexw;       /* 8 when REX.W, else 0 (the REX bit, ready to OR) */
+    uint8_t ri, mi, oi, i0, i1; /* the slots above unpacked for the fast builder */
 } jk__x86_form;
 
 extern const uint64_t jk__x86_regcls[2][8][16];
