@@ -17,6 +17,11 @@
 #else
 #  define M64 0
 #endif
+#if M64 && defined(_WIN32)
+#  define WIN64 1 /* Microsoft x64: args in rcx, rdx; 32 bytes of shadow space */
+#else
+#  define WIN64 0
+#endif
 
 typedef intptr_t (*fn2)(intptr_t, intptr_t);
 
@@ -54,7 +59,10 @@ static unsigned W(void) { return M64 ? 8u : 4u; }
 /* Load the two arguments into a and b (SysV: rdi, rsi; cdecl: stack). */
 static void args(jk_x86_op ra, jk_x86_op rb)
 {
-    if (M64) {
+    if (WIN64) {
+        jk_x86_mov(a, ra, JK_RCX);
+        jk_x86_mov(a, rb, JK_RDX);
+    } else if (M64) {
         jk_x86_mov(a, ra, JK_RDI);
         jk_x86_mov(a, rb, JK_RSI);
     } else {
@@ -83,7 +91,9 @@ static void test_all_registers(void)
                 jk_x86_push(a, gpr(k));
         }
         /* args are read before anything is clobbered: rdi/rsi or stack */
-        if (M64) {
+        if (WIN64) {
+            jk_x86_mov(a, JK_RAX, JK_RCX);
+        } else if (M64) {
             jk_x86_mov(a, JK_RAX, JK_RDI);
             jk_x86_mov(a, JK_RDX, JK_RSI);
         } else {
@@ -191,7 +201,10 @@ static void call_c(int how)
     fn2 f;
     jk_mem_options opt = {JK_MEM_AUTO, NULL};
     begin();
-    if (M64) {
+    if (WIN64) {
+        jk_x86_sub(a, JK_RSP, jk_imm(40)); /* shadow space, 16-byte alignment */
+        jk_x86_add(a, JK_RDX, jk_imm(1));
+    } else if (M64) {
         jk_x86_sub(a, JK_RSP, jk_imm(8)); /* keep the stack 16-byte aligned */
         jk_x86_add(a, JK_RSI, jk_imm(1));
     } else {
@@ -216,7 +229,7 @@ static void call_c(int how)
         jk_x86_call(a, jk_lbl(jk_x86_label_extern(a, "c_callee")));
         opt.near_to = (const void *)(uintptr_t)&c_callee;
     }
-    jk_x86_add(a, RSP, jk_imm(M64 ? 8 : 12));
+    jk_x86_add(a, RSP, jk_imm(WIN64 ? 40 : M64 ? 8 : 12));
     jk_x86_ret(a);
     f = install(&opt);
     JT_CHECK(f != NULL);
