@@ -367,6 +367,27 @@ def gen_regs():
     return out
 
 
+SH_GEN, SH_RR, SH_RI = 0, 1, 2
+
+
+def shape_of(f, combo):
+    """Register-only ModRM forms get a dedicated encoder in emit's quick path:
+    RR (ModRM reg-reg) and RI (the same plus one immediate)."""
+    e = f["enc"]
+    if e["vex"] or e["disp"] or "A" in f["open"] or "O" in f["open"] or "V" in f["open"]:
+        return SH_GEN
+    if "nox64r0" in f["flags"] or "67" in e["pfx"] or e["modrm"] is None:
+        return SH_GEN
+    if any(sg >= 7 for sg in combo if sg != SIG_IMM) or (SIG_LABEL in combo):
+        return SH_GEN  # memory or labels
+    nimm = f["open"].count("I")
+    if nimm == 0:
+        return SH_RR
+    if nimm == 1:
+        return SH_RI
+    return SH_GEN
+
+
 SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG"}
 
 
@@ -400,7 +421,8 @@ def gen_lookup(rows, mnems):
                 for i, sg in enumerate(combo):
                     key |= sg << (SIG_BITS * i)
                 exact = all(sig_exact(f["masks"][i], sg, mode) for i, sg in enumerate(combo))
-                buckets.setdefault(key, []).append(idx | (0x8000 if exact else 0))
+                buckets.setdefault(key, []).append((idx | (0x8000 if exact else 0),
+                                                    shape_of(f, combo)))
     n = len(buckets)
     bits = 1
     while (1 << bits) < 2 * n:
@@ -413,6 +435,7 @@ def gen_lookup(rows, mnems):
             h = (h + 1) & (size - 1)
         table[h] = key
     cand = []
+    shapes = []
     ent = []
     for k in table:
         if k is None:
@@ -422,7 +445,8 @@ def gen_lookup(rows, mnems):
             if len(lst) > 255:
                 raise Error("too many candidates")
             ent.append("{0x%08Xu, %d, %d}" % (k, len(cand), len(lst)))
-            cand.extend(lst)
+            cand.extend(x[0] for x in lst)
+            shapes.extend(x[1] for x in lst)
     out = []
     out.append("/* Lookup: key = (mnemonic * 2 + mode) << %d | sig0 | sig1 << %d | ... ;" % (4 * SIG_BITS, SIG_BITS))
     out.append(" * %d keys in %d slots, linear probing from (key * %du) >> (32 - %d). */" % (n, size, HASH_MUL, bits))
@@ -430,6 +454,11 @@ def gen_lookup(rows, mnems):
     out.append("const jk__x86_slot jk__x86_lookup[%d] = {" % size)
     for i in range(0, size, 4):
         out.append("    " + ", ".join(ent[i:i + 4]) + ",")
+    out.append("};")
+    out.append("/* Encoder shape per candidate (JK__SH_*): 0 = the general fast builder. */")
+    out.append("const uint8_t jk__x86_cand_shape[%d] = {" % max(1, len(shapes)))
+    for i in range(0, len(shapes), 32):
+        out.append("    " + ", ".join(str(x) for x in shapes[i:i + 32]) + ",")
     out.append("};")
     out.append("const uint16_t jk__x86_cand[%d] = {" % max(1, len(cand)))
     for i in range(0, len(cand), 16):

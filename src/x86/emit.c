@@ -973,6 +973,31 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         }
         return emit_general(a, id, n, ops);
     }
+    if (jk__x86_cand_shape[k] != JK__SH_GEN) {
+        /* registers only: ModRM reg-reg, maybe one immediate */
+        unsigned rr = f->ri != 15u ? ops[f->ri].reg : f->modrm;
+        unsigned mm = ops[f->mi].reg, bx = (unsigned)info[0] | info[1];
+        unsigned rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
+        uint8_t *p = c->buf + c->len;
+        if ((bx & 2u) && (rex | (bx & 1u)))
+            return emit_general(a, id, n, ops); /* ah with REX: let it explain */
+        p[0] = f->lpfx[0];
+        p[1] = f->lpfx[1];
+        p += f->nlpfx;
+        if (rex | (bx & 1u))
+            *p++ = (uint8_t)(0x40 | rex);
+        p[0] = f->opc[0];
+        p[1] = f->opc[1];
+        p[2] = f->opc[2];
+        p += f->opc_len;
+        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
+        if (jk__x86_cand_shape[k] == JK__SH_RI)
+            p = put_imm(p, (uint64_t)ops[f->i0].value, f->immsz[0]);
+        c->len = (size_t)(p - c->buf);
+        a->last = f;
+        c->insn++;
+        return JK_OK;
+    }
     a->why = NULL;
     r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
     if (r == MISMATCH)
