@@ -367,25 +367,28 @@ def gen_regs():
     return out
 
 
-SH_GEN, SH_RR, SH_RI = 0, 1, 2
+SH_GEN, SH_RR, SH_RI, SH_MR, SH_MRI = 0, 1, 2, 3, 4
 
 
 def shape_of(f, combo):
-    """Register-only ModRM forms get a dedicated encoder in emit's quick path:
-    RR (ModRM reg-reg) and RI (the same plus one immediate)."""
+    """ModRM forms get a dedicated encoder in emit's quick path: RR (reg-reg),
+    MR (plain memory in the rm field), each optionally with one immediate."""
     e = f["enc"]
     if e["vex"] or e["disp"] or "A" in f["open"] or "O" in f["open"] or "V" in f["open"]:
         return SH_GEN
     if "nox64r0" in f["flags"] or "67" in e["pfx"] or e["modrm"] is None:
         return SH_GEN
-    if any(sg >= 7 for sg in combo if sg != SIG_IMM) or (SIG_LABEL in combo):
-        return SH_GEN  # memory or labels
+    if SIG_LABEL in combo:
+        return SH_GEN
+    mem = [i for i, sg in enumerate(combo) if 7 <= sg <= 15]
+    if mem and (len(mem) > 1 or f["open"][mem[0]] != "M"):
+        return SH_GEN
     nimm = f["open"].count("I")
-    if nimm == 0:
-        return SH_RR
-    if nimm == 1:
-        return SH_RI
-    return SH_GEN
+    if nimm > 1:
+        return SH_GEN
+    if mem:
+        return SH_MRI if nimm else SH_MR
+    return SH_RI if nimm else SH_RR
 
 
 SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG"}

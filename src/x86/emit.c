@@ -919,7 +919,7 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
     const jk__x86_form *f;
     uint8_t info[16];
     uint64_t c0 = 1, c1 = 1;
-    unsigned s0 = 0, s1 = 0, h, cand, k, end;
+    unsigned s0 = 0, s1 = 0, h, cand, k, end, sh;
     uint32_t key;
     int r;
     if (!a || n > 2 || (unsigned)id >= JK_X86_MNEM_COUNT || (n && !ops) || a->pending)
@@ -973,12 +973,29 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         }
         return emit_general(a, id, n, ops);
     }
-    if (jk__x86_cand_shape[k] != JK__SH_GEN) {
-        /* registers only: ModRM reg-reg, maybe one immediate */
+    if ((sh = jk__x86_cand_shape[k]) != JK__SH_GEN) {
+        /* ModRM with a register or a plain [base + index*scale + disp] (the
+         * quick classification guarantees a base of the mode's address size,
+         * no segment, no label), maybe one immediate */
+        const jk_x86_op *mo = &ops[f->mi];
         unsigned rr = f->ri != 15u ? ops[f->ri].reg : f->modrm;
-        unsigned mm = ops[f->mi].reg, bx = (unsigned)info[0] | info[1];
+        unsigned mm = mo->reg, bx = (unsigned)info[0] | info[1];
         unsigned rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
         uint8_t *p = c->buf + c->len;
+        int64_t d = 0;
+        if (sh >= JK__SH_MR) {
+            d = mo->value;
+            if (a->mode == JK_X86_MODE64) {
+                if (d < INT32_MIN || d > INT32_MAX)
+                    return emit_general(a, id, n, ops);
+            } else {
+                if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
+                    return emit_general(a, id, n, ops);
+                d = (int32_t)(uint32_t)d;
+            }
+            if (mo->iclass != JK_X86_RC_NONE)
+                rex |= (mo->index & 8u) >> 2;
+        }
         if ((bx & 2u) && (rex | (bx & 1u)))
             return emit_general(a, id, n, ops); /* ah with REX: let it explain */
         p[0] = f->lpfx[0];
@@ -990,8 +1007,24 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         p[1] = f->opc[1];
         p[2] = f->opc[2];
         p += f->opc_len;
-        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
-        if (jk__x86_cand_shape[k] == JK__SH_RI)
+        if (sh < JK__SH_MR) {
+            *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
+        } else {
+            unsigned b = mm & 7u, mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
+            if (mo->iclass != JK_X86_RC_NONE || b == 4u) {
+                unsigned x = mo->iclass != JK_X86_RC_NONE ? (mo->index & 7u) | (unsigned)mo->scale << 3 : 4u;
+                p[0] = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | 4u);
+                p[1] = (uint8_t)((x << 3) | b);
+                p += 2;
+            } else {
+                *p++ = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | b);
+            }
+            if (mod == 1u)
+                *p++ = (uint8_t)d;
+            else if (mod == 2u)
+                p = put32(p, (uint32_t)d);
+        }
+        if (sh == JK__SH_RI || sh == JK__SH_MRI)
             p = put_imm(p, (uint64_t)ops[f->i0].value, f->immsz[0]);
         c->len = (size_t)(p - c->buf);
         a->last = f;

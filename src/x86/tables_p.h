@@ -169,7 +169,7 @@ extern const uint16_t jk__x86_cand[]; /* form index; bit 15: no mask test needed
 extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
 
 /* Encoder shapes chosen by the generator for a (form, operand kinds) pair. */
-enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI };
+enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI };
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
