@@ -19,13 +19,13 @@
 #  include <unistd.h>
 #endif
 
+#ifdef JK_HAVE_ZYDIS
+
 static void put_bytes(FILE *out, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         fprintf(out, "%02x", p[i]);
 }
-
-#ifdef JK_HAVE_ZYDIS
 
 const char *dis_engine(void)
 {

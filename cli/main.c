@@ -472,19 +472,19 @@ static int cmd_run(int argc, char **argv)
         const uint8_t *c;
         if (!expr && !text)
             return EXIT_FAILED;
-        if (t.mode != host_mode() || !host_is_x86()) {
-            free(text);
-            fprintf(stderr, "%s: run: this process cannot execute %s x86 code%s\n", prog,
-                    t.mode == JK_X86_MODE64 ? "64-bit" : "32-bit",
-                    host_is_x86() ? "" : " (not an x86 CPU); use 'jitkit asm'");
-            return EXIT_FAILED;
-        }
         as = assemble_text(expr ? expr : text, expr ? strlen(expr) : len,
                            expr ? "<command line>" : strcmp(file, "-") == 0 ? "<stdin>" : file,
                            &t, JK_ASM_LISTING);
         free(text);
         if (!as)
             return EXIT_FAILED;
+        if (t.mode != host_mode() || !host_is_x86()) {
+            jk_asm_free(as);
+            fprintf(stderr, "%s: run: this process cannot execute %s x86 code%s\n", prog,
+                    t.mode == JK_X86_MODE64 ? "64-bit" : "32-bit",
+                    host_is_x86() ? "" : " (not an x86 CPU); use 'jitkit asm'");
+            return EXIT_FAILED;
+        }
         c = jk_asm_code(as, &n);
         if (n == 0) {
             fprintf(stderr, "%s: run: the code is empty\n", prog);
