@@ -5,7 +5,8 @@
  *   - libzydis (JK_HAVE_ZYDIS, found by cli/CMakeLists.txt): in process;
  *   - otherwise objdump as a subprocess on a temporary file
  *     (objdump -D -b binary -m i386[:x86-64] -M intel -w).
- * The listing says which one produced it.
+ * The listing says which one produced it. JITKIT_DIS=objdump in the
+ * environment picks objdump even when libzydis is there.
  */
 #include "cli.h"
 
@@ -27,7 +28,7 @@ static void put_bytes(FILE *out, const uint8_t *p, size_t n)
         fprintf(out, "%02x", p[i]);
 }
 
-const char *dis_engine(void)
+static const char *zy_engine(void)
 {
     static char name[48];
     if (!name[0]) {
@@ -38,7 +39,7 @@ const char *dis_engine(void)
     return name;
 }
 
-size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
+static size_t zy_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
                size_t cap)
 {
     ZydisDisassembledInstruction insn;
@@ -52,13 +53,13 @@ size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mod
     return insn.info.length;
 }
 
-int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
+static int zy_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
 {
     size_t off = 0;
     char text[128];
-    fprintf(out, "# disassembled by %s\n", dis_engine());
+    fprintf(out, "# disassembled by %s\n", zy_engine());
     while (off < n) {
-        size_t len = dis_one(code, n, off, base, mode64, text, sizeof text);
+        size_t len = zy_one(code, n, off, base, mode64, text, sizeof text);
         if (len == 0) {
             len = 1;
             snprintf(text, sizeof text, "(bad)");
@@ -71,20 +72,20 @@ int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mod
     return 0;
 }
 
-#else /* objdump */
+#endif
 
-const char *dis_engine(void) { return "objdump"; }
+/* -- objdump ---------------------------------------------------------------- */
 
 #if defined(_WIN32)
-int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
+static int od_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
 {
     (void)out; (void)code; (void)n; (void)base; (void)mode64;
     fprintf(stderr, "%s: dis: this build has no disassembler (build with libzydis)\n", prog);
     return -1;
 }
 
-size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
-               size_t cap)
+static size_t od_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64,
+                     char *buf, size_t cap)
 {
     (void)code; (void)n; (void)off; (void)base; (void)mode64; (void)buf; (void)cap;
     return 0;
@@ -170,9 +171,9 @@ static int print_line(void *ctx, uint64_t addr, const char *hex, const char *tex
     return 0;
 }
 
-int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
+static int od_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
 {
-    fprintf(out, "# disassembled by %s\n", dis_engine());
+    fprintf(out, "# disassembled by objdump\n");
     return run_objdump(code, n, base, mode64, print_line, out);
 }
 
@@ -192,8 +193,8 @@ static int find_line(void *ctx, uint64_t addr, const char *hex, const char *text
     return 1;
 }
 
-size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
-               size_t cap)
+static size_t od_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64,
+                     char *buf, size_t cap)
 {
     one_ctx c;
     if (off >= n || cap == 0)
@@ -208,4 +209,45 @@ size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mod
     return c.len;
 }
 #endif
+
+/* -- Choice -------------------------------------------------------------- */
+
+/* libzydis when built with it, unless JITKIT_DIS=objdump asks for the
+ * fallback (tests use that to cover it). */
+static int use_zydis(void)
+{
+#ifdef JK_HAVE_ZYDIS
+    const char *e = getenv("JITKIT_DIS");
+    return !(e && strcmp(e, "objdump") == 0);
+#else
+    return 0;
 #endif
+}
+
+const char *dis_engine(void)
+{
+#ifdef JK_HAVE_ZYDIS
+    if (use_zydis())
+        return zy_engine();
+#endif
+    return "objdump";
+}
+
+int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mode64)
+{
+#ifdef JK_HAVE_ZYDIS
+    if (use_zydis())
+        return zy_listing(out, code, n, base, mode64);
+#endif
+    return od_listing(out, code, n, base, mode64);
+}
+
+size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
+               size_t cap)
+{
+#ifdef JK_HAVE_ZYDIS
+    if (use_zydis())
+        return zy_one(code, n, off, base, mode64, buf, cap);
+#endif
+    return od_one(code, n, off, base, mode64, buf, cap);
+}

@@ -5,6 +5,12 @@
 string(REPLACE "@SEMI@" "\\;" argv "${ARGS}")
 string(REPLACE "|" ";" argv "${argv}")
 string(REPLACE "|" ";" EMU "${EMU}")
+#   -DSETENV=NAME=VALUE  one environment variable for the command
+if(DEFINED SETENV)
+  string(REGEX REPLACE "=.*" "" env_name "${SETENV}")
+  string(REGEX REPLACE "^[^=]*=" "" env_value "${SETENV}")
+  set(ENV{${env_name}} "${env_value}")
+endif()
 execute_process(COMMAND ${EMU} ${EXE} ${argv}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("exit ${rc}\n--- stdout\n${out}--- stderr\n${err}")
