@@ -214,15 +214,13 @@ static size_t od_one(const uint8_t *code, size_t n, size_t off, uint64_t base, i
 
 /* libzydis when built with it, unless JITKIT_DIS=objdump asks for the
  * fallback (tests use that to cover it). */
+#ifdef JK_HAVE_ZYDIS
 static int use_zydis(void)
 {
-#ifdef JK_HAVE_ZYDIS
     const char *e = getenv("JITKIT_DIS");
     return !(e && strcmp(e, "objdump") == 0);
-#else
-    return 0;
-#endif
 }
+#endif
 
 const char *dis_engine(void)
 {
