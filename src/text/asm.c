@@ -581,7 +581,10 @@ typedef struct lx {
     jk_asm *A;
     const char *p, *e;
     tok k;
+    unsigned depth; /* expression nesting, bounded so the stack is */
 } lx;
+
+#define EXPR_DEPTH_MAX 200
 
 static int digit_val(int c)
 {
@@ -1030,7 +1033,20 @@ static int sym_ref(lx *L, const char *name, size_t n, val *out)
     return 1;
 }
 
+static int primary_(lx *L, val *out);
+
 static int primary(lx *L, val *out)
+{
+    int r;
+    if (L->depth >= EXPR_DEPTH_MAX)
+        return err(L->A, L->k.s, 1, JK_ESYNTAX, "expression nested too deeply");
+    L->depth++;
+    r = primary_(L, out);
+    L->depth--;
+    return r;
+}
+
+static int primary_(lx *L, val *out)
 {
     jk_asm *A = L->A;
     const char *at = L->k.s;
@@ -2231,13 +2247,19 @@ static int directive(lx *L, const kw *k)
         if ((uint64_t)v.k > A->times_budget)
             return err(A, at, an, JK_ERANGE, "times count too large (limit %zu in total)",
                        (size_t)TIMES_MAX);
+        if (A->in_times)
+            return err(A, at, an, JK_ESYNTAX, "'times' cannot repeat 'times'");
         A->times_budget -= (size_t)v.k;
         rest = L->k.s;
+        A->in_times = 1;
         for (int64_t i = 0; i < v.k && !A->st_failed && !A->stop; i++) {
             A->st_dot = 0;
-            if (!statement(A, rest, L->e, 1))
+            if (!statement(A, rest, L->e, 1)) {
+                A->in_times = 0;
                 return 0;
+            }
         }
+        A->in_times = 0;
         return 1;
     }
     default: /* D_IGNORE */
@@ -2309,6 +2331,7 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
     L.A = A;
     L.p = s;
     L.e = e;
+    L.depth = 0;
     A->st_s = s;
     A->st_e = e;
     A->st_dot = 0;
@@ -2490,6 +2513,7 @@ static void pass_reset(jk_asm *A)
     A->emitted = 0;
     A->last_global_len = 0;
     A->times_budget = TIMES_MAX;
+    A->in_times = 0;
     memset(A->numcnt, 0, NUMLBL_MAX * sizeof *A->numcnt);
     A->syms[A->start_sym].kind = SYM_LABEL;
     A->syms[A->start_sym].def_pass = A->pass;

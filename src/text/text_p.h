@@ -148,6 +148,7 @@ struct jk_asm {
     int eos_comment;           /* ... and the rest of the line is a comment */
     uint32_t st_dot;           /* sym of '.', 0 before first use */
     int st_failed;
+    int in_times;              /* inside a `times` repetition */
     int emitted;               /* something was emitted this pass */
     char last_global[128];
     size_t last_global_len;
