@@ -8,12 +8,13 @@
  * JK_BENCH_LINES lines (default 1,000,000). Statements that GNU as or
  * llvm-mc reject are dropped first, so all three read the same text.
  *
- *   jitkit      in process: jk_asm_assemble on the text in memory (best of 3)
+ *   jitkit      in process: jk_asm_assemble on the text in memory (best of 5)
  *   jitkit_cli  whole process: jitkit asm -o /dev/null FILE
  *   gas         whole process: as --64 -o /dev/null FILE
  *   llvm_mc     whole process: llvm-mc -filetype=obj -o /dev/null FILE
  *
- * Prints BENCH text.lines_per_s.<tool> and the speedups from the same run.
+ * The external tools are timed best of 3. Prints BENCH
+ * text.lines_per_s.<tool> and the speedups from the same run.
  */
 #include <jitkit/jitkit.h>
 
@@ -106,7 +107,7 @@ static double run_tool(const char *cmd, const char *path)
     char buf[1024];
     double t0, best = 1e30;
     snprintf(buf, sizeof buf, "%s %s >/dev/null 2>&1", cmd, path);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         t0 = now();
         if (system(buf) != 0)
             return -1;
@@ -203,7 +204,7 @@ int main(int argc, char **argv)
 
     if (jk_asm_new(&as, &o, NULL) != JK_OK)
         return 1;
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 5; r++) {
         double t0 = now();
         size_t size;
         if (jk_asm_assemble(as, text, tn) != JK_OK) {

@@ -431,8 +431,14 @@ static void add_diag(jk_asm *A, const char *ls, unsigned line, const char *at, s
 
 /* Record an error at [at, at+n) of the current statement (one per
  * statement); returns 0 so parsers can `return err(...)`. */
+#if defined(__GNUC__)
+#  define JK_COLD __attribute__((cold, noinline))
+#else
+#  define JK_COLD
+#endif
+
 static int err(jk_asm *A, const char *at, size_t n, jk_status st, const char *fmt, ...)
-    JK_PRINTF(5, 6);
+    JK_PRINTF(5, 6) JK_COLD;
 
 static void go_dead(jk_asm *A)
 {
@@ -857,7 +863,7 @@ static long decode_str(lx *L, const tok *t, uint8_t *buf, size_t cap)
 
 /* -- Expressions ----------------------------------------------------------------- */
 
-static int bad_tok(lx *L, const char *what)
+static JK_COLD int bad_tok(lx *L, const char *what)
 {
     jk_asm *A = L->A;
     if (L->k.t == T_EOS)
