@@ -592,13 +592,22 @@ typedef struct lx {
 
 #define EXPR_DEPTH_MAX 200
 
-static int digit_val(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
-    return 99;
-}
+/* Digit values: 0..35 for 0-9 a-z A-Z, 99 otherwise. */
+static const uint8_t digit_tab[256] = {
+#define D99_8 99, 99, 99, 99, 99, 99, 99, 99
+#define D99_16 D99_8, D99_8
+    D99_16, D99_16, D99_16,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99, 99, 99, 99, 99, 99,
+    99, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+    25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 99, 99, 99, 99, 99,
+    99, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+    25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 99, 99, 99, 99, 99,
+    D99_16, D99_16, D99_16, D99_16, D99_16, D99_16, D99_16, D99_16,
+#undef D99_16
+#undef D99_8
+};
+
+static int digit_val(int c) { return digit_tab[(uint8_t)c]; }
 
 /* Convert s[0..n) in base; 0 on a bad digit, -1 on overflow. */
 static int conv(const char *s, size_t n, unsigned base, uint64_t *out)
@@ -1234,8 +1243,8 @@ typedef struct opnd {
     val v;                /* O_EXPR: value; O_MEM: displacement */
     unsigned size;
     int seg;              /* -1 none */
-    int nearkw, shortkw, offsetkw, bare, relkw, abskw, brackets;
-    int base_rc, base, idx_rc, idx, scale;
+    uint8_t nearkw, shortkw, offsetkw, bare, relkw, abskw, brackets;
+    uint8_t base_rc, base, idx_rc, idx, scale;
     const char *s;
     size_t n;
 } opnd;
@@ -1314,16 +1323,16 @@ static int mem_body(lx *L, opnd *o)
                                "scale must be 1, 2, 4 or 8");
                 if (o->idx_rc)
                     return err(A, at, rn, JK_EOPERAND, "more than one index register");
-                o->idx_rc = rc;
-                o->idx = num;
-                o->scale = (int)sc.k;
+                o->idx_rc = (uint8_t)rc;
+                o->idx = (uint8_t)num;
+                o->scale = (uint8_t)sc.k;
             } else if (!o->base_rc && rc != JK_X86_RC_XMM && rc != JK_X86_RC_YMM &&
                        rc != JK_X86_RC_ZMM) {
-                o->base_rc = rc;
-                o->base = num;
+                o->base_rc = (uint8_t)rc;
+                o->base = (uint8_t)num;
             } else if (!o->idx_rc) {
-                o->idx_rc = rc;
-                o->idx = num;
+                o->idx_rc = (uint8_t)rc;
+                o->idx = (uint8_t)num;
                 o->scale = 1;
             } else {
                 return err(A, at, rn, JK_EOPERAND, "too many registers in memory operand");
@@ -1346,9 +1355,9 @@ static int mem_body(lx *L, opnd *o)
                     if (!is_addr_rc(k->a) || k->a == JK_X86_RC_IP)
                         return err(A, L->k.s, L->k.n, JK_EOPERAND, "'%.*s' cannot be an index",
                                    (int)L->k.n, L->k.s);
-                    o->idx_rc = k->a;
-                    o->idx = k->b;
-                    o->scale = (int)sc;
+                    o->idx_rc = (uint8_t)k->a;
+                    o->idx = (uint8_t)k->b;
+                    o->scale = (uint8_t)sc;
                     next(L);
                     continue;
                 }
