@@ -1612,8 +1612,13 @@ static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
 
 /* -- Instructions ------------------------------------------------------------------ */
 
+/* Prefix words of a statement, all bytes in source order (raw[]); what[]
+ * tells which of them are lock / rep, which go through the x86 API where it
+ * validates them (lock on lockable instructions, rep on string ones). */
+enum { PW_RAW, PW_LOCK, PW_REP };
 typedef struct pfxs {
     uint8_t raw[15];
+    uint8_t what[15];
     unsigned nraw;
     int lock, rep;     /* rep: PFX_REP / PFX_REPE / PFX_REPNE */
     const char *rep_at;
@@ -1628,9 +1633,7 @@ static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int6
     uint8_t b[24];
     unsigned p = px->nraw, len;
     int64_t d;
-    memcpy(b, px->raw, p);
-    if (px->rep)
-        b[p++] = px->rep == PFX_REPNE ? 0xf2 : 0xf3;
+    memcpy(b, px->raw, p); /* every prefix as a byte, lock and rep too */
     switch (info) {
     case MI_JMP:
     case MI_JCC: {
@@ -1693,25 +1696,34 @@ static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int6
     return xok(A, jk_x86_db(A->x, b, p), at, n);
 }
 
-static int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, const char *at, size_t n)
+/* Emit the statement's prefixes before an instruction the x86 API encodes:
+ * lock always through the API, rep through it for string instructions
+ * (api_rep); the rest as bytes in source order. */
+static int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, int api_lock, const char *at,
+                         size_t n)
 {
-    if (px->nraw && !xok(A, jk_x86_db(A->x, px->raw, px->nraw), at, n))
+    uint8_t b[15];
+    unsigned k = 0;
+    for (unsigned i = 0; i < px->nraw; i++)
+        if (!((px->what[i] == PW_LOCK && api_lock) || (px->what[i] == PW_REP && api_rep)))
+            b[k++] = px->raw[i];
+    if (k && !xok(A, jk_x86_db(A->x, b, k), at, n))
         return 0;
-    if (px->rep) {
-        jk_status s;
-        if (api_rep) {
-            s = px->rep == PFX_REP ? jk_x86_rep(A->x)
-              : px->rep == PFX_REPE ? jk_x86_repe(A->x) : jk_x86_repne(A->x);
-        } else {
-            uint8_t b = px->rep == PFX_REPNE ? 0xf2 : 0xf3;
-            s = jk_x86_db(A->x, &b, 1);
-        }
+    if (px->rep && api_rep) {
+        jk_status s = px->rep == PFX_REP ? jk_x86_rep(A->x)
+                    : px->rep == PFX_REPE ? jk_x86_repe(A->x) : jk_x86_repne(A->x);
         if (!xok(A, s, at, n))
             return 0;
     }
-    if (px->lock && !xok(A, jk_x86_lock(A->x), at, n))
+    if (px->lock && api_lock && !xok(A, jk_x86_lock(A->x), at, n))
         return 0;
     return 1;
+}
+
+/* Prefixes with nothing after them: plain bytes. */
+static int emit_prefix_bytes(jk_asm *A, pfxs *px, const char *at, size_t n)
+{
+    return xok(A, jk_x86_db(A->x, px->raw, px->nraw), at, n);
 }
 
 /* movs/cmps/scas/lods/stos/ins/outs with operands: pick the suffixed form
@@ -1722,16 +1734,21 @@ static int string_insn(jk_asm *A, unsigned which, opnd *ops, unsigned nops, pfxs
     unsigned size = 0;
     char name[8];
     jk_x86_mnem id;
+    int a32 = 0;
     for (unsigned i = 0; i < nops; i++) {
         if (ops[i].kind == O_MEM) {
             if (ops[i].size)
                 size = ops[i].size;
             if (ops[i].seg >= 0 && ops[i].seg != 0 && ops[i].seg != 3 && px->nraw < 14) {
                 static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+                px->what[px->nraw] = PW_RAW;
                 px->raw[px->nraw++] = segpfx[ops[i].seg];
             }
-            if (ops[i].base_rc == JK_X86_RC_GP32 && A->mode == JK_X86_MODE64 && px->nraw < 14)
+            if (ops[i].base_rc == JK_X86_RC_GP32 && A->mode == JK_X86_MODE64 && px->nraw < 14 &&
+                !a32++) {
+                px->what[px->nraw] = PW_RAW;
                 px->raw[px->nraw++] = 0x67;
+            }
         } else if (ops[i].kind == O_REG && ops[i].op.rclass >= JK_X86_RC_GP8 &&
                    ops[i].op.rclass <= JK_X86_RC_GP64 &&
                    !(which >= 5 && ops[i].op.rclass == JK_X86_RC_GP16 && ops[i].op.reg == 2)) {
@@ -1748,7 +1765,7 @@ static int string_insn(jk_asm *A, unsigned which, opnd *ops, unsigned nops, pfxs
     if (id == JK_X86_MNEM_COUNT)
         return err(A, at, n, JK_ENOFORM, "unknown instruction '%s'", name);
     stmt_begin(A);
-    if (!emit_prefixes(A, px, 1, at, n))
+    if (!emit_prefixes(A, px, 1, 1, at, n))
         return 0;
     return xok(A, jk_x86_emit(A->x, id, 0, NULL), at, n);
 }
@@ -1807,7 +1824,7 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                 s->as_label = 1;
                 stmt_begin(A);
                 where_note(A, mat);
-                if (!emit_prefixes(A, px, 0, mat, mlen))
+                if (!emit_prefixes(A, px, 0, 0, mat, mlen))
                     return 0;
                 return xok(A, jk_x86_emit(A->x, id, 1, &t), mat, mlen);
             }
@@ -1836,7 +1853,7 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
             jk_label l = jk_x86_label_abs(A->x, (uint64_t)o->v.k);
             jk_x86_op t = jk_x86_lbl(l);
             stmt_begin(A);
-            if (!emit_prefixes(A, px, 0, mat, mlen))
+            if (!emit_prefixes(A, px, 0, 0, mat, mlen))
                 return 0;
             return xok(A, jk_x86_emit(A->x, id, 1, &t), mat, mlen);
         }
@@ -1897,7 +1914,7 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                 xo[i].size = xo[1 - i].size;
     }
     stmt_begin(A);
-    if (!emit_prefixes(A, px, (info & MI_STRING) != 0, mat, mlen))
+    if (!emit_prefixes(A, px, (info & MI_STRING) != 0, 1, mat, mlen))
         return 0;
     return xok(A, jk_x86_emit(A->x, id, nops, xo), mat, mlen);
 }
@@ -2413,10 +2430,12 @@ have_word:
             }
             if (b > 0xff || px.nraw >= 14)
                 return err(A, cur.s, cur.n, JK_ESYNTAX, "bad prefix '%.*s'", (int)cur.n, cur.s);
+            px.what[px.nraw] = PW_RAW;
             px.raw[px.nraw++] = (uint8_t)b;
         } else if (!k && cur.n == 3 && eq_lower(cur.s, 3, "rex", 3)) {
             if (px.nraw >= 14)
                 return err(A, cur.s, cur.n, JK_ESYNTAX, "too many prefixes");
+            px.what[px.nraw] = PW_RAW;
             px.raw[px.nraw++] = 0x40;
         } else if (!k) {
             return err(A, cur.s, cur.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)cur.n,
@@ -2428,28 +2447,32 @@ have_word:
                            (int)cur.n, cur.s);
             if (px.nraw >= 14)
                 return err(A, cur.s, cur.n, JK_ESYNTAX, "too many prefixes");
+            px.what[px.nraw] = PW_RAW;
             if (k->kind == KW_REG)
                 px.raw[px.nraw++] = segpfx[k->b];
             else if (k->a == PFX_RAW)
                 px.raw[px.nraw++] = (uint8_t)k->b;
-            else if (k->a == PFX_LOCK)
+            else if (k->a == PFX_LOCK) {
+                if (px.lock)
+                    return err(A, cur.s, cur.n, JK_ESYNTAX, "more than one lock prefix");
                 px.lock = 1;
-            else {
+                px.what[px.nraw] = PW_LOCK;
+                px.raw[px.nraw++] = 0xf0;
+            } else {
                 if (px.rep)
                     return err(A, cur.s, cur.n, JK_ESYNTAX, "more than one rep prefix");
                 px.rep = k->a;
                 px.rep_at = cur.s;
+                px.what[px.nraw] = PW_REP;
+                px.raw[px.nraw++] = k->a == PFX_REPNE ? 0xf2 : 0xf3;
             }
         } else {
             break;
         }
         if (L.k.t == T_EOS) {
             /* prefixes alone on their line: emit them as bytes */
-            if (px.lock && px.nraw < 14)
-                px.raw[px.nraw++] = 0xf0;
-            px.lock = 0;
             stmt_begin(A);
-            return emit_prefixes(A, &px, 0, cur.s, cur.n);
+            return emit_prefix_bytes(A, &px, cur.s, cur.n);
         }
         if (L.k.t != T_ID)
             return bad_tok(&L, "an instruction");

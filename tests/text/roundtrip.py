@@ -35,7 +35,7 @@ import tempfile
 PREFIXES = {"lock", "rep", "repz", "repe", "repnz", "repne", "bnd", "notrack", "data16",
             "data32", "addr32", "addr16", "cs", "ds", "es", "ss", "fs", "gs", "xacquire",
             "xrelease"}
-BRANCH = re.compile(r"^((?:[\w.]+ )*?)(j[a-z]+|call|loop[a-z]*|xbegin)\s+([0-9a-f]+)(?: <[^>]*>)?$")
+BRANCH = re.compile(r"^((?:[\w.]+ )*?)(j[a-z]+|call|loop[a-z]*|xbegin)\s+(?:0x)?([0-9a-f]+)(?: <[^>]*>)?$")
 LINE = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*\t(.*)$")
 
 GP_CLASSES = [
@@ -57,7 +57,13 @@ def norm_ws(s):
     return re.sub(r"\s+", " ", s.strip())
 
 
-def normalize(addr, text):
+def canon(text):
+    """Spellings objdump uses for equivalent encodings: `+0x0]` is a zero
+    displacement byte that an assembler leaves out."""
+    return re.sub(r"\+0x0\]", "]", text)
+
+
+def normalize(addr, text, bits=64):
     """objdump text -> assembler text ('.'-relative branches), or None."""
     text = text.split("#", 1)[0].rstrip() if "#" in text else text.rstrip()
     text = norm_ws(text)
@@ -65,7 +71,9 @@ def normalize(addr, text):
         return None
     m = BRANCH.match(text)
     if m:
-        rel = int(m.group(3), 16) - addr
+        rel = (int(m.group(3), 16) - addr) % (1 << bits)
+        if rel >= 1 << (bits - 1):
+            rel -= 1 << bits
         text = "%s%s .%s0x%x" % (m.group(1), m.group(2), "+" if rel >= 0 else "-", abs(rel))
     return text
 
@@ -126,7 +134,7 @@ def gas_bytes(texts, m32):
     keep = list(range(len(texts)))
     tmp = tempfile.mkdtemp()
     src, obj, binf = (os.path.join(tmp, n) for n in ("t.s", "t.o", "t.bin"))
-    for _ in range(8):
+    for _ in range(40):
         with open(src, "w") as f:
             f.write(".intel_syntax noprefix\n" + (".code32\n" if m32 else ""))
             for i in keep:
@@ -138,10 +146,11 @@ def gas_bytes(texts, m32):
             break
         bad = set()
         for m in re.finditer(r":(\d+): Error", r.stderr):
-            ln = int(m.group(1)) - (3 if m32 else 2)
-            if 0 <= ln - 1 < len(keep):
-                bad.add(keep[ln - 1])
+            idx = int(m.group(1)) - (3 if m32 else 2)  # header lines before rt_0
+            if 0 <= idx < len(keep):
+                bad.add(keep[idx])
         if not bad:
+            sys.stderr.write("roundtrip.py: GNU as failed without line numbers:\n" + r.stderr[:2000])
             return result
         keep = [i for i in keep if i not in bad]
     else:
@@ -175,7 +184,7 @@ def decode_same(items, m32):
         m = LINE.match(line)
         if m:
             addr = int(m.group(1), 16)
-            dec[addr] = normalize(addr, m.group(3)) or ""
+            dec[addr] = normalize(addr, m.group(3), 32 if m32 else 64) or ""
     res, off = [], 0
     for h, text in items:
         n = len(h) // 2
@@ -184,8 +193,8 @@ def decode_same(items, m32):
             parts.append(dec[o])
             nxt = min([a for a in dec if a > o] + [off + n])
             o = nxt
-        res.append(" ".join(parts) == text or
-                   norm_ws(" ".join(parts)).replace(" ,", ",") == text)
+        got = canon(norm_ws(" ".join(parts)))
+        res.append(got == canon(text))
         off += n
     return res
 
