@@ -350,6 +350,8 @@ static int build_tables(jk_asm *A)
         jk_x86_mnem mov = jk_x86_mnem_find("mov"), shl = jk_x86_mnem_find("shl");
         jk_x86_mnem xl = jk_x86_mnem_find("xlatb");
         A->mov_id = (unsigned)mov;
+        A->movabs_id = (unsigned)jk_x86_mnem_find("movabs");
+        A->xlat_id = (unsigned)xl;
         if (mov != JK_X86_MNEM_COUNT)
             kw_add(A, "movabs", KW_MNEM, (unsigned)mov, 0);
         if (shl != JK_X86_MNEM_COUNT)
@@ -1778,6 +1780,7 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
     size_t mlen = mt ? mt->n : L->k.n;
     opnd ops[MAX_OPS + 1];
     jk_x86_op xo[MAX_OPS];
+    memset(xo, 0, sizeof xo); /* the encoder must not see garbage past n */
     unsigned nops = 0, info = 0;
     jk_x86_mnem id = JK_X86_MNEM_COUNT;
     if (!mt)
@@ -1903,10 +1906,24 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
             break;
         }
     }
+    /* xlat BYTE PTR ds:[rbx] (objdump): the operand is implicit */
+    if ((unsigned)id == A->xlat_id && nops == 1 && ops[0].kind == O_MEM && ops[0].base_rc &&
+        ops[0].base == 3 && !ops[0].idx_rc && ops[0].v.k == 0 && !ops[0].v.sym) {
+        static const uint8_t segpfx[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+        if (ops[0].seg >= 0 && ops[0].seg != 3 && px->nraw < 14) {
+            px->what[px->nraw] = PW_RAW;
+            px->raw[px->nraw++] = segpfx[ops[0].seg];
+        }
+        if (ops[0].base_rc == JK_X86_RC_GP32 && A->mode == JK_X86_MODE64 && px->nraw < 14) {
+            px->what[px->nraw] = PW_RAW;
+            px->raw[px->nraw++] = 0x67;
+        }
+        nops = 0;
+    }
     /* mov reg, [mem] / mov [mem], reg: the memory has the register's size
      * (lets the encoder pick the moffs form for absolute addresses, as GNU
      * as does for `mov eax, ds:0x10`) */
-    if ((unsigned)id == A->mov_id && nops == 2) {
+    if (((unsigned)id == A->mov_id || (unsigned)id == A->movabs_id) && nops == 2) {
         for (unsigned i = 0; i < 2; i++)
             if (xo[i].kind == JK_X86_OP_MEM && xo[i].size == 0 &&
                 xo[1 - i].kind == JK_X86_OP_REG && xo[1 - i].rclass >= JK_X86_RC_GP8 &&

@@ -99,6 +99,7 @@ struct jk_asm {
     uint8_t *minfo;            /* per mnemonic id: MI_* */
     uint8_t *mcc;              /* condition code for jcc */
     unsigned mov_id;           /* id of 'mov' */
+    unsigned movabs_id, xlat_id;
     uint8_t cls[256];          /* lexer character classes (C_*) */
     uint8_t low[256];          /* ASCII lower case */
 
