@@ -1050,20 +1050,7 @@ static int sym_ref(lx *L, const char *name, size_t n, val *out)
     return 1;
 }
 
-static int primary_(lx *L, val *out);
-
 static int primary(lx *L, val *out)
-{
-    int r;
-    if (L->depth >= EXPR_DEPTH_MAX)
-        return err(L->A, L->k.s, 1, JK_ESYNTAX, "expression nested too deeply");
-    L->depth++;
-    r = primary_(L, out);
-    L->depth--;
-    return r;
-}
-
-static int primary_(lx *L, val *out)
 {
     jk_asm *A = L->A;
     const char *at = L->k.s;
@@ -1119,8 +1106,14 @@ static int primary_(lx *L, val *out)
     }
     case T_P:
         if (L->k.c == '(') {
+            int ok;
+            if (L->depth >= EXPR_DEPTH_MAX)
+                return err(A, at, 1, JK_ESYNTAX, "expression nested too deeply");
             next(L);
-            if (!expr(L, 0, out))
+            L->depth++;
+            ok = expr(L, 0, out);
+            L->depth--;
+            if (!ok)
                 return 0;
             if (!is_p(L, ')'))
                 return bad_tok(L, "')'");
@@ -1129,8 +1122,14 @@ static int primary_(lx *L, val *out)
         }
         if (L->k.c == '-' || L->k.c == '+' || L->k.c == '~' || L->k.c == '!') {
             char op = L->k.c;
+            int ok;
+            if (L->depth >= EXPR_DEPTH_MAX)
+                return err(A, at, 1, JK_ESYNTAX, "expression nested too deeply");
             next(L);
-            if (!primary(L, out))
+            L->depth++;
+            ok = primary(L, out);
+            L->depth--;
+            if (!ok)
                 return 0;
             if (op == '+')
                 return 1;
@@ -1388,14 +1387,12 @@ static int operand(lx *L, opnd *o)
         if (!k)
             break;
         if (k->kind == KW_SIZE) {
-            lx save = *L;
-            next(L);
             /* "word" etc. could also be a symbol name: only a size if an
              * operand follows */
-            if (L->k.t == T_EOS || is_p(L, ',')) {
-                *L = save;
+            char c = peek_char(L);
+            if (c == 0 || c == ',' || c == ';' || c == '#')
                 break;
-            }
+            next(L);
             o->size = k->a;
             if (tok_kw(L) && tok_kw(L)->kind == KW_PTR)
                 next(L);
@@ -1439,7 +1436,7 @@ static int operand(lx *L, opnd *o)
     if (k && k->kind == KW_REG) {
         int rc = k->a, num = k->b;
         const char *at = L->k.s;
-        lx save = *L;
+        size_t rn = L->k.n;
         next(L);
         if (rc == JK_X86_RC_SEG && is_p(L, ':')) {
             next(L);
@@ -1481,7 +1478,7 @@ static int operand(lx *L, opnd *o)
         }
         if (rc == JK_X86_RC_IP)
             return err(A, at, (size_t)(L->k.s - at), JK_EOPERAND,
-                       "'%.*s' can only be a memory base", (int)(save.k.n), at);
+                       "'%.*s' can only be a memory base", (int)rn, at);
         o->kind = O_REG;
         o->op = jk_x86_reg((jk_x86_rclass)rc, (unsigned)num);
         o->n = (size_t)(L->k.s - o->s);
