@@ -364,27 +364,70 @@ def gen_regs():
         out.append("    {" + ", ".join(row) + "},")
     out.append("};")
     out.append("const uint8_t jk__x86_regsig[8] = {0, 1, 2, 3, 4, 5, 6, 0};")
+    # the quick path's view: class bits, signature (bits 56..60) and the byte
+    # register flags (bit 61 needs REX, bit 62 cannot take REX) in one word;
+    # 0 for anything the quick path leaves to the general one (segment
+    # registers, registers the mode lacks)
+    out.append("/* Quick-path register words [mode][rclass * 16 + number]: class bits |")
+    out.append(" * signature << JK__Q_SIG_SHIFT | JK__Q_REX / JK__Q_NOREX; 0 = general path. */")
+    out.append("const uint64_t jk__x86_qreg[2][128] = {")
+    for mode in (0, 1):
+        out.append("    {")
+        for rc in range(8):
+            row = []
+            for n in range(16):
+                b = []
+                lim = 16 if mode == 0 else 8
+                if rc == 1 and n < (16 if mode == 0 else 4):
+                    b = ["R8"] + (["AL"] if n == 0 else []) + (["CL"] if n == 1 else [])
+                elif rc == 2 and 4 <= n < 8:
+                    b = ["R8HI"]
+                elif rc == 3 and n < lim:
+                    b = ["R16"] + (["AX"] if n == 0 else []) + (["DX"] if n == 2 else [])
+                elif rc == 4 and n < lim:
+                    b = ["R32"] + (["EAX"] if n == 0 else [])
+                elif rc == 5 and n < 16 and mode == 0:
+                    b = ["R64"] + (["RAX"] if n == 0 else [])
+                if not b:
+                    row.append("0")
+                    continue
+                w = " | ".join("JK__C_" + x for x in b) + " | (uint64_t)%d << JK__Q_SIG_SHIFT" % rc
+                if rc == 1 and 4 <= n < 8:
+                    w += " | JK__Q_REX"
+                elif rc == 2:
+                    w += " | JK__Q_NOREX"
+                row.append(w)
+            for i in range(0, 16, 4):
+                out.append("        " + ", ".join(row[i:i + 4]) + ",")
+        out.append("    },")
+    out.append("};")
     return out
 
 
-SH_GEN, SH_RR, SH_RI, SH_MR, SH_MRI = 0, 1, 2, 3, 4
+SH_GEN, SH_RR, SH_RI, SH_MR, SH_MRI, SH_OZ = 0, 1, 2, 3, 4, 5
 
 
 def shape_of(f, combo):
     """ModRM forms get a dedicated encoder in emit's quick path: RR (reg-reg),
     MR (plain memory in the rm field), each optionally with one immediate."""
     e = f["enc"]
-    if e["vex"] or e["disp"] or "A" in f["open"] or "O" in f["open"] or "V" in f["open"]:
+    if e["vex"] or e["disp"] or "A" in f["open"] or "V" in f["open"]:
         return SH_GEN
-    if "nox64r0" in f["flags"] or "67" in e["pfx"] or e["modrm"] is None:
+    if "nox64r0" in f["flags"] or "67" in e["pfx"]:
         return SH_GEN
     if SIG_LABEL in combo:
         return SH_GEN
     mem = [i for i, sg in enumerate(combo) if 7 <= sg <= 15]
-    if mem and (len(mem) > 1 or f["open"][mem[0]] != "M"):
-        return SH_GEN
     nimm = f["open"].count("I")
     if nimm > 1:
+        return SH_GEN
+    if e["modrm"] is None:
+        # OZ: prefixes, REX, opcode (+ register), at most one immediate;
+        # no memory operand at all (string instructions keep the builder)
+        return SH_GEN if mem else SH_OZ
+    if "O" in f["open"]:
+        return SH_GEN
+    if mem and (len(mem) > 1 or f["open"][mem[0]] != "M"):
         return SH_GEN
     if mem:
         return SH_MRI if nimm else SH_MR
@@ -604,6 +647,12 @@ def gen(forms):
     h.append("struct jk_x86_asm;")
     h.append("JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,")
     h.append("                             const jk_x86_op *ops);")
+    h.append("/* jk_x86_emit with 0, 1 or 2 operands passed by value (in registers on")
+    h.append(" * the common ABIs, so the helpers build no array). Same contract. */")
+    h.append("JK_API jk_status jk_x86_emit0(struct jk_x86_asm *a, jk_x86_mnem id);")
+    h.append("JK_API jk_status jk_x86_emit1(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0);")
+    h.append("JK_API jk_status jk_x86_emit2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0,")
+    h.append("                              jk_x86_op o1);")
     h.append("")
     for m in mnems:
         arities = sorted({len(f["ops"]) for f in by[m]})
@@ -611,7 +660,12 @@ def gen(forms):
             name = "jk_x86_" + m + ("" if k == arities[0] else str(k))
             params = "".join(", jk_x86_op o%d" % i for i in range(k))
             if k == 0:
-                h.append("static inline jk_status %s(struct jk_x86_asm *a) { return jk_x86_emit(a, %s, 0, (const jk_x86_op *)0); }" % (name, c_ident(m)))
+                h.append("static inline jk_status %s(struct jk_x86_asm *a) { return jk_x86_emit0(a, %s); }" % (name, c_ident(m)))
+            elif k <= 2:
+                h.append("static inline jk_status %s(struct jk_x86_asm *a%s)" % (name, params))
+                h.append("{")
+                h.append("    return jk_x86_emit%d(a, %s%s);" % (k, c_ident(m), "".join(", o%d" % i for i in range(k))))
+                h.append("}")
             else:
                 h.append("static inline jk_status %s(struct jk_x86_asm *a%s)" % (name, params))
                 h.append("{")

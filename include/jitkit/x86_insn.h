@@ -290,57 +290,44 @@ typedef enum jk_x86_mnem {
 struct jk_x86_asm;
 JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,
                              const jk_x86_op *ops);
+/* jk_x86_emit with 0, 1 or 2 operands passed by value (in registers on
+ * the common ABIs, so the helpers build no array). Same contract. */
+JK_API jk_status jk_x86_emit0(struct jk_x86_asm *a, jk_x86_mnem id);
+JK_API jk_status jk_x86_emit1(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0);
+JK_API jk_status jk_x86_emit2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0,
+                              jk_x86_op o1);
 
-static inline jk_status jk_x86_aaa(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_AAA, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_aad(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_AAD, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_aaa(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAA); }
+static inline jk_status jk_x86_aad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAD); }
 static inline jk_status jk_x86_aad1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_AAD, 1, o);
+    return jk_x86_emit1(a, JK_X86_AAD, o0);
 }
-static inline jk_status jk_x86_aam(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_AAM, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_aam(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAM); }
 static inline jk_status jk_x86_aam1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_AAM, 1, o);
+    return jk_x86_emit1(a, JK_X86_AAM, o0);
 }
-static inline jk_status jk_x86_aas(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_AAS, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_aas(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAS); }
 static inline jk_status jk_x86_adc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ADC, 2, o);
+    return jk_x86_emit2(a, JK_X86_ADC, o0, o1);
 }
 static inline jk_status jk_x86_adcx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ADCX, 2, o);
+    return jk_x86_emit2(a, JK_X86_ADCX, o0, o1);
 }
 static inline jk_status jk_x86_add(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ADD, 2, o);
+    return jk_x86_emit2(a, JK_X86_ADD, o0, o1);
 }
 static inline jk_status jk_x86_adox(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ADOX, 2, o);
+    return jk_x86_emit2(a, JK_X86_ADOX, o0, o1);
 }
 static inline jk_status jk_x86_and(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_AND, 2, o);
+    return jk_x86_emit2(a, JK_X86_AND, o0, o1);
 }
 static inline jk_status jk_x86_andn(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -360,72 +347,43 @@ static inline jk_status jk_x86_bextr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 }
 static inline jk_status jk_x86_blsi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BLSI, 2, o);
+    return jk_x86_emit2(a, JK_X86_BLSI, o0, o1);
 }
 static inline jk_status jk_x86_blsmsk(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BLSMSK, 2, o);
+    return jk_x86_emit2(a, JK_X86_BLSMSK, o0, o1);
 }
 static inline jk_status jk_x86_blsr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BLSR, 2, o);
+    return jk_x86_emit2(a, JK_X86_BLSR, o0, o1);
 }
 static inline jk_status jk_x86_bsf(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BSF, 2, o);
+    return jk_x86_emit2(a, JK_X86_BSF, o0, o1);
 }
 static inline jk_status jk_x86_bsr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BSR, 2, o);
+    return jk_x86_emit2(a, JK_X86_BSR, o0, o1);
 }
 static inline jk_status jk_x86_bswap(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_BSWAP, 1, o);
+    return jk_x86_emit1(a, JK_X86_BSWAP, o0);
 }
 static inline jk_status jk_x86_bt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BT, 2, o);
+    return jk_x86_emit2(a, JK_X86_BT, o0, o1);
 }
 static inline jk_status jk_x86_btc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BTC, 2, o);
+    return jk_x86_emit2(a, JK_X86_BTC, o0, o1);
 }
 static inline jk_status jk_x86_btr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BTR, 2, o);
+    return jk_x86_emit2(a, JK_X86_BTR, o0, o1);
 }
 static inline jk_status jk_x86_bts(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_BTS, 2, o);
+    return jk_x86_emit2(a, JK_X86_BTS, o0, o1);
 }
 static inline jk_status jk_x86_bzhi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -437,329 +395,204 @@ static inline jk_status jk_x86_bzhi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_call(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CALL, 1, o);
+    return jk_x86_emit1(a, JK_X86_CALL, o0);
 }
-static inline jk_status jk_x86_cbw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CBW, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cdq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CDQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cdqe(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CDQE, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_clc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLC, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cld(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLD, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cbw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CBW); }
+static inline jk_status jk_x86_cdq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CDQ); }
+static inline jk_status jk_x86_cdqe(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CDQE); }
+static inline jk_status jk_x86_clc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CLC); }
+static inline jk_status jk_x86_cld(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CLD); }
 static inline jk_status jk_x86_clflush(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CLFLUSH, 1, o);
+    return jk_x86_emit1(a, JK_X86_CLFLUSH, o0);
 }
 static inline jk_status jk_x86_clflushopt(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CLFLUSHOPT, 1, o);
+    return jk_x86_emit1(a, JK_X86_CLFLUSHOPT, o0);
 }
-static inline jk_status jk_x86_cli(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CLI, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cli(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CLI); }
 static inline jk_status jk_x86_clwb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CLWB, 1, o);
+    return jk_x86_emit1(a, JK_X86_CLWB, o0);
 }
-static inline jk_status jk_x86_cmc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMC, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cmc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMC); }
 static inline jk_status jk_x86_cmova(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVA, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVA, o0, o1);
 }
 static inline jk_status jk_x86_cmovae(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVAE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVAE, o0, o1);
 }
 static inline jk_status jk_x86_cmovb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVB, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVB, o0, o1);
 }
 static inline jk_status jk_x86_cmovbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVBE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVBE, o0, o1);
 }
 static inline jk_status jk_x86_cmovc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVC, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVC, o0, o1);
 }
 static inline jk_status jk_x86_cmove(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVE, o0, o1);
 }
 static inline jk_status jk_x86_cmovg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVG, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVG, o0, o1);
 }
 static inline jk_status jk_x86_cmovge(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVGE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVGE, o0, o1);
 }
 static inline jk_status jk_x86_cmovl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVL, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVL, o0, o1);
 }
 static inline jk_status jk_x86_cmovle(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVLE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVLE, o0, o1);
 }
 static inline jk_status jk_x86_cmovna(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNA, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNA, o0, o1);
 }
 static inline jk_status jk_x86_cmovnae(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNAE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNAE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNB, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNB, o0, o1);
 }
 static inline jk_status jk_x86_cmovnbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNBE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNBE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNC, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNC, o0, o1);
 }
 static inline jk_status jk_x86_cmovne(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNE, o0, o1);
 }
 static inline jk_status jk_x86_cmovng(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNG, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNG, o0, o1);
 }
 static inline jk_status jk_x86_cmovnge(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNGE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNGE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNL, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNL, o0, o1);
 }
 static inline jk_status jk_x86_cmovnle(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNLE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNLE, o0, o1);
 }
 static inline jk_status jk_x86_cmovno(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNO, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNO, o0, o1);
 }
 static inline jk_status jk_x86_cmovnp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNP, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNP, o0, o1);
 }
 static inline jk_status jk_x86_cmovns(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNS, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNS, o0, o1);
 }
 static inline jk_status jk_x86_cmovnz(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVNZ, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVNZ, o0, o1);
 }
 static inline jk_status jk_x86_cmovo(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVO, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVO, o0, o1);
 }
 static inline jk_status jk_x86_cmovp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVP, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVP, o0, o1);
 }
 static inline jk_status jk_x86_cmovpe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVPE, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVPE, o0, o1);
 }
 static inline jk_status jk_x86_cmovpo(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVPO, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVPO, o0, o1);
 }
 static inline jk_status jk_x86_cmovs(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVS, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVS, o0, o1);
 }
 static inline jk_status jk_x86_cmovz(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMOVZ, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMOVZ, o0, o1);
 }
 static inline jk_status jk_x86_cmp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMP, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMP, o0, o1);
 }
-static inline jk_status jk_x86_cmpsb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMPSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cmpsd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMPSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cmpsq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMPSQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cmpsw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CMPSW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cmpsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSB); }
+static inline jk_status jk_x86_cmpsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSD); }
+static inline jk_status jk_x86_cmpsq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSQ); }
+static inline jk_status jk_x86_cmpsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSW); }
 static inline jk_status jk_x86_cmpxchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CMPXCHG, 2, o);
+    return jk_x86_emit2(a, JK_X86_CMPXCHG, o0, o1);
 }
 static inline jk_status jk_x86_cmpxchg16b(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CMPXCHG16B, 1, o);
+    return jk_x86_emit1(a, JK_X86_CMPXCHG16B, o0);
 }
 static inline jk_status jk_x86_cmpxchg8b(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_CMPXCHG8B, 1, o);
+    return jk_x86_emit1(a, JK_X86_CMPXCHG8B, o0);
 }
-static inline jk_status jk_x86_cpuid(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CPUID, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cqo(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CQO, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cpuid(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CPUID); }
+static inline jk_status jk_x86_cqo(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CQO); }
 static inline jk_status jk_x86_crc32(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_CRC32, 2, o);
+    return jk_x86_emit2(a, JK_X86_CRC32, o0, o1);
 }
-static inline jk_status jk_x86_cwd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CWD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_cwde(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_CWDE, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_daa(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_DAA, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_das(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_DAS, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_cwd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWD); }
+static inline jk_status jk_x86_cwde(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWDE); }
+static inline jk_status jk_x86_daa(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_DAA); }
+static inline jk_status jk_x86_das(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_DAS); }
 static inline jk_status jk_x86_dec(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_DEC, 1, o);
+    return jk_x86_emit1(a, JK_X86_DEC, o0);
 }
 static inline jk_status jk_x86_div(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_DIV, 1, o);
+    return jk_x86_emit1(a, JK_X86_DIV, o0);
 }
-static inline jk_status jk_x86_endbr32(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_ENDBR32, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_endbr64(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_ENDBR64, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_endbr32(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR32); }
+static inline jk_status jk_x86_endbr64(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR64); }
 static inline jk_status jk_x86_enter(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ENTER, 2, o);
+    return jk_x86_emit2(a, JK_X86_ENTER, o0, o1);
 }
-static inline jk_status jk_x86_fwait(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_FWAIT, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_hlt(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_HLT, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_fwait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_FWAIT); }
+static inline jk_status jk_x86_hlt(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_HLT); }
 static inline jk_status jk_x86_idiv(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_IDIV, 1, o);
+    return jk_x86_emit1(a, JK_X86_IDIV, o0);
 }
 static inline jk_status jk_x86_imul(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_IMUL, 1, o);
+    return jk_x86_emit1(a, JK_X86_IMUL, o0);
 }
 static inline jk_status jk_x86_imul2(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_IMUL, 2, o);
+    return jk_x86_emit2(a, JK_X86_IMUL, o0, o1);
 }
 static inline jk_status jk_x86_imul3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -771,343 +604,229 @@ static inline jk_status jk_x86_imul3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 }
 static inline jk_status jk_x86_in(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_IN, 2, o);
+    return jk_x86_emit2(a, JK_X86_IN, o0, o1);
 }
 static inline jk_status jk_x86_inc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_INC, 1, o);
+    return jk_x86_emit1(a, JK_X86_INC, o0);
 }
-static inline jk_status jk_x86_insb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_insd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_insw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INSW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_insb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSB); }
+static inline jk_status jk_x86_insd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSD); }
+static inline jk_status jk_x86_insw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSW); }
 static inline jk_status jk_x86_int(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_INT, 1, o);
+    return jk_x86_emit1(a, JK_X86_INT, o0);
 }
-static inline jk_status jk_x86_int1(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INT1, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_int3(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INT3, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_into(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_INTO, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_int1(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INT1); }
+static inline jk_status jk_x86_int3(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INT3); }
+static inline jk_status jk_x86_into(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INTO); }
 static inline jk_status jk_x86_ja(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JA, 1, o);
+    return jk_x86_emit1(a, JK_X86_JA, o0);
 }
 static inline jk_status jk_x86_jae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JAE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JAE, o0);
 }
 static inline jk_status jk_x86_jb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JB, 1, o);
+    return jk_x86_emit1(a, JK_X86_JB, o0);
 }
 static inline jk_status jk_x86_jbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JBE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JBE, o0);
 }
 static inline jk_status jk_x86_jc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JC, 1, o);
+    return jk_x86_emit1(a, JK_X86_JC, o0);
 }
 static inline jk_status jk_x86_jcxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JCXZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_JCXZ, o0);
 }
 static inline jk_status jk_x86_je(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JE, o0);
 }
 static inline jk_status jk_x86_jecxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JECXZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_JECXZ, o0);
 }
 static inline jk_status jk_x86_jg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JG, 1, o);
+    return jk_x86_emit1(a, JK_X86_JG, o0);
 }
 static inline jk_status jk_x86_jge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JGE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JGE, o0);
 }
 static inline jk_status jk_x86_jl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JL, 1, o);
+    return jk_x86_emit1(a, JK_X86_JL, o0);
 }
 static inline jk_status jk_x86_jle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JLE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JLE, o0);
 }
 static inline jk_status jk_x86_jmp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JMP, 1, o);
+    return jk_x86_emit1(a, JK_X86_JMP, o0);
 }
 static inline jk_status jk_x86_jna(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNA, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNA, o0);
 }
 static inline jk_status jk_x86_jnae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNAE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNAE, o0);
 }
 static inline jk_status jk_x86_jnb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNB, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNB, o0);
 }
 static inline jk_status jk_x86_jnbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNBE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNBE, o0);
 }
 static inline jk_status jk_x86_jnc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNC, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNC, o0);
 }
 static inline jk_status jk_x86_jne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNE, o0);
 }
 static inline jk_status jk_x86_jng(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNG, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNG, o0);
 }
 static inline jk_status jk_x86_jnge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNGE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNGE, o0);
 }
 static inline jk_status jk_x86_jnl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNL, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNL, o0);
 }
 static inline jk_status jk_x86_jnle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNLE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNLE, o0);
 }
 static inline jk_status jk_x86_jno(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNO, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNO, o0);
 }
 static inline jk_status jk_x86_jnp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNP, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNP, o0);
 }
 static inline jk_status jk_x86_jns(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNS, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNS, o0);
 }
 static inline jk_status jk_x86_jnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JNZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_JNZ, o0);
 }
 static inline jk_status jk_x86_jo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JO, 1, o);
+    return jk_x86_emit1(a, JK_X86_JO, o0);
 }
 static inline jk_status jk_x86_jp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JP, 1, o);
+    return jk_x86_emit1(a, JK_X86_JP, o0);
 }
 static inline jk_status jk_x86_jpe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JPE, 1, o);
+    return jk_x86_emit1(a, JK_X86_JPE, o0);
 }
 static inline jk_status jk_x86_jpo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JPO, 1, o);
+    return jk_x86_emit1(a, JK_X86_JPO, o0);
 }
 static inline jk_status jk_x86_jrcxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JRCXZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_JRCXZ, o0);
 }
 static inline jk_status jk_x86_js(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JS, 1, o);
+    return jk_x86_emit1(a, JK_X86_JS, o0);
 }
 static inline jk_status jk_x86_jz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_JZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_JZ, o0);
 }
-static inline jk_status jk_x86_lahf(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LAHF, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_lahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LAHF); }
 static inline jk_status jk_x86_lea(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_LEA, 2, o);
+    return jk_x86_emit2(a, JK_X86_LEA, o0, o1);
 }
-static inline jk_status jk_x86_leave(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LEAVE, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_lfence(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LFENCE, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_lodsb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LODSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_lodsd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LODSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_lodsq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LODSQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_lodsw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_LODSW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_leave(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LEAVE); }
+static inline jk_status jk_x86_lfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LFENCE); }
+static inline jk_status jk_x86_lodsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LODSB); }
+static inline jk_status jk_x86_lodsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LODSD); }
+static inline jk_status jk_x86_lodsq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LODSQ); }
+static inline jk_status jk_x86_lodsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LODSW); }
 static inline jk_status jk_x86_loop(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_LOOP, 1, o);
+    return jk_x86_emit1(a, JK_X86_LOOP, o0);
 }
 static inline jk_status jk_x86_loope(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_LOOPE, 1, o);
+    return jk_x86_emit1(a, JK_X86_LOOPE, o0);
 }
 static inline jk_status jk_x86_loopne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_LOOPNE, 1, o);
+    return jk_x86_emit1(a, JK_X86_LOOPNE, o0);
 }
 static inline jk_status jk_x86_loopnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_LOOPNZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_LOOPNZ, o0);
 }
 static inline jk_status jk_x86_loopz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_LOOPZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_LOOPZ, o0);
 }
 static inline jk_status jk_x86_lzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_LZCNT, 2, o);
+    return jk_x86_emit2(a, JK_X86_LZCNT, o0, o1);
 }
-static inline jk_status jk_x86_mfence(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MFENCE, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_mfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MFENCE); }
 static inline jk_status jk_x86_mov(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOV, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOV, o0, o1);
 }
 static inline jk_status jk_x86_movabs(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVABS, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVABS, o0, o1);
 }
 static inline jk_status jk_x86_movbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVBE, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVBE, o0, o1);
 }
 static inline jk_status jk_x86_movnti(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVNTI, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVNTI, o0, o1);
 }
-static inline jk_status jk_x86_movsb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_movsd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_movsq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_movsw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_MOVSW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_movsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSB); }
+static inline jk_status jk_x86_movsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSD); }
+static inline jk_status jk_x86_movsq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSQ); }
+static inline jk_status jk_x86_movsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSW); }
 static inline jk_status jk_x86_movsx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVSX, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVSX, o0, o1);
 }
 static inline jk_status jk_x86_movsxd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVSXD, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVSXD, o0, o1);
 }
 static inline jk_status jk_x86_movzx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_MOVZX, 2, o);
+    return jk_x86_emit2(a, JK_X86_MOVZX, o0, o1);
 }
 static inline jk_status jk_x86_mul(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_MUL, 1, o);
+    return jk_x86_emit1(a, JK_X86_MUL, o0);
 }
 static inline jk_status jk_x86_mulx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1119,41 +838,29 @@ static inline jk_status jk_x86_mulx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_neg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_NEG, 1, o);
+    return jk_x86_emit1(a, JK_X86_NEG, o0);
 }
-static inline jk_status jk_x86_nop(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_NOP, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_nop(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_NOP); }
 static inline jk_status jk_x86_nop1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_NOP, 1, o);
+    return jk_x86_emit1(a, JK_X86_NOP, o0);
 }
 static inline jk_status jk_x86_not(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_NOT, 1, o);
+    return jk_x86_emit1(a, JK_X86_NOT, o0);
 }
 static inline jk_status jk_x86_or(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_OR, 2, o);
+    return jk_x86_emit2(a, JK_X86_OR, o0, o1);
 }
 static inline jk_status jk_x86_out(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_OUT, 2, o);
+    return jk_x86_emit2(a, JK_X86_OUT, o0, o1);
 }
-static inline jk_status jk_x86_outsb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_OUTSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_outsd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_OUTSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_outsw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_OUTSW, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pause(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PAUSE, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_outsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSB); }
+static inline jk_status jk_x86_outsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSD); }
+static inline jk_status jk_x86_outsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSW); }
+static inline jk_status jk_x86_pause(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PAUSE); }
 static inline jk_status jk_x86_pdep(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
     jk_x86_op o[3];
@@ -1172,138 +879,95 @@ static inline jk_status jk_x86_pext(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_pop(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_POP, 1, o);
+    return jk_x86_emit1(a, JK_X86_POP, o0);
 }
-static inline jk_status jk_x86_popa(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPA, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_popad(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPAD, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_popa(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPA); }
+static inline jk_status jk_x86_popad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPAD); }
 static inline jk_status jk_x86_popcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_POPCNT, 2, o);
+    return jk_x86_emit2(a, JK_X86_POPCNT, o0, o1);
 }
-static inline jk_status jk_x86_popf(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPF, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_popfd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_popfq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_popfw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_POPFW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_popf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPF); }
+static inline jk_status jk_x86_popfd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFD); }
+static inline jk_status jk_x86_popfq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFQ); }
+static inline jk_status jk_x86_popfw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFW); }
 static inline jk_status jk_x86_prefetchnta(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PREFETCHNTA, 1, o);
+    return jk_x86_emit1(a, JK_X86_PREFETCHNTA, o0);
 }
 static inline jk_status jk_x86_prefetcht0(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PREFETCHT0, 1, o);
+    return jk_x86_emit1(a, JK_X86_PREFETCHT0, o0);
 }
 static inline jk_status jk_x86_prefetcht1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PREFETCHT1, 1, o);
+    return jk_x86_emit1(a, JK_X86_PREFETCHT1, o0);
 }
 static inline jk_status jk_x86_prefetcht2(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PREFETCHT2, 1, o);
+    return jk_x86_emit1(a, JK_X86_PREFETCHT2, o0);
 }
 static inline jk_status jk_x86_prefetchw(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PREFETCHW, 1, o);
+    return jk_x86_emit1(a, JK_X86_PREFETCHW, o0);
 }
 static inline jk_status jk_x86_push(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PUSH, 1, o);
+    return jk_x86_emit1(a, JK_X86_PUSH, o0);
 }
-static inline jk_status jk_x86_pusha(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHA, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pushad(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHAD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pushf(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHF, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pushfd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHFD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pushfq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHFQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_pushfw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_PUSHFW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_pusha(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHA); }
+static inline jk_status jk_x86_pushad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHAD); }
+static inline jk_status jk_x86_pushf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHF); }
+static inline jk_status jk_x86_pushfd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHFD); }
+static inline jk_status jk_x86_pushfq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHFQ); }
+static inline jk_status jk_x86_pushfw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHFW); }
 static inline jk_status jk_x86_pushw(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_PUSHW, 1, o);
+    return jk_x86_emit1(a, JK_X86_PUSHW, o0);
 }
 static inline jk_status jk_x86_rcl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_RCL, 2, o);
+    return jk_x86_emit2(a, JK_X86_RCL, o0, o1);
 }
 static inline jk_status jk_x86_rcr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_RCR, 2, o);
+    return jk_x86_emit2(a, JK_X86_RCR, o0, o1);
 }
 static inline jk_status jk_x86_rdfsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RDFSBASE, 1, o);
+    return jk_x86_emit1(a, JK_X86_RDFSBASE, o0);
 }
 static inline jk_status jk_x86_rdgsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RDGSBASE, 1, o);
+    return jk_x86_emit1(a, JK_X86_RDGSBASE, o0);
 }
 static inline jk_status jk_x86_rdpid(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RDPID, 1, o);
+    return jk_x86_emit1(a, JK_X86_RDPID, o0);
 }
-static inline jk_status jk_x86_rdpmc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_RDPMC, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_rdpmc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDPMC); }
 static inline jk_status jk_x86_rdrand(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RDRAND, 1, o);
+    return jk_x86_emit1(a, JK_X86_RDRAND, o0);
 }
 static inline jk_status jk_x86_rdseed(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RDSEED, 1, o);
+    return jk_x86_emit1(a, JK_X86_RDSEED, o0);
 }
-static inline jk_status jk_x86_rdtsc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_RDTSC, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_rdtscp(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_RDTSCP, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_ret(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_RET, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_rdtsc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDTSC); }
+static inline jk_status jk_x86_rdtscp(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDTSCP); }
+static inline jk_status jk_x86_ret(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RET); }
 static inline jk_status jk_x86_ret1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_RET, 1, o);
+    return jk_x86_emit1(a, JK_X86_RET, o0);
 }
 static inline jk_status jk_x86_rol(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ROL, 2, o);
+    return jk_x86_emit2(a, JK_X86_ROL, o0, o1);
 }
 static inline jk_status jk_x86_ror(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_ROR, 2, o);
+    return jk_x86_emit2(a, JK_X86_ROR, o0, o1);
 }
 static inline jk_status jk_x86_rorx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1313,20 +977,14 @@ static inline jk_status jk_x86_rorx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_RORX, 3, o);
 }
-static inline jk_status jk_x86_sahf(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SAHF, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_sahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SAHF); }
 static inline jk_status jk_x86_sal(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SAL, 2, o);
+    return jk_x86_emit2(a, JK_X86_SAL, o0, o1);
 }
 static inline jk_status jk_x86_sar(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SAR, 2, o);
+    return jk_x86_emit2(a, JK_X86_SAR, o0, o1);
 }
 static inline jk_status jk_x86_sarx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1338,202 +996,136 @@ static inline jk_status jk_x86_sarx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_sbb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SBB, 2, o);
+    return jk_x86_emit2(a, JK_X86_SBB, o0, o1);
 }
-static inline jk_status jk_x86_scasb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SCASB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_scasd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SCASD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_scasq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SCASQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_scasw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SCASW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_scasb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASB); }
+static inline jk_status jk_x86_scasd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASD); }
+static inline jk_status jk_x86_scasq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASQ); }
+static inline jk_status jk_x86_scasw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASW); }
 static inline jk_status jk_x86_seta(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETA, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETA, o0);
 }
 static inline jk_status jk_x86_setae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETAE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETAE, o0);
 }
 static inline jk_status jk_x86_setb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETB, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETB, o0);
 }
 static inline jk_status jk_x86_setbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETBE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETBE, o0);
 }
 static inline jk_status jk_x86_setc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETC, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETC, o0);
 }
 static inline jk_status jk_x86_sete(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETE, o0);
 }
 static inline jk_status jk_x86_setg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETG, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETG, o0);
 }
 static inline jk_status jk_x86_setge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETGE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETGE, o0);
 }
 static inline jk_status jk_x86_setl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETL, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETL, o0);
 }
 static inline jk_status jk_x86_setle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETLE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETLE, o0);
 }
 static inline jk_status jk_x86_setna(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNA, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNA, o0);
 }
 static inline jk_status jk_x86_setnae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNAE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNAE, o0);
 }
 static inline jk_status jk_x86_setnb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNB, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNB, o0);
 }
 static inline jk_status jk_x86_setnbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNBE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNBE, o0);
 }
 static inline jk_status jk_x86_setnc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNC, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNC, o0);
 }
 static inline jk_status jk_x86_setne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNE, o0);
 }
 static inline jk_status jk_x86_setng(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNG, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNG, o0);
 }
 static inline jk_status jk_x86_setnge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNGE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNGE, o0);
 }
 static inline jk_status jk_x86_setnl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNL, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNL, o0);
 }
 static inline jk_status jk_x86_setnle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNLE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNLE, o0);
 }
 static inline jk_status jk_x86_setno(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNO, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNO, o0);
 }
 static inline jk_status jk_x86_setnp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNP, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNP, o0);
 }
 static inline jk_status jk_x86_setns(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNS, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNS, o0);
 }
 static inline jk_status jk_x86_setnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETNZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETNZ, o0);
 }
 static inline jk_status jk_x86_seto(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETO, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETO, o0);
 }
 static inline jk_status jk_x86_setp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETP, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETP, o0);
 }
 static inline jk_status jk_x86_setpe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETPE, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETPE, o0);
 }
 static inline jk_status jk_x86_setpo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETPO, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETPO, o0);
 }
 static inline jk_status jk_x86_sets(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETS, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETS, o0);
 }
 static inline jk_status jk_x86_setz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_SETZ, 1, o);
+    return jk_x86_emit1(a, JK_X86_SETZ, o0);
 }
-static inline jk_status jk_x86_sfence(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SFENCE, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_sfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SFENCE); }
 static inline jk_status jk_x86_shl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SHL, 2, o);
+    return jk_x86_emit2(a, JK_X86_SHL, o0, o1);
 }
 static inline jk_status jk_x86_shld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1553,10 +1145,7 @@ static inline jk_status jk_x86_shlx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_shr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SHR, 2, o);
+    return jk_x86_emit2(a, JK_X86_SHR, o0, o1);
 }
 static inline jk_status jk_x86_shrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1574,79 +1163,54 @@ static inline jk_status jk_x86_shrx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_SHRX, 3, o);
 }
-static inline jk_status jk_x86_stc(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STC, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_std(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_sti(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STI, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_stosb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STOSB, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_stosd(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STOSD, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_stosq(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STOSQ, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_stosw(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_STOSW, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_stc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STC); }
+static inline jk_status jk_x86_std(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STD); }
+static inline jk_status jk_x86_sti(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STI); }
+static inline jk_status jk_x86_stosb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSB); }
+static inline jk_status jk_x86_stosd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSD); }
+static inline jk_status jk_x86_stosq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSQ); }
+static inline jk_status jk_x86_stosw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSW); }
 static inline jk_status jk_x86_sub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_SUB, 2, o);
+    return jk_x86_emit2(a, JK_X86_SUB, o0, o1);
 }
-static inline jk_status jk_x86_syscall(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SYSCALL, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_sysenter(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_SYSENTER, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_syscall(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSCALL); }
+static inline jk_status jk_x86_sysenter(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSENTER); }
 static inline jk_status jk_x86_test(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_TEST, 2, o);
+    return jk_x86_emit2(a, JK_X86_TEST, o0, o1);
 }
 static inline jk_status jk_x86_tzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_TZCNT, 2, o);
+    return jk_x86_emit2(a, JK_X86_TZCNT, o0, o1);
 }
 static inline jk_status jk_x86_ud1(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_UD1, 2, o);
+    return jk_x86_emit2(a, JK_X86_UD1, o0, o1);
 }
-static inline jk_status jk_x86_ud2(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_UD2, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_wait(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_WAIT, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_ud2(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_UD2); }
+static inline jk_status jk_x86_wait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_WAIT); }
 static inline jk_status jk_x86_wrfsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_WRFSBASE, 1, o);
+    return jk_x86_emit1(a, JK_X86_WRFSBASE, o0);
 }
 static inline jk_status jk_x86_wrgsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    jk_x86_op o[1];
-    o[0] = o0;
-    return jk_x86_emit(a, JK_X86_WRGSBASE, 1, o);
+    return jk_x86_emit1(a, JK_X86_WRGSBASE, o0);
 }
 static inline jk_status jk_x86_xadd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_XADD, 2, o);
+    return jk_x86_emit2(a, JK_X86_XADD, o0, o1);
 }
 static inline jk_status jk_x86_xchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_XCHG, 2, o);
+    return jk_x86_emit2(a, JK_X86_XCHG, o0, o1);
 }
-static inline jk_status jk_x86_xgetbv(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_XGETBV, 0, (const jk_x86_op *)0); }
-static inline jk_status jk_x86_xlatb(struct jk_x86_asm *a) { return jk_x86_emit(a, JK_X86_XLATB, 0, (const jk_x86_op *)0); }
+static inline jk_status jk_x86_xgetbv(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_XGETBV); }
+static inline jk_status jk_x86_xlatb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_XLATB); }
 static inline jk_status jk_x86_xor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    jk_x86_op o[2];
-    o[0] = o0;
-    o[1] = o1;
-    return jk_x86_emit(a, JK_X86_XOR, 2, o);
+    return jk_x86_emit2(a, JK_X86_XOR, o0, o1);
 }
 
 #endif

@@ -18,6 +18,7 @@ jk_status jk__code_fail(jk__code *c, jk_status s, const char *fmt, ...)
     if (c->err.status != JK_OK)
         return c->err.status;
     c->err.status = s;
+    c->qlim = 0;
     c->err.os_error = 0;
     va_start(ap, fmt);
     vsnprintf(c->err.message, sizeof c->err.message, fmt, ap);
@@ -65,6 +66,8 @@ void jk__code_reset(jk__code *c)
     c->insn = 0;
     c->err_insn = c->err_off = 0;
     memset(&c->err, 0, sizeof c->err);
+    c->hold = 0;
+    jk__code_regate(c);
 }
 
 void jk__code_free(jk__code *c)
@@ -106,6 +109,7 @@ jk_status jk__code_reserve_slow(jk__code *c, size_t need)
     if (need > ((size_t)-1) - c->len || !grow((void **)&c->buf, &c->cap, c->len + need, 1))
         return jk__code_fail(c, JK_ENOMEM, "out of memory growing the code buffer to %zu bytes",
                              c->len + need);
+    jk__code_regate(c);
     return JK_OK;
 }
 
@@ -524,6 +528,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
         }
     }
     c->finished = 1;
+    jk__code_regate(c);
     if (size)
         *size = total;
     return JK_OK;

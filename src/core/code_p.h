@@ -117,7 +117,19 @@ typedef struct jk__code {
     size_t err_insn, err_off;
     uint32_t insn;          /* index of the current instruction/directive */
     unsigned addr_bytes;    /* size of an address: 8 or 4 (data labels) */
+    /* Gate of the back end's quick path: it may write up to 32 bytes without
+     * any other check while len < qlim. 0 (closed) after an error, after
+     * finish and while `hold` (set by the back end, e.g. a pending prefix);
+     * jk__code_regate recomputes it whenever one of these or cap changes. */
+    size_t qlim;
+    uint8_t hold;
 } jk__code;
+
+/* Recompute qlim (see above). */
+static inline void jk__code_regate(jk__code *c)
+{
+    c->qlim = (c->err.status || c->finished || c->hold || c->cap < 32) ? 0 : c->cap - 31;
+}
 
 void jk__code_init(jk__code *c, unsigned addr_bytes);
 void jk__code_free(jk__code *c);

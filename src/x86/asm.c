@@ -53,6 +53,10 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     a->mode_excl = mode == JK_X86_MODE64 ? JK__F_X86 : JK__F_X64;
     a->addr_rc = mode == JK_X86_MODE64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
     a->nregs = mode == JK_X86_MODE64 ? 16 : 8;
+    a->qkey = (uint32_t)mode << (4 * JK__SIG_BITS);
+    a->qlabel = JK__C_REL | (mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64) |
+                (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
+    a->qreg = jk__x86_qreg[mode];
     if (jk__code_reserve(&a->code, 256)) {
         jk__code_free(&a->code);
         free(a);
@@ -75,7 +79,7 @@ void jk_x86_reset(jk_x86_asm *a)
     if (!a)
         return;
     jk__code_reset(&a->code);
-    a->pending = 0;
+    jk__x86_set_pending(a, 0);
     a->why = NULL;
 }
 
@@ -137,7 +141,7 @@ static jk_status pend(jk_x86_asm *a, unsigned bits, const char *name)
     if ((bits & (JK__PEND_REP | JK__PEND_REPNE)) &&
         (a->pending & (JK__PEND_REP | JK__PEND_REPNE)))
         return jk__code_fail(&a->code, JK_EOPERAND, "%s: only one rep prefix per instruction", name);
-    a->pending = (uint8_t)(a->pending | bits);
+    jk__x86_set_pending(a, a->pending | bits);
     return JK_OK;
 }
 

@@ -858,146 +858,232 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
             r = build(a, f, n, ops, jk__x86_mnem_names[id]);
         if (r == MISMATCH)
             continue;
-        a->pending = 0;
+        if (a->pending)
+            jk__x86_set_pending(a, 0);
         a->last = f;
         c->insn++;
         return (jk_status)r;
     }
 nomatch:
-    a->pending = 0;
+    if (a->pending)
+        jk__x86_set_pending(a, 0);
     return no_form(a, id, n, ops, cls);
 }
 
 /* -- The quick path ------------------------------------------------------------
- * Up to two operands that are general registers, immediates or plain
- * [base + index*scale + disp] memory, no pending prefix, and a first
- * candidate form for the fast builder: classify inline, one probe, build.
- * Anything else - and any doubt - goes to emit_general, which redoes the
- * work with every check and explains failures. */
+ * Up to two operands that are general registers, immediates, plain
+ * [base + index*scale + disp] memory or labels, no pending prefix, room in
+ * the buffer (the code's gate, jk__code.qlim, says all of that but the
+ * operands in one compare), and a candidate the quick encoders handle:
+ * classify inline (a register is one load of its class word), one probe,
+ * encode. Anything else - and any doubt - goes to emit_general, which redoes
+ * the work with every check and explains failures, so the quick path never
+ * decides an error. Operands come by value (jk_x86_emit0/1/2): the helpers
+ * pass them in registers and nothing is copied. */
 
-JK__ALWAYS_INLINE static inline uint64_t quick_cls(const jk_x86_asm *a, const uint64_t *regcls,
-                                 const jk_x86_op *o, unsigned *sig, uint8_t *info)
-{
-    if (o->kind == JK_X86_OP_REG) {
-        unsigned ix = (unsigned)o->rclass * 16u + o->reg;
-        if (ix >= 16u * (JK_X86_RC_GP64 + 1) || o->reg >= 16u)
-            return 0;
-        *sig = o->rclass; /* JK__SIG_R8..R64 == JK_X86_RC_GP8..GP64 */
-        *info = (&jk__x86_reginfo[0][0])[ix];
-        return regcls[ix];
-    }
-    if (o->kind == JK_X86_OP_IMM) {
-        *sig = JK__SIG_IMM;
-        return imm_class(o->value);
-    }
-    if (o->kind == JK_X86_OP_LABEL) {
-        if ((uint64_t)o->value == 0 || (uint64_t)o->value >= a->code.nsyms)
-            return 0;
-        *sig = JK__SIG_LABEL;
-        return JK__C_REL | (a->mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64);
-    }
-    if (o->kind == JK_X86_OP_MEM && o->flags == 0 && o->size <= 64 && o->rclass == a->addr_rc &&
-        o->reg < a->nregs &&
-        (o->iclass == JK_X86_RC_NONE ||
-         (o->iclass == o->rclass && o->index < a->nregs && o->index != 4))) {
-        *sig = mem_sig[o->size];
-        return mem_cls[o->size];
-    }
-    return 0;
-}
+/* Memory class words by access size (0 = unsized); 0 = not quick. */
+#define QM(c, s) ((c) | (uint64_t)(s) << JK__Q_SIG_SHIFT)
+static const uint64_t mem_q[65] = {
+    [0] = QM(JK__C_MX, JK__SIG_MX), [1] = QM(JK__C_M8, JK__SIG_M8), [2] = QM(JK__C_M16, JK__SIG_M16),
+    [4] = QM(JK__C_M32, JK__SIG_M32), [8] = QM(JK__C_M64, JK__SIG_M64),
+    [10] = QM(JK__C_M80, JK__SIG_M80), [16] = QM(JK__C_M128, JK__SIG_M128),
+    [32] = QM(JK__C_M256, JK__SIG_M256), [64] = QM(JK__C_M512, JK__SIG_M512),
+};
+#undef QM
 
 _Static_assert((int)JK__SIG_R8 == (int)JK_X86_RC_GP8 && (int)JK__SIG_R8HI == (int)JK_X86_RC_GP8HI &&
                    (int)JK__SIG_R16 == (int)JK_X86_RC_GP16 && (int)JK__SIG_R32 == (int)JK_X86_RC_GP32 &&
                    (int)JK__SIG_R64 == (int)JK_X86_RC_GP64,
                "register signatures are the register classes");
+_Static_assert((JK__C_ANY >> 45) != 0 && JK__C_ST0 < (1ull << JK__Q_SIG_SHIFT),
+               "class bits stay below the quick-path signature");
 
-jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+/* The quick word of one operand (class | signature | REX flags), 0 when the
+ * general path must handle it. */
+JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86_op *o)
+{
+    if (o->kind == JK_X86_OP_REG) {
+        if ((o->rclass >> 3) | (o->reg >> 4))
+            return 0;
+        return a->qreg[(unsigned)o->rclass * 16u + o->reg];
+    }
+    if (o->kind == JK_X86_OP_IMM)
+        return imm_class(o->value) | (uint64_t)JK__SIG_IMM << JK__Q_SIG_SHIFT;
+    if (o->kind == JK_X86_OP_MEM) {
+        if (o->flags == 0 && o->size <= 64 && o->rclass == a->addr_rc && o->reg < a->nregs &&
+            (o->iclass == JK_X86_RC_NONE ||
+             (o->iclass == o->rclass && o->index < a->nregs && o->index != 4)))
+            return mem_q[o->size];
+        return 0;
+    }
+    if (o->kind == JK_X86_OP_LABEL) {
+        if ((uint64_t)o->value - 1u >= (uint64_t)a->code.nsyms - 1u)
+            return 0;
+        return a->qlabel;
+    }
+    return 0;
+}
+
+#define QSIG(w) ((uint32_t)((w) >> JK__Q_SIG_SHIFT) & 31u)
+
+JK__NOINLINE static jk_status slow(jk_x86_asm *a, jk_x86_mnem id, unsigned n, jk_x86_op o0,
+                                   jk_x86_op o1)
+{
+    jk_x86_op ops[2];
+    ops[0] = o0;
+    ops[1] = o1;
+    return emit_general(a, id, n, ops);
+}
+
+/* Forms for the fast builder (no dedicated encoder): cold enough to keep
+ * the operand array out of the quick path. */
+JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
+                                        const jk__x86_form *f, jk_x86_op o0, jk_x86_op o1,
+                                        uint64_t bx)
+{
+    jk_x86_op ops[2];
+    uint8_t info[16];
+    int r;
+    ops[0] = o0;
+    ops[1] = o1;
+    memset(info, 0, sizeof info);
+    info[0] = (uint8_t)((bx >> 61) & 3u);
+    info[1] = (uint8_t)((bx >> 61) & 3u);
+    a->why = NULL;
+    r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
+    if (r == MISMATCH)
+        return emit_general(a, id, n, ops);
+    if (r == JK_OK) {
+        a->last = f;
+        a->code.insn++;
+    }
+    return (jk_status)r;
+}
+
+/* A branch to a label: the short jmp/jcc (relaxed at finish) or a rel32
+ * call/jmp/jcc, the target a label of this code (or, for rel32, any). */
+JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
+                                           const jk__x86_form *f, jk_x86_op o0, jk_x86_op o1)
+{
+    jk__code *c = &a->code;
+    uint32_t sym = (uint32_t)o0.value;
+    uint8_t *p = c->buf + c->len;
+    size_t at = c->len;
+    jk_status r;
+    if (n != 1 || o0.kind != JK_X86_OP_LABEL || f->pfx || !f->immsz[0])
+        return slow(a, id, n, o0, o1);
+    if (f->relax && !o0.flags && c->syms[sym].kind == JK__SYM_LOCAL) {
+        p[0] = f->opc[0];
+        p[1] = f->opc[1];
+        p[f->opc_len] = 0;
+        c->len += f->opc_len + 1u;
+        c->syms[sym].used = 1;
+        r = jk__code_branch(c, at, f->opc_len + 1u, sym, f[f->relax].opc, f[f->relax].opc_len);
+    } else {
+        if (f->relax) /* a long branch: the rel32 sibling */
+            f += f->relax;
+        if (f->immsz[0] != 4)
+            return slow(a, id, n, o0, o1);
+        p[0] = f->opc[0];
+        p[1] = f->opc[1];
+        p += f->opc_len;
+        p = put32(p, 0);
+        c->len = (size_t)(p - c->buf);
+        c->syms[sym].used = 1;
+        r = jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
+    }
+    if (r == JK_OK) {
+        a->last = f;
+        c->insn++;
+    }
+    return r;
+}
+
+JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
+                                                jk_x86_op o0, jk_x86_op o1)
 {
     jk__code *c;
-    const uint64_t *regcls;
     const jk__x86_slot *slot;
     const jk__x86_form *f;
-    uint8_t info[16];
-    uint64_t c0 = 1, c1 = 1;
-    unsigned s0 = 0, s1 = 0, h, cand, k, end, sh;
+    uint64_t c0 = 1, c1 = 1, bx;
+    unsigned h, cand, k, end, sh;
     uint32_t key;
-    int r;
-    if (!a || n > 2 || (unsigned)id >= JK_X86_MNEM_COUNT || (n && !ops) || a->pending)
-        return emit_general(a, id, n, ops);
+    uint8_t *p;
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
+        return slow(a, id, n, o0, o1);
     c = &a->code;
-    if (c->err.status || c->finished || c->cap - c->len < 32)
-        return emit_general(a, id, n, ops);
-    regcls = &jk__x86_regcls[a->mode][0][0];
-    memset(info, 0, sizeof info);
-    if (n > 0 && !(c0 = quick_cls(a, regcls, &ops[0], &s0, &info[0])))
-        return emit_general(a, id, n, ops);
-    if (n > 1 && !(c1 = quick_cls(a, regcls, &ops[1], &s1, &info[1])))
-        return emit_general(a, id, n, ops);
-    key = (((uint32_t)id * 2u + (uint32_t)a->mode) << (4 * JK__SIG_BITS)) | s0 |
-          (s1 << JK__SIG_BITS);
+    if (n > 0 && !(c0 = qword(a, &o0)))
+        return slow(a, id, n, o0, o1);
+    if (n > 1 && !(c1 = qword(a, &o1)))
+        return slow(a, id, n, o0, o1);
+    key = a->qkey | ((uint32_t)id << (4 * JK__SIG_BITS + 1)) | QSIG(c0) | (QSIG(c1) << JK__SIG_BITS);
     h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - jk__x86_lookup_bits);
     for (;;) {
         slot = &jk__x86_lookup[h];
         if (slot->key == key)
             break;
         if (slot->key == 0xFFFFFFFFu)
-            return emit_general(a, id, n, ops);
+            return slow(a, id, n, o0, o1);
         h = (h + 1) & ((1u << jk__x86_lookup_bits) - 1u);
     }
     for (k = slot->first, end = k + slot->count;; k++) {
         if (k == end)
-            return emit_general(a, id, n, ops);
+            return slow(a, id, n, o0, o1);
         cand = jk__x86_cand[k];
         f = &jk__x86_forms[cand & 0x7FFFu];
         if ((cand & 0x8000u) || ((f->ops[0] & c0) && (f->ops[1] & c1)))
             break;
     }
-    if (f->flags & JK__F_SLOW) {
-        /* a short jmp/jcc to a label of this code: relaxed at finish */
-        uint32_t sym = (uint32_t)ops[0].value;
-        if (n == 1 && f->relax && ops[0].kind == JK_X86_OP_LABEL && !ops[0].flags && !f->pfx &&
-            c->syms[sym].kind == JK__SYM_LOCAL) {
-            uint8_t *p = c->buf + c->len;
-            size_t at = c->len;
-            p[0] = f->opc[0];
-            p[1] = f->opc[1];
-            p[f->opc_len] = 0;
-            c->len += f->opc_len + 1u;
-            c->syms[sym].used = 1;
-            r = jk__code_branch(c, at, f->opc_len + 1u, sym, f[f->relax].opc, f[f->relax].opc_len);
-            if (r == JK_OK) {
-                a->last = f;
-                c->insn++;
-            }
-            return (jk_status)r;
-        }
-        return emit_general(a, id, n, ops);
+    sh = jk__x86_cand_shape[k];
+    if (sh == JK__SH_GEN) {
+        if (f->flags & JK__F_SLOW)
+            return quick_branch(a, id, n, f, o0, o1);
+        return quick_gen(a, id, n, f, o0, o1, c0 | c1);
     }
-    if ((sh = jk__x86_cand_shape[k]) != JK__SH_GEN) {
+    bx = ((c0 | c1) >> 61) & 3u; /* bit 0: a byte register needs REX, bit 1: ah..bh */
+    p = c->buf + c->len;
+    if (sh == JK__SH_OZ) {
+        /* prefixes, REX, opcode (+ register), maybe one immediate */
+        unsigned rr = f->oi != 15u ? (f->oi ? o1.reg : o0.reg) : 0u;
+        unsigned rex = f->rexw | ((rr & 8u) >> 3);
+        if ((bx & 2u) && (rex | (bx & 1u)))
+            return slow(a, id, n, o0, o1); /* ah with REX: let it explain */
+        p[0] = f->lpfx[0];
+        p[1] = f->lpfx[1];
+        p += f->nlpfx;
+        if (rex | (bx & 1u))
+            *p++ = (uint8_t)(0x40 | rex);
+        p[0] = f->opc[0];
+        p[1] = f->opc[1];
+        p[2] = f->opc[2];
+        p += f->opc_len;
+        p[-1] = (uint8_t)(p[-1] + (rr & 7u));
+        if (f->i0 != 15u)
+            p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
+    } else {
         /* ModRM with a register or a plain [base + index*scale + disp] (the
          * quick classification guarantees a base of the mode's address size,
          * no segment, no label), maybe one immediate */
-        const jk_x86_op *mo = &ops[f->mi];
-        unsigned rr = f->ri != 15u ? ops[f->ri].reg : f->modrm;
-        unsigned mm = mo->reg, bx = (unsigned)info[0] | info[1];
+        const jk_x86_op *mo = f->mi ? &o1 : &o0;
+        unsigned rr = f->ri != 15u ? (f->ri ? o1.reg : o0.reg) : f->modrm;
+        unsigned mm = mo->reg;
         unsigned rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
-        uint8_t *p = c->buf + c->len;
         int64_t d = 0;
         if (sh >= JK__SH_MR) {
             d = mo->value;
             if (a->mode == JK_X86_MODE64) {
                 if (d < INT32_MIN || d > INT32_MAX)
-                    return emit_general(a, id, n, ops);
+                    return slow(a, id, n, o0, o1);
             } else {
                 if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
-                    return emit_general(a, id, n, ops);
+                    return slow(a, id, n, o0, o1);
                 d = (int32_t)(uint32_t)d;
             }
             if (mo->iclass != JK_X86_RC_NONE)
                 rex |= (mo->index & 8u) >> 2;
         }
         if ((bx & 2u) && (rex | (bx & 1u)))
-            return emit_general(a, id, n, ops); /* ah with REX: let it explain */
+            return slow(a, id, n, o0, o1); /* ah with REX: let it explain */
         p[0] = f->lpfx[0];
         p[1] = f->lpfx[1];
         p += f->nlpfx;
@@ -1025,19 +1111,39 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
                 p = put32(p, (uint32_t)d);
         }
         if (sh == JK__SH_RI || sh == JK__SH_MRI)
-            p = put_imm(p, (uint64_t)ops[f->i0].value, f->immsz[0]);
-        c->len = (size_t)(p - c->buf);
-        a->last = f;
-        c->insn++;
-        return JK_OK;
+            p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
     }
-    a->why = NULL;
-    r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
-    if (r == MISMATCH)
+    c->len = (size_t)(p - c->buf);
+    a->last = f;
+    c->insn++;
+    return JK_OK;
+}
+
+jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
+{
+    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    return quick(a, id, 0, none, none);
+}
+
+jk_status jk_x86_emit1(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
+{
+    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    return quick(a, id, 1, o0, none);
+}
+
+jk_status jk_x86_emit2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0, jk_x86_op o1)
+{
+    return quick(a, id, 2, o0, o1);
+}
+
+jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+{
+    if (n && !ops)
         return emit_general(a, id, n, ops);
-    if (r == JK_OK) {
-        a->last = f;
-        c->insn++;
+    switch (n) {
+    case 0: return jk_x86_emit0(a, id);
+    case 1: return jk_x86_emit1(a, id, ops[0]);
+    case 2: return jk_x86_emit2(a, id, ops[0], ops[1]);
+    default: return emit_general(a, id, n, ops);
     }
-    return (jk_status)r;
 }

@@ -142,6 +142,14 @@ extern const uint64_t jk__x86_regcls[2][8][16];
 extern const uint8_t jk__x86_reginfo[8][16];
 extern const uint8_t jk__x86_regsig[8];
 
+/* The quick path's operand word: class bits (bits 0..44), the signature and
+ * the byte-register REX constraints in the spare high bits, so one load
+ * classifies a register. Form masks never have these bits set. */
+#define JK__Q_SIG_SHIFT 56
+#define JK__Q_REX   (1ull << 61) /* spl..dil: needs a REX prefix */
+#define JK__Q_NOREX (1ull << 62) /* ah..bh: cannot take one */
+extern const uint64_t jk__x86_qreg[2][128];
+
 /* Operand signatures (coarse operand kinds) for the lookup key. */
 enum {
     JK__SIG_NONE, JK__SIG_R8, JK__SIG_R8HI, JK__SIG_R16, JK__SIG_R32, JK__SIG_R64,
@@ -169,7 +177,7 @@ extern const uint16_t jk__x86_cand[]; /* form index; bit 15: no mask test needed
 extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
 
 /* Encoder shapes chosen by the generator for a (form, operand kinds) pair. */
-enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI };
+enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */

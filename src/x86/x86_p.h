@@ -20,10 +20,21 @@ struct jk_x86_asm {
     uint8_t pending;        /* JK__PEND_* */
     uint8_t addr_rc;        /* address register class of the mode (GP64 / GP32) */
     uint8_t nregs;          /* general registers in the mode (16 / 8) */
+    uint32_t qkey;          /* mode << (4 * JK__SIG_BITS): the mode part of a lookup key */
+    uint64_t qlabel;        /* quick-path word of a label operand in this mode */
+    const uint64_t *qreg;   /* jk__x86_qreg[mode] */
     const char *why;        /* reason the last candidate form was refused */
     const jk__x86_form *last; /* form of the last instruction (tests, coverage) */
     char whybuf[96];
 };
+
+/* Set the pending prefixes; the quick path stays closed while any wait. */
+static inline void jk__x86_set_pending(jk_x86_asm *a, unsigned pending)
+{
+    a->pending = (uint8_t)pending;
+    a->code.hold = pending != 0;
+    jk__code_regate(&a->code);
+}
 
 /* Recommended multi-byte NOPs (Intel SDM vol. 2, NOP): n bytes at dst. */
 void jk__x86_fill_nops(uint8_t *dst, size_t n);
