@@ -48,6 +48,7 @@ enum { PAGE_W = 0, PAGE_X = 1 };
 typedef struct arena arena;
 
 typedef struct chunk {
+    void *meta_base;        /* the one allocation holding all of the below */
     jk_mem *mem;
     char *rx, *rw;          /* usable area (after the leading guard page) */
     size_t size;            /* usable bytes */
@@ -453,13 +454,38 @@ static chunk *tbl_find(jk_heap *h, const void *p)
 
 static void chunk_free_meta(chunk *c)
 {
-    jk__free(c->used);
-    jk__free(c->start);
-    jk__free(c->pend);
-    jk__free(c->page_live);
-    jk__free(c->page_owner);
-    jk__free(c->page_state);
-    jk__free(c);
+    jk__free(c->meta_base);
+}
+
+/* All metadata of a chunk in one allocation, aligned and padded to cache
+ * lines so that no two arenas' hot metadata ever share a line. */
+static chunk *chunk_meta_new(size_t ngran, size_t npages, int flip)
+{
+    const size_t line = 64;
+    size_t words = (ngran + 63) / 64;
+    size_t cs = round_up(sizeof(chunk), line), bm = round_up(words * sizeof(uint64_t), line);
+    size_t pl = flip ? round_up(npages * sizeof(uint32_t), line) : 0;
+    size_t ps = flip ? round_up(npages, line) : 0;
+    size_t total = line + cs + 3 * bm + 2 * pl + ps + line;
+    char *base = jk__calloc(1, total), *p;
+    chunk *c;
+    if (!base)
+        return NULL;
+    p = (char *)round_up((size_t)(uintptr_t)base, line);
+    c = (chunk *)(void *)p;
+    c->meta_base = base;
+    c->meta_bytes = total;
+    p += cs;
+    c->used = (uint64_t *)(void *)p;
+    c->start = (uint64_t *)(void *)(p + bm);
+    c->pend = (uint64_t *)(void *)(p + 2 * bm);
+    p += 3 * bm;
+    if (flip) {
+        c->page_live = (uint32_t *)(void *)p;
+        c->page_owner = (uint32_t *)(void *)(p + pl);
+        c->page_state = (uint8_t *)(p + 2 * pl);
+    }
+    return c;
 }
 
 /* Map a chunk of at least `min_bytes` usable bytes for arena a (locked) and
@@ -468,7 +494,7 @@ static jk_status chunk_new(jk_heap *h, arena *a, size_t min_bytes, int want_near
                            jk_error *err)
 {
     size_t usable = h->chunk_size, guard = (h->flags & JK_HEAP_GUARD_PAGES) ? h->page : 0;
-    size_t words, map_size;
+    size_t map_size;
     jk_mem_options mo;
     chunk *c;
     jk_status st;
@@ -481,7 +507,7 @@ static jk_status chunk_new(jk_heap *h, arena *a, size_t min_bytes, int want_near
     }
     map_size = usable + 2 * guard;
 
-    c = jk__calloc(1, sizeof *c);
+    c = chunk_meta_new(usable / GRANULE, usable / h->page, h->flip);
     if (!c)
         return jk__fail(err, JK_ENOMEM, "code heap: out of memory for chunk metadata");
     c->size = usable;
@@ -493,22 +519,6 @@ static jk_status chunk_new(jk_heap *h, arena *a, size_t min_bytes, int want_near
     c->gpp = (uint32_t)(h->page / GRANULE);
     c->npages = (uint32_t)(usable / h->page);
     c->dedicated = usable > h->chunk_size;
-    words = (c->ngran + 63) / 64;
-    c->used = jk__calloc(words, sizeof(uint64_t));
-    c->start = jk__calloc(words, sizeof(uint64_t));
-    c->pend = jk__calloc(words, sizeof(uint64_t));
-    c->meta_bytes = sizeof *c + 3 * words * sizeof(uint64_t);
-    if (h->flip) {
-        c->page_live = jk__calloc(c->npages, sizeof(uint32_t));
-        c->page_owner = jk__calloc(c->npages, sizeof(uint32_t));
-        c->page_state = jk__calloc(c->npages, 1);
-        c->meta_bytes += c->npages * 9u;
-    }
-    if (!c->used || !c->start || !c->pend ||
-        (h->flip && (!c->page_live || !c->page_owner || !c->page_state))) {
-        chunk_free_meta(c);
-        return jk__fail(err, JK_ENOMEM, "code heap: out of memory for chunk metadata");
-    }
     if (a->n == a->cap) {
         uint32_t cap = a->cap ? a->cap * 2 : 8;
         chunk **ring = jk__malloc(cap * sizeof *ring);
@@ -1134,7 +1144,8 @@ jk_status jk_heap_destroy(jk_heap *h, jk_error *err)
             chunk_free_meta(c);
         }
         jk__free(a->ring);
-        jk__free(a->pend);
+        if (a->pend)
+            jk__free((char *)a->pend - 64);
     }
     jk__free(h->arenas);
     t = atomic_load_explicit(&h->tbl, memory_order_relaxed);
@@ -1324,9 +1335,13 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
     a->in_use_gran -= e - g;
     a->frees++;
     if (h->free_batch > 1 && !a->pend) {
-        a->pend = jk__malloc(h->free_batch * sizeof *a->pend);
-        if (a->pend)
-            a->meta += h->free_batch * sizeof *a->pend;
+        /* a cache line of padding on both sides: arenas never share one */
+        size_t bytes = h->free_batch * sizeof *a->pend + 128;
+        char *raw = jk__malloc(bytes);
+        if (raw) {
+            a->pend = (pend_ent *)(void *)(raw + 64);
+            a->meta += bytes;
+        }
     }
     if (h->free_batch <= 1 || !a->pend) {
         release_range(h, c, g, e);
