@@ -17,7 +17,7 @@
 #  include <windows.h>
 #endif
 
-static int wx_audit(char *where, size_t n)
+static inline int wx_audit(char *where, size_t n)
 {
     int found = 0;
 #if defined(__linux__)
@@ -29,7 +29,7 @@ static int wx_audit(char *where, size_t n)
         char perms[8] = {0};
         if (sscanf(line, "%*s %7s", perms) == 1 && perms[1] == 'w' && perms[2] == 'x') {
             if (!found++)
-                snprintf(where, n, "%s", line);
+                snprintf(where, n, "%.*s", (int)(n > 1 ? n - 1 : 0), line);
         }
     }
     fclose(f);
@@ -58,7 +58,7 @@ static int wx_audit(char *where, size_t n)
 }
 
 /* Number of mappings in the process (Linux), for leak checks; -1 elsewhere. */
-static int map_count(void)
+static inline int map_count(void)
 {
 #if defined(__linux__)
     int c, lines = 0;
