@@ -485,18 +485,19 @@ def gen_lookup(rows, mnems):
     ent = []
     for k in table:
         if k is None:
-            ent.append("{0xFFFFFFFFu, 0, 0}")
+            ent.append("{0xFFFFFFFFu, 0, 0, 0, 0}")
         else:
             lst = buckets[k]
             if len(lst) > 255:
                 raise Error("too many candidates")
-            ent.append("{0x%08Xu, %d, %d}" % (k, len(cand), len(lst)))
+            ent.append("{0x%08Xu, %d, %d, %d, %d}" % (k, lst[0][0], len(cand), len(lst), lst[0][1]))
             cand.extend(x[0] for x in lst)
             shapes.extend(x[1] for x in lst)
     out = []
     out.append("/* Lookup: key = (mnemonic * 2 + mode) << %d | sig0 | sig1 << %d | ... ;" % (4 * SIG_BITS, SIG_BITS))
     out.append(" * %d keys in %d slots, linear probing from (key * %du) >> (32 - %d). */" % (n, size, HASH_MUL, bits))
     out.append("const unsigned jk__x86_lookup_bits = %d;" % bits)
+    out.append("_Static_assert(JK__X86_LOOKUP_BITS == %d, \"update JK__X86_LOOKUP_BITS in tables_p.h\");" % bits)
     out.append("const jk__x86_slot jk__x86_lookup[%d] = {" % size)
     for i in range(0, size, 4):
         out.append("    " + ", ".join(ent[i:i + 4]) + ",")

@@ -895,15 +895,15 @@ _Static_assert((int)JK__SIG_R8 == (int)JK_X86_RC_GP8 && (int)JK__SIG_R8HI == (in
                    (int)JK__SIG_R16 == (int)JK_X86_RC_GP16 && (int)JK__SIG_R32 == (int)JK_X86_RC_GP32 &&
                    (int)JK__SIG_R64 == (int)JK_X86_RC_GP64,
                "register signatures are the register classes");
-_Static_assert((JK__C_ANY >> 45) != 0 && JK__C_ST0 < (1ull << JK__Q_SIG_SHIFT),
-               "class bits stay below the quick-path signature");
+_Static_assert(JK__C_ST0 < JK__Q_REX && JK__SIG_COUNT <= 32,
+               "class bits stay below the quick-path flags and signature");
 
 /* The quick word of one operand (class | signature | REX flags), 0 when the
  * general path must handle it. */
 JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86_op *o)
 {
     if (o->kind == JK_X86_OP_REG) {
-        if ((o->rclass >> 3) | (o->reg >> 4))
+        if ((o->rclass | (o->reg >> 1u)) > 7u) /* rclass > 7 or reg > 15 */
             return 0;
         return a->qreg[(unsigned)o->rclass * 16u + o->reg];
     }
@@ -924,22 +924,34 @@ JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86
     return 0;
 }
 
-#define QSIG(w) ((uint32_t)((w) >> JK__Q_SIG_SHIFT) & 31u)
+#define QSIG(w) ((uint32_t)((w) >> JK__Q_SIG_SHIFT))
 
-JK__NOINLINE static jk_status slow(jk_x86_asm *a, jk_x86_mnem id, unsigned n, jk_x86_op o0,
-                                   jk_x86_op o1)
+JK__NOINLINE static jk_status slow2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0, jk_x86_op o1)
 {
     jk_x86_op ops[2];
     ops[0] = o0;
     ops[1] = o1;
-    return emit_general(a, id, n, ops);
+    return emit_general(a, id, 2, ops);
 }
+
+JK__NOINLINE static jk_status slow1(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
+{
+    return emit_general(a, id, 1, &o0);
+}
+
+JK__NOINLINE static jk_status slow0(jk_x86_asm *a, jk_x86_mnem id)
+{
+    return emit_general(a, id, 0, NULL);
+}
+
+/* With few enough arguments to stay a tail call. */
+#define SLOW() (n == 2 ? slow2(a, id, o0, o1) : n == 1 ? slow1(a, id, o0) : slow0(a, id))
 
 /* Forms for the fast builder (no dedicated encoder): cold enough to keep
  * the operand array out of the quick path. */
 JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
                                         const jk__x86_form *f, jk_x86_op o0, jk_x86_op o1,
-                                        uint64_t bx)
+                                        uint64_t c0, uint64_t c1)
 {
     jk_x86_op ops[2];
     uint8_t info[16];
@@ -947,8 +959,8 @@ JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned 
     ops[0] = o0;
     ops[1] = o1;
     memset(info, 0, sizeof info);
-    info[0] = (uint8_t)((bx >> 61) & 3u);
-    info[1] = (uint8_t)((bx >> 61) & 3u);
+    info[0] = (uint8_t)((c0 >> JK__Q_FLAG_SHIFT) & 3u);
+    info[1] = (uint8_t)((c1 >> JK__Q_FLAG_SHIFT) & 3u);
     a->why = NULL;
     r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
     if (r == MISMATCH)
@@ -971,7 +983,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
     size_t at = c->len;
     jk_status r;
     if (n != 1 || o0.kind != JK_X86_OP_LABEL || f->pfx || !f->immsz[0])
-        return slow(a, id, n, o0, o1);
+        return SLOW();
     if (f->relax && !o0.flags && c->syms[sym].kind == JK__SYM_LOCAL) {
         p[0] = f->opc[0];
         p[1] = f->opc[1];
@@ -983,7 +995,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
         if (f->relax) /* a long branch: the rel32 sibling */
             f += f->relax;
         if (f->immsz[0] != 4)
-            return slow(a, id, n, o0, o1);
+            return SLOW();
         p[0] = f->opc[0];
         p[1] = f->opc[1];
         p += f->opc_len;
@@ -999,6 +1011,34 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
     return r;
 }
 
+/* The mnemonic of form f (for the late fall-backs, which no longer hold it). */
+static jk_x86_mnem mnem_of(const jk__x86_form *f)
+{
+    unsigned i = (unsigned)(f - jk__x86_forms), lo = 0, hi = JK_X86_MNEM_COUNT;
+    while (hi - lo > 1) { /* last mnemonic whose first form is <= i */
+        unsigned mid = (lo + hi) / 2;
+        if (jk__x86_mnem_first[mid] <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (jk_x86_mnem)lo;
+}
+
+JK__NOINLINE static jk_status late2(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0,
+                                    jk_x86_op o1)
+{
+    return slow2(a, mnem_of(f), o0, o1);
+}
+
+JK__NOINLINE static jk_status late1(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0)
+{
+    return slow1(a, mnem_of(f), o0);
+}
+
+/* After the lookup: the form decides, the mnemonic id is not kept. */
+#define LATE() (n == 2 ? late2(a, f, o0, o1) : n == 1 ? late1(a, f, o0) : slow0(a, mnem_of(f)))
+
 JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
                                                 jk_x86_op o0, jk_x86_op o1)
 {
@@ -1006,66 +1046,71 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
     const jk__x86_slot *slot;
     const jk__x86_form *f;
     uint64_t c0 = 1, c1 = 1, bx;
-    unsigned h, cand, k, end, sh;
+    unsigned h, cand, sh;
     uint32_t key;
     uint8_t *p;
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
-        return slow(a, id, n, o0, o1);
+        return SLOW();
     c = &a->code;
     if (n > 0 && !(c0 = qword(a, &o0)))
-        return slow(a, id, n, o0, o1);
+        return SLOW();
     if (n > 1 && !(c1 = qword(a, &o1)))
-        return slow(a, id, n, o0, o1);
+        return SLOW();
     key = a->qkey | ((uint32_t)id << (4 * JK__SIG_BITS + 1)) | QSIG(c0) | (QSIG(c1) << JK__SIG_BITS);
-    h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - jk__x86_lookup_bits);
+    h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - JK__X86_LOOKUP_BITS);
     for (;;) {
         slot = &jk__x86_lookup[h];
         if (slot->key == key)
             break;
         if (slot->key == 0xFFFFFFFFu)
-            return slow(a, id, n, o0, o1);
-        h = (h + 1) & ((1u << jk__x86_lookup_bits) - 1u);
+            return SLOW();
+        h = (h + 1) & ((1u << JK__X86_LOOKUP_BITS) - 1u);
     }
-    for (k = slot->first, end = k + slot->count;; k++) {
-        if (k == end)
-            return slow(a, id, n, o0, o1);
-        cand = jk__x86_cand[k];
-        f = &jk__x86_forms[cand & 0x7FFFu];
-        if ((cand & 0x8000u) || ((f->ops[0] & c0) && (f->ops[1] & c1)))
-            break;
+    cand = slot->cand0;
+    sh = slot->shape0;
+    f = &jk__x86_forms[cand & 0x7FFFu];
+    if (!(cand & 0x8000u) && !((f->ops[0] & c0) && (f->ops[1] & c1))) {
+        unsigned k = slot->first, end = k + slot->count;
+        for (k++;; k++) {
+            if (k == end)
+                return SLOW();
+            cand = jk__x86_cand[k];
+            f = &jk__x86_forms[cand & 0x7FFFu];
+            if ((cand & 0x8000u) || ((f->ops[0] & c0) && (f->ops[1] & c1)))
+                break;
+        }
+        sh = jk__x86_cand_shape[k];
     }
-    sh = jk__x86_cand_shape[k];
     if (sh == JK__SH_GEN) {
         if (f->flags & JK__F_SLOW)
             return quick_branch(a, id, n, f, o0, o1);
-        return quick_gen(a, id, n, f, o0, o1, c0 | c1);
+        return quick_gen(a, id, n, f, o0, o1, c0, c1);
     }
-    bx = ((c0 | c1) >> 61) & 3u; /* bit 0: a byte register needs REX, bit 1: ah..bh */
+    bx = ((c0 | c1) >> JK__Q_FLAG_SHIFT) & 3u; /* bit 0: a byte register needs REX, bit 1: ah..bh */
     p = c->buf + c->len;
     if (sh == JK__SH_OZ) {
         /* prefixes, REX, opcode (+ register), maybe one immediate */
-        unsigned rr = f->oi != 15u ? (f->oi ? o1.reg : o0.reg) : 0u;
+        unsigned oi = f->oi, i0 = f->i0;
+        unsigned rr = oi != 15u ? (oi ? o1.reg : o0.reg) : 0u;
         unsigned rex = f->rexw | ((rr & 8u) >> 3);
         if ((bx & 2u) && (rex | (bx & 1u)))
-            return slow(a, id, n, o0, o1); /* ah with REX: let it explain */
-        p[0] = f->lpfx[0];
-        p[1] = f->lpfx[1];
+            return LATE(); /* ah with REX: let it explain */
+        memcpy(p, f->lpfx, 2);
         p += f->nlpfx;
-        if (rex | (bx & 1u))
-            *p++ = (uint8_t)(0x40 | rex);
-        p[0] = f->opc[0];
-        p[1] = f->opc[1];
-        p[2] = f->opc[2];
+        *p = (uint8_t)(0x40 | rex);
+        p += (rex | (bx & 1u)) != 0;
+        memcpy(p, f->opc, 3);
         p += f->opc_len;
         p[-1] = (uint8_t)(p[-1] + (rr & 7u));
-        if (f->i0 != 15u)
-            p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
+        if (i0 != 15u)
+            p = put_imm(p, (uint64_t)(i0 ? o1.value : o0.value), f->immsz[0]);
     } else {
         /* ModRM with a register or a plain [base + index*scale + disp] (the
          * quick classification guarantees a base of the mode's address size,
          * no segment, no label), maybe one immediate */
         const jk_x86_op *mo = f->mi ? &o1 : &o0;
-        unsigned rr = f->ri != 15u ? (f->ri ? o1.reg : o0.reg) : f->modrm;
+        unsigned ri = f->ri;
+        unsigned rr = ri != 15u ? (ri ? o1.reg : o0.reg) : f->modrm;
         unsigned mm = mo->reg;
         unsigned rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
         int64_t d = 0;
@@ -1073,25 +1118,22 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
             d = mo->value;
             if (a->mode == JK_X86_MODE64) {
                 if (d < INT32_MIN || d > INT32_MAX)
-                    return slow(a, id, n, o0, o1);
+                    return LATE();
             } else {
                 if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
-                    return slow(a, id, n, o0, o1);
+                    return LATE();
                 d = (int32_t)(uint32_t)d;
             }
             if (mo->iclass != JK_X86_RC_NONE)
                 rex |= (mo->index & 8u) >> 2;
         }
         if ((bx & 2u) && (rex | (bx & 1u)))
-            return slow(a, id, n, o0, o1); /* ah with REX: let it explain */
-        p[0] = f->lpfx[0];
-        p[1] = f->lpfx[1];
+            return LATE(); /* ah with REX: let it explain */
+        memcpy(p, f->lpfx, 2);
         p += f->nlpfx;
-        if (rex | (bx & 1u))
-            *p++ = (uint8_t)(0x40 | rex);
-        p[0] = f->opc[0];
-        p[1] = f->opc[1];
-        p[2] = f->opc[2];
+        *p = (uint8_t)(0x40 | rex);
+        p += (rex | (bx & 1u)) != 0;
+        memcpy(p, f->opc, 3);
         p += f->opc_len;
         if (sh < JK__SH_MR) {
             *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));

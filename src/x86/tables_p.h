@@ -145,9 +145,10 @@ extern const uint8_t jk__x86_regsig[8];
 /* The quick path's operand word: class bits (bits 0..44), the signature and
  * the byte-register REX constraints in the spare high bits, so one load
  * classifies a register. Form masks never have these bits set. */
-#define JK__Q_SIG_SHIFT 56
-#define JK__Q_REX   (1ull << 61) /* spl..dil: needs a REX prefix */
-#define JK__Q_NOREX (1ull << 62) /* ah..bh: cannot take one */
+#define JK__Q_SIG_SHIFT 59       /* the top 5 bits: no mask needed to extract it */
+#define JK__Q_FLAG_SHIFT 45
+#define JK__Q_REX   (1ull << 45) /* spl..dil: needs a REX prefix */
+#define JK__Q_NOREX (1ull << 46) /* ah..bh: cannot take one */
 extern const uint64_t jk__x86_qreg[2][128];
 
 /* Operand signatures (coarse operand kinds) for the lookup key. */
@@ -165,13 +166,17 @@ _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic
 
 typedef struct jk__x86_slot {
     uint32_t key;      /* 0xFFFFFFFF = empty */
+    uint16_t cand0;    /* the first candidate (as jk__x86_cand[first]) */
     uint16_t first;    /* index into jk__x86_cand */
-    uint16_t count;
+    uint8_t count;
+    uint8_t shape0;    /* jk__x86_cand_shape[first] */
 } jk__x86_slot;
 
 #define JK__X86_HASH_MUL 2654435761u
 
 extern const unsigned jk__x86_lookup_bits;
+/* The same as a constant for the quick path (tables.c asserts they agree). */
+#define JK__X86_LOOKUP_BITS 13
 extern const jk__x86_slot jk__x86_lookup[];
 extern const uint16_t jk__x86_cand[]; /* form index; bit 15: no mask test needed */
 extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
