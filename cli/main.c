@@ -25,6 +25,7 @@
 #  include <setjmp.h>
 #  include <signal.h>
 #  include <unistd.h>
+#  include <dlfcn.h>
 #  if defined(__linux__)
 #    include <ucontext.h>
 #  endif
@@ -200,6 +201,17 @@ static int text_option(int argc, char **argv, int *i, text_opts *t)
     return 0;
 }
 
+#if !defined(_WIN32)
+/* External names in `run` text (call puts) are looked up in the process. */
+static uint64_t resolve_dl(void *ctx, const char *name, int *found)
+{
+    void *p = dlsym(RTLD_DEFAULT, name);
+    (void)ctx;
+    *found = p != NULL;
+    return (uint64_t)(uintptr_t)p;
+}
+#endif
+
 /* Assemble text; print every diagnostic. Returns the handle or NULL. */
 static jk_asm *assemble_text(const char *text, size_t len, const char *name, const text_opts *t,
                              unsigned flags)
@@ -217,6 +229,10 @@ static jk_asm *assemble_text(const char *text, size_t len, const char *name, con
         fprintf(stderr, "%s: %s\n", prog, err.message);
         return NULL;
     }
+#if !defined(_WIN32)
+    if (flags & JK_ASM_EXTERN)
+        jk_asm_set_resolver(as, resolve_dl, NULL);
+#endif
     jk_asm_assemble(as, text, len);
     nd = jk_asm_diag_count(as);
     for (size_t i = 0; i < nd; i++)
@@ -469,12 +485,11 @@ static int cmd_run(int argc, char **argv)
     } else {
         size_t len;
         char *text = expr ? NULL : read_file(file, &len);
-        const uint8_t *c;
         if (!expr && !text)
             return EXIT_FAILED;
         as = assemble_text(expr ? expr : text, expr ? strlen(expr) : len,
                            expr ? "<command line>" : strcmp(file, "-") == 0 ? "<stdin>" : file,
-                           &t, JK_ASM_LISTING);
+                           &t, JK_ASM_LISTING | JK_ASM_EXTERN);
         free(text);
         if (!as)
             return EXIT_FAILED;
@@ -485,24 +500,23 @@ static int cmd_run(int argc, char **argv)
                     host_is_x86() ? "" : " (not an x86 CPU); use 'jitkit asm'");
             return EXIT_FAILED;
         }
-        c = jk_asm_code(as, &n);
+        n = jk_asm_size(as);
         if (n == 0) {
             fprintf(stderr, "%s: run: the code is empty\n", prog);
             jk_asm_free(as);
             return EXIT_FAILED;
         }
-        code = malloc(n);
+        code = malloc(n); /* filled from the installed code below */
         if (!code) {
             jk_asm_free(as);
             return EXIT_FAILED;
         }
-        memcpy(code, c, n);
     }
 
     if (as) {
         void *entry;
         if (jk_asm_install(as, &opt, &mem, &entry) != JK_OK) {
-            fprintf(stderr, "%s: cannot install the code\n", prog);
+            fprintf(stderr, "%s: cannot install the code: %s\n", prog, jk_asm_x86_error(as)->message);
             free(code);
             jk_asm_free(as);
             return EXIT_FAILED;

@@ -128,8 +128,13 @@ JK_API const jk_asm_diag *jk_asm_diag_at(const jk_asm *as, size_t i);
 JK_API const char *jk_asm_diag_text(jk_asm *as, size_t i);
 
 /* The finished code (as if run at options.base) and its size; NULL with
- * size 0 after a failed assembly. Owned by the handle. */
+ * size 0 after a failed assembly, and when the code calls external symbols
+ * (JK_ASM_EXTERN: they are resolved by jk_asm_install). Owned by the
+ * handle. */
 JK_API const uint8_t *jk_asm_code(jk_asm *as, size_t *size);
+
+/* Size of the finished code (0 after a failed assembly). */
+JK_API size_t jk_asm_size(const jk_asm *as);
 
 /* Copy the code, relocated for runtime_addr, into dst (cap bytes):
  * JK_ENOSPACE if too small, JK_ESTATE if the last assembly failed. */
@@ -140,6 +145,11 @@ JK_API jk_status jk_asm_copy(jk_asm *as, void *dst, size_t cap, uint64_t runtime
  * assembly failed; otherwise the statuses of jk_x86_install. */
 JK_API jk_status jk_asm_install(jk_asm *as, const jk_mem_options *opt, jk_mem **mem,
                                 void **entry);
+
+/* The x86 assembler's error after jk_asm_install or jk_asm_copy failed
+ * (e.g. "extern symbol 'foo' not resolved"); status JK_OK and an empty
+ * message when there is none. Never NULL for a valid handle. */
+JK_API const jk_error *jk_asm_x86_error(const jk_asm *as);
 
 /* Statements with bytes (only with JK_ASM_LISTING). */
 JK_API size_t jk_asm_stmt_count(const jk_asm *as);

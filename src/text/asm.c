@@ -2616,6 +2616,17 @@ static void run_pass(jk_asm *A)
     A->cur_le = NULL;
 }
 
+/* Can the resolver (if any) find an external name? Without one, names are
+ * left to install time. */
+static int resolvable(jk_asm *A, const char *name)
+{
+    int found = 0;
+    if (!A->res_fn)
+        return 1;
+    A->res_fn(A->res_ctx, name, &found);
+    return found;
+}
+
 /* After a pass: undefined names, then finish. Returns 1 when the pass
  * produced code. */
 static int end_pass(jk_asm *A)
@@ -2641,7 +2652,7 @@ static int end_pass(jk_asm *A)
         if (s->kind == SYM_EXTERN)
             continue;
         if ((A->opt.flags & JK_ASM_EXTERN) && s->kind == SYM_UNDEF && s->as_label &&
-            strchr(s->name, '\x01') == NULL) {
+            strchr(s->name, '\x01') == NULL && resolvable(A, s->name)) {
             s->kind = SYM_EXTERN;
             A->skip_finish = 1;
             A->layout_used = 1;
@@ -2821,6 +2832,9 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
         size_t nextoff = i + 1 < A->nstmts ? A->stmts[i + 1].s.offset : A->codesize;
         A->stmts[i].s.size = nextoff >= A->stmts[i].s.offset ? nextoff - A->stmts[i].s.offset : 0;
     }
+    for (uint32_t i = 1; i < A->nsyms; i++)
+        if (A->syms[i].kind == SYM_EXTERN && A->syms[i].ref_pass == A->pass)
+            return JK_OK; /* resolved only at install: no jk_asm_code */
     A->code = malloc(A->codesize ? A->codesize : 1);
     if (!A->code) {
         A->ok = 0;
@@ -2945,7 +2959,7 @@ const char *jk_asm_diag_text(jk_asm *A, size_t i)
 
 const uint8_t *jk_asm_code(jk_asm *A, size_t *size)
 {
-    if (!A || !A->ok) {
+    if (!A || !A->ok || !A->code) {
         if (size)
             *size = 0;
         return NULL;
@@ -3004,6 +3018,14 @@ jk_status jk_asm_set_resolver(jk_asm *A, jk_x86_resolver fn, void *ctx)
 }
 
 unsigned jk_asm_passes(const jk_asm *A) { return A ? A->passes : 0; }
+
+size_t jk_asm_size(const jk_asm *A) { return A && A->ok ? A->codesize : 0; }
+
+const jk_error *jk_asm_x86_error(const jk_asm *A)
+{
+    static const jk_error none = {JK_OK, 0, ""};
+    return A && A->x ? jk_x86_error(A->x) : &none;
+}
 
 jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
                       jk_error *e)
