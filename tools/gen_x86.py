@@ -314,7 +314,7 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
               "MX": [15], "REL": [17]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
-HASH_MUL = 2654435761
+HASH_MUL = 685586411  # found by gen_lookup's search
 
 
 def form_sigs(bits):
@@ -474,12 +474,30 @@ def gen_lookup(rows, mnems):
     while (1 << bits) < 2 * n:
         bits += 1
     size = 1 << bits
-    table = [None] * size
-    for key in sorted(buckets):
-        h = ((key * HASH_MUL) & 0xFFFFFFFF) >> (32 - bits)
-        while table[h] is not None:
-            h = (h + 1) & (size - 1)
-        table[h] = key
+
+    def place(mul):
+        table = [None] * size
+        probes = 0
+        for key in sorted(buckets):
+            h = ((key * mul) & 0xFFFFFFFF) >> (32 - bits)
+            while table[h] is not None:
+                h = (h + 1) & (size - 1)
+                probes += 1
+            table[h] = key
+        return probes, table
+    # the multiplier is searched (deterministically) for the fewest extra
+    # probes over all keys; emit has it as JK__X86_HASH_MUL
+    import random
+    rng = random.Random(1)
+    best = None
+    for _ in range(300):
+        mul = rng.getrandbits(32) | 1
+        probes, _t = place(mul)
+        if best is None or probes < best[0]:
+            best = (probes, mul)
+    if best[1] != HASH_MUL:
+        raise Error("update HASH_MUL (and JK__X86_HASH_MUL) to %d" % best[1])
+    probes, table = place(HASH_MUL)
     cand = []
     shapes = []
     ent = []
@@ -495,8 +513,10 @@ def gen_lookup(rows, mnems):
             shapes.extend(x[1] for x in lst)
     out = []
     out.append("/* Lookup: key = (mnemonic * 2 + mode) << %d | sig0 | sig1 << %d | ... ;" % (4 * SIG_BITS, SIG_BITS))
-    out.append(" * %d keys in %d slots, linear probing from (key * %du) >> (32 - %d). */" % (n, size, HASH_MUL, bits))
+    out.append(" * %d keys in %d slots, linear probing from (key * %du) >> (32 - %d);" % (n, size, HASH_MUL, bits))
+    out.append(" * %d extra probes in all. */" % probes)
     out.append("const unsigned jk__x86_lookup_bits = %d;" % bits)
+    out.append("_Static_assert(JK__X86_HASH_MUL == %du, \"update JK__X86_HASH_MUL in tables_p.h\");" % HASH_MUL)
     out.append("_Static_assert(JK__X86_LOOKUP_BITS == %d, \"update JK__X86_LOOKUP_BITS in tables_p.h\");" % bits)
     out.append("const jk__x86_slot jk__x86_lookup[%d] = {" % size)
     for i in range(0, size, 4):

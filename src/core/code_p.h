@@ -167,6 +167,52 @@ jk_status jk__code_fix(jk__code *c, unsigned kind, size_t field, size_t end, uin
 jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym,
                           const uint8_t *long_opc, unsigned long_opc_len);
 
+/* The same for a back end's quick path, which has already checked the state
+ * (no error, not finished) and passes table data (long_opc_len <= 3,
+ * raw_len >= 2): appends in place while there is room. */
+static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned raw_len,
+                                              uint32_t sym, const uint8_t *long_opc,
+                                              unsigned long_opc_len)
+{
+    jk__item *it;
+    if (c->nitems >= c->capitems)
+        return jk__code_branch(c, at, raw_len, sym, long_opc, long_opc_len);
+    it = &c->items[c->nitems++];
+    it->raw = at;
+    it->fin = 0;
+    it->shift = 0;
+    it->sym = sym;
+    it->align = 0;
+    it->insn = c->insn;
+    it->kind = JK__ITEM_BRANCH;
+    it->raw_len = (uint8_t)raw_len;
+    it->size = 0;
+    it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
+    it->long_opc_len = (uint8_t)long_opc_len;
+    it->long_opc[0] = long_opc[0];
+    it->long_opc[1] = long_opc[1];
+    it->long_opc[2] = long_opc[2];
+    return JK_OK;
+}
+
+/* jk__code_fix for a quick path (state already checked). */
+static inline jk_status jk__code_fix_quick(jk__code *c, unsigned kind, size_t field, size_t end,
+                                           uint32_t sym, int64_t addend)
+{
+    jk__fix *f;
+    if (c->nfixes >= c->capfixes)
+        return jk__code_fix(c, kind, field, end, sym, addend);
+    f = &c->fixes[c->nfixes++];
+    f->raw = field;
+    f->end = end;
+    f->item = c->nitems;
+    f->sym = sym;
+    f->insn = c->insn;
+    f->kind = (uint8_t)kind;
+    f->addend = addend;
+    return JK_OK;
+}
+
 jk_status jk__code_align(jk__code *c, unsigned align);
 jk_status jk__code_bytes(jk__code *c, const void *data, size_t n);
 uint32_t jk__code_const(jk__code *c, const void *data, size_t size, unsigned align);

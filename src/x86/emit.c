@@ -990,7 +990,8 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
         p[f->opc_len] = 0;
         c->len += f->opc_len + 1u;
         c->syms[sym].used = 1;
-        r = jk__code_branch(c, at, f->opc_len + 1u, sym, f[f->relax].opc, f[f->relax].opc_len);
+        r = jk__code_branch_quick(c, at, f->opc_len + 1u, sym, f[f->relax].opc,
+                                  f[f->relax].opc_len);
     } else {
         if (f->relax) /* a long branch: the rel32 sibling */
             f += f->relax;
@@ -1002,7 +1003,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
         p = put32(p, 0);
         c->len = (size_t)(p - c->buf);
         c->syms[sym].used = 1;
-        r = jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
+        r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     if (r == JK_OK) {
         a->last = f;
