@@ -202,6 +202,7 @@ static int text_option(int argc, char **argv, int *i, text_opts *t)
 }
 
 #if !defined(_WIN32)
+#  define RUN_EXTERN JK_ASM_EXTERN
 /* External names in `run` text (call puts) are looked up in the process. */
 static uint64_t resolve_dl(void *ctx, const char *name, int *found)
 {
@@ -210,6 +211,8 @@ static uint64_t resolve_dl(void *ctx, const char *name, int *found)
     *found = p != NULL;
     return (uint64_t)(uintptr_t)p;
 }
+#else
+#  define RUN_EXTERN 0u
 #endif
 
 /* Assemble text; print every diagnostic. Returns the handle or NULL. */
@@ -489,7 +492,7 @@ static int cmd_run(int argc, char **argv)
             return EXIT_FAILED;
         as = assemble_text(expr ? expr : text, expr ? strlen(expr) : len,
                            expr ? "<command line>" : strcmp(file, "-") == 0 ? "<stdin>" : file,
-                           &t, JK_ASM_LISTING | JK_ASM_EXTERN);
+                           &t, JK_ASM_LISTING | RUN_EXTERN);
         free(text);
         if (!as)
             return EXIT_FAILED;
