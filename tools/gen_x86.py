@@ -314,14 +314,34 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
               "MX": [15], "REL": [17]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
+# Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
+# but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
+# lookup already separates the imm8 / shift-by-one / imm32 forms. IMM_SIGS:
+# the signatures some value with the class bit has (see imm_class in emit.c).
+SIG_IMM8, SIG_IMM1, SIG_IMM32 = 18, 19, 20
+IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
+            "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
+            "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
+            "I8S32": [SIG_IMM1, SIG_IMM8, SIG_IMM],  # 0xFFFFFF80.. wraps
+            "I16": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
+            "I8S16": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
+            "I8": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
+            "I8S": [SIG_IMM1, SIG_IMM8],
+            "ONE": [SIG_IMM1],
+            "THREE": [SIG_IMM8]}
+# a mask with one of these bits accepts every value of the signature
+IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I64", "ONE"),
+             SIG_IMM8: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I64"),
+             SIG_IMM32: ("I32", "I32S", "I64"),
+             SIG_IMM: ("I64",)}
 HASH_MUL = 685586411  # found by gen_lookup's search
 
 
 def form_sigs(bits):
     out = set()
     for b in bits:
-        if b.startswith("I") or b in ("ONE", "THREE"):
-            out.update([SIG_IMM, SIG_LABEL])  # labels stand for addresses (imm)
+        if b in IMM_SIGS:
+            out.update(IMM_SIGS[b] + [SIG_LABEL])  # labels stand for addresses (imm)
         else:
             out.update(SIG_OF_BIT[b])
     return sorted(out)
@@ -442,8 +462,8 @@ def sig_exact(bits, sg, mode):
     then emit can skip the mask test for this candidate."""
     if sg in SIG_NEEDS:
         return SIG_NEEDS[sg] in bits
-    if sg == SIG_IMM:
-        return "I64" in bits
+    if sg in IMM_EXACT:
+        return any(b in bits for b in IMM_EXACT[sg])
     if sg == SIG_LABEL:
         return "REL" in bits or ("I64" in bits if mode == 0 else "I32" in bits)
     return True  # memory: one class per signature

@@ -104,6 +104,14 @@ static inline uint64_t imm_class(int64_t v)
     return c;
 }
 
+/* The lookup signature of an immediate (tools/gen_x86.py: IMM_SIGS). */
+static inline unsigned imm_sig(int64_t v)
+{
+    if ((uint64_t)v + 128u < 256u)
+        return v == 1 ? JK__SIG_IMM1 : JK__SIG_IMM8;
+    return v >= INT32_MIN && v <= INT32_MAX ? JK__SIG_IMM32 : JK__SIG_IMM;
+}
+
 /* Memory class and signature by access size (0 = unsized); 0 = bad size. */
 static const uint64_t mem_cls[65] = {
     [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [8] = JK__C_M64,
@@ -246,7 +254,7 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
         }
         return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 8, 10, 16, 32 or 64%s", m, "");
     case JK_X86_OP_IMM:
-        *sig = JK__SIG_IMM;
+        *sig = imm_sig(o->value);
         return imm_class(o->value);
     case JK_X86_OP_LABEL:
         if ((uint64_t)o->value > UINT32_MAX)
@@ -815,7 +823,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
             }
         } else if (o->kind == JK_X86_OP_IMM) {
             cl = imm_class(o->value);
-            sig = JK__SIG_IMM;
+            sig = imm_sig(o->value);
         } else if (o->kind == JK_X86_OP_MEM && o->flags == 0 && o->size <= 64 &&
                    o->rclass == a->addr_rc && o->reg < a->nregs &&
                    (o->iclass == JK_X86_RC_NONE ||
@@ -908,7 +916,7 @@ JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86
         return a->qreg[(unsigned)o->rclass * 16u + o->reg];
     }
     if (o->kind == JK_X86_OP_IMM)
-        return imm_class(o->value) | (uint64_t)JK__SIG_IMM << JK__Q_SIG_SHIFT;
+        return imm_class(o->value) | (uint64_t)imm_sig(o->value) << JK__Q_SIG_SHIFT;
     if (o->kind == JK_X86_OP_MEM) {
         if (o->flags == 0 && o->size <= 64 && o->rclass == a->addr_rc && o->reg < a->nregs &&
             (o->iclass == JK_X86_RC_NONE ||
@@ -974,16 +982,16 @@ JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned 
 
 /* A branch to a label: the short jmp/jcc (relaxed at finish) or a rel32
  * call/jmp/jcc, the target a label of this code (or, for rel32, any). */
-JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
-                                           const jk__x86_form *f, jk_x86_op o0, jk_x86_op o1)
+JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
+                                           const jk__x86_form *f, jk_x86_op o0)
 {
     jk__code *c = &a->code;
     uint32_t sym = (uint32_t)o0.value;
     uint8_t *p = c->buf + c->len;
     size_t at = c->len;
     jk_status r;
-    if (n != 1 || o0.kind != JK_X86_OP_LABEL || f->pfx || !f->immsz[0])
-        return SLOW();
+    if (o0.kind != JK_X86_OP_LABEL || f->pfx || !f->immsz[0])
+        return slow1(a, id, o0);
     if (f->relax && !o0.flags && c->syms[sym].kind == JK__SYM_LOCAL) {
         p[0] = f->opc[0];
         p[1] = f->opc[1];
@@ -996,7 +1004,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id, unsign
         if (f->relax) /* a long branch: the rel32 sibling */
             f += f->relax;
         if (f->immsz[0] != 4)
-            return SLOW();
+            return slow1(a, id, o0);
         p[0] = f->opc[0];
         p[1] = f->opc[1];
         p += f->opc_len;
@@ -1084,7 +1092,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
     }
     if (sh == JK__SH_GEN) {
         if (f->flags & JK__F_SLOW)
-            return quick_branch(a, id, n, f, o0, o1);
+            return n == 1 ? quick_branch(a, id, f, o0) : SLOW();
         return quick_gen(a, id, n, f, o0, o1, c0, c1);
     }
     bx = ((c0 | c1) >> JK__Q_FLAG_SHIFT) & 3u; /* bit 0: a byte register needs REX, bit 1: ah..bh */

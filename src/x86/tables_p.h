@@ -155,12 +155,18 @@ extern const uint64_t jk__x86_qreg[2][128];
 enum {
     JK__SIG_NONE, JK__SIG_R8, JK__SIG_R8HI, JK__SIG_R16, JK__SIG_R32, JK__SIG_R64,
     JK__SIG_SREG, JK__SIG_M8, JK__SIG_M16, JK__SIG_M32, JK__SIG_M64, JK__SIG_M80,
-    JK__SIG_M128, JK__SIG_M256, JK__SIG_M512, JK__SIG_MX, JK__SIG_IMM, JK__SIG_LABEL,
+    JK__SIG_M128, JK__SIG_M256, JK__SIG_M512, JK__SIG_MX,
+    JK__SIG_IMM,   /* an immediate outside the signed 32-bit range */
+    JK__SIG_LABEL,
+    JK__SIG_IMM8,  /* -128..127 except 1 */
+    JK__SIG_IMM1,  /* 1 (shift by one) */
+    JK__SIG_IMM32, /* other signed 32-bit values */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
 _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
-_Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17,
+_Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
+                   JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 
