@@ -1769,6 +1769,47 @@ static int string_insn(jk_asm *A, unsigned which, opnd *ops, unsigned nops, pfxs
     return xok(A, jk_x86_emit(A->x, id, 0, NULL), at, n);
 }
 
+/* Point an encoder error at the operand it is about: a register the
+ * message names ("rsp cannot be an index"), or the immediate ("imm ...").
+ * Leaves at and n (the mnemonic) alone when nothing matches. */
+static JK_COLD void blame_operand(jk_asm *A, const opnd *ops, unsigned nops, const char **at,
+                                  size_t *n)
+{
+    const char *m = jk_x86_error(A->x)->message;
+    const char *w = m;
+    while (*w) {
+        const char *e = w;
+        while ((*e >= 'a' && *e <= 'z') || (*e >= '0' && *e <= '9'))
+            e++;
+        if (e > w && (size_t)(e - w) < 8) {
+            uint64_t w0, w1;
+            const kw *k;
+            kw_pack(A->low, w, (size_t)(e - w), &w0, &w1);
+            k = kw_find_w(A, w, (size_t)(e - w), w0, w1);
+            if (k && k->kind == KW_REG) {
+                for (unsigned i = 0; i < nops; i++)
+                    for (size_t j = 0; j + (size_t)(e - w) <= ops[i].n; j++)
+                        if (eq_lower(ops[i].s + j, (size_t)(e - w), w, (size_t)(e - w)) &&
+                            (j == 0 || !(A->cls[(uint8_t)ops[i].s[j - 1]] & C_ID)) &&
+                            (j + (size_t)(e - w) == ops[i].n ||
+                             !(A->cls[(uint8_t)ops[i].s[j + (size_t)(e - w)]] & C_ID))) {
+                            *at = ops[i].s + j;
+                            *n = (size_t)(e - w);
+                            return;
+                        }
+            }
+        }
+        w = *e ? e + 1 : e;
+    }
+    if (strstr(m, "imm"))
+        for (unsigned i = 0; i < nops; i++)
+            if (ops[i].kind == O_EXPR) {
+                *at = ops[i].s;
+                *n = ops[i].n;
+                return;
+            }
+}
+
 /* L is at the mnemonic, or (mt given: the mnemonic token) just past it. */
 static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const tok *mt)
 {
@@ -1930,7 +1971,12 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
     stmt_begin(A);
     if (!emit_prefixes(A, px, (info & MI_STRING) != 0, 1, mat, mlen))
         return 0;
-    return xok(A, jk_x86_emit(A->x, id, nops, xo), mat, mlen);
+    {
+        jk_status st = jk_x86_emit(A->x, id, nops, xo);
+        if (st != JK_OK && !A->st_failed)
+            blame_operand(A, ops, nops, &mat, &mlen);
+        return xok(A, st, mat, mlen);
+    }
 }
 
 /* -- Directives ------------------------------------------------------------------- */

@@ -267,6 +267,17 @@ static void test_error_messages(void)
 #undef ERR64
 }
 
+/* Encoder errors point at the operand they are about. */
+static void test_error_operand(void)
+{
+    char b[512];
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, "mov eax, [rbx+rsp*2]", b, sizeof b);
+    JT_EQ_U64(jk_asm_diag_at(as_, 0)->col, 15);
+    JT_EQ_U64(jk_asm_diag_at(as_, 0)->len, 3);
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, "add qword [rax], qword [rbx]", b, sizeof b);
+    JT_EQ_U64(jk_asm_diag_at(as_, 0)->col, 1);
+}
+
 static void test_max_errors(void)
 {
     char src[4096];
@@ -351,6 +362,7 @@ int main(int argc, char **argv)
     JT_RUN(test_listing);
     JT_RUN(test_errors);
     JT_RUN(test_error_messages);
+    JT_RUN(test_error_operand);
     JT_RUN(test_max_errors);
     JT_RUN(test_api);
     JT_RUN(test_exec);
