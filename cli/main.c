@@ -203,12 +203,18 @@ static int text_option(int argc, char **argv, int *i, text_opts *t)
 
 #if !defined(_WIN32)
 #  define RUN_EXTERN JK_ASM_EXTERN
-/* External names in `run` text (call puts) are looked up in the process. */
+/* External names in `run` text (call puts) are looked up in the process.
+ * The first one found is where the code is placed near, so that rel32
+ * calls reach it. */
+static const void *extern_near;
+
 static uint64_t resolve_dl(void *ctx, const char *name, int *found)
 {
     void *p = dlsym(RTLD_DEFAULT, name);
     (void)ctx;
     *found = p != NULL;
+    if (p && !extern_near)
+        extern_near = p;
     return (uint64_t)(uintptr_t)p;
 }
 #else
@@ -518,6 +524,10 @@ static int cmd_run(int argc, char **argv)
 
     if (as) {
         void *entry;
+#if !defined(_WIN32)
+        if (!opt.near_to && extern_near)
+            opt.near_to = extern_near;
+#endif
         if (jk_asm_install(as, &opt, &mem, &entry) != JK_OK) {
             fprintf(stderr, "%s: cannot install the code: %s\n", prog, jk_asm_x86_error(as)->message);
             free(code);
