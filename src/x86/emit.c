@@ -23,7 +23,9 @@
 #if defined(__GNUC__)
 #  define JK__ALWAYS_INLINE __attribute__((always_inline))
 #  define JK__NOINLINE __attribute__((noinline))
+#  define JK__COLD __attribute__((noinline, cold))
 #else
+#  define JK__COLD
 #  define JK__ALWAYS_INLINE
 #  define JK__NOINLINE
 #endif /* build() refuses this form; try the next one */
@@ -78,6 +80,19 @@ static inline uint64_t imm_class(int64_t v)
     uint64_t c = JK__C_I64;
     if ((uint64_t)v + 128u < 256u) /* -128..127: the common case */
         return JK__C_SMALL | (v == 1 ? JK__C_ONE : 0) | (v == 3 ? JK__C_THREE : 0);
+    if ((uint64_t)v + 0x80000000u <= 0xFFFFFFFFu) {
+        /* other signed 32-bit values: the general code below, specialised
+         * (no I8S32/I8S, no 1 or 3) */
+        c |= JK__C_I32 | JK__C_I32S;
+        if ((uint64_t)v + 32768u < 98304u) { /* -32768..65535 */
+            c |= JK__C_I16;
+            if (v >= 128 && v <= 255)
+                c |= JK__C_I8;
+            else if (v >= 65408)
+                c |= JK__C_I8S16;
+        }
+        return c;
+    }
     if (v >= INT32_MIN && v <= (int64_t)UINT32_MAX) {
         int32_t t32 = (int32_t)(uint32_t)v;
         c |= JK__C_I32;
@@ -934,7 +949,7 @@ JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86
 
 #define QSIG(w) ((uint32_t)((w) >> JK__Q_SIG_SHIFT))
 
-JK__NOINLINE static jk_status slow2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0, jk_x86_op o1)
+JK__COLD static jk_status slow2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0, jk_x86_op o1)
 {
     jk_x86_op ops[2];
     ops[0] = o0;
@@ -942,12 +957,12 @@ JK__NOINLINE static jk_status slow2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0,
     return emit_general(a, id, 2, ops);
 }
 
-JK__NOINLINE static jk_status slow1(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
+JK__COLD static jk_status slow1(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
 {
     return emit_general(a, id, 1, &o0);
 }
 
-JK__NOINLINE static jk_status slow0(jk_x86_asm *a, jk_x86_mnem id)
+JK__COLD static jk_status slow0(jk_x86_asm *a, jk_x86_mnem id)
 {
     return emit_general(a, id, 0, NULL);
 }
@@ -1034,13 +1049,13 @@ static jk_x86_mnem mnem_of(const jk__x86_form *f)
     return (jk_x86_mnem)lo;
 }
 
-JK__NOINLINE static jk_status late2(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0,
+JK__COLD static jk_status late2(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0,
                                     jk_x86_op o1)
 {
     return slow2(a, mnem_of(f), o0, o1);
 }
 
-JK__NOINLINE static jk_status late1(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0)
+JK__COLD static jk_status late1(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op o0)
 {
     return slow1(a, mnem_of(f), o0);
 }
