@@ -244,7 +244,8 @@ JK_API jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a);
  * error: JK_ENOFORM (no form takes the operands), JK_EOPERAND (malformed
  * operand, e.g. "rsp cannot be an index"), JK_ERANGE (immediate/displacement
  * out of range), JK_ELABEL (bad label), JK_EINVAL, JK_ENOMEM, JK_ESTATE
- * (already finished). */
+ * (already finished). jk_x86_emit0/1/2 (declared in x86_insn.h) do the same
+ * with the operands passed by value; the helpers use them. */
 JK_API jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops);
 
 /* Same, by name ("add", "cmovne"); JK_ENOFORM for unknown names. */
