@@ -11,18 +11,6 @@
 
 static jk_error err;
 
-/* Sanitizer runtimes map shadow memory as the test runs: no map counting. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#  define SANITIZED 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#    define SANITIZED 1
-#  endif
-#endif
-#ifndef SANITIZED
-#  define SANITIZED 0
-#endif
-
 static const jk_mem_strategy strategies[] = {JK_MEM_DUAL, JK_MEM_FLIP};
 #define NSTRAT 2
 

@@ -13,18 +13,6 @@
 #include "jt.h"
 #include "mem/wx_audit.h"
 
-/* Sanitizer runtimes map shadow memory as the test runs: no map counting. */
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#  define SANITIZED 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#    define SANITIZED 1
-#  endif
-#endif
-#ifndef SANITIZED
-#  define SANITIZED 0
-#endif
-
 static int is_clean_error(jk_status st, const jk_error *e)
 {
     return (st == JK_ENOMEM || st == JK_EOS || st == JK_EPOLICY) && e->status == st &&

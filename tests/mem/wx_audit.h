@@ -57,6 +57,19 @@ static inline int wx_audit(char *where, size_t n)
     return found;
 }
 
+/* Sanitizer runtimes map shadow memory as the test runs: map counts are
+ * meaningless there (SANITIZED is 1). */
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#  define SANITIZED 1
+#elif defined(__has_feature)
+#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#    define SANITIZED 1
+#  endif
+#endif
+#ifndef SANITIZED
+#  define SANITIZED 0
+#endif
+
 /* Number of mappings in the process (Linux), for leak checks; -1 elsewhere. */
 static inline int map_count(void)
 {
