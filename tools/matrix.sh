@@ -3,12 +3,13 @@
 # build directory under build-matrix/. Prints one summary line per platform
 # and exits non-zero if any failed or could not be built.
 #   sh tools/matrix.sh [gcc clang asan m32 mingw aarch64]
+# MATRIX_ROOT=dir puts the build directories elsewhere (default build-matrix).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 all="gcc clang asan m32 mingw aarch64"
 want=${*:-$all}
 jobs=${JOBS:-2}
-root=build-matrix
+root=${MATRIX_ROOT:-build-matrix}
 mkdir -p $root
 summary=""
 failed=0
