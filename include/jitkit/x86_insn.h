@@ -297,37 +297,84 @@ JK_API jk_status jk_x86_emit1(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0
 JK_API jk_status jk_x86_emit2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0,
                               jk_x86_op o1);
 
+/* Internal entries of the helpers below, by operand kind (a register as
+ * rclass << 8 | number); not part of the API - call jk_x86_emit* or the
+ * helpers. Same contract as jk_x86_emit. */
+#define JK__X86_RW(o) ((uint32_t)(o).rclass << 8 | (uint32_t)(o).reg)
+JK_API jk_status jk__x86_r(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0);
+JK_API jk_status jk__x86_rr(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, uint32_t r1);
+JK_API jk_status jk__x86_ri(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, int64_t v);
+JK_API jk_status jk__x86_rm(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, jk_x86_op m);
+JK_API jk_status jk__x86_mr(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op m, uint32_t r1);
+JK_API jk_status jk__x86_l(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l);
+
+/* With GCC or Clang optimising, operands built by the inline constructors
+ * have kinds known at compile time: the helpers then call the entry for
+ * those kinds, which skips the kind dispatch. Otherwise jk_x86_emit1/2. */
+#if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(JK_X86_NO_KIND_ENTRIES)
+#define JK__X86_KNOWN(x) __builtin_constant_p(x)
+#else
+#define JK__X86_KNOWN(x) 0
+#endif
+
+static inline jk_status jk__x86_q1(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
+{
+    if (JK__X86_KNOWN(o0.kind)) {
+        if (o0.kind == JK_X86_OP_REG)
+            return jk__x86_r(a, id, JK__X86_RW(o0));
+        if (o0.kind == JK_X86_OP_LABEL)
+            return jk__x86_l(a, id, o0);
+    }
+    return jk_x86_emit1(a, id, o0);
+}
+
+static inline jk_status jk__x86_q2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0,
+                                   jk_x86_op o1)
+{
+    if (JK__X86_KNOWN(o0.kind) && JK__X86_KNOWN(o1.kind)) {
+        if (o0.kind == JK_X86_OP_REG && o1.kind == JK_X86_OP_REG)
+            return jk__x86_rr(a, id, JK__X86_RW(o0), JK__X86_RW(o1));
+        if (o0.kind == JK_X86_OP_REG && o1.kind == JK_X86_OP_IMM)
+            return jk__x86_ri(a, id, JK__X86_RW(o0), o1.value);
+        if (o0.kind == JK_X86_OP_REG && o1.kind == JK_X86_OP_MEM)
+            return jk__x86_rm(a, id, JK__X86_RW(o0), o1);
+        if (o0.kind == JK_X86_OP_MEM && o1.kind == JK_X86_OP_REG)
+            return jk__x86_mr(a, id, o0, JK__X86_RW(o1));
+    }
+    return jk_x86_emit2(a, id, o0, o1);
+}
+
 static inline jk_status jk_x86_aaa(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAA); }
 static inline jk_status jk_x86_aad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAD); }
 static inline jk_status jk_x86_aad1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_AAD, o0);
+    return jk__x86_q1(a, JK_X86_AAD, o0);
 }
 static inline jk_status jk_x86_aam(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAM); }
 static inline jk_status jk_x86_aam1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_AAM, o0);
+    return jk__x86_q1(a, JK_X86_AAM, o0);
 }
 static inline jk_status jk_x86_aas(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_AAS); }
 static inline jk_status jk_x86_adc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ADC, o0, o1);
+    return jk__x86_q2(a, JK_X86_ADC, o0, o1);
 }
 static inline jk_status jk_x86_adcx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ADCX, o0, o1);
+    return jk__x86_q2(a, JK_X86_ADCX, o0, o1);
 }
 static inline jk_status jk_x86_add(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ADD, o0, o1);
+    return jk__x86_q2(a, JK_X86_ADD, o0, o1);
 }
 static inline jk_status jk_x86_adox(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ADOX, o0, o1);
+    return jk__x86_q2(a, JK_X86_ADOX, o0, o1);
 }
 static inline jk_status jk_x86_and(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_AND, o0, o1);
+    return jk__x86_q2(a, JK_X86_AND, o0, o1);
 }
 static inline jk_status jk_x86_andn(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -347,43 +394,43 @@ static inline jk_status jk_x86_bextr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 }
 static inline jk_status jk_x86_blsi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BLSI, o0, o1);
+    return jk__x86_q2(a, JK_X86_BLSI, o0, o1);
 }
 static inline jk_status jk_x86_blsmsk(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BLSMSK, o0, o1);
+    return jk__x86_q2(a, JK_X86_BLSMSK, o0, o1);
 }
 static inline jk_status jk_x86_blsr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BLSR, o0, o1);
+    return jk__x86_q2(a, JK_X86_BLSR, o0, o1);
 }
 static inline jk_status jk_x86_bsf(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BSF, o0, o1);
+    return jk__x86_q2(a, JK_X86_BSF, o0, o1);
 }
 static inline jk_status jk_x86_bsr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BSR, o0, o1);
+    return jk__x86_q2(a, JK_X86_BSR, o0, o1);
 }
 static inline jk_status jk_x86_bswap(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_BSWAP, o0);
+    return jk__x86_q1(a, JK_X86_BSWAP, o0);
 }
 static inline jk_status jk_x86_bt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BT, o0, o1);
+    return jk__x86_q2(a, JK_X86_BT, o0, o1);
 }
 static inline jk_status jk_x86_btc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BTC, o0, o1);
+    return jk__x86_q2(a, JK_X86_BTC, o0, o1);
 }
 static inline jk_status jk_x86_btr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BTR, o0, o1);
+    return jk__x86_q2(a, JK_X86_BTR, o0, o1);
 }
 static inline jk_status jk_x86_bts(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_BTS, o0, o1);
+    return jk__x86_q2(a, JK_X86_BTS, o0, o1);
 }
 static inline jk_status jk_x86_bzhi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -395,7 +442,7 @@ static inline jk_status jk_x86_bzhi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_call(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CALL, o0);
+    return jk__x86_q1(a, JK_X86_CALL, o0);
 }
 static inline jk_status jk_x86_cbw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CBW); }
 static inline jk_status jk_x86_cdq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CDQ); }
@@ -404,141 +451,141 @@ static inline jk_status jk_x86_clc(struct jk_x86_asm *a) { return jk_x86_emit0(a
 static inline jk_status jk_x86_cld(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CLD); }
 static inline jk_status jk_x86_clflush(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CLFLUSH, o0);
+    return jk__x86_q1(a, JK_X86_CLFLUSH, o0);
 }
 static inline jk_status jk_x86_clflushopt(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CLFLUSHOPT, o0);
+    return jk__x86_q1(a, JK_X86_CLFLUSHOPT, o0);
 }
 static inline jk_status jk_x86_cli(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CLI); }
 static inline jk_status jk_x86_clwb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CLWB, o0);
+    return jk__x86_q1(a, JK_X86_CLWB, o0);
 }
 static inline jk_status jk_x86_cmc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMC); }
 static inline jk_status jk_x86_cmova(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVA, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVA, o0, o1);
 }
 static inline jk_status jk_x86_cmovae(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVAE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVAE, o0, o1);
 }
 static inline jk_status jk_x86_cmovb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVB, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVB, o0, o1);
 }
 static inline jk_status jk_x86_cmovbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVBE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVBE, o0, o1);
 }
 static inline jk_status jk_x86_cmovc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVC, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVC, o0, o1);
 }
 static inline jk_status jk_x86_cmove(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVE, o0, o1);
 }
 static inline jk_status jk_x86_cmovg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVG, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVG, o0, o1);
 }
 static inline jk_status jk_x86_cmovge(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVGE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVGE, o0, o1);
 }
 static inline jk_status jk_x86_cmovl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVL, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVL, o0, o1);
 }
 static inline jk_status jk_x86_cmovle(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVLE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVLE, o0, o1);
 }
 static inline jk_status jk_x86_cmovna(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNA, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNA, o0, o1);
 }
 static inline jk_status jk_x86_cmovnae(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNAE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNAE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNB, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNB, o0, o1);
 }
 static inline jk_status jk_x86_cmovnbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNBE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNBE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNC, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNC, o0, o1);
 }
 static inline jk_status jk_x86_cmovne(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNE, o0, o1);
 }
 static inline jk_status jk_x86_cmovng(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNG, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNG, o0, o1);
 }
 static inline jk_status jk_x86_cmovnge(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNGE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNGE, o0, o1);
 }
 static inline jk_status jk_x86_cmovnl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNL, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNL, o0, o1);
 }
 static inline jk_status jk_x86_cmovnle(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNLE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNLE, o0, o1);
 }
 static inline jk_status jk_x86_cmovno(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNO, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNO, o0, o1);
 }
 static inline jk_status jk_x86_cmovnp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNP, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNP, o0, o1);
 }
 static inline jk_status jk_x86_cmovns(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNS, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNS, o0, o1);
 }
 static inline jk_status jk_x86_cmovnz(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVNZ, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVNZ, o0, o1);
 }
 static inline jk_status jk_x86_cmovo(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVO, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVO, o0, o1);
 }
 static inline jk_status jk_x86_cmovp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVP, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVP, o0, o1);
 }
 static inline jk_status jk_x86_cmovpe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVPE, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVPE, o0, o1);
 }
 static inline jk_status jk_x86_cmovpo(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVPO, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVPO, o0, o1);
 }
 static inline jk_status jk_x86_cmovs(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVS, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVS, o0, o1);
 }
 static inline jk_status jk_x86_cmovz(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMOVZ, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMOVZ, o0, o1);
 }
 static inline jk_status jk_x86_cmp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMP, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMP, o0, o1);
 }
 static inline jk_status jk_x86_cmpsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSB); }
 static inline jk_status jk_x86_cmpsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSD); }
@@ -546,21 +593,21 @@ static inline jk_status jk_x86_cmpsq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_cmpsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSW); }
 static inline jk_status jk_x86_cmpxchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CMPXCHG, o0, o1);
+    return jk__x86_q2(a, JK_X86_CMPXCHG, o0, o1);
 }
 static inline jk_status jk_x86_cmpxchg16b(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CMPXCHG16B, o0);
+    return jk__x86_q1(a, JK_X86_CMPXCHG16B, o0);
 }
 static inline jk_status jk_x86_cmpxchg8b(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_CMPXCHG8B, o0);
+    return jk__x86_q1(a, JK_X86_CMPXCHG8B, o0);
 }
 static inline jk_status jk_x86_cpuid(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CPUID); }
 static inline jk_status jk_x86_cqo(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CQO); }
 static inline jk_status jk_x86_crc32(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_CRC32, o0, o1);
+    return jk__x86_q2(a, JK_X86_CRC32, o0, o1);
 }
 static inline jk_status jk_x86_cwd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWD); }
 static inline jk_status jk_x86_cwde(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWDE); }
@@ -568,31 +615,31 @@ static inline jk_status jk_x86_daa(struct jk_x86_asm *a) { return jk_x86_emit0(a
 static inline jk_status jk_x86_das(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_DAS); }
 static inline jk_status jk_x86_dec(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_DEC, o0);
+    return jk__x86_q1(a, JK_X86_DEC, o0);
 }
 static inline jk_status jk_x86_div(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_DIV, o0);
+    return jk__x86_q1(a, JK_X86_DIV, o0);
 }
 static inline jk_status jk_x86_endbr32(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR32); }
 static inline jk_status jk_x86_endbr64(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR64); }
 static inline jk_status jk_x86_enter(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ENTER, o0, o1);
+    return jk__x86_q2(a, JK_X86_ENTER, o0, o1);
 }
 static inline jk_status jk_x86_fwait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_FWAIT); }
 static inline jk_status jk_x86_hlt(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_HLT); }
 static inline jk_status jk_x86_idiv(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_IDIV, o0);
+    return jk__x86_q1(a, JK_X86_IDIV, o0);
 }
 static inline jk_status jk_x86_imul(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_IMUL, o0);
+    return jk__x86_q1(a, JK_X86_IMUL, o0);
 }
 static inline jk_status jk_x86_imul2(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_IMUL, o0, o1);
+    return jk__x86_q2(a, JK_X86_IMUL, o0, o1);
 }
 static inline jk_status jk_x86_imul3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -604,162 +651,162 @@ static inline jk_status jk_x86_imul3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 }
 static inline jk_status jk_x86_in(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_IN, o0, o1);
+    return jk__x86_q2(a, JK_X86_IN, o0, o1);
 }
 static inline jk_status jk_x86_inc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_INC, o0);
+    return jk__x86_q1(a, JK_X86_INC, o0);
 }
 static inline jk_status jk_x86_insb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSB); }
 static inline jk_status jk_x86_insd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSD); }
 static inline jk_status jk_x86_insw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSW); }
 static inline jk_status jk_x86_int(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_INT, o0);
+    return jk__x86_q1(a, JK_X86_INT, o0);
 }
 static inline jk_status jk_x86_int1(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INT1); }
 static inline jk_status jk_x86_int3(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INT3); }
 static inline jk_status jk_x86_into(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INTO); }
 static inline jk_status jk_x86_ja(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JA, o0);
+    return jk__x86_q1(a, JK_X86_JA, o0);
 }
 static inline jk_status jk_x86_jae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JAE, o0);
+    return jk__x86_q1(a, JK_X86_JAE, o0);
 }
 static inline jk_status jk_x86_jb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JB, o0);
+    return jk__x86_q1(a, JK_X86_JB, o0);
 }
 static inline jk_status jk_x86_jbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JBE, o0);
+    return jk__x86_q1(a, JK_X86_JBE, o0);
 }
 static inline jk_status jk_x86_jc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JC, o0);
+    return jk__x86_q1(a, JK_X86_JC, o0);
 }
 static inline jk_status jk_x86_jcxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JCXZ, o0);
+    return jk__x86_q1(a, JK_X86_JCXZ, o0);
 }
 static inline jk_status jk_x86_je(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JE, o0);
+    return jk__x86_q1(a, JK_X86_JE, o0);
 }
 static inline jk_status jk_x86_jecxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JECXZ, o0);
+    return jk__x86_q1(a, JK_X86_JECXZ, o0);
 }
 static inline jk_status jk_x86_jg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JG, o0);
+    return jk__x86_q1(a, JK_X86_JG, o0);
 }
 static inline jk_status jk_x86_jge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JGE, o0);
+    return jk__x86_q1(a, JK_X86_JGE, o0);
 }
 static inline jk_status jk_x86_jl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JL, o0);
+    return jk__x86_q1(a, JK_X86_JL, o0);
 }
 static inline jk_status jk_x86_jle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JLE, o0);
+    return jk__x86_q1(a, JK_X86_JLE, o0);
 }
 static inline jk_status jk_x86_jmp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JMP, o0);
+    return jk__x86_q1(a, JK_X86_JMP, o0);
 }
 static inline jk_status jk_x86_jna(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNA, o0);
+    return jk__x86_q1(a, JK_X86_JNA, o0);
 }
 static inline jk_status jk_x86_jnae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNAE, o0);
+    return jk__x86_q1(a, JK_X86_JNAE, o0);
 }
 static inline jk_status jk_x86_jnb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNB, o0);
+    return jk__x86_q1(a, JK_X86_JNB, o0);
 }
 static inline jk_status jk_x86_jnbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNBE, o0);
+    return jk__x86_q1(a, JK_X86_JNBE, o0);
 }
 static inline jk_status jk_x86_jnc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNC, o0);
+    return jk__x86_q1(a, JK_X86_JNC, o0);
 }
 static inline jk_status jk_x86_jne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNE, o0);
+    return jk__x86_q1(a, JK_X86_JNE, o0);
 }
 static inline jk_status jk_x86_jng(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNG, o0);
+    return jk__x86_q1(a, JK_X86_JNG, o0);
 }
 static inline jk_status jk_x86_jnge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNGE, o0);
+    return jk__x86_q1(a, JK_X86_JNGE, o0);
 }
 static inline jk_status jk_x86_jnl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNL, o0);
+    return jk__x86_q1(a, JK_X86_JNL, o0);
 }
 static inline jk_status jk_x86_jnle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNLE, o0);
+    return jk__x86_q1(a, JK_X86_JNLE, o0);
 }
 static inline jk_status jk_x86_jno(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNO, o0);
+    return jk__x86_q1(a, JK_X86_JNO, o0);
 }
 static inline jk_status jk_x86_jnp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNP, o0);
+    return jk__x86_q1(a, JK_X86_JNP, o0);
 }
 static inline jk_status jk_x86_jns(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNS, o0);
+    return jk__x86_q1(a, JK_X86_JNS, o0);
 }
 static inline jk_status jk_x86_jnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JNZ, o0);
+    return jk__x86_q1(a, JK_X86_JNZ, o0);
 }
 static inline jk_status jk_x86_jo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JO, o0);
+    return jk__x86_q1(a, JK_X86_JO, o0);
 }
 static inline jk_status jk_x86_jp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JP, o0);
+    return jk__x86_q1(a, JK_X86_JP, o0);
 }
 static inline jk_status jk_x86_jpe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JPE, o0);
+    return jk__x86_q1(a, JK_X86_JPE, o0);
 }
 static inline jk_status jk_x86_jpo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JPO, o0);
+    return jk__x86_q1(a, JK_X86_JPO, o0);
 }
 static inline jk_status jk_x86_jrcxz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JRCXZ, o0);
+    return jk__x86_q1(a, JK_X86_JRCXZ, o0);
 }
 static inline jk_status jk_x86_js(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JS, o0);
+    return jk__x86_q1(a, JK_X86_JS, o0);
 }
 static inline jk_status jk_x86_jz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_JZ, o0);
+    return jk__x86_q1(a, JK_X86_JZ, o0);
 }
 static inline jk_status jk_x86_lahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LAHF); }
 static inline jk_status jk_x86_lea(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_LEA, o0, o1);
+    return jk__x86_q2(a, JK_X86_LEA, o0, o1);
 }
 static inline jk_status jk_x86_leave(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LEAVE); }
 static inline jk_status jk_x86_lfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LFENCE); }
@@ -769,44 +816,44 @@ static inline jk_status jk_x86_lodsq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_lodsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LODSW); }
 static inline jk_status jk_x86_loop(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_LOOP, o0);
+    return jk__x86_q1(a, JK_X86_LOOP, o0);
 }
 static inline jk_status jk_x86_loope(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_LOOPE, o0);
+    return jk__x86_q1(a, JK_X86_LOOPE, o0);
 }
 static inline jk_status jk_x86_loopne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_LOOPNE, o0);
+    return jk__x86_q1(a, JK_X86_LOOPNE, o0);
 }
 static inline jk_status jk_x86_loopnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_LOOPNZ, o0);
+    return jk__x86_q1(a, JK_X86_LOOPNZ, o0);
 }
 static inline jk_status jk_x86_loopz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_LOOPZ, o0);
+    return jk__x86_q1(a, JK_X86_LOOPZ, o0);
 }
 static inline jk_status jk_x86_lzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_LZCNT, o0, o1);
+    return jk__x86_q2(a, JK_X86_LZCNT, o0, o1);
 }
 static inline jk_status jk_x86_mfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MFENCE); }
 static inline jk_status jk_x86_mov(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOV, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOV, o0, o1);
 }
 static inline jk_status jk_x86_movabs(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVABS, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVABS, o0, o1);
 }
 static inline jk_status jk_x86_movbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVBE, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVBE, o0, o1);
 }
 static inline jk_status jk_x86_movnti(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVNTI, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVNTI, o0, o1);
 }
 static inline jk_status jk_x86_movsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSB); }
 static inline jk_status jk_x86_movsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSD); }
@@ -814,19 +861,19 @@ static inline jk_status jk_x86_movsq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_movsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSW); }
 static inline jk_status jk_x86_movsx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVSX, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVSX, o0, o1);
 }
 static inline jk_status jk_x86_movsxd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVSXD, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVSXD, o0, o1);
 }
 static inline jk_status jk_x86_movzx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_MOVZX, o0, o1);
+    return jk__x86_q2(a, JK_X86_MOVZX, o0, o1);
 }
 static inline jk_status jk_x86_mul(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_MUL, o0);
+    return jk__x86_q1(a, JK_X86_MUL, o0);
 }
 static inline jk_status jk_x86_mulx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -838,24 +885,24 @@ static inline jk_status jk_x86_mulx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_neg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_NEG, o0);
+    return jk__x86_q1(a, JK_X86_NEG, o0);
 }
 static inline jk_status jk_x86_nop(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_NOP); }
 static inline jk_status jk_x86_nop1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_NOP, o0);
+    return jk__x86_q1(a, JK_X86_NOP, o0);
 }
 static inline jk_status jk_x86_not(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_NOT, o0);
+    return jk__x86_q1(a, JK_X86_NOT, o0);
 }
 static inline jk_status jk_x86_or(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_OR, o0, o1);
+    return jk__x86_q2(a, JK_X86_OR, o0, o1);
 }
 static inline jk_status jk_x86_out(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_OUT, o0, o1);
+    return jk__x86_q2(a, JK_X86_OUT, o0, o1);
 }
 static inline jk_status jk_x86_outsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSB); }
 static inline jk_status jk_x86_outsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSD); }
@@ -879,13 +926,13 @@ static inline jk_status jk_x86_pext(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_pop(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_POP, o0);
+    return jk__x86_q1(a, JK_X86_POP, o0);
 }
 static inline jk_status jk_x86_popa(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPA); }
 static inline jk_status jk_x86_popad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPAD); }
 static inline jk_status jk_x86_popcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_POPCNT, o0, o1);
+    return jk__x86_q2(a, JK_X86_POPCNT, o0, o1);
 }
 static inline jk_status jk_x86_popf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPF); }
 static inline jk_status jk_x86_popfd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFD); }
@@ -893,27 +940,27 @@ static inline jk_status jk_x86_popfq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_popfw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFW); }
 static inline jk_status jk_x86_prefetchnta(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PREFETCHNTA, o0);
+    return jk__x86_q1(a, JK_X86_PREFETCHNTA, o0);
 }
 static inline jk_status jk_x86_prefetcht0(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PREFETCHT0, o0);
+    return jk__x86_q1(a, JK_X86_PREFETCHT0, o0);
 }
 static inline jk_status jk_x86_prefetcht1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PREFETCHT1, o0);
+    return jk__x86_q1(a, JK_X86_PREFETCHT1, o0);
 }
 static inline jk_status jk_x86_prefetcht2(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PREFETCHT2, o0);
+    return jk__x86_q1(a, JK_X86_PREFETCHT2, o0);
 }
 static inline jk_status jk_x86_prefetchw(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PREFETCHW, o0);
+    return jk__x86_q1(a, JK_X86_PREFETCHW, o0);
 }
 static inline jk_status jk_x86_push(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PUSH, o0);
+    return jk__x86_q1(a, JK_X86_PUSH, o0);
 }
 static inline jk_status jk_x86_pusha(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHA); }
 static inline jk_status jk_x86_pushad(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHAD); }
@@ -923,51 +970,51 @@ static inline jk_status jk_x86_pushfq(struct jk_x86_asm *a) { return jk_x86_emit
 static inline jk_status jk_x86_pushfw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PUSHFW); }
 static inline jk_status jk_x86_pushw(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_PUSHW, o0);
+    return jk__x86_q1(a, JK_X86_PUSHW, o0);
 }
 static inline jk_status jk_x86_rcl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_RCL, o0, o1);
+    return jk__x86_q2(a, JK_X86_RCL, o0, o1);
 }
 static inline jk_status jk_x86_rcr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_RCR, o0, o1);
+    return jk__x86_q2(a, JK_X86_RCR, o0, o1);
 }
 static inline jk_status jk_x86_rdfsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RDFSBASE, o0);
+    return jk__x86_q1(a, JK_X86_RDFSBASE, o0);
 }
 static inline jk_status jk_x86_rdgsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RDGSBASE, o0);
+    return jk__x86_q1(a, JK_X86_RDGSBASE, o0);
 }
 static inline jk_status jk_x86_rdpid(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RDPID, o0);
+    return jk__x86_q1(a, JK_X86_RDPID, o0);
 }
 static inline jk_status jk_x86_rdpmc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDPMC); }
 static inline jk_status jk_x86_rdrand(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RDRAND, o0);
+    return jk__x86_q1(a, JK_X86_RDRAND, o0);
 }
 static inline jk_status jk_x86_rdseed(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RDSEED, o0);
+    return jk__x86_q1(a, JK_X86_RDSEED, o0);
 }
 static inline jk_status jk_x86_rdtsc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDTSC); }
 static inline jk_status jk_x86_rdtscp(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RDTSCP); }
 static inline jk_status jk_x86_ret(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_RET); }
 static inline jk_status jk_x86_ret1(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_RET, o0);
+    return jk__x86_q1(a, JK_X86_RET, o0);
 }
 static inline jk_status jk_x86_rol(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ROL, o0, o1);
+    return jk__x86_q2(a, JK_X86_ROL, o0, o1);
 }
 static inline jk_status jk_x86_ror(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_ROR, o0, o1);
+    return jk__x86_q2(a, JK_X86_ROR, o0, o1);
 }
 static inline jk_status jk_x86_rorx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -980,11 +1027,11 @@ static inline jk_status jk_x86_rorx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 static inline jk_status jk_x86_sahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SAHF); }
 static inline jk_status jk_x86_sal(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SAL, o0, o1);
+    return jk__x86_q2(a, JK_X86_SAL, o0, o1);
 }
 static inline jk_status jk_x86_sar(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SAR, o0, o1);
+    return jk__x86_q2(a, JK_X86_SAR, o0, o1);
 }
 static inline jk_status jk_x86_sarx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -996,7 +1043,7 @@ static inline jk_status jk_x86_sarx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_sbb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SBB, o0, o1);
+    return jk__x86_q2(a, JK_X86_SBB, o0, o1);
 }
 static inline jk_status jk_x86_scasb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASB); }
 static inline jk_status jk_x86_scasd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASD); }
@@ -1004,128 +1051,128 @@ static inline jk_status jk_x86_scasq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_scasw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SCASW); }
 static inline jk_status jk_x86_seta(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETA, o0);
+    return jk__x86_q1(a, JK_X86_SETA, o0);
 }
 static inline jk_status jk_x86_setae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETAE, o0);
+    return jk__x86_q1(a, JK_X86_SETAE, o0);
 }
 static inline jk_status jk_x86_setb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETB, o0);
+    return jk__x86_q1(a, JK_X86_SETB, o0);
 }
 static inline jk_status jk_x86_setbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETBE, o0);
+    return jk__x86_q1(a, JK_X86_SETBE, o0);
 }
 static inline jk_status jk_x86_setc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETC, o0);
+    return jk__x86_q1(a, JK_X86_SETC, o0);
 }
 static inline jk_status jk_x86_sete(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETE, o0);
+    return jk__x86_q1(a, JK_X86_SETE, o0);
 }
 static inline jk_status jk_x86_setg(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETG, o0);
+    return jk__x86_q1(a, JK_X86_SETG, o0);
 }
 static inline jk_status jk_x86_setge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETGE, o0);
+    return jk__x86_q1(a, JK_X86_SETGE, o0);
 }
 static inline jk_status jk_x86_setl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETL, o0);
+    return jk__x86_q1(a, JK_X86_SETL, o0);
 }
 static inline jk_status jk_x86_setle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETLE, o0);
+    return jk__x86_q1(a, JK_X86_SETLE, o0);
 }
 static inline jk_status jk_x86_setna(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNA, o0);
+    return jk__x86_q1(a, JK_X86_SETNA, o0);
 }
 static inline jk_status jk_x86_setnae(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNAE, o0);
+    return jk__x86_q1(a, JK_X86_SETNAE, o0);
 }
 static inline jk_status jk_x86_setnb(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNB, o0);
+    return jk__x86_q1(a, JK_X86_SETNB, o0);
 }
 static inline jk_status jk_x86_setnbe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNBE, o0);
+    return jk__x86_q1(a, JK_X86_SETNBE, o0);
 }
 static inline jk_status jk_x86_setnc(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNC, o0);
+    return jk__x86_q1(a, JK_X86_SETNC, o0);
 }
 static inline jk_status jk_x86_setne(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNE, o0);
+    return jk__x86_q1(a, JK_X86_SETNE, o0);
 }
 static inline jk_status jk_x86_setng(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNG, o0);
+    return jk__x86_q1(a, JK_X86_SETNG, o0);
 }
 static inline jk_status jk_x86_setnge(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNGE, o0);
+    return jk__x86_q1(a, JK_X86_SETNGE, o0);
 }
 static inline jk_status jk_x86_setnl(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNL, o0);
+    return jk__x86_q1(a, JK_X86_SETNL, o0);
 }
 static inline jk_status jk_x86_setnle(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNLE, o0);
+    return jk__x86_q1(a, JK_X86_SETNLE, o0);
 }
 static inline jk_status jk_x86_setno(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNO, o0);
+    return jk__x86_q1(a, JK_X86_SETNO, o0);
 }
 static inline jk_status jk_x86_setnp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNP, o0);
+    return jk__x86_q1(a, JK_X86_SETNP, o0);
 }
 static inline jk_status jk_x86_setns(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNS, o0);
+    return jk__x86_q1(a, JK_X86_SETNS, o0);
 }
 static inline jk_status jk_x86_setnz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETNZ, o0);
+    return jk__x86_q1(a, JK_X86_SETNZ, o0);
 }
 static inline jk_status jk_x86_seto(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETO, o0);
+    return jk__x86_q1(a, JK_X86_SETO, o0);
 }
 static inline jk_status jk_x86_setp(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETP, o0);
+    return jk__x86_q1(a, JK_X86_SETP, o0);
 }
 static inline jk_status jk_x86_setpe(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETPE, o0);
+    return jk__x86_q1(a, JK_X86_SETPE, o0);
 }
 static inline jk_status jk_x86_setpo(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETPO, o0);
+    return jk__x86_q1(a, JK_X86_SETPO, o0);
 }
 static inline jk_status jk_x86_sets(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETS, o0);
+    return jk__x86_q1(a, JK_X86_SETS, o0);
 }
 static inline jk_status jk_x86_setz(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_SETZ, o0);
+    return jk__x86_q1(a, JK_X86_SETZ, o0);
 }
 static inline jk_status jk_x86_sfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SFENCE); }
 static inline jk_status jk_x86_shl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SHL, o0, o1);
+    return jk__x86_q2(a, JK_X86_SHL, o0, o1);
 }
 static inline jk_status jk_x86_shld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1145,7 +1192,7 @@ static inline jk_status jk_x86_shlx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
 }
 static inline jk_status jk_x86_shr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SHR, o0, o1);
+    return jk__x86_q2(a, JK_X86_SHR, o0, o1);
 }
 static inline jk_status jk_x86_shrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -1172,45 +1219,45 @@ static inline jk_status jk_x86_stosq(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_stosw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSW); }
 static inline jk_status jk_x86_sub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_SUB, o0, o1);
+    return jk__x86_q2(a, JK_X86_SUB, o0, o1);
 }
 static inline jk_status jk_x86_syscall(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSCALL); }
 static inline jk_status jk_x86_sysenter(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSENTER); }
 static inline jk_status jk_x86_test(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_TEST, o0, o1);
+    return jk__x86_q2(a, JK_X86_TEST, o0, o1);
 }
 static inline jk_status jk_x86_tzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_TZCNT, o0, o1);
+    return jk__x86_q2(a, JK_X86_TZCNT, o0, o1);
 }
 static inline jk_status jk_x86_ud1(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_UD1, o0, o1);
+    return jk__x86_q2(a, JK_X86_UD1, o0, o1);
 }
 static inline jk_status jk_x86_ud2(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_UD2); }
 static inline jk_status jk_x86_wait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_WAIT); }
 static inline jk_status jk_x86_wrfsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_WRFSBASE, o0);
+    return jk__x86_q1(a, JK_X86_WRFSBASE, o0);
 }
 static inline jk_status jk_x86_wrgsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
-    return jk_x86_emit1(a, JK_X86_WRGSBASE, o0);
+    return jk__x86_q1(a, JK_X86_WRGSBASE, o0);
 }
 static inline jk_status jk_x86_xadd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_XADD, o0, o1);
+    return jk__x86_q2(a, JK_X86_XADD, o0, o1);
 }
 static inline jk_status jk_x86_xchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_XCHG, o0, o1);
+    return jk__x86_q2(a, JK_X86_XCHG, o0, o1);
 }
 static inline jk_status jk_x86_xgetbv(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_XGETBV); }
 static inline jk_status jk_x86_xlatb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_XLATB); }
 static inline jk_status jk_x86_xor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
-    return jk_x86_emit2(a, JK_X86_XOR, o0, o1);
+    return jk__x86_q2(a, JK_X86_XOR, o0, o1);
 }
 
 #endif

@@ -1063,8 +1063,18 @@ JK__COLD static jk_status late1(jk_x86_asm *a, const jk__x86_form *f, jk_x86_op 
 /* After the lookup: the form decides, the mnemonic id is not kept. */
 #define LATE() (n == 2 ? late2(a, f, o0, o1) : n == 1 ? late1(a, f, o0) : slow0(a, mnem_of(f)))
 
+/* want: the shapes (1 << JK__SH_*) this instance encodes itself; the others
+ * go to `other` (the generic quick path). The per-kind entries below pass a
+ * constant operand kind and the shapes it can have, so the compiler drops
+ * the kind dispatch and every other encoder. */
+#define SH_ALL 0xFFu
+#define SH(x) (1u << JK__SH_##x)
+
+static jk_status quick_other(jk_x86_asm *a, jk_x86_mnem id, unsigned n, jk_x86_op o0,
+                             jk_x86_op o1);
+
 JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
-                                                jk_x86_op o0, jk_x86_op o1)
+                                                jk_x86_op o0, jk_x86_op o1, unsigned want)
 {
     jk__code *c;
     const jk__x86_slot *slot;
@@ -1105,6 +1115,8 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
         }
         sh = jk__x86_cand_shape[k];
     }
+    if (!((want >> sh) & 1u))
+        return quick_other(a, id, n, o0, o1);
     if (sh == JK__SH_GEN) {
         if (f->flags & JK__F_SLOW)
             return n == 1 ? quick_branch(a, id, f, o0) : SLOW();
@@ -1112,7 +1124,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
     }
     bx = ((c0 | c1) >> JK__Q_FLAG_SHIFT) & 3u; /* bit 0: a byte register needs REX, bit 1: ah..bh */
     p = c->buf + c->len;
-    if (sh == JK__SH_OZ) {
+    if (sh == JK__SH_OZ && (want & SH(OZ))) {
         /* prefixes, REX, opcode (+ register), maybe one immediate */
         unsigned oi = f->oi, i0 = f->i0;
         unsigned rr = oi != 15u ? (oi ? o1.reg : o0.reg) : 0u;
@@ -1138,7 +1150,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
         unsigned mm = mo->reg;
         unsigned rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
         int64_t d = 0;
-        if (sh >= JK__SH_MR) {
+        if (sh >= JK__SH_MR && (want & (SH(MR) | SH(MRI)))) {
             d = mo->value;
             if (a->mode == JK_X86_MODE64) {
                 if (d < INT32_MIN || d > INT32_MAX)
@@ -1159,7 +1171,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
         p += (rex | (bx & 1u)) != 0;
         memcpy(p, f->opc, 3);
         p += f->opc_len;
-        if (sh < JK__SH_MR) {
+        if (sh < JK__SH_MR || !(want & (SH(MR) | SH(MRI)))) {
             *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
         } else {
             unsigned b = mm & 7u, mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
@@ -1176,7 +1188,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
             else if (mod == 2u)
                 p = put32(p, (uint32_t)d);
         }
-        if (sh == JK__SH_RI || sh == JK__SH_MRI)
+        if ((want & (SH(RI) | SH(MRI))) && (sh == JK__SH_RI || sh == JK__SH_MRI))
             p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
     }
     c->len = (size_t)(p - c->buf);
@@ -1185,22 +1197,297 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
     return JK_OK;
 }
 
+static jk_status quick_other(jk_x86_asm *a, jk_x86_mnem id, unsigned n, jk_x86_op o0,
+                             jk_x86_op o1)
+{
+    return n == 2 ? jk_x86_emit2(a, id, o0, o1) : n == 1 ? jk_x86_emit1(a, id, o0)
+                                                         : jk_x86_emit0(a, id);
+}
+
 jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
 {
     jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    return quick(a, id, 0, none, none);
+    return quick(a, id, 0, none, none, SH_ALL);
 }
 
 jk_status jk_x86_emit1(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0)
 {
     jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    return quick(a, id, 1, o0, none);
+    return quick(a, id, 1, o0, none, SH_ALL);
 }
 
 jk_status jk_x86_emit2(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0, jk_x86_op o1)
 {
-    return quick(a, id, 2, o0, o1);
+    return quick(a, id, 2, o0, o1, SH_ALL);
 }
+
+/* -- Entries by operand kind ------------------------------------------------
+ * The generated helpers call these when the operand kinds are compile-time
+ * constants (x86_insn.h); jk_x86_emit picks them at run time. A register
+ * travels as rclass << 8 | number (JK__X86_RW), so no struct is built. Each
+ * entry does only what its kinds need - gate, one table load per register,
+ * one probe, the encoder of the one shape it expects - and hands anything
+ * else (another shape, a non-exact candidate, ah with REX, an odd memory
+ * operand) to jk_x86_emit1/2 with the operands rebuilt, so errors are still
+ * decided and explained by the general path only. */
+
+static inline jk_x86_op reg_op(uint32_t w)
+{
+    jk_x86_op o = {JK_X86_OP_REG, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t sz[8] = {0, 1, 1, 2, 4, 8, 2, 8};
+    o.rclass = (uint8_t)(w >> 8);
+    o.reg = (uint8_t)w;
+    o.size = sz[(w >> 8) & 7u];
+    return o;
+}
+
+static inline jk_x86_op imm_op(int64_t v)
+{
+    jk_x86_op o = {JK_X86_OP_IMM, 0, 0, 0, 0, 0, 0, 0, 0};
+    o.value = v;
+    return o;
+}
+
+JK__COLD static jk_status k_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
+{
+    return jk_x86_emit1(a, id, reg_op(w0));
+}
+
+JK__COLD static jk_status k_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
+{
+    return jk_x86_emit2(a, id, reg_op(w0), reg_op(w1));
+}
+
+JK__COLD static jk_status k_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
+{
+    return jk_x86_emit2(a, id, reg_op(w0), imm_op(v));
+}
+
+JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x86_op m, int rev)
+{
+    return rev ? jk_x86_emit2(a, id, m, reg_op(w0)) : jk_x86_emit2(a, id, reg_op(w0), m);
+}
+
+/* A register word the quick path can take: class < 8, number < 16; its
+ * index in jk__x86_qreg[mode]. */
+#define RW_OK(w) (((w) & ~0x70Fu) == 0)
+#define RW_IX(w) (((w) >> 4) | ((w) & 15u))
+
+/* The first candidate for key, if it is exact (no mask test) and has shape
+ * sh (or sh2); NULL otherwise. */
+JK__ALWAYS_INLINE static inline const jk__x86_form *kfind(uint32_t key, unsigned sh, unsigned sh2,
+                                                          unsigned *shape)
+{
+    const jk__x86_slot *slot;
+    unsigned h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - JK__X86_LOOKUP_BITS);
+    for (;;) {
+        slot = &jk__x86_lookup[h];
+        if (slot->key == key)
+            break;
+        if (slot->key == 0xFFFFFFFFu)
+            return NULL;
+        h = (h + 1) & ((1u << JK__X86_LOOKUP_BITS) - 1u);
+    }
+    if (!(slot->cand0 & 0x8000u) || (slot->shape0 != sh && slot->shape0 != sh2))
+        return NULL;
+    *shape = slot->shape0;
+    return &jk__x86_forms[slot->cand0 & 0x7FFFu];
+}
+
+#define KEY(a, id) ((a)->qkey | ((uint32_t)(id) << (4 * JK__SIG_BITS + 1)))
+
+/* Prefixes, REX (when rex or a byte register needs one), opcode. */
+JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, const jk__x86_form *f, unsigned rex,
+                                                unsigned need)
+{
+    memcpy(p, f->lpfx, 2);
+    p += f->nlpfx;
+    *p = (uint8_t)(0x40 | rex);
+    p += (rex | need) != 0;
+    memcpy(p, f->opc, 3);
+    return p + f->opc_len;
+}
+
+JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, const jk__x86_form *f, uint8_t *p)
+{
+    a->code.len = (size_t)(p - a->code.buf);
+    a->last = f;
+    a->code.insn++;
+    return JK_OK;
+}
+
+/* ah..bh (bit 1) with a REX prefix (rex, or bit 0: spl..dil) */
+#define HI_REX(bx, rex) (((bx) & 2u) && ((rex) | ((bx) & 1u)))
+#define QBX(q) ((unsigned)((q) >> JK__Q_FLAG_SHIFT) & 3u)
+
+jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
+{
+    const jk__x86_form *f;
+    uint64_t q0;
+    unsigned sh = 0, r0 = w0 & 15u, rex, bx;
+    uint8_t *p;
+    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
+        return k_r(a, id, w0);
+    q0 = a->qreg[RW_IX(w0)];
+    if (!q0 || !(f = kfind(KEY(a, id) | QSIG(q0), JK__SH_OZ, JK__SH_RR, &sh)))
+        return k_r(a, id, w0);
+    bx = QBX(q0);
+    p = a->code.buf + a->code.len;
+    if (sh == JK__SH_OZ) {
+        rex = f->rexw | (f->oi != 15u ? (r0 & 8u) >> 3 : 0u);
+        if (HI_REX(bx, rex))
+            return k_r(a, id, w0);
+        p = k_head(p, f, rex, bx & 1u);
+        if (f->oi != 15u)
+            p[-1] = (uint8_t)(p[-1] + (r0 & 7u));
+        if (f->i0 != 15u) /* a fixed immediate operand cannot be register 0 */
+            return k_r(a, id, w0);
+    } else {
+        unsigned rr = f->ri != 15u ? r0 : f->modrm;
+        rex = f->rexw | ((rr & 8u) >> 1) | ((r0 & 8u) >> 3);
+        if (HI_REX(bx, rex))
+            return k_r(a, id, w0);
+        p = k_head(p, f, rex, bx & 1u);
+        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (r0 & 7u));
+    }
+    return k_done(a, f, p);
+}
+
+jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
+{
+    const jk__x86_form *f;
+    uint64_t q0, q1;
+    unsigned sh = 0, rr, mm, rex, bx;
+    uint8_t *p;
+    if (!a || !RW_OK(w0 | w1) || (unsigned)id >= JK_X86_MNEM_COUNT ||
+        a->code.len >= a->code.qlim)
+        return k_rr(a, id, w0, w1);
+    q0 = a->qreg[RW_IX(w0)];
+    q1 = a->qreg[RW_IX(w1)];
+    if (!q0 || !q1 ||
+        !(f = kfind(KEY(a, id) | QSIG(q0) | QSIG(q1) << JK__SIG_BITS, JK__SH_RR, JK__SH_RR, &sh)))
+        return k_rr(a, id, w0, w1);
+    rr = f->ri != 15u ? (f->ri ? w1 : w0) & 15u : f->modrm;
+    mm = (f->mi ? w1 : w0) & 15u;
+    rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
+    bx = QBX(q0 | q1);
+    if (HI_REX(bx, rex))
+        return k_rr(a, id, w0, w1);
+    p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
+    *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
+    return k_done(a, f, p);
+}
+
+jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
+{
+    const jk__x86_form *f;
+    uint64_t q0;
+    unsigned sh = 0, r0 = w0 & 15u, rex, bx;
+    uint8_t *p;
+    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
+        return k_ri(a, id, w0, v);
+    q0 = a->qreg[RW_IX(w0)];
+    if (!q0 || !(f = kfind(KEY(a, id) | QSIG(q0) | imm_sig(v) << JK__SIG_BITS, JK__SH_RI,
+                           JK__SH_OZ, &sh)))
+        return k_ri(a, id, w0, v);
+    bx = QBX(q0);
+    if (sh == JK__SH_OZ) {
+        if (f->i0 != 1u)
+            return k_ri(a, id, w0, v);
+        rex = f->rexw | (f->oi != 15u ? (r0 & 8u) >> 3 : 0u);
+        if (HI_REX(bx, rex))
+            return k_ri(a, id, w0, v);
+        p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
+        if (f->oi != 15u)
+            p[-1] = (uint8_t)(p[-1] + (r0 & 7u));
+    } else {
+        unsigned rr = f->ri != 15u ? r0 : f->modrm; /* imul r, imm: both fields */
+        rex = f->rexw | ((rr & 8u) >> 1) | ((r0 & 8u) >> 3);
+        if (HI_REX(bx, rex))
+            return k_ri(a, id, w0, v);
+        p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
+        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (r0 & 7u));
+    }
+    p = put_imm(p, (uint64_t)v, f->immsz[0]);
+    return k_done(a, f, p);
+}
+
+/* [base + index*scale + disp] with the mode's address registers, no
+ * segment, no label (else the general path): ModRM, SIB, displacement. */
+JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0,
+                                                jk_x86_op m, int rev)
+{
+    const jk__x86_form *f;
+    uint64_t q0, qm;
+    unsigned sh = 0, rr, b, mod, rex, bx;
+    int64_t d = m.value;
+    uint8_t *p;
+    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
+        m.kind != JK_X86_OP_MEM || m.flags != 0 || m.size > 64 || m.rclass != a->addr_rc ||
+        m.reg >= a->nregs ||
+        (m.iclass != JK_X86_RC_NONE &&
+         (m.iclass != m.rclass || m.index >= a->nregs || m.index == 4)))
+        return k_rm(a, id, w0, m, rev);
+    q0 = a->qreg[RW_IX(w0)];
+    qm = mem_q[m.size];
+    if (!q0 || !qm)
+        return k_rm(a, id, w0, m, rev);
+    f = rev ? kfind(KEY(a, id) | QSIG(qm) | QSIG(q0) << JK__SIG_BITS, JK__SH_MR, JK__SH_MR, &sh)
+            : kfind(KEY(a, id) | QSIG(q0) | QSIG(qm) << JK__SIG_BITS, JK__SH_MR, JK__SH_MR, &sh);
+    if (!f)
+        return k_rm(a, id, w0, m, rev);
+    if (a->mode == JK_X86_MODE64) {
+        if (d < INT32_MIN || d > INT32_MAX)
+            return k_rm(a, id, w0, m, rev);
+    } else {
+        if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
+            return k_rm(a, id, w0, m, rev);
+        d = (int32_t)(uint32_t)d;
+    }
+    rr = f->ri != 15u ? w0 & 15u : f->modrm;
+    rex = f->rexw | ((rr & 8u) >> 1) | ((m.reg & 8u) >> 3);
+    if (m.iclass != JK_X86_RC_NONE)
+        rex |= (m.index & 8u) >> 2;
+    bx = QBX(q0);
+    if (HI_REX(bx, rex))
+        return k_rm(a, id, w0, m, rev);
+    p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
+    b = m.reg & 7u;
+    mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
+    if (m.iclass != JK_X86_RC_NONE || b == 4u) {
+        unsigned x = m.iclass != JK_X86_RC_NONE ? (m.index & 7u) | (unsigned)m.scale << 3 : 4u;
+        p[0] = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | 4u);
+        p[1] = (uint8_t)((x << 3) | b);
+        p += 2;
+    } else {
+        *p++ = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | b);
+    }
+    if (mod == 1u)
+        *p++ = (uint8_t)d;
+    else if (mod == 2u)
+        p = put32(p, (uint32_t)d);
+    return k_done(a, f, p);
+}
+
+jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x86_op m)
+{
+    return k_mem(a, id, w0, m, 0);
+}
+
+jk_status jk__x86_mr(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op m, uint32_t w1)
+{
+    return k_mem(a, id, w1, m, 1);
+}
+
+jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
+{
+    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (l.kind != JK_X86_OP_LABEL)
+        return jk_x86_emit1(a, id, l);
+    return quick(a, id, 1, l, none, SH(GEN));
+}
+
+#define RW(o) ((uint32_t)(o).rclass << 8 | (o).reg)
 
 jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
 {
@@ -1208,8 +1495,24 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
         return emit_general(a, id, n, ops);
     switch (n) {
     case 0: return jk_x86_emit0(a, id);
-    case 1: return jk_x86_emit1(a, id, ops[0]);
-    case 2: return jk_x86_emit2(a, id, ops[0], ops[1]);
+    case 1:
+        if (ops[0].kind == JK_X86_OP_REG)
+            return jk__x86_r(a, id, RW(ops[0]));
+        if (ops[0].kind == JK_X86_OP_LABEL)
+            return jk__x86_l(a, id, ops[0]);
+        return jk_x86_emit1(a, id, ops[0]);
+    case 2:
+        if (ops[0].kind == JK_X86_OP_REG) {
+            if (ops[1].kind == JK_X86_OP_REG)
+                return jk__x86_rr(a, id, RW(ops[0]), RW(ops[1]));
+            if (ops[1].kind == JK_X86_OP_IMM)
+                return jk__x86_ri(a, id, RW(ops[0]), ops[1].value);
+            if (ops[1].kind == JK_X86_OP_MEM)
+                return jk__x86_rm(a, id, RW(ops[0]), ops[1]);
+        } else if (ops[0].kind == JK_X86_OP_MEM && ops[1].kind == JK_X86_OP_REG) {
+            return jk__x86_mr(a, id, ops[0], RW(ops[1]));
+        }
+        return jk_x86_emit2(a, id, ops[0], ops[1]);
     default: return emit_general(a, id, n, ops);
     }
 }
