@@ -2,7 +2,7 @@
  * jitkit - the command-line tool.
  *
  *     jitkit asm [-m32|-m64] [--syntax=gnu|nasm] [-o out.bin] [--listing] FILE|-
- *     jitkit run [-m32] [--args N...] FILE | - | -e 'mov eax, 1; ret' | --hex "b8 .."
+ *     jitkit run [-m32] [--args 1 2.5 ...] [--ret int|double] FILE | - | -e TEXT | --hex "b8 .."
  *     jitkit dis [-m32] [--base ADDR] FILE | --hex "b8 78 56 34 12 c3"
  *     jitkit --version | --help
  *
@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,6 @@
 #    include <ucontext.h>
 #  endif
 #endif
-
-#define MAX_ARGS    6
 
 typedef int (*cmd_fn)(int argc, char **argv);
 
@@ -363,7 +362,182 @@ static void report_crash(const uint8_t *code, size_t n, jk_asm *as)
 
 /* -- run ------------------------------------------------------------------- */
 
-typedef intptr_t (*fn6)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t);
+/* -- Calling the code with integer and double arguments ----------------------
+ *
+ * The arguments are positional values, each an integer (intptr_t) or a
+ * double. How they reach the callee depends on the ABI:
+ *
+ *   System V x86-64, AAPCS64   integers and doubles are classified apart
+ *                              (rdi..r9 / x0..x5 and xmm0..7 / d0..d7 in
+ *                              their own order), so one prototype with 6
+ *                              intptr_t then 8 double parameters is right
+ *                              for every interleaving;
+ *   Win64                      positional: argument i goes to rcx/rdx/r8/r9
+ *                              or xmm0..3 by its own type; from the fifth on,
+ *                              8-byte stack slots (a double's bits in an
+ *                              int64_t slot are the same bytes), so one call
+ *                              per type pattern of the first four (16);
+ *   i386 cdecl                 everything on the stack in order, integers 4
+ *                              bytes, doubles 8: the stack image is built
+ *                              here and passed as 32-bit words.
+ *
+ * The result is the integer return register, or the double one (xmm0, d0,
+ * st(0)) with --ret double.
+ */
+#define MAX_INT_ARGS 6
+#define MAX_DBL_ARGS 8
+#define MAX_ARGS     (MAX_INT_ARGS + MAX_DBL_ARGS)
+
+typedef struct run_arg {
+    int dbl;              /* 1: a double */
+    intptr_t i;
+    double d;
+} run_arg;
+
+typedef struct run_args {
+    run_arg a[MAX_ARGS];
+    int n, nint, ndbl;
+    int ret_dbl;          /* --ret double */
+} run_args;
+
+typedef union run_result {
+    intptr_t i;
+    double d;
+} run_result;
+
+#if defined(_WIN64)
+/* Win64: the first four positions decide the prototype; the rest are stack
+ * slots of 8 bytes, passed as int64_t whatever their type. */
+#  define W64_NSTACK (MAX_ARGS - 4)
+#  define W64_I(k) (a->a[k].i)
+#  define W64_D(k) (a->a[k].d)
+#  define W64_CALL(R, T0, T1, T2, T3)                                                        \
+    do {                                                                                   \
+        R (*f)(T0, T1, T2, T3, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,       \
+               int64_t, int64_t, int64_t, int64_t);                                        \
+        memcpy(&f, &code, sizeof f);                                                       \
+        r = f(W64_##T0(0), W64_##T1(1), W64_##T2(2), W64_##T3(3), st[0], st[1], st[2],     \
+              st[3], st[4], st[5], st[6], st[7], st[8], st[9]);                            \
+    } while (0)
+typedef intptr_t I;
+typedef double D;
+#  define W64_PATTERNS(R)                                                                  \
+    switch (pat) {                                                                         \
+    case 0x0: W64_CALL(R, I, I, I, I); break;                                              \
+    case 0x1: W64_CALL(R, D, I, I, I); break;                                              \
+    case 0x2: W64_CALL(R, I, D, I, I); break;                                              \
+    case 0x3: W64_CALL(R, D, D, I, I); break;                                              \
+    case 0x4: W64_CALL(R, I, I, D, I); break;                                              \
+    case 0x5: W64_CALL(R, D, I, D, I); break;                                              \
+    case 0x6: W64_CALL(R, I, D, D, I); break;                                              \
+    case 0x7: W64_CALL(R, D, D, D, I); break;                                              \
+    case 0x8: W64_CALL(R, I, I, I, D); break;                                              \
+    case 0x9: W64_CALL(R, D, I, I, D); break;                                              \
+    case 0xa: W64_CALL(R, I, D, I, D); break;                                              \
+    case 0xb: W64_CALL(R, D, D, I, D); break;                                              \
+    case 0xc: W64_CALL(R, I, I, D, D); break;                                              \
+    case 0xd: W64_CALL(R, D, I, D, D); break;                                              \
+    case 0xe: W64_CALL(R, I, D, D, D); break;                                              \
+    default:  W64_CALL(R, D, D, D, D); break;                                              \
+    }
+
+static intptr_t call_int(void *code, const run_args *a, int pat, const int64_t *st)
+{
+    intptr_t r;
+    W64_PATTERNS(intptr_t)
+    return r;
+}
+
+static double call_dbl(void *code, const run_args *a, int pat, const int64_t *st)
+{
+    double r;
+    W64_PATTERNS(double)
+    return r;
+}
+
+static run_result call_code(void *code, const run_args *a)
+{
+    int64_t st[W64_NSTACK] = {0};
+    int pat = 0;
+    run_result r;
+    for (int k = 0; k < a->n; k++) {
+        if (k < 4) {
+            pat |= a->a[k].dbl << k;
+        } else if (a->a[k].dbl) {
+            memcpy(&st[k - 4], &a->a[k].d, sizeof(double));
+        } else {
+            st[k - 4] = (int64_t)a->a[k].i;
+        }
+    }
+    if (a->ret_dbl)
+        r.d = call_dbl(code, a, pat, st);
+    else
+        r.i = call_int(code, a, pat, st);
+    return r;
+}
+#elif defined(__i386__) || defined(_M_IX86)
+/* cdecl: the stack image as 32-bit words (6 integers + 8 doubles = 22). */
+#  define STACK_WORDS (MAX_INT_ARGS + 2 * MAX_DBL_ARGS)
+#  define W22 uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, \
+              uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, \
+              uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t
+#  define A22(w) w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11],    \
+                 w[12], w[13], w[14], w[15], w[16], w[17], w[18], w[19], w[20], w[21]
+static run_result call_code(void *code, const run_args *a)
+{
+    uint32_t w[STACK_WORDS] = {0};
+    int nw = 0;
+    run_result r;
+    for (int k = 0; k < a->n; k++) {
+        if (a->a[k].dbl) {
+            memcpy(&w[nw], &a->a[k].d, sizeof(double));
+            nw += 2;
+        } else {
+            w[nw++] = (uint32_t)a->a[k].i;
+        }
+    }
+    if (a->ret_dbl) {
+        double (*f)(W22);
+        memcpy(&f, &code, sizeof f);
+        r.d = f(A22(w));
+    } else {
+        intptr_t (*f)(W22);
+        memcpy(&f, &code, sizeof f);
+        r.i = f(A22(w));
+    }
+    return r;
+}
+#else
+/* System V x86-64, AAPCS64 (and other ABIs that classify integer and
+ * floating-point arguments apart). */
+static run_result call_code(void *code, const run_args *a)
+{
+    intptr_t iv[MAX_INT_ARGS] = {0};
+    double dv[MAX_DBL_ARGS] = {0};
+    int ni = 0, nd = 0;
+    run_result r;
+    for (int k = 0; k < a->n; k++) {
+        if (a->a[k].dbl)
+            dv[nd++] = a->a[k].d;
+        else
+            iv[ni++] = a->a[k].i;
+    }
+    if (a->ret_dbl) {
+        double (*f)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, double, double,
+                    double, double, double, double, double, double);
+        memcpy(&f, &code, sizeof f);
+        r.d = f(iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], dv[0], dv[1], dv[2], dv[3], dv[4],
+                dv[5], dv[6], dv[7]);
+    } else {
+        intptr_t (*f)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, double,
+                      double, double, double, double, double, double, double);
+        memcpy(&f, &code, sizeof f);
+        r.i = f(iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], dv[0], dv[1], dv[2], dv[3], dv[4],
+                dv[5], dv[6], dv[7]);
+    }
+    return r;
+}
+#endif
 
 static int parse_strategy(const char *s, jk_mem_strategy *out)
 {
@@ -394,6 +568,75 @@ static int parse_int_arg(const char *s, intptr_t *out)
     return 1;
 }
 
+static int lower_eq(const char *s, const char *word)
+{
+    for (; *word; s++, word++)
+        if (tolower((unsigned char)*s) != *word)
+            return 0;
+    return *s == '\0';
+}
+
+/* A double argument: decimal with '.' or an exponent (1.5, -2e3, .5, 0.0),
+ * or inf/infinity/nan with an optional sign. Hex stays integer. The
+ * special values are recognised here, not by strtod (msvcrt's lacks them). */
+static int parse_dbl_arg(const char *s, double *out)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    char *end;
+    int digits = 0, mark = 0;
+    if (lower_eq(p, "inf") || lower_eq(p, "infinity")) {
+        *out = *s == '-' ? -HUGE_VAL : HUGE_VAL;
+        return 1;
+    }
+    if (lower_eq(p, "nan")) {
+        *out = *s == '-' ? -NAN : NAN;
+        return 1;
+    }
+    for (const char *q = p; *q; q++) {
+        if (*q >= '0' && *q <= '9')
+            digits = 1;
+        else if (*q == '.' || *q == 'e' || *q == 'E')
+            mark = 1;
+        else if (*q != '+' && *q != '-')
+            return 0;
+    }
+    if (!digits || !mark)
+        return 0;
+    errno = 0;
+    *out = strtod(s, &end);
+    /* underflow to a denormal or zero is fine; overflow is not */
+    return !*end && end != s && !(errno == ERANGE && (*out == HUGE_VAL || *out == -HUGE_VAL));
+}
+
+/* The shortest "%.Ng" that reads back as the same double, with the
+ * exponent in C's two-digit form (msvcrt prints three) and inf/nan spelt
+ * the same on every C library. */
+static void format_double(double d, char *buf, size_t cap)
+{
+    char *e;
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    if (d != d) {
+        snprintf(buf, cap, "%snan", bits >> 63 ? "-" : "");
+        return;
+    }
+    if (d == HUGE_VAL || d == -HUGE_VAL) {
+        snprintf(buf, cap, "%sinf", d < 0 ? "-" : "");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    e = strchr(buf, 'e');
+    if (e && (e[1] == '+' || e[1] == '-')) {
+        char *dig = e + 2;
+        while (dig[0] == '0' && strlen(dig) > 2)
+            memmove(dig, dig + 1, strlen(dig));
+    }
+}
+
 static int host_is_x86(void)
 {
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
@@ -405,7 +648,7 @@ static int host_is_x86(void)
 
 /* Call the code; a crash ends the process with a report (exit code 3).
  * Kept apart from cmd_run so no local of it lives across sigsetjmp. */
-static intptr_t call_guarded(fn6 fn, const intptr_t *args)
+static run_result call_guarded(void *code, const run_args *args)
 {
 #if !defined(_WIN32)
     if (sigsetjmp(crash_jmp, 1)) {
@@ -414,24 +657,25 @@ static intptr_t call_guarded(fn6 fn, const intptr_t *args)
         _exit(EXIT_CRASH);
     }
 #endif
-    return fn(args[0], args[1], args[2], args[3], args[4], args[5]);
+    return call_code(code, args);
 }
 
 static int cmd_run(int argc, char **argv)
 {
     const char *hex = NULL, *expr = NULL, *file = NULL;
     jk_mem_options opt = {JK_MEM_AUTO, NULL};
-    intptr_t args[MAX_ARGS] = {0};
-    int nargs = 0, verbose = 0;
+    run_args args;
+    int verbose = 0;
     unsigned char *code = NULL;
     size_t n = 0;
     jk_asm *as = NULL;
     jk_mem *mem;
     jk_error err;
-    fn6 fn;
-    intptr_t result;
+    void *entry;
+    run_result result;
     text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
     t.mode = host_mode();
+    memset(&args, 0, sizeof args);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -451,23 +695,42 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("unknown memory strategy '%s' (auto, flip, dual, map-jit)",
                                    argv[i]);
         } else if (strcmp(a, "--args") == 0) {
-            intptr_t v;
-            while (i + 1 < argc && parse_int_arg(argv[i + 1], &v)) {
-                if (nargs == MAX_ARGS)
-                    return usage_error("at most 6 integer arguments%s", "");
-                args[nargs++] = v;
+            /* the values that follow, as long as they read as numbers */
+            while (i + 1 < argc) {
+                run_arg v = {0, 0, 0.0};
+                if (!parse_int_arg(argv[i + 1], &v.i)) {
+                    if (!parse_dbl_arg(argv[i + 1], &v.d))
+                        break;
+                    v.dbl = 1;
+                }
+                if (v.dbl ? args.ndbl == MAX_DBL_ARGS : args.nint == MAX_INT_ARGS)
+                    return usage_error(v.dbl ? "at most 8 double arguments ('%s')"
+                                             : "at most 6 integer arguments ('%s')",
+                                       argv[i + 1]);
+                *(v.dbl ? &args.ndbl : &args.nint) += 1;
+                args.a[args.n++] = v;
                 i++;
             }
+        } else if (strcmp(a, "--ret") == 0 || strncmp(a, "--ret=", 6) == 0) {
+            const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : "");
+            if (strcmp(v, "double") == 0)
+                args.ret_dbl = 1;
+            else if (strcmp(v, "int") == 0)
+                args.ret_dbl = 0;
+            else
+                return usage_error("run: --ret takes int or double, not '%s'", v);
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("usage: %s run [-m32|-m64] [--syntax=gnu|nasm] [--args N...] [--strategy S] [-v]\n"
-                   "                  (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
+            printf("usage: %s run [-m32|-m64] [--syntax=gnu|nasm] [--args N...] [--ret int|double]\n"
+                   "                  [--strategy S] [-v] (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
                    "  Assemble (or take) machine code, call it as a function, print its result.\n"
                    "  FILE, -         Intel-syntax source (- = standard input)\n"
                    "  -e TEXT         source on the command line: -e 'mov eax, 12345678h; ret'\n"
                    "  --hex BYTES     raw code, e.g. \"b8 78 56 34 12 c3\"\n"
-                   "  --args N...     up to 6 integer arguments (decimal, 0x hex, negative)\n"
+                   "  --args N...     up to 6 integer (42, 0x2a, -1) and 8 double (1.5, -2e3, inf,\n"
+                   "                  nan) arguments in any order, passed as the C ABI does\n"
+                   "  --ret T         int (default): result = 0x2a (42); double: result = 2.5\n"
                    "  --strategy S    auto (default), flip, dual\n"
                    "  -v, --verbose   also print the memory strategy and code address\n"
                    "  A crash in the code is reported with signal, address, code offset and\n"
@@ -523,7 +786,6 @@ static int cmd_run(int argc, char **argv)
     }
 
     if (as) {
-        void *entry;
 #if !defined(_WIN32)
         if (!opt.near_to && extern_near)
             opt.near_to = extern_near;
@@ -550,12 +812,15 @@ static int cmd_run(int argc, char **argv)
     crash_code = code;
     crash_n = n;
 #endif
-    {
-        void *p = jk_mem_exec(mem);
-        memcpy(&fn, &p, sizeof fn);
+    entry = jk_mem_exec(mem);
+    result = call_guarded(entry, &args);
+    if (args.ret_dbl) {
+        char num[64];
+        format_double(result.d, num, sizeof num);
+        printf("result = %s\n", num);
+    } else {
+        printf("result = 0x%" PRIxPTR " (%" PRIdPTR ")\n", (uintptr_t)result.i, result.i);
     }
-    result = call_guarded(fn, args);
-    printf("result = 0x%" PRIxPTR " (%" PRIdPTR ")\n", (uintptr_t)result, result);
     free(code);
     jk_asm_free(as);
     if (jk_mem_free(mem, &err) != JK_OK) {
