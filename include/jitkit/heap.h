@@ -152,12 +152,15 @@ typedef struct jk_heap_options {
     unsigned arenas;          /* independent arenas (1..64); 0: 8 */
     unsigned max_spare;       /* empty chunks each arena keeps mapped before
                                  returning them to the OS; 0: 1 */
-    unsigned free_batch;      /* quarantine depth: a free is processed (traps
-                                 written, memory made reusable) when this
-                                 many later frees have come in the same
-                                 arena, or earlier when the arena's
-                                 quarantine holds 64 KiB of code; 0: 256,
-                                 1: at once, max 4096 */
+    unsigned free_batch;      /* quarantine depth: when this many frees
+                                 wait in an arena, the oldest quarter of
+                                 them is processed (traps written, memory
+                                 made reusable), so each free waits for
+                                 3/4 to all of free_batch later frees, or
+                                 less when the arena's quarantine holds 64
+                                 KiB of code; 0: 256, 1: at once, max 4096.
+                                 Under FLIP one at a time, on the
+                                 free_batch-th later free */
     unsigned flags;           /* JK_HEAP_* flags */
 } jk_heap_options;
 

@@ -772,14 +772,14 @@ static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_hea
 /* Really free granules [g, e) of c (a function whose free was accepted):
  * overwrite with traps, make reusable, unpublish emptied FLIP pages, and
  * let go of the chunk if it is empty. Arena locked. */
-static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e)
+static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e, int filled)
 {
     arena *a = c->arena;
     bm_set_range(c->used, g, e, 0);
     bm_clear1(c->start, g);
     c->nfree += e - g;
     if (!h->flip) {
-        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed) {
+        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed && !filled) {
             trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
             flush_code(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
         }
@@ -821,7 +821,49 @@ static void arena_drain_one(jk_heap *h, arena *a)
     a->npend--;
     a->pend_bytes -= (size_t)(p.e - p.g) * GRANULE;
     bm_clear1(p.c->pend, p.g);
-    release_range(h, p.c, p.g, p.e);
+    release_range(h, p.c, p.g, p.e, 0);
+}
+
+/* Process the k oldest pending frees of arena a (locked, DUAL). Their traps
+ * are written first, one write per run of adjacent functions: frees arrive
+ * mostly in install order, so a batch is a few runs, and the CPU's penalty
+ * for storing into code it executed not long ago is paid per run rather
+ * than per function (measured in docs/heap.md). Then the bookkeeping, which
+ * may return an emptied chunk to the OS. */
+static void arena_drain_batch(jk_heap *h, arena *a, uint32_t k)
+{
+    uint32_t i = a->phead, left = k;
+    if (!(h->flags & JK_HEAP_NO_TRAP_FILL)) {
+        chunk *rc = NULL;
+        uint32_t rg = 0, re = 0;
+        for (; left; left--) {
+            pend_ent *p = &a->pend[i];
+            i = i + 1 == h->free_batch ? 0 : i + 1;
+            if (p->c == rc && p->g == re) {
+                re = p->e;
+                continue;
+            }
+            if (rc && !rc->sealed) {
+                trap_fill(rc->rw + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
+                flush_code(rc->rx + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
+            }
+            rc = p->c;
+            rg = p->g;
+            re = p->e;
+        }
+        if (rc && !rc->sealed) {
+            trap_fill(rc->rw + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
+            flush_code(rc->rx + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
+        }
+    }
+    while (k--) {
+        pend_ent p = a->pend[a->phead];
+        a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
+        a->npend--;
+        a->pend_bytes -= (size_t)(p.e - p.g) * GRANULE;
+        bm_clear1(p.c->pend, p.g);
+        release_range(h, p.c, p.g, p.e, 1);
+    }
 }
 
 /* Process every pending free of arena a (locked). */
@@ -1344,14 +1386,18 @@ jk_status jk_heap_free(jk_heap *h, void *exec, jk_error *err)
         }
     }
     if (h->free_batch <= 1 || !a->pend) {
-        release_range(h, c, g, e);
+        release_range(h, c, g, e, 0);
     } else {
         /* Quarantined: the code stays (unreachable for the caller) until
          * free_batch later frees have pushed it out of the ring, long
          * after the CPU last ran it. */
         uint32_t slot;
-        if (a->npend == h->free_batch)
-            arena_drain_one(h, a);
+        if (a->npend == h->free_batch) {
+            if (h->flip)
+                arena_drain_one(h, a);
+            else
+                arena_drain_batch(h, a, h->free_batch / 4 ? h->free_batch / 4 : 1);
+        }
         while (a->npend && a->pend_bytes + (size_t)(e - g) * GRANULE > QUARANTINE_BYTES)
             arena_drain_one(h, a); /* large functions: bound the held memory */
         slot = a->phead + a->npend;
