@@ -16,6 +16,9 @@
  *                 the CPU charges for running code right after writing it
  *                 (a pipeline flush per write->execute transition); every
  *                 one-at-a-time install + call pays it, whoever allocates
+ *   floor_spread512  the same, consecutive slots a page apart through 512
+ *                 pages (2 MiB): the cheapest placement measured for the
+ *                 write->execute transition on the test machine
  *   asmjit_dual   asmjit JitRuntime's allocator with dual mapping:
  *                 alloc, copy through the RW view, call, release
  *   asmjit_dual_add  the same through CodeHolder + JitRuntime::add/release
@@ -172,11 +175,15 @@ static double run_flip_batch(jk_heap *h, const unsigned char *code, size_t size,
     return (now_ns() - t0) / (double)iters;
 }
 
-/* The hardware floor: raw dual mapping, write 16 bytes, call, next slot. */
-static double run_floor(const unsigned char *code, size_t size, long iters)
+/* The hardware floor: raw dual mapping, write 16 bytes, call, next slot.
+ * spread = 0: the next slot is the next 16 bytes; else consecutive slots
+ * are a page apart, cycling through `spread` pages (the best placement
+ * found, docs/heap.md). */
+static double run_floor(const unsigned char *code, size_t size, long iters, long spread)
 {
 #if defined(__linux__) && defined(SYS_memfd_create)
-    size_t span = (size_t)iters * 16 + 4096;
+    size_t span = ((size_t)iters * 16 > (size_t)spread * 4096 ? (size_t)iters * 16
+                                                                : (size_t)spread * 4096) + 4096;
     int fd = (int)syscall(SYS_memfd_create, "bench-floor", 0);
     char *rx, *rw;
     double t0, t;
@@ -190,8 +197,10 @@ static double run_floor(const unsigned char *code, size_t size, long iters)
     memset(rw, 0xcc, span);
     t0 = now_ns();
     for (long i = 0; i < iters; i++) {
-        memcpy(rw + i * 16, code, size < 16 ? size : 16);
-        sink += as_fn(rx + i * 16)();
+        size_t off = spread ? (size_t)(i % spread) * 4096 + (size_t)(i / spread) * 16
+                            : (size_t)i * 16;
+        memcpy(rw + off, code, size < 16 ? size : 16);
+        sink += as_fn(rx + off)();
     }
     t = (now_ns() - t0) / (double)iters;
     munmap(rx, span);
@@ -286,7 +295,7 @@ typedef struct row {
 static void bench_size(const char *tag, size_t size, long iters, long seed_iters, row *out)
 {
     unsigned char *code = make_code(size);
-    double v[11][5];
+    double v[12][5];
     jk_heap *dual = new_heap(JK_MEM_AUTO, 0), *lifo = new_heap(JK_MEM_AUTO, JK_HEAP_REUSE_LIFO);
     jk_heap *flip = new_heap(JK_MEM_FLIP, 0);
 
@@ -300,7 +309,8 @@ static void bench_size(const char *tag, size_t size, long iters, long seed_iters
         v[2][r] = run_heap(lifo, code, size, iters);
         v[3][r] = run_flip_batch(flip, code, size, iters);
         v[7][r] = run_flip_batch(dual, code, size, iters);
-        v[8][r] = size == 16 ? run_floor(code, size, iters) : -1;
+        v[8][r] = size == 16 ? run_floor(code, size, iters, 0) : -1;
+        v[11][r] = size == 16 ? run_floor(code, size, iters, 512) : -1;
 #if defined(JK_BENCH_ASMJIT)
         v[4][r] = jk_bench_asmjit_ns(code, size, iters, 1, 0, 1, &sink);
         v[5][r] = jk_bench_asmjit_ns(code, size, iters / 4, 1, 1, 1, &sink);
@@ -312,11 +322,11 @@ static void bench_size(const char *tag, size_t size, long iters, long seed_iters
         v[9][r] = run_heap_call(dual, code, size, iters, 0);
     }
     {
-        static const char *names[11] = {
+        static const char *names[12] = {
             "seed",          "jitkit",           "jitkit_lifo",     "jitkit_flip64",
             "asmjit_dual",   "asmjit_dual_add",  "asmjit_rwx",      "jitkit_batch64",
-            "floor_write_call", "jitkit_nocall", "asmjit_dual_nocall"};
-        for (int k = 0; k < 11; k++) {
+            "floor_write_call", "jitkit_nocall", "asmjit_dual_nocall", "floor_spread512"};
+        for (int k = 0; k < 12; k++) {
             out[k].name = names[k];
             out[k].ns = median5(v[k]);
             if (out[k].ns >= 0)
@@ -349,7 +359,7 @@ static double overhead_100k(jk_heap_stats *st)
 
 int main(void)
 {
-    row small[11], big[11];
+    row small[12], big[12];
     jk_heap_stats st;
     double ov, mt1, mt2;
     unsigned char *code16 = make_code(16);
@@ -385,7 +395,7 @@ int main(void)
            installs_per_s(2, code16, 2000000, 0));
 
     printf("\n%-18s %12s %12s   (-1: not measured)\n", "ns per function", "16 B", "4 KiB");
-    for (int k = 0; k < 11; k++)
+    for (int k = 0; k < 12; k++)
         printf("%-18s %12.1f %12.1f\n", small[k].name, small[k].ns, big[k].ns);
     printf("\nratios (same run):\n");
     printf("BENCH heap.small.speedup_vs_seed %.1f x\n", small[0].ns / small[1].ns);
