@@ -26,7 +26,8 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Every platform of the matrix: gcc, clang, ASan+UBSan, x86-32, Windows x64
-# under wine, AArch64 under qemu. `make matrix ONLY="gcc m32"` picks some.
+# under wine, AArch64 under qemu, ThreadSanitizer over the code heap.
+# `make matrix ONLY="gcc m32"` picks some.
 matrix:
 	@sh tools/matrix.sh $(ONLY)
 
