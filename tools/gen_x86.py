@@ -554,6 +554,175 @@ def gen_lookup(rows, mnems):
     return out
 
 
+def reg_bits(rc, n):
+    """Class bits of register n of class rc (the quick path's jk__x86_qreg)."""
+    if rc == 1:
+        return {"R8"} | ({"AL"} if n == 0 else set()) | ({"CL"} if n == 1 else set())
+    if rc == 2:
+        return {"R8HI"}
+    if rc == 3:
+        return {"R16"} | ({"AX"} if n == 0 else set()) | ({"DX"} if n == 2 else set())
+    if rc == 4:
+        return {"R32"} | ({"EAX"} if n == 0 else set())
+    return {"R64"} | ({"RAX"} if n == 0 else set())
+
+
+MEM_SIGS = [7, 8, 9, 10, 15]  # m8 m16 m32 m64 m (by jk_x86_op.size 1 2 4 8 0)
+
+
+def gen_kind(rows, mnems):
+    """Direct tables for emit's per-kind entries: (mode, mnemonic, register
+    class [, immediate signature | memory size]) -> the form the general
+    matcher would pick for *every* operand of those kinds, when that form has
+    a quick shape. An entry is the form index (0 = none: take the general
+    path) | bit 16 + n when register number n (0..2: al/ax/eax/rax, cl, dx)
+    of operand 0 would pick another form | bit 19 + n the same for operand 1
+    (those registers take the general path). The forms' quick encodings
+    (jk__x86_kenc) are written alongside."""
+    import itertools
+    mid = {m: i for i, m in enumerate(mnems)}
+    buckets = {}
+    for idx, f in enumerate(rows):
+        for mode, name in ((0, "x64"), (1, "x86")):
+            if name not in f["modes"]:
+                continue
+            for combo in itertools.product(*[form_sigs(b) for b in f["masks"]]):
+                buckets.setdefault((f["mnem"], mode, combo), []).append(idx)
+
+    def choose(m, mode, desc, shapes):
+        """desc: per operand ("r", bits) / ("i", sig) / ("m", sig)."""
+        combo = []
+        for kind, x in desc:
+            combo.append(x if kind != "r" else min(SIG_OF_BIT[b][0] for b in x if b in SIG_OF_BIT))
+        for idx in buckets.get((m, mode, tuple(combo)), []):
+            f = rows[idx]
+            some = every = True
+            for i, (kind, x) in enumerate(desc):
+                mk = f["masks"][i]
+                if kind == "r":
+                    if not (set(mk) & x):
+                        some = every = False
+                elif kind == "i":
+                    if x not in form_sigs(mk):
+                        some = every = False
+                    elif not any(b in mk for b in IMM_EXACT[x]):
+                        every = False
+            if not some:
+                continue
+            if not every:
+                return 0
+            return idx if shape_of(f, tuple(combo)) in shapes else 0
+        return 0
+
+    def entry(m, mode, rcs, rest, shapes):
+        """rcs: register classes of the register operands (their positions
+        first in desc order given by rest's placement)."""
+        def desc_for(nums):
+            d, k = [], 0
+            for item in rest:
+                if item == "r":
+                    d.append(("r", reg_bits(rcs[k], nums[k])))
+                    k += 1
+                else:
+                    d.append(item)
+            return d
+        generic = [3 if rc != 2 else 4 for rc in rcs]
+        if any(rc == 2 for rc in rcs):
+            return 0  # ah..bh: the general path
+        base = choose(m, mode, desc_for(generic), shapes)
+        if not base:
+            return 0
+        spec = 0
+        for k, rc in enumerate(rcs):
+            for n in (0, 1, 2):
+                nums = list(generic)
+                nums[k] = n
+                if choose(m, mode, desc_for(nums), shapes) != base:
+                    spec |= 1 << (3 * k + n)
+        return kpack(rows[base], base, spec, rcs[0] == 1)
+
+    def kpack(f, idx, spec, byte):
+        """The entry word (see JK__K_* in src/x86/tables_p.h)."""
+        e = f["enc"]
+        lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
+        lp.sort(key=lambda b: 0 if b == 0x66 else 1)  # GNU as order: 66 before F2/F3
+        tb = lp + list(e["opc"])
+        op = f["open"]
+        if e["modrm"] is not None:
+            tb.append((e["modrm"] << 3) if e["modrm"] != "r" else 0)
+        if len(tb) > 4 or e["vex"]:
+            return 0
+        if len(rows) >= 1 << 14:
+            raise Error("too many forms for the per-kind entry word")
+        t = sum(b << (8 * i) for i, b in enumerate(tb))
+        msel = op.index("M") if "M" in op else op.index("B") if "B" in op else \
+            op.index("O") if "O" in op else 0
+        digit = e["modrm"] is not None and e["modrm"] != "r"
+        imm = e["imm"][0] if e["imm"] else 1
+        w = t | len(tb) << 32 | len(lp) << 35
+        w |= (1 << 37 if "REX.W" in e["pfx"] else 0) | (msel & 1) << 38 | (1 << 39 if digit else 0)
+        w |= (1 << 40 if e["modrm"] is not None else 0) | {1: 0, 2: 1, 4: 2, 8: 3}[imm] << 41
+        w |= spec << 43 | (1 << 49 if byte else 0) | idx << 50
+        return w
+
+    RCS = [1, 2, 3, 4, 5]
+    OZ, RR, RI, MR = SH_OZ, SH_RR, SH_RI, SH_MR
+    tabs = {"r": [], "rr": [], "ri": [], "rm": [], "mr": [], "l": []}
+    rowsidx = {k: [] for k in tabs}
+    for m in mnems:
+        for k in tabs:
+            row = []
+            for mode in (0, 1):
+                if k == "r":
+                    row += [entry(m, mode, [rc], ["r"], (OZ, RR)) for rc in RCS]
+                elif k == "rr":
+                    row += [entry(m, mode, [rc, rc], ["r", "r"], (RR,)) for rc in RCS]
+                elif k == "ri":
+                    row += [entry(m, mode, [rc], ["r", ("i", sg)], (RI, OZ))
+                            for rc in RCS for sg in (SIG_IMM8, SIG_IMM1, SIG_IMM32)]
+                elif k == "rm":
+                    row += [entry(m, mode, [rc], ["r", ("m", sg)], (MR,))
+                            for rc in RCS for sg in MEM_SIGS]
+                elif k == "mr":
+                    row += [entry(m, mode, [rc], [("m", sg), "r"], (MR,))
+                            for rc in RCS for sg in MEM_SIGS]
+                else:
+                    b = buckets.get((m, mode, (SIG_LABEL,)), [])
+                    row.append(b[0] if b and rows[b[0]]["enc"]["disp"] else 0)
+            if any(row):
+                if row in tabs[k]:
+                    rowsidx[k].append(tabs[k].index(row) + 1)
+                else:
+                    tabs[k].append(row)
+                    rowsidx[k].append(len(tabs[k]))
+            else:
+                rowsidx[k].append(0)
+    out = []
+    out = []
+    total = 0
+    for k, width in (("r", 10), ("rr", 10), ("ri", 30), ("rm", 50), ("mr", 50), ("l", 2)):
+        t = tabs[k]
+        total += (len(t) + 1) * width * 8 + len(mnems) * 2
+        out.append("/* %s: %d rows of [mode]%s */" % (k, len(t), {
+            "r": "[rclass - 1]", "rr": "[rclass - 1]", "ri": "[rclass - 1][imm sig - IMM8]",
+            "rm": "[rclass - 1][memory size]", "mr": "[rclass - 1][memory size]", "l": ""}[k]))
+        out.append("const uint16_t jk__x86_krow_%s[%d] = {" % (k, len(mnems)))
+        for i in range(0, len(mnems), 24):
+            out.append("    " + ", ".join(str(x) for x in rowsidx[k][i:i + 24]) + ",")
+        out.append("};")
+        out.append("const uint64_t jk__x86_k%s[%d][%d] = {" % (k, len(t) + 1, width))
+        out.append("    {0},")
+        for row in t:
+            if k == "l":
+                out.append("    {" + ", ".join(str(x) for x in row) + "},")
+                continue
+            for i in range(0, len(row), 5):
+                out.append("    " + ("{" if i == 0 else " ") + ", ".join("0x%Xu" % x if x else "0" for x in row[i:i + 5]) + ("}," if i + 5 >= len(row) else ","))
+        out.append("};")
+    out.insert(0, "/* Per-kind entry tables, %d bytes in all. */" % total)
+    return out
+
+
 def c_ident(m):
     return "JK_X86_" + m.upper()
 
@@ -643,6 +812,8 @@ def gen(forms):
     out.extend(gen_regs())
     out.append("")
     out.extend(gen_lookup(rows, mnems))
+    out.append("")
+    out.extend(gen_kind(rows, mnems))
     out.append("")
     out.append("const uint16_t jk__x86_mnem_first[] = {")
     for i in range(0, len(first), 12):

@@ -57,6 +57,10 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     a->qlabel = JK__C_REL | (mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64) |
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
+    {
+        static const uint8_t lim[2][5] = {{16, 0, 16, 16, 16}, {4, 0, 8, 8, 0}};
+        memcpy(a->klim, lim[mode], sizeof a->klim);
+    }
     if (jk__code_reserve(&a->code, 256)) {
         jk__code_free(&a->code);
         free(a);

@@ -883,7 +883,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
             continue;
         if (a->pending)
             jk__x86_set_pending(a, 0);
-        a->last = f;
+        a->last = (uint16_t)(f - jk__x86_forms);
         c->insn++;
         return (jk_status)r;
     }
@@ -989,7 +989,7 @@ JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned 
     if (r == MISMATCH)
         return emit_general(a, id, n, ops);
     if (r == JK_OK) {
-        a->last = f;
+        a->last = (uint16_t)(f - jk__x86_forms);
         a->code.insn++;
     }
     return (jk_status)r;
@@ -1029,7 +1029,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     if (r == JK_OK) {
-        a->last = f;
+        a->last = (uint16_t)(f - jk__x86_forms);
         c->insn++;
     }
     return r;
@@ -1192,7 +1192,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
             p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
     }
     c->len = (size_t)(p - c->buf);
-    a->last = f;
+    a->last = (uint16_t)(f - jk__x86_forms);
     c->insn++;
     return JK_OK;
 }
@@ -1268,173 +1268,147 @@ JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x8
     return rev ? jk_x86_emit2(a, id, m, reg_op(w0)) : jk_x86_emit2(a, id, reg_op(w0), m);
 }
 
-/* A register word the quick path can take: class < 8, number < 16; its
- * index in jk__x86_qreg[mode]. */
-#define RW_OK(w) (((w) & ~0x70Fu) == 0)
-#define RW_IX(w) (((w) >> 4) | ((w) & 15u))
+/* The row of a per-kind table for mnemonic id (row 0 is all empty). */
+#define KROW(kind, id) (jk__x86_k##kind[jk__x86_krow_##kind[id]])
 
-/* The first candidate for key, if it is exact (no mask test) and has shape
- * sh (or sh2); NULL otherwise. */
-JK__ALWAYS_INLINE static inline const jk__x86_form *kfind(uint32_t key, unsigned sh, unsigned sh2,
-                                                          unsigned *shape)
+static inline void store_le64(uint8_t *p, uint64_t v)
 {
-    const jk__x86_slot *slot;
-    unsigned h = (uint32_t)(key * JK__X86_HASH_MUL) >> (32 - JK__X86_LOOKUP_BITS);
-    for (;;) {
-        slot = &jk__x86_lookup[h];
-        if (slot->key == key)
-            break;
-        if (slot->key == 0xFFFFFFFFu)
-            return NULL;
-        h = (h + 1) & ((1u << JK__X86_LOOKUP_BITS) - 1u);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    unsigned i;
+    for (i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
+
+/* Register n of operand k picks another form (bits 43..48 of the entry). */
+static inline int k_special(uint64_t e, unsigned r0, unsigned r1)
+{
+    unsigned sp = (unsigned)(e >> 43);
+    return ((sp & (1u << r0)) | ((sp >> 3) & (1u << r1))) & 7u;
+}
+
+/* Write the instruction head of entry e: its bytes with the last one (the
+ * ModRM byte, or the opcode for +r) plus x, and the REX prefix when rex
+ * (low 4 bits, bit 4: REX needed for spl..dil) is not 0. The gate leaves 32
+ * bytes of room, so 8-byte stores are safe. Returns the end. */
+JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, uint64_t e, unsigned x, unsigned rex)
+{
+    unsigned n = JK__K_LEN(e);
+    uint64_t t = (uint32_t)e + ((uint64_t)x << (8 * (n - 1)));
+    if (rex) {
+        unsigned pos = 8 * JK__K_NPFX(e);
+        uint64_t lo = t & ((1ull << pos) - 1u);
+        t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        n++;
     }
-    if (!(slot->cand0 & 0x8000u) || (slot->shape0 != sh && slot->shape0 != sh2))
-        return NULL;
-    *shape = slot->shape0;
-    return &jk__x86_forms[slot->cand0 & 0x7FFFu];
+    store_le64(p, t);
+    return p + n;
 }
 
-#define KEY(a, id) ((a)->qkey | ((uint32_t)(id) << (4 * JK__SIG_BITS + 1)))
+/* spl..dil: needs REX (bit 4 of rex) */
+#define BYTE_REX(e, r) (((e) & JK__K_BYTE) && ((r) & 0xCu) == 4u ? 16u : 0u)
 
-/* Prefixes, REX (when rex or a byte register needs one), opcode. */
-JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, const jk__x86_form *f, unsigned rex,
-                                                unsigned need)
-{
-    memcpy(p, f->lpfx, 2);
-    p += f->nlpfx;
-    *p = (uint8_t)(0x40 | rex);
-    p += (rex | need) != 0;
-    memcpy(p, f->opc, 3);
-    return p + f->opc_len;
-}
-
-JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, const jk__x86_form *f, uint8_t *p)
+JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, uint8_t *p)
 {
     a->code.len = (size_t)(p - a->code.buf);
-    a->last = f;
+    a->last = (uint16_t)JK__K_FORM(e);
     a->code.insn++;
     return JK_OK;
 }
 
-/* ah..bh (bit 1) with a REX prefix (rex, or bit 0: spl..dil) */
-#define HI_REX(bx, rex) (((bx) & 2u) && ((rex) | ((bx) & 1u)))
-#define QBX(q) ((unsigned)((q) >> JK__Q_FLAG_SHIFT) & 3u)
+/* The gate and the register words: a usable assembler, the quick path open,
+ * class in 1..5 and number < 16. */
+#define K_GATE(a, id, w) \
+    (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (a)->code.len >= (a)->code.qlim || \
+     ((w) & ~0x70Fu) || (((w) >> 8) - 1u) >= 5u)
 
 jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 {
-    const jk__x86_form *f;
-    uint64_t q0;
-    unsigned sh = 0, r0 = w0 & 15u, rex, bx;
-    uint8_t *p;
-    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
+    uint64_t e;
+    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, x, rex;
+    if (K_GATE(a, id, w0))
         return k_r(a, id, w0);
-    q0 = a->qreg[RW_IX(w0)];
-    if (!q0 || !(f = kfind(KEY(a, id) | QSIG(q0), JK__SH_OZ, JK__SH_RR, &sh)))
+    e = KROW(r, id)[(unsigned)a->mode * 5u + c];
+    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
         return k_r(a, id, w0);
-    bx = QBX(q0);
-    p = a->code.buf + a->code.len;
-    if (sh == JK__SH_OZ) {
-        rex = f->rexw | (f->oi != 15u ? (r0 & 8u) >> 3 : 0u);
-        if (HI_REX(bx, rex))
-            return k_r(a, id, w0);
-        p = k_head(p, f, rex, bx & 1u);
-        if (f->oi != 15u)
-            p[-1] = (uint8_t)(p[-1] + (r0 & 7u));
-        if (f->i0 != 15u) /* a fixed immediate operand cannot be register 0 */
-            return k_r(a, id, w0);
+    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3) | BYTE_REX(e, r0);
+    if (e & JK__K_MODRM) {
+        unsigned rg = e & JK__K_DIGIT ? 0u : r0;
+        rex |= (rg & 8u) >> 1;
+        x = 0xC0u | (rg & 7u) << 3 | (r0 & 7u);
     } else {
-        unsigned rr = f->ri != 15u ? r0 : f->modrm;
-        rex = f->rexw | ((rr & 8u) >> 1) | ((r0 & 8u) >> 3);
-        if (HI_REX(bx, rex))
-            return k_r(a, id, w0);
-        p = k_head(p, f, rex, bx & 1u);
-        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (r0 & 7u));
+        x = r0 & 7u;
     }
-    return k_done(a, f, p);
+    return k_done(a, e, k_head(a->code.buf + a->code.len, e, x, rex));
 }
 
 jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 {
-    const jk__x86_form *f;
-    uint64_t q0, q1;
-    unsigned sh = 0, rr, mm, rex, bx;
-    uint8_t *p;
-    if (!a || !RW_OK(w0 | w1) || (unsigned)id >= JK_X86_MNEM_COUNT ||
-        a->code.len >= a->code.qlim)
+    uint64_t e;
+    unsigned r0 = w0 & 15u, r1 = w1 & 15u, c = (w0 >> 8) - 1u, rg, rm, rex;
+    if (K_GATE(a, id, w0) || (w0 >> 8) != (w1 >> 8) || (w1 & 0xF0u))
         return k_rr(a, id, w0, w1);
-    q0 = a->qreg[RW_IX(w0)];
-    q1 = a->qreg[RW_IX(w1)];
-    if (!q0 || !q1 ||
-        !(f = kfind(KEY(a, id) | QSIG(q0) | QSIG(q1) << JK__SIG_BITS, JK__SH_RR, JK__SH_RR, &sh)))
+    e = KROW(rr, id)[(unsigned)a->mode * 5u + c];
+    if (!e || (r0 | r1) >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, r1)))
         return k_rr(a, id, w0, w1);
-    rr = f->ri != 15u ? (f->ri ? w1 : w0) & 15u : f->modrm;
-    mm = (f->mi ? w1 : w0) & 15u;
-    rex = f->rexw | ((rr & 8u) >> 1) | ((mm & 8u) >> 3);
-    bx = QBX(q0 | q1);
-    if (HI_REX(bx, rex))
-        return k_rr(a, id, w0, w1);
-    p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
-    *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (mm & 7u));
-    return k_done(a, f, p);
+    rm = e & JK__K_SWAP ? r1 : r0;
+    rg = r0 ^ r1 ^ rm;
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((rm & 8u) >> 3) | BYTE_REX(e, rg) | BYTE_REX(e, rm);
+    return k_done(a, e, k_head(a->code.buf + a->code.len, e,
+                               0xC0u | (rg & 7u) << 3 | (rm & 7u), rex));
 }
 
 jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
 {
-    const jk__x86_form *f;
-    uint64_t q0;
-    unsigned sh = 0, r0 = w0 & 15u, rex, bx;
+    uint64_t e;
+    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, s, x, rex;
     uint8_t *p;
-    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim)
+    if (K_GATE(a, id, w0))
         return k_ri(a, id, w0, v);
-    q0 = a->qreg[RW_IX(w0)];
-    if (!q0 || !(f = kfind(KEY(a, id) | QSIG(q0) | imm_sig(v) << JK__SIG_BITS, JK__SH_RI,
-                           JK__SH_OZ, &sh)))
+    if ((uint64_t)v + 128u < 256u)
+        s = v == 1;
+    else if (v >= INT32_MIN && v <= INT32_MAX)
+        s = 2;
+    else
         return k_ri(a, id, w0, v);
-    bx = QBX(q0);
-    if (sh == JK__SH_OZ) {
-        if (f->i0 != 1u)
-            return k_ri(a, id, w0, v);
-        rex = f->rexw | (f->oi != 15u ? (r0 & 8u) >> 3 : 0u);
-        if (HI_REX(bx, rex))
-            return k_ri(a, id, w0, v);
-        p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
-        if (f->oi != 15u)
-            p[-1] = (uint8_t)(p[-1] + (r0 & 7u));
+    e = KROW(ri, id)[((unsigned)a->mode * 5u + c) * 3u + s];
+    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
+        return k_ri(a, id, w0, v);
+    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3) | BYTE_REX(e, r0);
+    if (e & JK__K_MODRM) {
+        unsigned rg = e & JK__K_DIGIT ? 0u : r0; /* imul r, imm: both fields */
+        rex |= (rg & 8u) >> 1;
+        x = 0xC0u | (rg & 7u) << 3 | (r0 & 7u);
     } else {
-        unsigned rr = f->ri != 15u ? r0 : f->modrm; /* imul r, imm: both fields */
-        rex = f->rexw | ((rr & 8u) >> 1) | ((r0 & 8u) >> 3);
-        if (HI_REX(bx, rex))
-            return k_ri(a, id, w0, v);
-        p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
-        *p++ = (uint8_t)(0xC0 | ((rr & 7u) << 3) | (r0 & 7u));
+        x = r0 & 7u;
     }
-    p = put_imm(p, (uint64_t)v, f->immsz[0]);
-    return k_done(a, f, p);
+    p = k_head(a->code.buf + a->code.len, e, x, rex);
+    store_le64(p, (uint64_t)v);
+    return k_done(a, e, p + (1u << JK__K_IMMLOG(e)));
 }
+
+/* Memory size -> column of the rm/mr tables (5: not quick). */
+static const uint8_t msz_col[9] = {4, 0, 1, 5, 2, 5, 5, 5, 3};
 
 /* [base + index*scale + disp] with the mode's address registers, no
  * segment, no label (else the general path): ModRM, SIB, displacement. */
 JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0,
                                                 jk_x86_op m, int rev)
 {
-    const jk__x86_form *f;
-    uint64_t q0, qm;
-    unsigned sh = 0, rr, b, mod, rex, bx;
+    uint64_t e;
+    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, col, b, mod, rg, rex, sib;
     int64_t d = m.value;
     uint8_t *p;
-    if (!a || !RW_OK(w0) || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
-        m.kind != JK_X86_OP_MEM || m.flags != 0 || m.size > 64 || m.rclass != a->addr_rc ||
-        m.reg >= a->nregs ||
-        (m.iclass != JK_X86_RC_NONE &&
-         (m.iclass != m.rclass || m.index >= a->nregs || m.index == 4)))
+    if (K_GATE(a, id, w0) || m.kind != JK_X86_OP_MEM || m.flags != 0 || m.size > 8 || m.rclass != a->addr_rc ||
+        m.reg >= a->nregs || (col = msz_col[m.size]) >= 5u)
         return k_rm(a, id, w0, m, rev);
-    q0 = a->qreg[RW_IX(w0)];
-    qm = mem_q[m.size];
-    if (!q0 || !qm)
-        return k_rm(a, id, w0, m, rev);
-    f = rev ? kfind(KEY(a, id) | QSIG(qm) | QSIG(q0) << JK__SIG_BITS, JK__SH_MR, JK__SH_MR, &sh)
-            : kfind(KEY(a, id) | QSIG(q0) | QSIG(qm) << JK__SIG_BITS, JK__SH_MR, JK__SH_MR, &sh);
-    if (!f)
+    if (rev)
+        e = KROW(mr, id)[((unsigned)a->mode * 5u + c) * JK__K_MSZ + col];
+    else
+        e = KROW(rm, id)[((unsigned)a->mode * 5u + c) * JK__K_MSZ + col];
+    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
         return k_rm(a, id, w0, m, rev);
     if (a->mode == JK_X86_MODE64) {
         if (d < INT32_MIN || d > INT32_MAX)
@@ -1444,29 +1418,27 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
             return k_rm(a, id, w0, m, rev);
         d = (int32_t)(uint32_t)d;
     }
-    rr = f->ri != 15u ? w0 & 15u : f->modrm;
-    rex = f->rexw | ((rr & 8u) >> 1) | ((m.reg & 8u) >> 3);
-    if (m.iclass != JK_X86_RC_NONE)
-        rex |= (m.index & 8u) >> 2;
-    bx = QBX(q0);
-    if (HI_REX(bx, rex))
-        return k_rm(a, id, w0, m, rev);
-    p = k_head(a->code.buf + a->code.len, f, rex, bx & 1u);
+    rg = e & JK__K_DIGIT ? 0u : r0;
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((m.reg & 8u) >> 3) | BYTE_REX(e, rg);
     b = m.reg & 7u;
     mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
-    if (m.iclass != JK_X86_RC_NONE || b == 4u) {
+    sib = b == 4u;
+    if (m.iclass != JK_X86_RC_NONE) {
+        if (m.iclass != m.rclass || m.index >= a->nregs || m.index == 4)
+            return k_rm(a, id, w0, m, rev);
+        rex |= (m.index & 8u) >> 2;
+        sib = 1;
+    }
+    p = k_head(a->code.buf + a->code.len, e, (mod << 6) | (rg & 7u) << 3 | (sib ? 4u : b), rex);
+    if (sib) {
         unsigned x = m.iclass != JK_X86_RC_NONE ? (m.index & 7u) | (unsigned)m.scale << 3 : 4u;
-        p[0] = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | 4u);
-        p[1] = (uint8_t)((x << 3) | b);
-        p += 2;
-    } else {
-        *p++ = (uint8_t)((mod << 6) | ((rr & 7u) << 3) | b);
+        *p++ = (uint8_t)((x << 3) | b);
     }
     if (mod == 1u)
         *p++ = (uint8_t)d;
     else if (mod == 2u)
         p = put32(p, (uint32_t)d);
-    return k_done(a, f, p);
+    return k_done(a, e, p);
 }
 
 jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x86_op m)

@@ -190,6 +190,42 @@ extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
 /* Encoder shapes chosen by the generator for a (form, operand kinds) pair. */
 enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 
+/* -- Per-kind entry tables (jk__x86_r, _rr, _ri, _rm, _mr, _l in emit.c) ------
+ * krow_<kind>[mnemonic] selects a row of k<kind> (row 0: all empty). A row
+ * holds, per mode and register class (al..r15b, -, ax.., eax.., rax..) [and
+ * immediate signature (imm8, 1, imm32) or memory size (1, 2, 4, 8, 0)], the
+ * form the general matcher picks for *every* operand of those kinds, as one
+ * word that says how to encode it (0 = none: the general path decides), see
+ * gen_kind in tools/gen_x86.py:
+ *
+ *   bits  0..31  the bytes without REX: legacy prefixes, opcode, then for
+ *                ModRM forms the ModRM byte with its /digit
+ *   bits 32..34  their count (1..4)      bits 35..36  prefix count (REX goes there)
+ *   bit  37      REX.W                   bit 38       rm / +r register is operand 1
+ *   bit  39      ModRM.reg is a /digit   bit 40       has a ModRM byte (else +r)
+ *   bits 41..42  log2 immediate size     bits 43..48  register n (0..2: the
+ *                accumulator, cl, dx) of operand 0 (43+n) / 1 (46+n) picks
+ *                another form: general path
+ *   bit  49      byte registers (spl..dil need REX)
+ *   bits 50..63  form index
+ * l rows hold the form index of the label (branch) form per mode. */
+#define JK__K_LEN(e)   ((unsigned)((e) >> 32) & 7u)
+#define JK__K_NPFX(e)  ((unsigned)((e) >> 35) & 3u)
+#define JK__K_REXW(e)  ((unsigned)((e) >> 34) & 8u)
+#define JK__K_SWAP     (1ull << 38)
+#define JK__K_DIGIT    (1ull << 39)
+#define JK__K_MODRM    (1ull << 40)
+#define JK__K_IMMLOG(e) ((unsigned)((e) >> 41) & 3u)
+#define JK__K_SPECIALS (0x3Full << 43)
+#define JK__K_BYTE     (1ull << 49)
+#define JK__K_FORM(e)  ((unsigned)((e) >> 50))
+enum { JK__K_MSZ = 5 }; /* memory sizes 1, 2, 4, 8, 0 */
+
+extern const uint16_t jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[], jk__x86_krow_rm[],
+    jk__x86_krow_mr[], jk__x86_krow_l[];
+extern const uint64_t jk__x86_kr[][10], jk__x86_krr[][10], jk__x86_kri[][30], jk__x86_krm[][50],
+    jk__x86_kmr[][50], jk__x86_kl[][2];
+
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
 extern const char *const jk__x86_mnem_names[];

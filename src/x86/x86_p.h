@@ -24,7 +24,8 @@ struct jk_x86_asm {
     uint64_t qlabel;        /* quick-path word of a label operand in this mode */
     const uint64_t *qreg;   /* jk__x86_qreg[mode] */
     const char *why;        /* reason the last candidate form was refused */
-    const jk__x86_form *last; /* form of the last instruction (tests, coverage) */
+    uint16_t last;          /* form index of the last instruction (tests, coverage) */
+    uint8_t klim[5];        /* register numbers the per-kind entries take, by class - 1 */
     char whybuf[96];
 };
 
