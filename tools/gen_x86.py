@@ -688,7 +688,10 @@ def gen_kind(rows, mnems):
                             for rc in RCS for sg in MEM_SIGS]
                 else:
                     b = buckets.get((m, mode, (SIG_LABEL,)), [])
-                    row.append(b[0] if b and rows[b[0]]["enc"]["disp"] else 0)
+                    ok = b and rows[b[0]]["enc"]["disp"] and not rows[b[0]]["enc"]["pfx"]
+                    if ok and rows[b[0]]["relax"]:
+                        ok = not rows[b[0] + rows[b[0]]["relax"]]["enc"]["pfx"]
+                    row.append(b[0] if ok else 0)
             if any(row):
                 if row in tabs[k]:
                     rowsidx[k].append(tabs[k].index(row) + 1)

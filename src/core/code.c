@@ -59,6 +59,7 @@ void jk__code_reset(jk__code *c)
     c->nsyms = 1;
     c->nfixes = 0;
     c->nitems = 0;
+    c->naligns = 0;
     c->pool_len = 0;
     c->pool_align = 0;
     c->npents = 0;
@@ -250,7 +251,7 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
     jk__item *it;
     if (c->err.status)
         return c->err.status;
-    if (long_opc_len > sizeof it->long_opc || raw_len < 2)
+    if (long_opc_len > sizeof it->long_form - 1 || raw_len < 2)
         return jk__code_fail(c, JK_EINVAL, "internal: bad relaxable branch");
     it = new_item(c);
     if (!it)
@@ -259,8 +260,8 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
     it->raw = at;
     it->raw_len = (uint8_t)raw_len;
     it->sym = sym;
-    it->long_opc_len = (uint8_t)long_opc_len;
-    memcpy(it->long_opc, long_opc, long_opc_len);
+    it->long_form[0] = (uint8_t)long_opc_len;
+    memcpy(it->long_form + 1, long_opc, long_opc_len);
     /* A target outside this code is never known to be near. */
     it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
     return JK_OK;
@@ -281,6 +282,7 @@ jk_status jk__code_align(jk__code *c, unsigned align)
     if (!it)
         return c->err.status;
     it->kind = JK__ITEM_ALIGN;
+    c->naligns++;
     it->raw = c->len;
     it->align = align;
     return JK_OK;
@@ -377,12 +379,103 @@ static size_t layout_pass(jk__code *c)
         if (it->kind == JK__ITEM_ALIGN)
             size = (size_t)(-it->fin & (it->align - 1u));
         else
-            size = it->is_long ? (size_t)it->long_opc_len + 4u : it->raw_len;
+            size = it->is_long ? (size_t)it->long_form[0] + 4u : it->raw_len;
         it->size = (uint8_t)(it->kind == JK__ITEM_BRANCH ? size : 0);
         shift += (ptrdiff_t)size - (ptrdiff_t)it->raw_len;
         it->shift = shift;
     }
     return (size_t)((ptrdiff_t)c->len + shift);
+}
+
+/* Without alignment items, one pass lays out and relaxes at once. Items go
+ * in order; a backward target's final offset is exact (every item before it
+ * is placed in this pass); a forward target's offset is taken under the
+ * current sizes (placed items as decided now, the rest as in the last pass)
+ * - sizes only grow, so a branch that does not reach with it never will. A
+ * short forward branch stays "open" until its target: each later growth in
+ * between eats its slack, and if one runs out the pass is not final
+ * (*dirty). A pass that lengthens nothing, or whose decisions all still
+ * hold, is final: fin/shift/size are then exact. The result is the same
+ * fixed point as repeating layout_pass + check (the least one). */
+#define RELAX_OPEN 64
+static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
+{
+    struct { uint32_t item; int32_t slack; } open[RELAX_OPEN];
+    unsigned nopen = 0;
+    ptrdiff_t shift = 0, prev = 0; /* prev: last pass's shift before item i */
+    uint32_t i, n = c->nitems;
+    *changed = *dirty = 0;
+    for (i = 0; i < n; i++) {
+        jk__item *it = &c->items[i];
+        ptrdiff_t old = first ? 0 : it->shift;
+        size_t size = it->raw_len;
+        it->fin = (size_t)((ptrdiff_t)it->raw + shift);
+        if (it->is_long) {
+            size = (size_t)it->long_form[0] + 4u;
+        } else {
+            const jk__sym *s = &c->syms[it->sym];
+            uint32_t t = s->item;
+            ptrdiff_t tsh;
+            int64_t d;
+            if (t <= i) /* backward (or at this item): placed in this pass */
+                tsh = t ? c->items[t - 1].shift : 0;
+            else
+                tsh = shift + (first ? 0 : c->items[t - 1].shift - prev);
+            d = (int64_t)((ptrdiff_t)s->raw + tsh) - (int64_t)(it->fin + it->raw_len);
+            if (d < -128 || d > 127) {
+                unsigned g;
+                it->is_long = 1;
+                *changed = 1;
+                size = (size_t)it->long_form[0] + 4u;
+                g = (unsigned)(size - it->raw_len);
+                if (!*dirty) {
+                    unsigned k, m = 0;
+                    for (k = 0; k < nopen; k++) {
+                        if (open[k].item <= i)
+                            continue; /* its target is behind: closed */
+                        open[k].slack -= (int32_t)g;
+                        if (open[k].slack < 0)
+                            *dirty = 1;
+                        open[m++] = open[k];
+                    }
+                    nopen = m;
+                }
+            } else if (t > i && !*dirty) {
+                if (nopen == RELAX_OPEN) {
+                    unsigned k, m = 0;
+                    for (k = 0; k < nopen; k++)
+                        if (open[k].item > i)
+                            open[m++] = open[k];
+                    nopen = m;
+                }
+                if (nopen == RELAX_OPEN) {
+                    *dirty = 1;
+                } else {
+                    open[nopen].item = t;
+                    open[nopen].slack = (int32_t)(127 - d);
+                    nopen++;
+                }
+            }
+        }
+        it->size = (uint8_t)size;
+        shift += (ptrdiff_t)size - (ptrdiff_t)it->raw_len;
+        prev = old;
+        it->shift = shift;
+    }
+    return (size_t)((ptrdiff_t)c->len + shift);
+}
+
+/* Copy n bytes in 8-byte pieces: may write up to 7 bytes past dst + n and
+ * read as far past src + n (both buffers keep that slack). */
+static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    while (n > 8) {
+        memcpy(dst, src, 8);
+        dst += 8;
+        src += 8;
+        n -= 8;
+    }
+    memcpy(dst, src, 8);
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -427,27 +520,43 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                                  jk__code_sym_name(c, i, tmp, sizeof tmp));
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
-    do {
-        changed = 0;
-        total = layout_pass(c);
-        for (i = 0; i < c->nitems; i++) {
-            jk__item *it = &c->items[i];
-            int64_t d;
-            if (it->kind != JK__ITEM_BRANCH || it->is_long)
-                continue;
-            d = (int64_t)sym_final(c, it->sym) - (int64_t)(it->fin + it->raw_len);
-            if (!fits8(d)) {
-                it->is_long = 1;
-                changed = 1;
+    if (c->naligns == 0) {
+        int first = 1, dirty;
+        for (i = 0; i < c->nitems && first; i++)
+            if (c->items[i].is_long) /* a target outside: the first pass needs shifts */
+                first = 0;
+        if (!first)
+            layout_pass(c);
+        do {
+            total = relax_pass(c, first, &changed, &dirty);
+            first = 0;
+        } while (changed && dirty);
+    } else {
+        do {
+            changed = 0;
+            total = layout_pass(c);
+            for (i = 0; i < c->nitems; i++) {
+                jk__item *it = &c->items[i];
+                int64_t d;
+                if (it->kind != JK__ITEM_BRANCH || it->is_long)
+                    continue;
+                d = (int64_t)sym_final(c, it->sym) - (int64_t)(it->fin + it->raw_len);
+                if (!fits8(d)) {
+                    it->is_long = 1;
+                    changed = 1;
+                }
             }
-        }
-    } while (changed);
+        } while (changed);
+    }
     for (i = 1; i < c->nsyms; i++)
         if (c->syms[i].kind == JK__SYM_LOCAL && c->syms[i].bound)
             c->syms[i].fin = sym_final(c, i);
 
     free_results(c);
-    c->out = malloc(total ? total : 1);
+    /* 8 bytes of slack behind both buffers for copy_run */
+    if (jk__code_reserve(c, 8))
+        return c->err.status;
+    c->out = malloc(total + 8);
     c->relocs = malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
     if (!c->out || !c->relocs) {
         free_results(c);
@@ -458,7 +567,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
     for (i = 0; i < c->nitems; i++) {
         jk__item *it = &c->items[i];
         size_t n = it->raw - src;
-        memcpy(c->out + dst, c->buf + src, n);
+        copy_run(c->out + dst, c->buf + src, n);
         dst += n;
         src = it->raw;
         if (it->kind == JK__ITEM_ALIGN) {
@@ -466,20 +575,21 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             fill(c->out + dst, pad);
             dst += pad;
         } else if (!it->is_long) {
-            int64_t d = (int64_t)sym_final(c, it->sym) - (int64_t)(dst + it->raw_len);
-            memcpy(c->out + dst, c->buf + src, it->raw_len);
+            int64_t d = (int64_t)c->syms[it->sym].fin - (int64_t)(dst + it->raw_len);
+            copy_run(c->out + dst, c->buf + src, it->raw_len);
             c->out[dst + it->raw_len - 1] = (uint8_t)d;
             dst += it->raw_len;
             src += it->raw_len;
         } else {
-            size_t end = dst + it->long_opc_len + 4u;
-            memcpy(c->out + dst, it->long_opc, it->long_opc_len);
+            unsigned ol = it->long_form[0];
+            size_t end = dst + ol + 4u;
+            memcpy(c->out + dst, it->long_form + 1, 3); /* the slack covers ol < 3 */
             if (c->syms[it->sym].kind == JK__SYM_LOCAL) {
-                put_le(c->out + dst + it->long_opc_len,
-                       (uint64_t)((int64_t)c->syms[it->sym].fin - (int64_t)end), 4);
+                put_le(c->out + dst + ol, (uint64_t)((int64_t)c->syms[it->sym].fin - (int64_t)end),
+                       4);
             } else {
                 jk__reloc *r = &c->relocs[c->nrelocs++];
-                r->off = dst + it->long_opc_len;
+                r->off = dst + ol;
                 r->end = end;
                 r->sym = it->sym;
                 r->kind = JK__FIX_REL32;

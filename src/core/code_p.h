@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum { JK__SYM_LOCAL, JK__SYM_ABS, JK__SYM_EXTERN };
 enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64 };
@@ -70,10 +71,9 @@ typedef struct jk__item {
     uint32_t insn;
     uint8_t kind;
     uint8_t raw_len;    /* short form length (branch) / 0 (align) */
-    uint8_t size;       /* current size in the layout (branch) */
+    uint8_t size;       /* current size in the layout */
     uint8_t is_long;
-    uint8_t long_opc_len;
-    uint8_t long_opc[3];
+    uint8_t long_form[4]; /* long form: opcode length (<= 3), opcode bytes */
 } jk__item;
 
 /* A relocation left for install time (address-dependent). */
@@ -97,6 +97,7 @@ typedef struct jk__code {
     size_t nfixes, capfixes;
     jk__item *items;
     uint32_t nitems, capitems;
+    uint32_t naligns;       /* alignment items among them */
     /* constant pool (placed at finish) */
     uint8_t *pool;
     size_t pool_len, pool_cap;
@@ -168,30 +169,24 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
                           const uint8_t *long_opc, unsigned long_opc_len);
 
 /* The same for a back end's quick path, which has already checked the state
- * (no error, not finished) and passes table data (long_opc_len <= 3,
- * raw_len >= 2): appends in place while there is room. */
+ * (no error, not finished) and that sym is a local label, and passes table
+ * data: long_form = opcode length (<= 3), then the opcode bytes (4 bytes in
+ * all). Appends in place while there is room; fin, shift and size are only
+ * written by the layout. */
 static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned raw_len,
-                                              uint32_t sym, const uint8_t *long_opc,
-                                              unsigned long_opc_len)
+                                              uint32_t sym, const uint8_t *long_form)
 {
     jk__item *it;
     if (c->nitems >= c->capitems)
-        return jk__code_branch(c, at, raw_len, sym, long_opc, long_opc_len);
+        return jk__code_branch(c, at, raw_len, sym, long_form + 1, long_form[0]);
     it = &c->items[c->nitems++];
     it->raw = at;
-    it->fin = 0;
-    it->shift = 0;
     it->sym = sym;
-    it->align = 0;
     it->insn = c->insn;
     it->kind = JK__ITEM_BRANCH;
     it->raw_len = (uint8_t)raw_len;
-    it->size = 0;
-    it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
-    it->long_opc_len = (uint8_t)long_opc_len;
-    it->long_opc[0] = long_opc[0];
-    it->long_opc[1] = long_opc[1];
-    it->long_opc[2] = long_opc[2];
+    it->is_long = 0;
+    memcpy(it->long_form, long_form, 4);
     return JK_OK;
 }
 

@@ -1013,8 +1013,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         p[f->opc_len] = 0;
         c->len += f->opc_len + 1u;
         c->syms[sym].used = 1;
-        r = jk__code_branch_quick(c, at, f->opc_len + 1u, sym, f[f->relax].opc,
-                                  f[f->relax].opc_len);
+        r = jk__code_branch_quick(c, at, f->opc_len + 1u, sym, &f[f->relax].opc_len);
     } else {
         if (f->relax) /* a long branch: the rel32 sibling */
             f += f->relax;
@@ -1451,12 +1450,35 @@ jk_status jk__x86_mr(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op m, uint32_t w1)
     return k_mem(a, id, w1, m, 1);
 }
 
+/* A branch to a label of this code (jmp/jcc short, relaxed at finish; call,
+ * jmp/jcc near): the form from the per-kind table, no probe. */
 jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
 {
-    jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    if (l.kind != JK_X86_OP_LABEL)
+    jk__code *c;
+    const jk__x86_form *f;
+    uint32_t sym = (uint32_t)l.value;
+    uint64_t fi;
+    uint8_t *p;
+    size_t at;
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || l.kind != JK_X86_OP_LABEL ||
+        a->code.len >= a->code.qlim || (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u ||
+        !(fi = KROW(l, id)[a->mode]))
         return jk_x86_emit1(a, id, l);
-    return quick(a, id, 1, l, none, SH(GEN));
+    c = &a->code;
+    f = &jk__x86_forms[fi];
+    if (!f->relax || (l.flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL)
+        return quick_branch(a, id, f, l);
+    at = c->len;
+    p = c->buf + at;
+    memcpy(p, f->opc, 2);
+    p[f->opc_len] = 0;
+    c->len = at + f->opc_len + 1u;
+    c->syms[sym].used = 1;
+    if (jk__code_branch_quick(c, at, f->opc_len + 1u, sym, &f[f->relax].opc_len))
+        return c->err.status;
+    a->last = (uint16_t)fi;
+    c->insn++;
+    return JK_OK;
 }
 
 #define RW(o) ((uint32_t)(o).rclass << 8 | (o).reg)
