@@ -43,6 +43,14 @@
 #define TIMES_MAX          ((size_t)1 << 20)
 #define FILL_MAX           ((uint64_t)1 << 24) /* bytes per .zero/.fill */
 
+#if defined(__GNUC__)
+#  define JK_ALWAYS_INLINE inline __attribute__((always_inline))
+#  define JK_NOINLINE __attribute__((noinline))
+#else
+#  define JK_ALWAYS_INLINE inline
+#  define JK_NOINLINE
+#endif
+
 /* -- Tables ------------------------------------------------------------- */
 
 /* Lexer character classes (jk_asm.cls). */
@@ -147,6 +155,16 @@ static void kw_pack(const uint8_t *low, const char *s, size_t n, uint64_t *w0, u
     }
     *w0 = a;
     *w1 = b;
+}
+
+/* The first 16 characters as they are (symbol names are case-sensitive),
+ * zero-padded: the lexer's words for names near the end of the text. */
+static void raw_pack(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
+{
+    unsigned char b[16] = {0};
+    memcpy(b, s, n < 16 ? n : 16);
+    memcpy(w0, b, 8);
+    memcpy(w1, b + 8, 8);
 }
 
 static uint32_t kw_hash(uint64_t w0, uint64_t w1, size_t n)
@@ -510,7 +528,8 @@ static int sym_grow_hash(jk_asm *A)
 }
 
 /* New symbol (name may be NULL for hidden ones); 0 when out of memory. */
-static uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h)
+static uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h, uint64_t w0,
+                        uint64_t w1)
 {
     sym *s;
     if (A->nsyms >= A->capsyms) {
@@ -533,29 +552,51 @@ static uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h)
             return 0;
         s->len = (uint32_t)n;
         s->hash = h;
+        s->w0 = w0;
+        s->w1 = w1;
         s->next = A->symhash[h & A->symmask];
         A->symhash[h & A->symmask] = A->nsyms;
     }
     return A->nsyms++;
 }
 
-static uint32_t sym_lookup(const jk_asm *A, const char *name, size_t n, uint32_t h)
+/* Names of up to 16 characters hash and compare as two words (the lexer
+ * packs them while scanning); longer ones by their bytes. */
+static JK_ALWAYS_INLINE uint32_t sym_hash(const char *name, size_t n, uint64_t w0, uint64_t w1)
+{
+    return n <= 16 ? kw_hash(w0, w1, n) : hash_exact(name, n);
+}
+
+static JK_ALWAYS_INLINE uint32_t sym_lookup(const jk_asm *A, const char *name, size_t n,
+                                            uint32_t h, uint64_t w0, uint64_t w1)
 {
     if (!A->symhash)
         return 0;
-    for (uint32_t i = A->symhash[h & A->symmask]; i; i = A->syms[i].next)
-        if (A->syms[i].hash == h && A->syms[i].len == n && memcmp(A->syms[i].name, name, n) == 0)
+    for (uint32_t i = A->symhash[h & A->symmask]; i; i = A->syms[i].next) {
+        const sym *s = &A->syms[i];
+        if (s->hash == h && s->len == n &&
+            (n <= 16 ? s->w0 == w0 && s->w1 == w1 : memcmp(s->name, name, n) == 0))
             return i;
+    }
     return 0;
+}
+
+/* The symbol named name[0..n), created if new; w0/w1 are the name packed
+ * by raw_pack (when n <= 16). */
+static uint32_t sym_get_w(jk_asm *A, const char *name, size_t n, uint64_t w0, uint64_t w1)
+{
+    uint32_t h = sym_hash(name, n, w0, w1), i;
+    if (!A->symhash && !sym_grow_hash(A))
+        return 0;
+    i = sym_lookup(A, name, n, h, w0, w1);
+    return i ? i : sym_new(A, name, n, h, w0, w1);
 }
 
 static uint32_t sym_get(jk_asm *A, const char *name, size_t n)
 {
-    uint32_t h = hash_exact(name, n), i;
-    if (!A->symhash && !sym_grow_hash(A))
-        return 0;
-    i = sym_lookup(A, name, n, h);
-    return i ? i : sym_new(A, name, n, h);
+    uint64_t w0, w1;
+    raw_pack(name, n, &w0, &w1);
+    return sym_get_w(A, name, n, w0, w1);
 }
 
 /* The x86 label of a symbol in the current assembler generation. */
@@ -574,6 +615,7 @@ static jk_label sym_label(jk_asm *A, uint32_t i)
 
 /* -- Lexer --------------------------------------------------------------------- */
 
+
 enum { T_EOS, T_ID, T_NUM, T_STR, T_P, T_NUMLBL, T_BAD };
 
 typedef struct tok {
@@ -582,7 +624,9 @@ typedef struct tok {
     size_t n;
     uint64_t v;      /* T_NUM value; T_NUMLBL number */
     char c;          /* T_P character; T_NUMLBL 'b'/'f'; T_STR quote */
-    const kw *kw;    /* T_ID: the keyword, if it is one */
+    const kw *kw;    /* T_ID: the keyword, if it is one; NULL for other tokens */
+    uint64_t w0, w1; /* T_ID of at most 16 characters: the name packed as is
+                        (symbol hash and compare, see sym_get_w) */
 } tok;
 
 typedef struct lx {
@@ -615,6 +659,22 @@ static int digit_val(int c) { return digit_tab[(uint8_t)c]; }
 static int conv(const char *s, size_t n, unsigned base, uint64_t *out)
 {
     uint64_t v = 0;
+    /* short enough that no value overflows and no '_': one table lookup a
+     * digit (a '_' or a bad digit takes the careful loop below) */
+    if (n - 1 < (base == 16 ? 15u : base == 10 ? 19u : base == 8 ? 21u : 63u)) {
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned d = digit_tab[(uint8_t)s[i]];
+            if (d >= base)
+                break;
+            v = v * base + d;
+        }
+        if (i == n) {
+            *out = v;
+            return 1;
+        }
+        v = 0;
+    }
     const uint64_t lim = base == 16 ? UINT64_MAX / 16 : base == 10 ? UINT64_MAX / 10
                        : base == 8 ? UINT64_MAX / 8 : UINT64_MAX / 2;
     if (n == 0)
@@ -743,11 +803,6 @@ static void next_slow(lx *L, const char *p)
 
 /* The next token: whitespace and identifiers (with their keyword) here,
  * the rest in next_slow. */
-#if defined(__GNUC__)
-#  define JK_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#  define JK_ALWAYS_INLINE inline
-#endif
 
 static JK_ALWAYS_INLINE void next(lx *L)
 {
@@ -757,12 +812,13 @@ static JK_ALWAYS_INLINE void next(lx *L)
         p++;
     L->p = p;
     L->k.s = p;
-    L->k.n = 0;
-    L->k.c = 0;
-    L->k.v = 0;
-    L->k.kw = NULL;
+    /* each path sets what its token type defines (kw is NULL for all but
+     * identifiers: the statement parser looks at it without the type) */
     if (p >= e) {
         L->k.t = T_EOS;
+        L->k.n = 0;
+        L->k.c = 0;
+        L->k.kw = NULL;
         if (e == L->A->cur_le && !L->A->eos_at) {
             L->A->eos_at = p;
             L->A->eos_comment = 0;
@@ -770,37 +826,43 @@ static JK_ALWAYS_INLINE void next(lx *L)
         return;
     }
     if (cls[(uint8_t)*p] & C_ID0) {
-        const char *s = p++;
+        const char *s = p;
         uint64_t w0, w1;
         size_t n;
+        L->k.t = T_ID;
+        p++;
         while (p < e && (cls[(uint8_t)*p] & C_ID))
             p++;
         n = (size_t)(p - s);
+        L->k.n = n;
+        L->p = p;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         if (n <= 16 && s + 16 <= L->A->src_end) {
             /* 16 bytes at once, masked to the name, ASCII upper -> lower */
             const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
             memcpy(&w0, s, 8);
-            memcpy(&w1, s + 8, 8);
-            if (n < 8) {
-                w0 &= ((uint64_t)1 << (8 * n)) - 1;
-                w1 = 0;
-            } else if (n < 16) {
-                w1 &= ((uint64_t)1 << (8 * (n - 8))) - 1;
+            if (n <= 8) {
+                w0 &= ~(uint64_t)0 >> (64 - 8 * n);
+                L->k.w0 = w0;
+                L->k.w1 = w1 = 0;
+            } else {
+                memcpy(&w1, s + 8, 8);
+                w1 &= ~(uint64_t)0 >> (128 - 8 * n);
+                L->k.w0 = w0;
+                L->k.w1 = w1;
+                w1 |= (((w1 + 0x3f * ones) & ~(w1 + 0x25 * ones)) & hi) >> 2;
             }
             w0 |= (((w0 + 0x3f * ones) & ~(w0 + 0x25 * ones)) & hi) >> 2;
-            w1 |= (((w1 + 0x3f * ones) & ~(w1 + 0x25 * ones)) & hi) >> 2;
         } else
 #endif
         {
+            raw_pack(s, n, &L->k.w0, &L->k.w1);
             kw_pack(L->A->low, s, n, &w0, &w1);
         }
-        L->k.t = T_ID;
-        L->k.n = (size_t)(p - s);
-        L->k.kw = kw_find_w(L->A, s, L->k.n, w0, w1);
-        L->p = p;
+        L->k.kw = kw_find_w(L->A, s, n, w0, w1);
         return;
     }
+    L->k.kw = NULL;
     if (cls[(uint8_t)*p] & C_PUNCT) {
         L->k.t = T_P;
         L->k.c = *p;
@@ -808,6 +870,9 @@ static JK_ALWAYS_INLINE void next(lx *L)
         L->p = p + 1;
         return;
     }
+    L->k.n = 0;
+    L->k.c = 0;
+    L->k.v = 0;
     next_slow(L, p);
 }
 
@@ -921,7 +986,7 @@ static uint32_t cur_dot(jk_asm *A)
     }
     i = A->dots[A->ndots];
     if (!i) {
-        i = sym_new(A, NULL, 0, 0);
+        i = sym_new(A, NULL, 0, 0, 0, 0);
         if (!i)
             return 0;
         A->dots[A->ndots] = i;
@@ -1021,8 +1086,10 @@ static int sym_ref(lx *L, const char *name, size_t n, val *out)
         memcpy(buf + A->last_global_len, name, n);
         n += A->last_global_len;
         name = buf;
+        i = sym_get(A, name, n);
+    } else {
+        i = sym_get_w(A, name, n, L->k.w0, L->k.w1); /* name is the current token */
     }
-    i = sym_get(A, name, n);
     if (!i)
         return err(A, L->k.s, L->k.n, JK_ENOMEM, "out of memory");
     s = &A->syms[i];
@@ -1150,7 +1217,7 @@ static int primary(lx *L, val *out)
     return bad_tok(L, "an expression");
 }
 
-static int binprec(const lx *L)
+static JK_ALWAYS_INLINE int binprec(const lx *L)
 {
     if (L->k.t != T_P)
         return -1;
@@ -1165,11 +1232,19 @@ static int binprec(const lx *L)
     }
 }
 
+static int expr_tail(lx *L, int minprec, val *out);
+
 static int expr(lx *L, int minprec, val *out)
 {
-    jk_asm *A = L->A;
     if (!primary(L, out))
         return 0;
+    return binprec(L) < minprec ? 1 : expr_tail(L, minprec, out);
+}
+
+/* The binary operators after the first operand (out). */
+static int expr_tail(lx *L, int minprec, val *out)
+{
+    jk_asm *A = L->A;
     for (;;) {
         int prec = binprec(L);
         char op = L->k.c;
@@ -1340,7 +1415,19 @@ static int mem_body(lx *L, opnd *o)
             }
             continue;
         }
-        if (L->k.t == T_NUM && peek_char(L) == '*') {
+        if (L->k.t == T_NUM && peek_char(L) != '*') {
+            /* a number: the usual displacement */
+            val t = vnum((int64_t)L->k.v);
+            next(L);
+            if (binprec(L) >= 10 && !expr_tail(L, 10, &t))
+                return 0;
+            if (neg)
+                t.k = wrap_sub(0, t.k);
+            if (!v_add(L, at, &o->v, t))
+                return 0;
+            continue;
+        }
+        if (L->k.t == T_NUM) {
             /* n*reg */
             lx save = *L;
             next(L);
@@ -1582,23 +1669,31 @@ static void stmt_begin(jk_asm *A)
 
 /* Remember where a statement that references labels starts, so an error
  * at finish can be mapped back to it. */
-static void where_note(jk_asm *A, const char *at)
+static JK_NOINLINE void where_grow(jk_asm *A)
 {
+    size_t nc = A->capwhere ? A->capwhere * 2 : 64;
+    where_rec *nw = realloc(A->where, nc * sizeof *nw);
+    if (!nw)
+        return;
+    A->where = nw;
+    A->capwhere = nc;
+}
+
+static JK_ALWAYS_INLINE void where_note(jk_asm *A, const char *at)
+{
+    where_rec *w;
     if (A->dead)
         return;
     if (A->nwhere == A->capwhere) {
-        size_t nc = A->capwhere ? A->capwhere * 2 : 64;
-        where_rec *nw = realloc(A->where, nc * sizeof *nw);
-        if (!nw)
+        where_grow(A);
+        if (A->nwhere == A->capwhere)
             return;
-        A->where = nw;
-        A->capwhere = nc;
     }
-    A->where[A->nwhere].raw = jk_x86_offset(A->x);
-    A->where[A->nwhere].at = at;
-    A->where[A->nwhere].line = A->line;
-    A->where[A->nwhere].line_start = A->line_start;
-    A->nwhere++;
+    w = &A->where[A->nwhere++];
+    w->raw = jk_x86_offset(A->x);
+    w->at = at;
+    w->line = A->line;
+    w->line_start = A->line_start;
 }
 
 static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
@@ -1698,8 +1793,8 @@ static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int6
 /* Emit the statement's prefixes before an instruction the x86 API encodes:
  * lock always through the API, rep through it for string instructions
  * (api_rep); the rest as bytes in source order. */
-static int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, int api_lock, const char *at,
-                         size_t n)
+static int emit_prefixes_slow(jk_asm *A, pfxs *px, int api_rep, int api_lock, const char *at,
+                              size_t n)
 {
     uint8_t b[15];
     unsigned k = 0;
@@ -1717,6 +1812,12 @@ static int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, int api_lock, const c
     if (px->lock && api_lock && !xok(A, jk_x86_lock(A->x), at, n))
         return 0;
     return 1;
+}
+
+static JK_ALWAYS_INLINE int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, int api_lock,
+                                          const char *at, size_t n)
+{
+    return px->nraw == 0 || emit_prefixes_slow(A, px, api_rep, api_lock, at, n);
 }
 
 /* Prefixes with nothing after them: plain bytes. */
@@ -2361,9 +2462,11 @@ static int directive(lx *L, const kw *k)
 
 /* -- Statements ------------------------------------------------------------------ */
 
-static int define_label(jk_asm *A, const char *name, size_t n, const char *disp, size_t dn)
+/* t: the name is this identifier token (its packed words are used). */
+static int define_label(jk_asm *A, const char *name, size_t n, const char *disp, size_t dn,
+                        const tok *t)
 {
-    uint32_t i = sym_get(A, name, n);
+    uint32_t i = t ? sym_get_w(A, name, n, t->w0, t->w1) : sym_get(A, name, n);
     sym *s;
     if (!i)
         return err(A, disp, dn, JK_ENOMEM, "out of memory");
@@ -2392,7 +2495,7 @@ static int label_def(jk_asm *A, const tok *t)
                        NUMLBL_MAX - 1);
         snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t->v, A->numcnt[t->v]);
         A->numcnt[t->v]++;
-        return define_label(A, name, strlen(name), t->s, t->n);
+        return define_label(A, name, strlen(name), t->s, t->n, NULL);
     }
     if (A->opt.syntax == JK_ASM_SYNTAX_NASM && t->n > 1 && t->s[0] == '.' && t->s[1] != '.') {
         char buf[256];
@@ -2400,9 +2503,9 @@ static int label_def(jk_asm *A, const tok *t)
             return err(A, t->s, t->n, JK_ERANGE, "label name too long");
         memcpy(buf, A->last_global, A->last_global_len);
         memcpy(buf + A->last_global_len, t->s, t->n);
-        return define_label(A, buf, A->last_global_len + t->n, t->s, t->n);
+        return define_label(A, buf, A->last_global_len + t->n, t->s, t->n, NULL);
     }
-    if (!define_label(A, t->s, t->n, t->s, t->n))
+    if (!define_label(A, t->s, t->n, t->s, t->n, t))
         return 0;
     if (t->n < sizeof A->last_global && !(t->n > 1 && t->s[0] == '.')) {
         memcpy(A->last_global, t->s, t->n);
@@ -2829,7 +2932,7 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
     A->ndots = 0;
     if (A->dots)
         memset(A->dots, 0, A->capdots * sizeof *A->dots);
-    A->start_sym = sym_new(A, NULL, 0, 0);
+    A->start_sym = sym_new(A, NULL, 0, 0, 0, 0);
     if (!A->start_sym)
         return JK_ENOMEM;
     if (A->mode != A->opt.mode) {
@@ -3047,7 +3150,12 @@ jk_status jk_asm_label_offset(const jk_asm *A, const char *name, size_t *offset)
         return JK_EINVAL;
     if (!A->ok)
         return JK_ESTATE;
-    i = sym_lookup(A, name, strlen(name), hash_exact(name, strlen(name)));
+    {
+        size_t n = strlen(name);
+        uint64_t w0, w1;
+        raw_pack(name, n, &w0, &w1);
+        i = sym_lookup(A, name, n, sym_hash(name, n, w0, w1), w0, w1);
+    }
     if (!i || A->syms[i].kind != SYM_LABEL || !A->syms[i].has_off)
         return JK_ELABEL;
     *offset = A->syms[i].off;

@@ -55,6 +55,7 @@ typedef struct sym {
     const char *name;      /* owned (arena); display name */
     uint32_t len, hash;
     uint32_t next;         /* hash chain */
+    uint64_t w0, w1;       /* the first 16 characters, packed (sym_get_w) */
     uint8_t kind;
     uint8_t has_off;       /* off is the final offset of an earlier pass */
     uint8_t has_val;       /* SYM_CONST: val holds a value */
