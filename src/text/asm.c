@@ -604,10 +604,13 @@ static jk_label sym_label(jk_asm *A, uint32_t i)
 {
     sym *s = &A->syms[i];
     if (s->gen != A->gen || !s->lbl) {
+        /* local labels go unnamed (the x86 assembler would copy every
+         * name); a finish-time message that names one ("#12") gets the
+         * text's name back in end_pass */
         if (s->kind == SYM_EXTERN)
             s->lbl = jk_x86_label_extern(A->x, s->name ? s->name : "?");
         else
-            s->lbl = jk_x86_label(A->x, s->name);
+            s->lbl = jk_x86_label(A->x, NULL);
         s->gen = A->gen;
     }
     return s->lbl;
@@ -706,6 +709,26 @@ static void lex_number(lx *L, const char *s)
     int r;
     uint64_t v = 0;
     char last;
+    if (p + 2 < L->e && p[0] == '0' && (p[1] | 0x20) == 'x' && digit_tab[(uint8_t)p[2]] < 16) {
+        /* 0x1f, the usual form (objdump): scan and convert at once; anything
+         * unusual (a '_', a suffix, more than 15 digits) takes the full path */
+        const char *q = p + 2;
+        unsigned d;
+        while (q < L->e && (d = digit_tab[(uint8_t)*q]) < 16) {
+            v = v * 16 + d;
+            q++;
+        }
+        if (q - p <= 17 && (q == L->e || !(A->cls[(uint8_t)*q] & C_ALNUM)) &&
+            !(q < L->e && *q == '.')) {
+            L->p = q;
+            L->k.s = s;
+            L->k.n = (size_t)(q - s);
+            L->k.t = T_NUM;
+            L->k.v = v;
+            return;
+        }
+        v = 0;
+    }
     while (p < L->e && (A->cls[(uint8_t)*p] & C_ALNUM))
         p++;
     n = (size_t)(p - s);
@@ -2776,6 +2799,36 @@ static int resolvable(jk_asm *A, const char *name)
     return found;
 }
 
+/* An x86 assembler message with the unnamed labels it mentions ("#12")
+ * replaced by their names in the text ("'loop'"). */
+static const char *label_names(jk_asm *A, const char *msg, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < cap; p++) {
+        if (*p == '#' && p[1] >= '0' && p[1] <= '9') {
+            unsigned long id = strtoul(p + 1, NULL, 10);
+            const char *q = p + 1;
+            const char *name = NULL;
+            for (uint32_t i = 1; i < A->nsyms && !name; i++)
+                if (A->syms[i].lbl == id && A->syms[i].gen == A->gen && A->syms[i].name)
+                    name = A->syms[i].name;
+            while (*q >= '0' && *q <= '9')
+                q++;
+            if (name) {
+                const char *cut = strchr(name, '\x01'); /* numeric label: "1\x01" + k */
+                int n = cut ? (int)(cut - name) : (int)strlen(name);
+                int w = snprintf(buf + o, cap - o, "'%.*s'", n, name);
+                o = w < 0 ? o : o + (size_t)w >= cap ? cap - 1 : o + (size_t)w;
+                p = q - 1;
+                continue;
+            }
+        }
+        buf[o++] = *p;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 /* After a pass: undefined names, then finish. Returns 1 when the pass
  * produced code. */
 static int end_pass(jk_asm *A)
@@ -2833,7 +2886,8 @@ static int end_pass(jk_asm *A)
     st = jk_x86_finish(A->x, &size);
     if (st != JK_OK) {
         size_t idx = 0, off = 0, lo = 0, hi = A->nwhere;
-        const jk_error *e = jk_x86_error(A->x);
+        char mb[sizeof jk_x86_error(A->x)->message + 64];
+        const char *msg = label_names(A, jk_x86_error(A->x)->message, mb, sizeof mb);
         jk_x86_error_where(A->x, &idx, &off);
         while (lo < hi) { /* last statement starting at or before off */
             size_t mid = (lo + hi) / 2;
@@ -2843,11 +2897,11 @@ static int end_pass(jk_asm *A)
         if (lo > 0) {
             A->line = A->where[lo - 1].line;
             A->line_start = A->where[lo - 1].line_start;
-            err(A, A->where[lo - 1].at, 1, st, "%s", e->message);
+            err(A, A->where[lo - 1].at, 1, st, "%s", msg);
         } else {
             A->line = 0;
             A->line_start = NULL;
-            err(A, NULL, 0, st, "%s", e->message);
+            err(A, NULL, 0, st, "%s", msg);
         }
         return 0;
     }

@@ -254,6 +254,9 @@ static void test_error_messages(void)
     ERR64("jmp short .+1000", "short branch target out of range");
     ERR64("loop .+1000", "rel8 only");
     ERR64(".p2align 20", "out of range");
+    /* finish-time errors name the label as written (the x86 labels are unnamed) */
+    ERR64("loop away\n.fill 300, 1, 0x90\naway: ret", "label 'away' is 300 bytes away");
+    ERR64("1: loop 1f\n.zero 200\n1: ret", "label '1' is 200 bytes away");
     ERR64("lock lock", "");
     ERR64("nop\n.code32\n", "cannot switch");
     ERR64(".fill 100000000, 1, 0", "fill too large");
