@@ -304,8 +304,10 @@ JK_API jk_status jk_x86_emit2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op o0
 JK_API jk_status jk__x86_r(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0);
 JK_API jk_status jk__x86_rr(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, uint32_t r1);
 JK_API jk_status jk__x86_ri(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, int64_t v);
-JK_API jk_status jk__x86_rm(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0, jk_x86_op m);
-JK_API jk_status jk__x86_mr(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op m, uint32_t r1);
+JK_API jk_status jk__x86_rm(struct jk_x86_asm *a, jk_x86_mnem id, uint32_t r0,
+                            const jk_x86_op *m);
+JK_API jk_status jk__x86_mr(struct jk_x86_asm *a, jk_x86_mnem id, const jk_x86_op *m,
+                            uint32_t r1);
 JK_API jk_status jk__x86_l(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l);
 
 /* With GCC or Clang optimising, operands built by the inline constructors
@@ -337,9 +339,9 @@ static inline jk_status jk__x86_q2(struct jk_x86_asm *a, jk_x86_mnem id, jk_x86_
         if (o0.kind == JK_X86_OP_REG && o1.kind == JK_X86_OP_IMM)
             return jk__x86_ri(a, id, JK__X86_RW(o0), o1.value);
         if (o0.kind == JK_X86_OP_REG && o1.kind == JK_X86_OP_MEM)
-            return jk__x86_rm(a, id, JK__X86_RW(o0), o1);
+            return jk__x86_rm(a, id, JK__X86_RW(o0), &o1);
         if (o0.kind == JK_X86_OP_MEM && o1.kind == JK_X86_OP_REG)
-            return jk__x86_mr(a, id, o0, JK__X86_RW(o1));
+            return jk__x86_mr(a, id, &o0, JK__X86_RW(o1));
     }
     return jk_x86_emit2(a, id, o0, o1);
 }

@@ -58,8 +58,9 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
     {
-        static const uint8_t lim[2][5] = {{16, 0, 16, 16, 16}, {4, 0, 8, 8, 0}};
+        static const uint8_t lim[2][8] = {{0, 16, 0, 16, 16, 16, 0, 0}, {0, 4, 0, 8, 8, 0, 0, 0}};
         memcpy(a->klim, lim[mode], sizeof a->klim);
+        a->kbase = (unsigned)mode * 5u - 1u; /* wraps for mode 0: kbase + c is still c - 1 */
     }
     if (jk__code_reserve(&a->code, 256)) {
         jk__code_free(&a->code);

@@ -1262,9 +1262,10 @@ JK__COLD static jk_status k_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64
     return jk_x86_emit2(a, id, reg_op(w0), imm_op(v));
 }
 
-JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x86_op m, int rev)
+JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const jk_x86_op *m,
+                               int rev)
 {
-    return rev ? jk_x86_emit2(a, id, m, reg_op(w0)) : jk_x86_emit2(a, id, reg_op(w0), m);
+    return rev ? jk_x86_emit2(a, id, *m, reg_op(w0)) : jk_x86_emit2(a, id, reg_op(w0), *m);
 }
 
 /* The row of a per-kind table for mnemonic id (row 0 is all empty). */
@@ -1281,12 +1282,10 @@ static inline void store_le64(uint8_t *p, uint64_t v)
 #endif
 }
 
-/* Register n of operand k picks another form (bits 43..48 of the entry). */
-static inline int k_special(uint64_t e, unsigned r0, unsigned r1)
-{
-    unsigned sp = (unsigned)(e >> 43);
-    return ((sp & (1u << r0)) | ((sp >> 3) & (1u << r1))) & 7u;
-}
+/* Register r (0..2) of operand 0 / 1 picks another form (bits 43..48 of
+ * the entry): the accumulator forms, cl, dx. */
+#define K_SPECIAL0(e, r) ((r) < 3u && (((e) >> (43 + (r))) & 1u))
+#define K_SPECIAL1(e, r) ((r) < 3u && (((e) >> (46 + (r))) & 1u))
 
 /* Write the instruction head of entry e: its bytes with the last one (the
  * ModRM byte, or the opcode for +r) plus x, and the REX prefix when rex
@@ -1297,9 +1296,13 @@ JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, uint64_t e, unsigned
     unsigned n = JK__K_LEN(e);
     uint64_t t = (uint32_t)e + ((uint64_t)x << (8 * (n - 1)));
     if (rex) {
-        unsigned pos = 8 * JK__K_NPFX(e);
-        uint64_t lo = t & ((1ull << pos) - 1u);
-        t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        if (JK__K_NPFX(e) == 0) {
+            t = t << 8 | (0x40u | (rex & 15u));
+        } else {
+            unsigned pos = 8 * JK__K_NPFX(e);
+            uint64_t lo = t & ((1ull << pos) - 1u);
+            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        }
         n++;
     }
     store_le64(p, t);
@@ -1307,7 +1310,7 @@ JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, uint64_t e, unsigned
 }
 
 /* spl..dil: needs REX (bit 4 of rex) */
-#define BYTE_REX(e, r) (((e) & JK__K_BYTE) && ((r) & 0xCu) == 4u ? 16u : 0u)
+#define BYTE_REX(r) (((r) & 0xCu) == 4u ? 16u : 0u)
 
 JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, uint8_t *p)
 {
@@ -1321,18 +1324,20 @@ JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, uint
  * class in 1..5 and number < 16. */
 #define K_GATE(a, id, w) \
     (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (a)->code.len >= (a)->code.qlim || \
-     ((w) & ~0x70Fu) || (((w) >> 8) - 1u) >= 5u)
+     ((w) & ~0x70Fu) || ((w) & 15u) >= (a)->klim[(w) >> 8])
 
 jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 {
     uint64_t e;
-    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, x, rex;
+    unsigned r0 = w0 & 15u, x, rex;
     if (K_GATE(a, id, w0))
         return k_r(a, id, w0);
-    e = KROW(r, id)[(unsigned)a->mode * 5u + c];
-    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
+    e = KROW(r, id)[a->kbase + (w0 >> 8)];
+    if (!e || K_SPECIAL0(e, r0))
         return k_r(a, id, w0);
-    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3) | BYTE_REX(e, r0);
+    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3);
+    if (e & JK__K_BYTE)
+        rex |= BYTE_REX(r0);
     if (e & JK__K_MODRM) {
         unsigned rg = e & JK__K_DIGIT ? 0u : r0;
         rex |= (rg & 8u) >> 1;
@@ -1346,15 +1351,17 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 {
     uint64_t e;
-    unsigned r0 = w0 & 15u, r1 = w1 & 15u, c = (w0 >> 8) - 1u, rg, rm, rex;
-    if (K_GATE(a, id, w0) || (w0 >> 8) != (w1 >> 8) || (w1 & 0xF0u))
+    unsigned r0 = w0 & 15u, r1 = w1 & 15u, rg, rm, rex;
+    if (K_GATE(a, id, w0) || (w0 >> 8) != (w1 >> 8) || (w1 & 0xF0u) || r1 >= a->klim[w0 >> 8])
         return k_rr(a, id, w0, w1);
-    e = KROW(rr, id)[(unsigned)a->mode * 5u + c];
-    if (!e || (r0 | r1) >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, r1)))
+    e = KROW(rr, id)[a->kbase + (w0 >> 8)];
+    if (!e || K_SPECIAL0(e, r0) || K_SPECIAL1(e, r1))
         return k_rr(a, id, w0, w1);
     rm = e & JK__K_SWAP ? r1 : r0;
     rg = r0 ^ r1 ^ rm;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((rm & 8u) >> 3) | BYTE_REX(e, rg) | BYTE_REX(e, rm);
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((rm & 8u) >> 3);
+    if (e & JK__K_BYTE)
+        rex |= BYTE_REX(rg) | BYTE_REX(rm);
     return k_done(a, e, k_head(a->code.buf + a->code.len, e,
                                0xC0u | (rg & 7u) << 3 | (rm & 7u), rex));
 }
@@ -1362,7 +1369,7 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
 {
     uint64_t e;
-    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, s, x, rex;
+    unsigned r0 = w0 & 15u, s, x, rex;
     uint8_t *p;
     if (K_GATE(a, id, w0))
         return k_ri(a, id, w0, v);
@@ -1372,10 +1379,12 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
         s = 2;
     else
         return k_ri(a, id, w0, v);
-    e = KROW(ri, id)[((unsigned)a->mode * 5u + c) * 3u + s];
-    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
+    e = KROW(ri, id)[(a->kbase + (w0 >> 8)) * 3u + s];
+    if (!e || K_SPECIAL0(e, r0))
         return k_ri(a, id, w0, v);
-    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3) | BYTE_REX(e, r0);
+    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3);
+    if (e & JK__K_BYTE)
+        rex |= BYTE_REX(r0);
     if (e & JK__K_MODRM) {
         unsigned rg = e & JK__K_DIGIT ? 0u : r0; /* imul r, imm: both fields */
         rex |= (rg & 8u) >> 1;
@@ -1394,20 +1403,21 @@ static const uint8_t msz_col[9] = {4, 0, 1, 5, 2, 5, 5, 5, 3};
 /* [base + index*scale + disp] with the mode's address registers, no
  * segment, no label (else the general path): ModRM, SIB, displacement. */
 JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0,
-                                                jk_x86_op m, int rev)
+                                                const jk_x86_op *m, int rev)
 {
     uint64_t e;
-    unsigned r0 = w0 & 15u, c = (w0 >> 8) - 1u, col, b, mod, rg, rex, sib;
-    int64_t d = m.value;
+    unsigned r0 = w0 & 15u, col, b, mod, rg, rex, sib;
+    int64_t d;
     uint8_t *p;
-    if (K_GATE(a, id, w0) || m.kind != JK_X86_OP_MEM || m.flags != 0 || m.size > 8 || m.rclass != a->addr_rc ||
-        m.reg >= a->nregs || (col = msz_col[m.size]) >= 5u)
+    if (K_GATE(a, id, w0) || m->kind != JK_X86_OP_MEM || m->flags != 0 || m->size > 8 || m->rclass != a->addr_rc ||
+        m->reg >= a->nregs || (col = msz_col[m->size]) >= 5u)
         return k_rm(a, id, w0, m, rev);
+    d = m->value;
     if (rev)
-        e = KROW(mr, id)[((unsigned)a->mode * 5u + c) * JK__K_MSZ + col];
+        e = KROW(mr, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
     else
-        e = KROW(rm, id)[((unsigned)a->mode * 5u + c) * JK__K_MSZ + col];
-    if (!e || r0 >= a->klim[c] || ((e & JK__K_SPECIALS) && k_special(e, r0, 15u)))
+        e = KROW(rm, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
+    if (!e || K_SPECIAL0(e, r0))
         return k_rm(a, id, w0, m, rev);
     if (a->mode == JK_X86_MODE64) {
         if (d < INT32_MIN || d > INT32_MAX)
@@ -1418,19 +1428,21 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
         d = (int32_t)(uint32_t)d;
     }
     rg = e & JK__K_DIGIT ? 0u : r0;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((m.reg & 8u) >> 3) | BYTE_REX(e, rg);
-    b = m.reg & 7u;
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((m->reg & 8u) >> 3);
+    if (e & JK__K_BYTE)
+        rex |= BYTE_REX(rg);
+    b = m->reg & 7u;
     mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
     sib = b == 4u;
-    if (m.iclass != JK_X86_RC_NONE) {
-        if (m.iclass != m.rclass || m.index >= a->nregs || m.index == 4)
+    if (m->iclass != JK_X86_RC_NONE) {
+        if (m->iclass != m->rclass || m->index >= a->nregs || m->index == 4)
             return k_rm(a, id, w0, m, rev);
-        rex |= (m.index & 8u) >> 2;
+        rex |= (m->index & 8u) >> 2;
         sib = 1;
     }
     p = k_head(a->code.buf + a->code.len, e, (mod << 6) | (rg & 7u) << 3 | (sib ? 4u : b), rex);
     if (sib) {
-        unsigned x = m.iclass != JK_X86_RC_NONE ? (m.index & 7u) | (unsigned)m.scale << 3 : 4u;
+        unsigned x = m->iclass != JK_X86_RC_NONE ? (m->index & 7u) | (unsigned)m->scale << 3 : 4u;
         *p++ = (uint8_t)((x << 3) | b);
     }
     if (mod == 1u)
@@ -1440,12 +1452,12 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
     return k_done(a, e, p);
 }
 
-jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, jk_x86_op m)
+jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const jk_x86_op *m)
 {
     return k_mem(a, id, w0, m, 0);
 }
 
-jk_status jk__x86_mr(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op m, uint32_t w1)
+jk_status jk__x86_mr(jk_x86_asm *a, jk_x86_mnem id, const jk_x86_op *m, uint32_t w1)
 {
     return k_mem(a, id, w1, m, 1);
 }
@@ -1502,9 +1514,9 @@ jk_status jk_x86_emit(jk_x86_asm *a, jk_x86_mnem id, unsigned n, const jk_x86_op
             if (ops[1].kind == JK_X86_OP_IMM)
                 return jk__x86_ri(a, id, RW(ops[0]), ops[1].value);
             if (ops[1].kind == JK_X86_OP_MEM)
-                return jk__x86_rm(a, id, RW(ops[0]), ops[1]);
+                return jk__x86_rm(a, id, RW(ops[0]), &ops[1]);
         } else if (ops[0].kind == JK_X86_OP_MEM && ops[1].kind == JK_X86_OP_REG) {
-            return jk__x86_mr(a, id, ops[0], RW(ops[1]));
+            return jk__x86_mr(a, id, &ops[0], RW(ops[1]));
         }
         return jk_x86_emit2(a, id, ops[0], ops[1]);
     default: return emit_general(a, id, n, ops);

@@ -25,7 +25,8 @@ struct jk_x86_asm {
     const uint64_t *qreg;   /* jk__x86_qreg[mode] */
     const char *why;        /* reason the last candidate form was refused */
     uint16_t last;          /* form index of the last instruction (tests, coverage) */
-    uint8_t klim[5];        /* register numbers the per-kind entries take, by class - 1 */
+    uint8_t klim[8];        /* register numbers the per-kind entries take, by class */
+    unsigned kbase;         /* mode * 5 - 1: column of class c in a per-kind row is kbase + c */
     char whybuf[96];
 };
 
