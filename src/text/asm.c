@@ -1953,10 +1953,24 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
     }
     if (L->k.t != T_EOS) {
         for (;;) {
+            const kw *rk = L->k.t == T_ID ? L->k.kw : NULL;
             if (nops == MAX_OPS)
                 return err(A, L->k.s, 1, JK_ESYNTAX, "too many operands (at most %d)", MAX_OPS);
-            if (!operand(L, &ops[nops]))
+            if (rk && rk->kind == KW_REG && rk->a != JK_X86_RC_SEG && rk->a != JK_X86_RC_ST &&
+                rk->a != JK_X86_RC_IP) {
+                /* a plain register, the most common operand: only the fields
+                 * an O_REG operand is read for */
+                opnd *o = &ops[nops];
+                o->kind = O_REG;
+                o->op = jk_x86_reg((jk_x86_rclass)rk->a, rk->b);
+                o->size = 0;
+                o->seg = -1;
+                o->s = L->k.s;
+                o->n = L->k.n;
+                next(L);
+            } else if (!operand(L, &ops[nops])) {
                 return 0;
+            }
             nops++;
             if (L->k.t == T_EOS)
                 break;
