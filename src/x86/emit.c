@@ -1350,20 +1350,41 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 
 jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 {
-    uint64_t e;
-    unsigned r0 = w0 & 15u, r1 = w1 & 15u, rg, rm, rex;
-    if (K_GATE(a, id, w0) || (w0 >> 8) != (w1 >> 8) || (w1 & 0xF0u) || r1 >= a->klim[w0 >> 8])
+    uint64_t e, t;
+    unsigned r0 = w0 & 0xFFu, r1 = w1 & 0xFFu, rm, rg, rex, n;
+    uint8_t *p;
+    /* w0 < 0x800 and the same class: both classes < 8; then both numbers
+     * below the class's limit (0 for classes without a per-kind column) */
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || (w0 ^ w1) >= 0x100u ||
+        (r0 | r1) >= a->klim[w0 >> 8] || a->code.len >= a->code.qlim)
         return k_rr(a, id, w0, w1);
     e = KROW(rr, id)[a->kbase + (w0 >> 8)];
-    if (!e || K_SPECIAL0(e, r0) || K_SPECIAL1(e, r1))
+    /* accumulator / cl / dx forms: registers 0..2 take the general path */
+    if (!e || ((e & JK__K_SPECIALS) && (r0 < 3u || r1 < 3u)))
         return k_rr(a, id, w0, w1);
     rm = e & JK__K_SWAP ? r1 : r0;
     rg = r0 ^ r1 ^ rm;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((rm & 8u) >> 3);
-    if (e & JK__K_BYTE)
-        rex |= BYTE_REX(rg) | BYTE_REX(rm);
-    return k_done(a, e, k_head(a->code.buf + a->code.len, e,
-                               0xC0u | (rg & 7u) << 3 | (rm & 7u), rex));
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | (rm >> 3);
+    if ((e & JK__K_BYTE) && (((rg & 0xCu) == 4u) | ((rm & 0xCu) == 4u)))
+        rex |= 16u;
+    n = JK__K_LEN(e);
+    t = (uint32_t)e + ((uint64_t)(0xC0u | (rg & 7u) << 3 | (rm & 7u)) << (8 * n - 8));
+    p = a->code.buf + a->code.len;
+    if (rex) {
+        if (JK__K_NPFX(e) == 0) {
+            t = t << 8 | (0x40u | (rex & 15u));
+        } else {
+            unsigned pos = 8 * JK__K_NPFX(e);
+            uint64_t lo = t & ((1ull << pos) - 1u);
+            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        }
+        n++;
+    }
+    store_le64(p, t);
+    a->code.len += n;
+    a->last = (uint16_t)JK__K_FORM(e);
+    a->code.insn++;
+    return JK_OK;
 }
 
 jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
