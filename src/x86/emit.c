@@ -147,7 +147,7 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
 {
     unsigned bc = o->rclass, ic = o->iclass;
     int m32 = a->mode == JK_X86_MODE32;
-    if (o->flags & JK_X86_MEM_BADSCALE)
+    if ((o->flags & JK_X86_MEM_BADSCALE) || o->scale > 3)
         return fail0(a, JK_EOPERAND, "%s: scale must be 1, 2, 4 or 8%s", m, "");
     if ((o->flags & JK_X86_MEM_SEG_MASK) == 7)
         return fail0(a, JK_EOPERAND, "%s: invalid segment override%s", m, "");
@@ -842,7 +842,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         } else if (o->kind == JK_X86_OP_MEM && o->flags == 0 && o->size <= 64 &&
                    o->rclass == a->addr_rc && o->reg < a->nregs &&
                    (o->iclass == JK_X86_RC_NONE ||
-                    (o->iclass == o->rclass && o->index < a->nregs && o->index != 4))) {
+                    (o->iclass == o->rclass && o->index < a->nregs && o->index != 4 && o->scale <= 3))) {
             /* [base + index*scale + disp] in the mode's address size */
             cl = mem_cls[o->size];
             sig = mem_sig[o->size];
@@ -935,7 +935,7 @@ JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86
     if (o->kind == JK_X86_OP_MEM) {
         if (o->flags == 0 && o->size <= 64 && o->rclass == a->addr_rc && o->reg < a->nregs &&
             (o->iclass == JK_X86_RC_NONE ||
-             (o->iclass == o->rclass && o->index < a->nregs && o->index != 4)))
+             (o->iclass == o->rclass && o->index < a->nregs && o->index != 4 && o->scale <= 3)))
             return mem_q[o->size];
         return 0;
     }
@@ -1389,33 +1389,49 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 
 jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
 {
-    uint64_t e;
-    unsigned r0 = w0 & 15u, s, x, rex;
+    uint64_t e, t;
+    unsigned r0 = w0 & 0xFFu, s, x, rex, n;
     uint8_t *p;
-    if (K_GATE(a, id, w0))
-        return k_ri(a, id, w0, v);
     if ((uint64_t)v + 128u < 256u)
         s = v == 1;
-    else if (v >= INT32_MIN && v <= INT32_MAX)
+    else if ((uint64_t)v + 0x80000000u <= 0xFFFFFFFFu)
         s = 2;
     else
+        return k_ri(a, id, w0, v);
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || r0 >= a->klim[w0 >> 8] ||
+        a->code.len >= a->code.qlim)
         return k_ri(a, id, w0, v);
     e = KROW(ri, id)[(a->kbase + (w0 >> 8)) * 3u + s];
     if (!e || K_SPECIAL0(e, r0))
         return k_ri(a, id, w0, v);
-    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3);
-    if (e & JK__K_BYTE)
-        rex |= BYTE_REX(r0);
+    rex = JK__K_REXW(e) | (r0 >> 3);
+    if ((e & JK__K_BYTE) && (r0 & 0xCu) == 4u)
+        rex |= 16u;
+    x = r0 & 7u;
     if (e & JK__K_MODRM) {
         unsigned rg = e & JK__K_DIGIT ? 0u : r0; /* imul r, imm: both fields */
         rex |= (rg & 8u) >> 1;
-        x = 0xC0u | (rg & 7u) << 3 | (r0 & 7u);
-    } else {
-        x = r0 & 7u;
+        x |= 0xC0u | (rg & 7u) << 3;
     }
-    p = k_head(a->code.buf + a->code.len, e, x, rex);
-    store_le64(p, (uint64_t)v);
-    return k_done(a, e, p + (1u << JK__K_IMMLOG(e)));
+    n = JK__K_LEN(e);
+    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
+    p = a->code.buf + a->code.len;
+    if (rex) {
+        if (JK__K_NPFX(e) == 0) {
+            t = t << 8 | (0x40u | (rex & 15u));
+        } else {
+            unsigned pos = 8 * JK__K_NPFX(e);
+            uint64_t lo = t & ((1ull << pos) - 1u);
+            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        }
+        n++;
+    }
+    store_le64(p, t);
+    store_le64(p + n, (uint64_t)v);
+    a->code.len += n + (1u << JK__K_IMMLOG(e));
+    a->last = (uint16_t)JK__K_FORM(e);
+    a->code.insn++;
+    return JK_OK;
 }
 
 /* Memory size -> column of the rm/mr tables (5: not quick). */
@@ -1426,22 +1442,31 @@ static const uint8_t msz_col[9] = {4, 0, 1, 5, 2, 5, 5, 5, 3};
 JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0,
                                                 const jk_x86_op *m, int rev)
 {
-    uint64_t e;
-    unsigned r0 = w0 & 15u, col, b, mod, rg, rex, sib;
+    uint64_t e, t;
+    unsigned r0 = w0 & 0xFFu, col, b, mod, rg, rex, n, x, sib = 0, xb = 0;
+    unsigned base = m->reg, idx = m->index;
     int64_t d;
     uint8_t *p;
-    if (K_GATE(a, id, w0) || m->kind != JK_X86_OP_MEM || m->flags != 0 || m->size > 8 || m->rclass != a->addr_rc ||
-        m->reg >= a->nregs || (col = msz_col[m->size]) >= 5u)
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || r0 >= a->klim[w0 >> 8] ||
+        a->code.len >= a->code.qlim || m->kind != JK_X86_OP_MEM || m->flags != 0 ||
+        m->size > 8 || m->rclass != a->addr_rc || base >= a->nregs ||
+        (col = msz_col[m->size]) >= 5u)
         return k_rm(a, id, w0, m, rev);
-    d = m->value;
+    if (m->iclass != JK_X86_RC_NONE) {
+        if (m->iclass != m->rclass || idx >= a->nregs || idx == 4u || m->scale > 3u)
+            return k_rm(a, id, w0, m, rev);
+        sib = 1;
+        xb = (idx & 8u) >> 2;
+    }
     if (rev)
         e = KROW(mr, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
     else
         e = KROW(rm, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
     if (!e || K_SPECIAL0(e, r0))
         return k_rm(a, id, w0, m, rev);
+    d = m->value;
     if (a->mode == JK_X86_MODE64) {
-        if (d < INT32_MIN || d > INT32_MAX)
+        if ((uint64_t)d + 0x80000000u > 0xFFFFFFFFu)
             return k_rm(a, id, w0, m, rev);
     } else {
         if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
@@ -1449,28 +1474,40 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
         d = (int32_t)(uint32_t)d;
     }
     rg = e & JK__K_DIGIT ? 0u : r0;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | ((m->reg & 8u) >> 3);
-    if (e & JK__K_BYTE)
-        rex |= BYTE_REX(rg);
-    b = m->reg & 7u;
-    mod = (d == 0 && b != 5u) ? 0u : fits8(d) ? 1u : 2u;
-    sib = b == 4u;
-    if (m->iclass != JK_X86_RC_NONE) {
-        if (m->iclass != m->rclass || m->index >= a->nregs || m->index == 4)
-            return k_rm(a, id, w0, m, rev);
-        rex |= (m->index & 8u) >> 2;
-        sib = 1;
+    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | (base >> 3) | xb;
+    if ((e & JK__K_BYTE) && (rg & 0xCu) == 4u)
+        rex |= 16u;
+    b = base & 7u;
+    mod = (d == 0 && b != 5u) ? 0u : (uint64_t)d + 128u < 256u ? 1u : 2u;
+    if (b == 4u)
+        sib |= 2u; /* rsp/r12 base: SIB without index */
+    x = (mod << 6) | (rg & 7u) << 3 | (sib ? 4u : b);
+    n = JK__K_LEN(e);
+    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
+    p = a->code.buf + a->code.len;
+    if (rex) {
+        if (JK__K_NPFX(e) == 0) {
+            t = t << 8 | (0x40u | (rex & 15u));
+        } else {
+            unsigned pos = 8 * JK__K_NPFX(e);
+            uint64_t lo = t & ((1ull << pos) - 1u);
+            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
+        }
+        n++;
     }
-    p = k_head(a->code.buf + a->code.len, e, (mod << 6) | (rg & 7u) << 3 | (sib ? 4u : b), rex);
     if (sib) {
-        unsigned x = m->iclass != JK_X86_RC_NONE ? (m->index & 7u) | (unsigned)m->scale << 3 : 4u;
-        *p++ = (uint8_t)((x << 3) | b);
+        /* SIB (index, or none: 4) and the displacement after it */
+        unsigned sx = sib & 1u ? (idx & 7u) | (unsigned)m->scale << 3 : 4u;
+        t |= (uint64_t)((sx << 3) | b) << (8 * n);
+        n++;
     }
-    if (mod == 1u)
-        *p++ = (uint8_t)d;
-    else if (mod == 2u)
-        p = put32(p, (uint32_t)d);
-    return k_done(a, e, p);
+    store_le64(p, t);
+    p += n;
+    store_le64(p, (uint64_t)d);
+    a->code.len += n + (mod == 1u ? 1u : mod == 2u ? 4u : 0u);
+    a->last = (uint16_t)JK__K_FORM(e);
+    a->code.insn++;
+    return JK_OK;
 }
 
 jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const jk_x86_op *m)
