@@ -1595,8 +1595,15 @@ static int operand(lx *L, opnd *o)
         return 1;
     }
     o->kind = O_EXPR;
-    if (!expr(L, 0, &o->v))
+    if (L->k.t == T_NUM) {
+        /* an immediate: the usual case */
+        o->v = vnum((int64_t)L->k.v);
+        next(L);
+        if (binprec(L) >= 0 && !expr_tail(L, 0, &o->v))
+            return 0;
+    } else if (!expr(L, 0, &o->v)) {
         return 0;
+    }
     if (o->size && !o->offsetkw)
         o->bare = 1; /* DWORD PTR 0x1234 / DWORD PTR sym: memory */
     o->n = (size_t)(L->k.s - o->s);
@@ -1956,8 +1963,22 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
             const kw *rk = L->k.t == T_ID ? L->k.kw : NULL;
             if (nops == MAX_OPS)
                 return err(A, L->k.s, 1, JK_ESYNTAX, "too many operands (at most %d)", MAX_OPS);
-            if (rk && rk->kind == KW_REG && rk->a != JK_X86_RC_SEG && rk->a != JK_X86_RC_ST &&
-                rk->a != JK_X86_RC_IP) {
+            if ((info & MI_BRANCH_MASK) && nops == 0 && L->k.t == T_ID && !rk &&
+                peek_char(L) == 0 && !(L->k.n == 1 && (L->k.s[0] == '.' || L->k.s[0] == '$')) &&
+                !(L->k.n == 2 && L->k.s[0] == '$' && L->k.s[1] == '$')) {
+                /* jne name: a branch to a plain name, the most common
+                 * operand after registers */
+                opnd *o = &ops[nops];
+                memset(o, 0, sizeof *o);
+                o->kind = O_EXPR;
+                o->seg = -1;
+                o->s = L->k.s;
+                o->n = L->k.n;
+                if (!sym_ref(L, L->k.s, L->k.n, &o->v))
+                    return 0;
+                next(L);
+            } else if (rk && rk->kind == KW_REG && rk->a != JK_X86_RC_SEG &&
+                       rk->a != JK_X86_RC_ST && rk->a != JK_X86_RC_IP) {
                 /* a plain register, the most common operand: only the fields
                  * an O_REG operand is read for */
                 opnd *o = &ops[nops];
