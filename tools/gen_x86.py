@@ -319,6 +319,9 @@ SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # lookup already separates the imm8 / shift-by-one / imm32 forms. IMM_SIGS:
 # the signatures some value with the class bit has (see imm_class in emit.c).
 SIG_IMM8, SIG_IMM1, SIG_IMM32 = 18, 19, 20
+# A label's address as an immediate (jk_x86_imm_label, `offset l`): only the
+# imm32 / imm64 forms take it (relocated at install).
+SIG_LIMM = 21
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -333,6 +336,7 @@ IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
 IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I64", "ONE"),
              SIG_IMM8: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I64"),
              SIG_IMM32: ("I32", "I32S", "I64"),
+             SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
 HASH_MUL = 685586411  # found by gen_lookup's search
 
@@ -342,6 +346,8 @@ def form_sigs(bits):
     for b in bits:
         if b in IMM_SIGS:
             out.update(IMM_SIGS[b] + [SIG_LABEL])  # labels stand for addresses (imm)
+            if b in ("I32", "I32S", "I64"):
+                out.add(SIG_LIMM)
         else:
             out.update(SIG_OF_BIT[b])
     return sorted(out)

@@ -81,8 +81,12 @@ typedef enum jk_x86_rclass {
 #define JK_X86_MEM_SEG_MASK 0x07u /* 0 none, else 1 + segment number (es=1 ... gs=6) */
 #define JK_X86_MEM_LABEL    0x08u /* displacement is relative to a label */
 #define JK_X86_MEM_BADSCALE 0x10u /* scale was not 1, 2, 4 or 8 */
-/* Label operand flag: force the long (rel32) form of a relaxable branch. */
+#define JK_X86_MEM_ABS      0x20u /* with JK_X86_MEM_LABEL: the label's absolute address
+                                     is the displacement (base/index allowed), not RIP */
+/* Label operand flags: force the long (rel32) form of a relaxable branch;
+ * an address immediate (jk_x86_imm_label: value = label | addend << 32). */
 #define JK_X86_LBL_NEAR     0x01u
+#define JK_X86_LBL_IMM      0x02u
 
 #define JK_X86_NOREGNUM 0xffu
 
@@ -200,6 +204,50 @@ static inline jk_x86_op jk_x86_mem_label(unsigned size, jk_label l, int32_t disp
     jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     jk_x86_op o = jk_x86_mem(size, none, none, 1, 0);
     o.flags |= JK_X86_MEM_LABEL;
+    o.value = (int64_t)(((uint64_t)l << 32) | (uint32_t)disp);
+    return o;
+}
+
+/* The absolute address of label l plus addend as an immediate - GNU as's
+ * `offset l+addend` - relocated when the code is copied / installed. The
+ * form is the one GNU as picks for the same operands:
+ *
+ *   64-bit mode  mov r64, imm      REX.W C7 /0 id  imm32 sign-extended
+ *                movabs r64, imm   REX.W B8+r io   imm64
+ *                mov r32, imm      B8+r id         imm32 zero-extended
+ *                push imm          68 id           imm32 sign-extended
+ *                (and any other form with an imm32: add/cmp/... r/m64, imm)
+ *   32-bit mode  mov r32, imm (B8+r id), push imm (68 id), ... imm32
+ *
+ * A 32-bit field is checked at copy/install time: when the final address
+ * does not fit (sign-extended for 64-bit operands, zero-extended for 32-bit
+ * ones) jk_x86_copy / jk_x86_install fail with JK_ERANGE and a message
+ * naming the label ("label 'table' address 0x7f... does not fit a
+ * sign-extended imm32/disp32"); use movabs for code placed anywhere. Not a
+ * branch target (use jk_x86_lbl). Compare jk_x86_lbl(l) used as an
+ * immediate: the full address, imm64 only (movabs) in 64-bit mode. */
+static inline jk_x86_op jk_x86_imm_label(jk_label l, int32_t addend)
+{
+    jk_x86_op o = jk_x86_lbl(l);
+    o.flags = JK_X86_LBL_IMM;
+    o.value = (int64_t)(((uint64_t)(uint32_t)addend << 32) | l);
+    return o;
+}
+
+/* [base + index*scale + label + disp] with the label's absolute address as
+ * a disp32 (relocated at copy / install) - the jump-table idiom
+ * `jmp dword ptr [table + eax*4]`. base and index may be JK_NOREG. In 32-bit
+ * mode every address fits. In 64-bit mode RIP-relative addressing cannot
+ * take an index, so this is the absolute disp32 form (SIB with no base when
+ * there is no base register); the final address must fit a sign-extended
+ * disp32 (zero-extended with 32-bit address registers), else copy / install
+ * fail with JK_ERANGE naming the label. jk_x86_mem_label stays
+ * RIP-relative in 64-bit mode. */
+static inline jk_x86_op jk_x86_mem_label_abs(unsigned size, jk_x86_op base, jk_x86_op index,
+                                             unsigned scale, jk_label l, int32_t disp)
+{
+    jk_x86_op o = jk_x86_mem(size, base, index, scale, 0);
+    o.flags |= JK_X86_MEM_LABEL | JK_X86_MEM_ABS;
     o.value = (int64_t)(((uint64_t)l << 32) | (uint32_t)disp);
     return o;
 }

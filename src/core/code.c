@@ -698,6 +698,24 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
         case JK__FIX_ABS64:
             put_le(out + r->off, target, 8);
             break;
+        case JK__FIX_ABS32S:
+            if ((int64_t)target < INT32_MIN || (int64_t)target > INT32_MAX)
+                return jk__code_fail(c, JK_ERANGE,
+                                     "label %s address 0x%llx does not fit a sign-extended "
+                                     "imm32/disp32",
+                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                     (unsigned long long)target);
+            put_le(out + r->off, target, 4);
+            break;
+        case JK__FIX_ABS32U:
+            if (target > UINT32_MAX)
+                return jk__code_fail(c, JK_ERANGE,
+                                     "label %s address 0x%llx does not fit a zero-extended "
+                                     "imm32/disp32",
+                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                     (unsigned long long)target);
+            put_le(out + r->off, target, 4);
+            break;
         default:
             return jk__code_fail(c, JK_ERANGE, "%s: rel8 to a symbol outside the code",
                                  jk__code_sym_name(c, r->sym, tmp, sizeof tmp));

@@ -38,7 +38,9 @@
 #include <string.h>
 
 enum { JK__SYM_LOCAL, JK__SYM_ABS, JK__SYM_EXTERN };
-enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64 };
+/* ABS32: any 32-bit address (32-bit code); ABS32S / ABS32U: the address
+ * must fit a sign- / zero-extended 32-bit field (64-bit code). */
+enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64, JK__FIX_ABS32S, JK__FIX_ABS32U };
 enum { JK__ITEM_BRANCH, JK__ITEM_ALIGN };
 
 typedef struct jk__sym {

@@ -151,14 +151,25 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
         return fail0(a, JK_EOPERAND, "%s: scale must be 1, 2, 4 or 8%s", m, "");
     if ((o->flags & JK_X86_MEM_SEG_MASK) == 7)
         return fail0(a, JK_EOPERAND, "%s: invalid segment override%s", m, "");
-    if (o->flags & ~(JK_X86_MEM_SEG_MASK | JK_X86_MEM_LABEL | JK_X86_MEM_BADSCALE))
+    if (o->flags & ~(JK_X86_MEM_SEG_MASK | JK_X86_MEM_LABEL | JK_X86_MEM_BADSCALE |
+                     JK_X86_MEM_ABS))
         return fail0(a, JK_EOPERAND, "%s: unknown memory operand flags%s", m, "");
+    if ((o->flags & (JK_X86_MEM_LABEL | JK_X86_MEM_ABS)) == JK_X86_MEM_ABS)
+        return fail0(a, JK_EOPERAND, "%s: an absolute memory operand flag without a label%s", m,
+                     "");
     if (bc == JK_X86_RC_INVALID || ic == JK_X86_RC_INVALID)
         return fail0(a, JK_EOPERAND, "%s: malformed memory operand%s", m, "");
     if (o->flags & JK_X86_MEM_LABEL) {
-        if (bc != JK_X86_RC_NONE || ic != JK_X86_RC_NONE)
+        if (!(o->flags & JK_X86_MEM_ABS) && (bc != JK_X86_RC_NONE || ic != JK_X86_RC_NONE))
             return fail0(a, JK_EOPERAND, "%s: a label operand cannot have a base or index%s", m, "");
-        return jk__code_check_sym(&a->code, (uint32_t)((uint64_t)o->value >> 32), m) ? 0 : 1;
+        if (bc == JK_X86_RC_IP)
+            return fail0(a, JK_EOPERAND,
+                         "%s: an absolute label address cannot be %s-relative", m,
+                         o->reg == 1 ? "eip" : "rip");
+        if (jk__code_check_sym(&a->code, (uint32_t)((uint64_t)o->value >> 32), m))
+            return 0;
+        if (!(o->flags & JK_X86_MEM_ABS))
+            return 1;
     }
     if (bc != JK_X86_RC_NONE) {
         if (bc == JK_X86_RC_IP) {
@@ -272,6 +283,15 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
         *sig = imm_sig(o->value);
         return imm_class(o->value);
     case JK_X86_OP_LABEL:
+        if (o->flags & ~(JK_X86_LBL_NEAR | JK_X86_LBL_IMM))
+            return fail0(a, JK_EOPERAND, "%s: unknown label operand flags%s", m, "");
+        if (o->flags & JK_X86_LBL_IMM) {
+            /* an address immediate (offset label+addend): every imm32 form, and imm64 */
+            if (jk__code_check_sym(&a->code, (uint32_t)o->value, m))
+                return 0;
+            *sig = JK__SIG_LIMM;
+            return JK__C_I32 | JK__C_I32S | (m32 ? 0 : JK__C_I64);
+        }
         if ((uint64_t)o->value > UINT32_MAX)
             return fail0(a, JK_ELABEL, "%s: bad label%s", m, "");
         if (jk__code_check_sym(&a->code, (uint32_t)o->value, m))
@@ -322,11 +342,13 @@ static inline uint8_t *put_imm(uint8_t *p, uint64_t v, unsigned size)
 static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, int64_t disp,
                                int m64, uint8_t **dispp)
 {
-    if ((mop->flags & JK_X86_MEM_LABEL) || mop->rclass == JK_X86_RC_IP) {
+    if ((mop->flags & (JK_X86_MEM_LABEL | JK_X86_MEM_ABS)) == JK_X86_MEM_LABEL ||
+        mop->rclass == JK_X86_RC_IP) {
         *p++ = (uint8_t)(0x05 | (regf << 3));
         *dispp = p;
         return put32(p, (uint32_t)(mop->flags & JK_X86_MEM_LABEL ? 0 : disp));
     } else {
+        unsigned lab = (mop->flags & JK_X86_MEM_ABS) != 0; /* disp32 = a label's address */
         unsigned has_base = mop->rclass != JK_X86_RC_NONE;
         unsigned has_index = mop->iclass != JK_X86_RC_NONE;
         unsigned idx = has_index ? (mop->index & 7u) : 4u;
@@ -338,16 +360,18 @@ static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, 
                 *p++ = (uint8_t)(0x04 | (regf << 3));
                 *p++ = (uint8_t)((sc << 6) | (idx << 3) | 5u);
             }
+            *dispp = p;
             return put32(p, (uint32_t)disp);
         } else {
             unsigned b = mop->reg & 7u;
-            unsigned mod = (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
+            unsigned mod = lab ? 2u : (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
             if (has_index || b == 4) {
                 *p++ = (uint8_t)((mod << 6) | (regf << 3) | 4u);
                 *p++ = (uint8_t)((sc << 6) | (idx << 3) | b);
             } else {
                 *p++ = (uint8_t)((mod << 6) | (regf << 3) | b);
             }
+            *dispp = p;
             if (mod == 1)
                 *p++ = (uint8_t)disp;
             else if (mod == 2)
@@ -398,6 +422,34 @@ static inline uint8_t *seg_override(uint8_t *p, const jk_x86_op *memop)
             *p++ = seg_prefix[seg];
     }
     return p;
+}
+
+/* The fix-up of a label memory operand's disp32: RIP-relative, or the
+ * absolute address (any 32-bit one in 32-bit code; in 64-bit code it must
+ * fit the field sign-extended, zero-extended with 32-bit addressing). */
+static unsigned mem_fix_kind(const jk_x86_op *mop, int m64, unsigned addr32)
+{
+    if (!m64)
+        return JK__FIX_ABS32;
+    if (!(mop->flags & JK_X86_MEM_ABS))
+        return JK__FIX_REL32;
+    return addr32 ? JK__FIX_ABS32U : JK__FIX_ABS32S;
+}
+
+/* The fix-up of a label immediate (operand k of form f, size bytes). */
+static unsigned imm_fix_kind(const jk__x86_form *f, unsigned k, unsigned size, int m64)
+{
+    if (size == 8)
+        return JK__FIX_ABS64;
+    if (!m64)
+        return JK__FIX_ABS32;
+    return (f->ops[k] & JK__C_I32) ? JK__FIX_ABS32U : JK__FIX_ABS32S;
+}
+
+/* The addend of a label immediate (jk_x86_imm_label). */
+static int64_t lbl_addend(const jk_x86_op *o)
+{
+    return (o->flags & JK_X86_LBL_IMM) ? (int32_t)(uint32_t)((uint64_t)o->value >> 32) : 0;
 }
 
 static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
@@ -613,15 +665,16 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     if (dispp && (memop->flags & JK_X86_MEM_LABEL)) {
         uint32_t sym = (uint32_t)((uint64_t)memop->value >> 32);
         int64_t add = (int32_t)(uint32_t)memop->value;
-        if (jk__code_fix(c, m64 ? JK__FIX_REL32 : JK__FIX_ABS32, (size_t)(dispp - c->buf), c->len,
+        if (jk__code_fix(c, mem_fix_kind(memop, m64, addr32), (size_t)(dispp - c->buf), c->len,
                          sym, add))
             return c->err.status;
     }
     for (i = 0; i < nimm; i++) {
         if (imm[i]->kind == JK_X86_OP_LABEL) {
             put_imm(immp[i], 0, f->immsz[i]);
-            if (jk__code_fix(c, f->immsz[i] == 8 ? JK__FIX_ABS64 : JK__FIX_ABS32,
-                             (size_t)(immp[i] - c->buf), c->len, (uint32_t)imm[i]->value, 0))
+            if (jk__code_fix(c, imm_fix_kind(f, (unsigned)(imm[i] - ops), f->immsz[i], m64),
+                             (size_t)(immp[i] - c->buf), c->len, (uint32_t)imm[i]->value,
+                             lbl_addend(imm[i])))
                 return c->err.status;
         }
     }
@@ -697,15 +750,15 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
         c->len = (size_t)(p - c->buf);
         if (ops[i0].kind == JK_X86_OP_LABEL) {
             put_imm(ip, 0, f->immsz[0]);
-            if (jk__code_fix(c, f->immsz[0] == 8 ? JK__FIX_ABS64 : JK__FIX_ABS32,
-                             (size_t)(ip - c->buf), c->len, (uint32_t)ops[i0].value, 0))
+            if (jk__code_fix(c, imm_fix_kind(f, i0, f->immsz[0], m64), (size_t)(ip - c->buf),
+                             c->len, (uint32_t)ops[i0].value, lbl_addend(&ops[i0])))
                 return c->err.status;
         }
     } else {
         c->len = (size_t)(p - c->buf);
     }
     if (dispp && (mop->flags & JK_X86_MEM_LABEL)) {
-        if (jk__code_fix(c, m64 ? JK__FIX_REL32 : JK__FIX_ABS32, (size_t)(dispp - c->buf), c->len,
+        if (jk__code_fix(c, mem_fix_kind(mop, m64, addr32), (size_t)(dispp - c->buf), c->len,
                          (uint32_t)((uint64_t)mop->value >> 32),
                          (int32_t)(uint32_t)mop->value))
             return c->err.status;
@@ -734,7 +787,7 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
             snprintf(buf, n, "m");
         return;
     case JK_X86_OP_IMM: snprintf(buf, n, "imm"); return;
-    case JK_X86_OP_LABEL: snprintf(buf, n, "label"); return;
+    case JK_X86_OP_LABEL: snprintf(buf, n, o->flags & JK_X86_LBL_IMM ? "imm" : "label"); return;
     default: snprintf(buf, n, "?"); return;
     }
 }
@@ -940,7 +993,7 @@ JK__ALWAYS_INLINE static inline uint64_t qword(const jk_x86_asm *a, const jk_x86
         return 0;
     }
     if (o->kind == JK_X86_OP_LABEL) {
-        if ((uint64_t)o->value - 1u >= (uint64_t)a->code.nsyms - 1u)
+        if ((uint64_t)o->value - 1u >= (uint64_t)a->code.nsyms - 1u || (o->flags & ~JK_X86_LBL_NEAR))
             return 0;
         return a->qlabel;
     }
@@ -1531,7 +1584,7 @@ jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
     uint8_t *p;
     size_t at;
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || l.kind != JK_X86_OP_LABEL ||
-        a->code.len >= a->code.qlim || (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u ||
+        (l.flags & ~JK_X86_LBL_NEAR) || a->code.len >= a->code.qlim || (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u ||
         !(fi = KROW(l, id)[a->mode]))
         return jk_x86_emit1(a, id, l);
     c = &a->code;

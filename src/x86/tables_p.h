@@ -161,12 +161,14 @@ enum {
     JK__SIG_IMM8,  /* -128..127 except 1 */
     JK__SIG_IMM1,  /* 1 (shift by one) */
     JK__SIG_IMM32, /* other signed 32-bit values */
+    JK__SIG_LIMM,  /* a label's address as an immediate (jk_x86_imm_label) */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
 _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
 _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
-                   JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20,
+                   JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
+                   JK__SIG_LIMM == 21,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 

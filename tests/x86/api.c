@@ -352,6 +352,90 @@ static void test_prefixes(void)
     jk_x86_free(a);
 }
 
+/* Absolute label operands: jk_x86_imm_label (`offset T+k`) and
+ * jk_x86_mem_label_abs (`[T + index*scale + k]`), relocated at copy; the
+ * copy-time range checks name the label. */
+static void test_abs_labels(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label t = jk_x86_label(a, "table");
+    uint8_t buf[64];
+    size_t n;
+    /* mov rax, offset table+8 (imm32 sign-extended); movabs; mov eax (zero-extended) */
+    jk_x86_mov(a, JK_RAX, jk_x86_imm_label(t, 8));
+    jk_x86_movabs(a, JK_RCX, jk_x86_imm_label(t, -1));
+    jk_x86_mov(a, JK_EDX, jk_x86_imm_label(t, 0));
+    jk_x86_jmp(a, jk_x86_mem_label_abs(8, JK_NOREG, JK_RAX, 8, t, 0));
+    jk_x86_bind(a, t);
+    EXPECT_BYTES(a, 0x1000, 0x48, 0xc7, 0xc0, 0x25, 0x10, 0, 0,             /* 0x1000+0x1d+8 */
+                 0x48, 0xb9, 0x1c, 0x10, 0, 0, 0, 0, 0, 0,                 /* movabs rcx */
+                 0xba, 0x1d, 0x10, 0, 0,                                   /* mov edx */
+                 0xff, 0x24, 0xc5, 0x1d, 0x10, 0, 0);                      /* jmp [t+rax*8] */
+    /* the same code where the table does not fit a sign-extended imm32 */
+    JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x7f0000000000ull), JK_ERANGE);
+    JT_CONTAINS(jk_x86_error(a)->message, "label 'table' address 0x7f0000000025 does not fit a "
+                                          "sign-extended imm32/disp32");
+    jk_x86_reset(a);
+    /* zero-extended field (mov r32) above 4 GiB; sign-extended one below 2 GiB fits */
+    t = jk_x86_label(a, "t2");
+    jk_x86_bind(a, t);
+    jk_x86_mov(a, JK_EAX, jk_x86_imm_label(t, 0));
+    JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+    JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x7fff0000ull), JK_OK);
+    JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x100000000ull), JK_ERANGE);
+    JT_CONTAINS(jk_x86_error(a)->message, "label 't2' address 0x100000000 does not fit a "
+                                          "zero-extended imm32/disp32");
+    jk_x86_reset(a);
+    /* 32-bit address registers in 64-bit mode: 0x67, zero-extended disp32 */
+    t = jk_x86_label(a, "t3");
+    jk_x86_bind(a, t);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem_label_abs(4, JK_EBX, JK_ECX, 4, t, 4));
+    EXPECT_BYTES(a, 0x80000000u, 0x67, 0x8b, 0x84, 0x8b, 0x04, 0, 0, 0x80); /* zero-ext: fits */
+    jk_x86_reset(a);
+    t = jk_x86_label(a, "t4");
+    jk_x86_bind(a, t);
+    jk_x86_push(a, jk_x86_imm_label(t, 0));
+    JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+    JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x80000000u), JK_ERANGE); /* push: sign-extended */
+    jk_x86_reset(a);
+    /* not a branch target; refused operands */
+    t = jk_x86_label(a, "t5");
+    JT_EQ_U64(jk_x86_jmp(a, jk_x86_imm_label(t, 0)), JK_ENOFORM);
+    JT_EQ_STR(jk_x86_error(a)->message, "jmp: no form takes (imm)");
+    jk_x86_reset(a);
+    t = jk_x86_label(a, "t6");
+    JT_EQ_U64(jk_x86_mov(a, JK_EAX, jk_x86_mem_label_abs(4, JK_RIP, JK_NOREG, 1, t, 0)),
+              JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "mov: an absolute label address cannot be rip-relative");
+    jk_x86_reset(a);
+    t = jk_x86_label(a, "t7");
+    JT_EQ_U64(jk_x86_mov(a, JK_EAX, jk_x86_mem_label_abs(4, JK_NOREG, JK_RSP, 1, t, 0)),
+              JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "mov: rsp cannot be an index");
+    jk_x86_reset(a);
+    {
+        jk_x86_op m = jk_x86_mem(4, JK_RAX, JK_RCX, 2, 0);
+        m.scale = 5; /* handcrafted: never masked into the SIB byte */
+        JT_EQ_U64(jk_x86_mov(a, JK_EAX, m), JK_EOPERAND);
+        JT_EQ_STR(jk_x86_error(a)->message, "mov: scale must be 1, 2, 4 or 8");
+    }
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_mov(a, JK_EAX, jk_x86_imm_label(99, 0)), JK_ELABEL);
+    jk_x86_free(a);
+
+    /* 32-bit mode: every address fits; A1 moffs for [table] like GNU as */
+    JT_OK(jk_x86_new(&a, JK_X86_MODE32, NULL), (jk_error *)NULL);
+    t = jk_x86_label(a, "table");
+    jk_x86_mov(a, JK_EAX, jk_x86_imm_label(t, 4));
+    jk_x86_push(a, jk_x86_imm_label(t, 0));
+    jk_x86_jmp(a, jk_x86_mem_label_abs(4, JK_NOREG, JK_EAX, 4, t, 0));
+    jk_x86_mov(a, JK_EAX, jk_x86_mem_label_abs(4, JK_NOREG, JK_NOREG, 1, t, 0));
+    jk_x86_bind(a, t);
+    EXPECT_BYTES(a, 0xfffff000u, 0xb8, 0x1a, 0xf0, 0xff, 0xff, 0x68, 0x16, 0xf0, 0xff, 0xff,
+                 0xff, 0x24, 0x85, 0x16, 0xf0, 0xff, 0xff, 0xa1, 0x16, 0xf0, 0xff, 0xff);
+    jk_x86_free(a);
+}
+
 static void test_mode32(void)
 {
     jk_x86_asm *a = NULL;
@@ -384,5 +468,6 @@ int main(int argc, char **argv)
     JT_RUN(test_data_and_buffers);
     JT_RUN(test_prefixes);
     JT_RUN(test_mode32);
+    JT_RUN(test_abs_labels);
     return jt_finish();
 }
