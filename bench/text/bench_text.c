@@ -8,13 +8,18 @@
  * JK_BENCH_LINES lines (default 1,000,000). Statements that GNU as or
  * llvm-mc reject are dropped first, so all three read the same text.
  *
- *   jitkit      in process: jk_asm_assemble on the text in memory (best of 5)
+ *   jitkit      in process: jk_asm_assemble on the text in memory
  *   jitkit_cli  whole process: jitkit asm -o /dev/null FILE
  *   gas         whole process: as --64 -o /dev/null FILE
  *   llvm_mc     whole process: llvm-mc -filetype=obj -o /dev/null FILE
  *
- * The external tools are timed best of 3. Prints BENCH
- * text.lines_per_s.<tool> and the speedups from the same run.
+ * The four are timed in turn, round after round (JK_BENCH_ROUNDS, default
+ * 5), and each keeps its best round, so a burst of load from other
+ * processes hits all of them alike. Two clocks: wall time (BENCH
+ * text.lines_per_s.<tool>, text.speedup_*) and CPU time, user + system of
+ * this process or of the child (text.cpu_lines_per_s.<tool>,
+ * text.cpu_speedup_*), which leaves out the time spent waiting for a CPU
+ * on a loaded machine.
  */
 #include <jitkit/jitkit.h>
 
@@ -29,6 +34,8 @@ int main(void)
     return 0;
 }
 #else
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,19 +109,60 @@ static void reject(const char *cmd, const char *path, char *bad, size_t n)
     pclose(p);
 }
 
-static double run_tool(const char *cmd, const char *path)
+static double tv(struct timeval t) { return (double)t.tv_sec + (double)t.tv_usec * 1e-6; }
+
+/* CPU time (user + system) of this process, or of its waited-for children. */
+static double cpu_now(int who)
+{
+    struct rusage ru;
+    getrusage(who, &ru);
+    return tv(ru.ru_utime) + tv(ru.ru_stime);
+}
+
+typedef struct timing {
+    double wall, cpu; /* best of the rounds; < 0: not available */
+} timing;
+
+static void keep_best(timing *t, double wall, double cpu)
+{
+    if (t->wall < 0 || wall < t->wall)
+        t->wall = wall;
+    if (t->cpu < 0 || cpu < t->cpu)
+        t->cpu = cpu;
+}
+
+/* One whole-process run of a tool; 0 on failure. */
+static int run_tool(const char *cmd, const char *path, timing *t)
 {
     char buf[1024];
-    double t0, best = 1e30;
+    double t0, c0;
     snprintf(buf, sizeof buf, "%s %s >/dev/null 2>&1", cmd, path);
-    for (int i = 0; i < 3; i++) {
-        t0 = now();
-        if (system(buf) != 0)
-            return -1;
-        if (now() - t0 < best)
-            best = now() - t0;
-    }
-    return best;
+    c0 = cpu_now(RUSAGE_CHILDREN);
+    t0 = now();
+    if (system(buf) != 0)
+        return 0;
+    keep_best(t, now() - t0, cpu_now(RUSAGE_CHILDREN) - c0);
+    return 1;
+}
+
+/* BENCH lines for one clock ("" wall, "cpu_" CPU time); times < 0 are
+ * missing tools. */
+static void report(const char *clk, size_t n, double jk, double cli, double gas, double mc)
+{
+    const char *sp = *clk ? "cpu_speedup" : "speedup";
+    printf("BENCH text.%slines_per_s.jitkit %.0f lines/s\n", clk, (double)n / jk);
+    if (cli > 0)
+        printf("BENCH text.%slines_per_s.jitkit_cli %.0f lines/s\n", clk, (double)n / cli);
+    if (gas > 0)
+        printf("BENCH text.%slines_per_s.gas %.0f lines/s\n", clk, (double)n / gas);
+    if (mc > 0)
+        printf("BENCH text.%slines_per_s.llvm_mc %.0f lines/s\n", clk, (double)n / mc);
+    if (gas > 0)
+        printf("BENCH text.%s_vs_gas %.1f x\n", sp, gas / jk);
+    if (gas > 0 && cli > 0)
+        printf("BENCH text.%s_cli_vs_gas %.1f x\n", sp, gas / cli);
+    if (mc > 0)
+        printf("BENCH text.%s_vs_llvm_mc %.1f x\n", sp, mc / jk);
 }
 
 static int have(const char *tool)
@@ -134,7 +182,9 @@ int main(int argc, char **argv)
     char *bad, *text;
     size_t tn = 0, tcap, nlab = 0;
     int fd;
-    double t_jk = 1e30, t_cli, t_gas = -1, t_mc = -1;
+    timing t_jk = {-1, -1}, t_cli = {-1, -1}, t_gas = {-1, -1}, t_mc = {-1, -1};
+    const char *renv = getenv("JK_BENCH_ROUNDS");
+    int rounds = renv && atoi(renv) > 0 ? atoi(renv) : 5, ok_gas, ok_mc;
     jk_asm *as;
     jk_asm_options o = JK_ASM_OPTIONS_INIT;
 
@@ -204,44 +254,37 @@ int main(int argc, char **argv)
 
     if (jk_asm_new(&as, &o, NULL) != JK_OK)
         return 1;
-    for (int r = 0; r < 5; r++) {
-        double t0 = now();
+    ok_gas = have("as");
+    ok_mc = have("llvm-mc");
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now(), c0 = cpu_now(RUSAGE_SELF);
         size_t size;
         if (jk_asm_assemble(as, text, tn) != JK_OK) {
             fprintf(stderr, "bench_text: jitkit failed: %s\n", jk_asm_diag_text(as, 0));
             return 1;
         }
         jk_asm_code(as, &size);
-        if (now() - t0 < t_jk)
-            t_jk = now() - t0;
+        keep_best(&t_jk, now() - t0, cpu_now(RUSAGE_SELF) - c0);
+        if (!run_tool(JK_BENCH_CLI " asm -o /dev/null", tmp, &t_cli))
+            t_cli.wall = -1;
+        if (ok_gas && !run_tool("as --64 -o /dev/null", tmp, &t_gas))
+            ok_gas = 0;
+        if (ok_mc && !run_tool("llvm-mc -filetype=obj -o /dev/null", tmp, &t_mc))
+            ok_mc = 0;
     }
-    printf("# %zu lines (%zu distinct statements from %s), %.1f MB, %u pass(es)\n", want,
-           keep.n, JK_BENCH_CORPUS, (double)tn / 1e6, jk_asm_passes(as));
+    printf("# %zu lines (%zu distinct statements from %s), %.1f MB, %u pass(es), best of %d "
+           "rounds\n", want, keep.n, JK_BENCH_CORPUS, (double)tn / 1e6, jk_asm_passes(as),
+           rounds);
     jk_asm_free(as);
-    t_cli = run_tool(JK_BENCH_CLI " asm -o /dev/null", tmp);
-    if (have("as"))
-        t_gas = run_tool("as --64 -o /dev/null", tmp);
-    if (have("llvm-mc"))
-        t_mc = run_tool("llvm-mc -filetype=obj -o /dev/null", tmp);
     if (getenv("JK_BENCH_KEEP"))
         printf("# input kept in %s\n", tmp);
     else
         unlink(tmp);
 
     printf("BENCH text.lines %zu lines\n", want);
-    printf("BENCH text.lines_per_s.jitkit %.0f lines/s\n", (double)want / t_jk);
-    if (t_cli > 0)
-        printf("BENCH text.lines_per_s.jitkit_cli %.0f lines/s\n", (double)want / t_cli);
-    if (t_gas > 0)
-        printf("BENCH text.lines_per_s.gas %.0f lines/s\n", (double)want / t_gas);
-    if (t_mc > 0)
-        printf("BENCH text.lines_per_s.llvm_mc %.0f lines/s\n", (double)want / t_mc);
-    if (t_gas > 0)
-        printf("BENCH text.speedup_vs_gas %.1f x\n", t_gas / t_jk);
-    if (t_gas > 0 && t_cli > 0)
-        printf("BENCH text.speedup_cli_vs_gas %.1f x\n", t_gas / t_cli);
-    if (t_mc > 0)
-        printf("BENCH text.speedup_vs_llvm_mc %.1f x\n", t_mc / t_jk);
+    report("", want, t_jk.wall, t_cli.wall, ok_gas ? t_gas.wall : -1, ok_mc ? t_mc.wall : -1);
+    report("cpu_", want, t_jk.cpu, t_cli.wall > 0 ? t_cli.cpu : -1, ok_gas ? t_gas.cpu : -1,
+           ok_mc ? t_mc.cpu : -1);
     return 0;
 }
 #endif
