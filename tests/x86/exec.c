@@ -293,6 +293,123 @@ static void test_jump_table(void)
     JT_EQ_I64(f(1, 0), 101);
 }
 
+/* Absolute label operands: a jump table through [table + index*scale]
+ * (jk_x86_mem_label_abs) and `offset data+4` loads (jk_x86_imm_label). In
+ * 64-bit mode the disp32 / imm32 forms need the code below 2 GiB: on Linux
+ * it is copied into MAP_32BIT memory; a normal install (usually higher) must
+ * then fail with the range error instead of truncating. movabs works
+ * anywhere. */
+static void build_abs(int wide)
+{
+    jk_label table = jk_x86_label(a, "table"), data = jk_x86_label(a, "data"), other, cases[3];
+    int i;
+    other = jk_x86_label(a, NULL);
+    for (i = 0; i < 3; i++)
+        cases[i] = jk_x86_label(a, NULL);
+    args(RC, RD);
+    /* f(i, 0): jump-table case i returns 100 + i + data[1] (= 7);
+     * f(i, 1): returns data[i] + offset-loaded data[1] */
+    jk_x86_test(a, RD, RD);
+    jk_x86_jnz(a, jk_lbl(other));
+    if (wide) {
+        jk_x86_movabs(a, JK_RAX, jk_x86_imm_label(table, 0));
+        jk_x86_jmp(a, jk_x86_mem(8, JK_RAX, JK_RCX, 8, 0));
+    } else {
+        jk_x86_jmp(a, jk_x86_mem_label_abs(W(), JK_NOREG, RC, W(), table, 0));
+    }
+    for (i = 0; i < 3; i++) {
+        jk_x86_bind(a, cases[i]);
+        if (wide)
+            jk_x86_movabs(a, JK_RDX, jk_x86_imm_label(data, 4));
+        else
+            jk_x86_mov(a, RD, jk_x86_imm_label(data, 4));
+        jk_x86_mov(a, JK_EAX, jk_x86_mem(4, RD, JK_NOREG, 1, 0));
+        jk_x86_add(a, JK_EAX, jk_imm(100 + i));
+        jk_x86_ret(a);
+    }
+    jk_x86_bind(a, other);
+    if (wide) {
+        jk_x86_movabs(a, JK_RDX, jk_x86_imm_label(data, 0));
+        jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_RDX, JK_RCX, 4, 0));
+        jk_x86_movabs(a, JK_RDX, jk_x86_imm_label(data, 4));
+        jk_x86_add(a, JK_EAX, jk_x86_mem(4, JK_RDX, JK_NOREG, 1, 0));
+    } else {
+        jk_x86_mov(a, JK_EAX, jk_x86_mem_label_abs(4, JK_NOREG, RC, 4, data, 0));
+        jk_x86_push(a, jk_x86_imm_label(data, 4));
+        jk_x86_pop(a, RD);
+        jk_x86_add(a, JK_EAX, jk_x86_mem(4, RD, JK_NOREG, 1, 0));
+    }
+    jk_x86_ret(a);
+    jk_x86_align(a, 8);
+    jk_x86_bind(a, table);
+    for (i = 0; i < 3; i++)
+        jk_x86_dlabel(a, cases[i], 0);
+    jk_x86_bind(a, data);
+    jk_x86_dd(a, 5);
+    jk_x86_dd(a, 7);
+    jk_x86_dd(a, 11);
+}
+
+static void check_abs(fn2 f)
+{
+    JT_EQ_I64(f(0, 0), 107);
+    JT_EQ_I64(f(2, 0), 109);
+    JT_EQ_I64(f(1, 0), 108);
+    JT_EQ_I64(f(0, 1), 12);
+    JT_EQ_I64(f(2, 1), 18);
+}
+
+#if M64 && defined(__linux__)
+#  include <sys/mman.h>
+#  define HAVE_LOW_MAP 1
+#else
+#  define HAVE_LOW_MAP 0
+#endif
+
+static void test_abs_labels(void)
+{
+    fn2 f;
+    begin();
+    build_abs(0);
+    if (!M64) {
+        f = install(NULL);
+        JT_CHECK(f != NULL);
+        check_abs(f);
+        return;
+    }
+#if HAVE_LOW_MAP
+    {
+        size_t n = 0;
+        void *p;
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        if (p != MAP_FAILED) {
+            JT_OK(jk_x86_copy(a, p, n, (uint64_t)(uintptr_t)p), jk_x86_error(a));
+            JT_CHECK(mprotect(p, n, PROT_READ | PROT_EXEC) == 0);
+            check_abs((fn2)(uintptr_t)p);
+            munmap(p, n);
+        }
+    }
+#endif
+    /* a normal install: runs if it landed below 2 GiB, else the range error */
+    {
+        void *entry = NULL;
+        jk_status st = jk_x86_install(a, NULL, &mem, &entry);
+        if (st == JK_OK) {
+            check_abs((fn2)(uintptr_t)entry);
+        } else {
+            JT_EQ_U64(st, JK_ERANGE);
+            JT_CONTAINS(jk_x86_error(a)->message, "does not fit a sign-extended imm32/disp32");
+        }
+    }
+    /* movabs: anywhere */
+    begin();
+    build_abs(1);
+    f = install(NULL);
+    JT_CHECK(f != NULL);
+    check_abs(f);
+}
+
 /* alignment: the label lands on the boundary, the padding runs as NOPs */
 static void test_align_runs(void)
 {
@@ -367,6 +484,7 @@ int main(int argc, char **argv)
     JT_RUN(test_call_extern);
     JT_RUN(test_const_pool);
     JT_RUN(test_jump_table);
+    JT_RUN(test_abs_labels);
     JT_RUN(test_align_runs);
     JT_RUN(test_misc_families);
     if (mem)
