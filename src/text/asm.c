@@ -1516,6 +1516,12 @@ static int operand(lx *L, opnd *o)
             if (k->a == W_SHORT) o->shortkw = 1;
             if (k->a == W_NEAR) o->nearkw = 1;
             next(L);
+            /* OFFSET FLAT:label, as objdump prints 32-bit code */
+            if (k->a == W_OFFSET && L->k.t == T_ID && L->k.n == 4 &&
+                eq_lower(L->k.s, 4, "flat", 4) && peek_char(L) == ':') {
+                next(L);
+                next(L);
+            }
             continue;
         }
         break;
@@ -1631,15 +1637,22 @@ static int mem_op(jk_asm *A, opnd *o, jk_x86_op *out)
     }
     if (o->v.sym) {
         sym *s = &A->syms[o->v.sym];
-        if (o->idx_rc || (o->base_rc && o->base_rc != JK_X86_RC_IP))
-            return err(A, o->s, o->n, JK_EOPERAND,
-                       "a label address cannot be combined with registers "
-                       "(that needs an absolute relocation); use [rip+label]");
         if (o->v.sym == A->start_sym || s->kind == SYM_LABEL || s->kind == SYM_UNDEF ||
             s->kind == SYM_EXTERN) {
             if (!fits32(o->v.k))
                 return err(A, o->s, o->n, JK_ERANGE, "displacement out of range");
             s->as_label = 1;
+            if (o->idx_rc || (o->base_rc && o->base_rc != JK_X86_RC_IP) ||
+                (o->abskw && !o->base_rc)) {
+                /* [reg + label], [label + reg*4], [abs label]: the label's
+                 * absolute address as the displacement, relocated at install
+                 * (range-checked there in 64-bit mode) */
+                *out = jk_x86_mem_label_abs(size, base, index, o->scale ? (unsigned)o->scale : 1u,
+                                            sym_label(A, o->v.sym), (int32_t)o->v.k);
+                if (o->seg >= 0)
+                    *out = jk_x86_seg(*out, jk_x86_reg(JK_X86_RC_SEG, (unsigned)o->seg));
+                return 1;
+            }
             *out = jk_x86_mem_label(size, sym_label(A, o->v.sym), (int32_t)o->v.k);
             if (o->base_rc == JK_X86_RC_IP && o->base == 4 && A->mode == JK_X86_MODE64)
                 return err(A, o->s, o->n, JK_EOPERAND, "eip-relative labels are not supported");
@@ -2089,9 +2102,16 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                     where_note(A, mat);
                     break;
                 }
-                return err(A, o->s, o->n, JK_EOPERAND,
-                           "a label address as an immediate needs a relocation; "
-                           "use lea reg, [rip+label]");
+                /* offset label (GNU), label (NASM): the address as an
+                 * immediate, relocated at install */
+                if (!is_label && o->v.sym != A->start_sym)
+                    return err(A, o->s, o->n, JK_EOPERAND, "bad address expression");
+                if (!fits32(o->v.k))
+                    return err(A, o->s, o->n, JK_ERANGE, "address offset out of range");
+                s->as_label = 1;
+                xo[i] = jk_x86_imm_label(sym_label(A, o->v.sym), (int32_t)o->v.k);
+                where_note(A, mat);
+                break;
             }
             if (o->bare) {
                 o->kind = O_MEM;
@@ -2969,6 +2989,8 @@ static void clear_result(jk_asm *A)
     A->nstmts = 0;
     A->stop = 0;
     A->passes = 0;
+    A->x86err.status = JK_OK;
+    A->x86err.message[0] = '\0';
 }
 
 /* Source order (stable), position-less diagnostics last. */
@@ -2988,6 +3010,18 @@ static void sort_diags(jk_asm *A)
         }
         A->diags[j] = r;
     }
+}
+
+/* After a failed copy / install: the x86 error with the text's label names
+ * for the unnamed x86 labels ("label 'table' address ... does not fit"). */
+static jk_status x86_failed(jk_asm *A, jk_status st)
+{
+    if (st != JK_OK) {
+        const jk_error *e = jk_x86_error(A->x);
+        A->x86err = *e;
+        label_names(A, e->message, A->x86err.message, sizeof A->x86err.message);
+    }
+    return st;
 }
 
 jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
@@ -3079,14 +3113,13 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
         return JK_ENOMEM;
     }
     {
-        jk_status st = jk_x86_copy(A->x, A->code, A->codesize, A->opt.base);
+        jk_status st = x86_failed(A, jk_x86_copy(A->x, A->code, A->codesize, A->opt.base));
         if (st != JK_OK) {
-            const jk_error *e = jk_x86_error(A->x);
             A->ok = 0;
             A->line_start = NULL;
             A->st_failed = 0;
             A->dead = 1;
-            err(A, NULL, 0, st, "%s", e->message);
+            err(A, NULL, 0, st, "%s", A->x86err.message);
             return st;
         }
     }
@@ -3213,7 +3246,7 @@ jk_status jk_asm_copy(jk_asm *A, void *dst, size_t cap, uint64_t runtime_addr)
         return JK_EINVAL;
     if (!A->ok)
         return JK_ESTATE;
-    return jk_x86_copy(A->x, dst, cap, runtime_addr);
+    return x86_failed(A, jk_x86_copy(A->x, dst, cap, runtime_addr));
 }
 
 jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, void **entry)
@@ -3222,7 +3255,7 @@ jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, voi
         return JK_EINVAL;
     if (!A->ok)
         return JK_ESTATE;
-    return jk_x86_install(A->x, opt, mem, entry);
+    return x86_failed(A, jk_x86_install(A->x, opt, mem, entry));
 }
 
 size_t jk_asm_stmt_count(const jk_asm *A) { return A && A->ok ? A->nstmts : 0; }
@@ -3267,7 +3300,9 @@ size_t jk_asm_size(const jk_asm *A) { return A && A->ok ? A->codesize : 0; }
 const jk_error *jk_asm_x86_error(const jk_asm *A)
 {
     static const jk_error none = {JK_OK, 0, ""};
-    return A && A->x ? jk_x86_error(A->x) : &none;
+    if (!A || !A->x)
+        return &none;
+    return A->x86err.status != JK_OK ? &A->x86err : jk_x86_error(A->x);
 }
 
 jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
@@ -3292,8 +3327,7 @@ jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **e
     }
     st = jk_asm_install(A, NULL, mem, entry);
     if (st != JK_OK)
-        jk__fail(e, st, "%s", jk_x86_error(A->x)->message[0] ? jk_x86_error(A->x)->message
-                                                                : jk_status_str(st));
+        jk__fail(e, st, "%s", A->x86err.message[0] ? A->x86err.message : jk_status_str(st));
     jk_asm_free(A);
     return st;
 }

@@ -133,6 +133,7 @@ struct jk_asm {
 
     uint8_t *code;
     size_t codesize;
+    jk_error x86err;           /* jk_asm_x86_error: the x86 error, label names put back */
     int ok;
 
     unsigned pass, passes;
