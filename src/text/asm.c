@@ -198,7 +198,7 @@ static int eq_lower(const char *s, size_t n, const char *lower, size_t ln)
 static inline const kw *kw_find_w(const jk_asm *A, const char *s, size_t n, uint64_t w0, uint64_t w1)
 {
     uint32_t i;
-    if (n == 0 || n > 31)
+    if (n - 1 > 30) /* n == 0 or n > 31: no keyword */
         return NULL;
     i = kw_hash(w0, w1, n) & A->kwmask;
     while (A->kws[i].name) {
@@ -622,14 +622,16 @@ static jk_label sym_label(jk_asm *A, uint32_t i)
 enum { T_EOS, T_ID, T_NUM, T_STR, T_P, T_NUMLBL, T_BAD };
 
 typedef struct tok {
-    int t;
     const char *s;   /* token text */
     size_t n;
-    uint64_t v;      /* T_NUM value; T_NUMLBL number */
-    char c;          /* T_P character; T_NUMLBL 'b'/'f'; T_STR quote */
     const kw *kw;    /* T_ID: the keyword, if it is one; NULL for other tokens */
-    uint64_t w0, w1; /* T_ID of at most 16 characters: the name packed as is
-                        (symbol hash and compare, see sym_get_w) */
+    union {
+        uint64_t v;  /* T_NUM value; T_NUMLBL number; T_BAD: 1 = overflow */
+        uint64_t w0; /* T_ID of at most 16 characters: the name packed as is */
+    };               /* (w0, w1: symbol hash and compare, see sym_get_w) */
+    uint64_t w1;
+    int t;
+    char c;          /* T_P character; T_NUMLBL 'b'/'f'; T_STR quote */
 } tok;
 
 typedef struct lx {
