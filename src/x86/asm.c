@@ -61,6 +61,11 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
         static const uint8_t lim[2][8] = {{0, 16, 0, 16, 16, 16, 0, 0}, {0, 4, 0, 8, 8, 0, 0, 0}};
         memcpy(a->klim, lim[mode], sizeof a->klim);
         a->kbase = (unsigned)mode * 5u - 1u; /* wraps for mode 0: kbase + c is still c - 1 */
+        uint64_t hi = (uint64_t)(0xFFu & ~(a->nregs - 1u)); /* number bits beyond the mode */
+        a->kmask = 0xFFu | 0xF0u << 8 | 0xFFull << 16 | hi << 24 | 0xFFull << 56;
+        a->kwant = JK_X86_OP_MEM | (uint64_t)a->addr_rc << 16;
+        a->kxmask = 0xFFull << 32 | hi << 40 | 0xFCull << 48;
+        a->kxwant = (uint64_t)a->addr_rc << 32;
     }
     if (jk__code_reserve(&a->code, 256)) {
         jk__code_free(&a->code);

@@ -15,6 +15,7 @@
  */
 #include "x86/x86_p.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1488,7 +1489,26 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
 }
 
 /* Memory size -> column of the rm/mr tables (5: not quick). */
-static const uint8_t msz_col[9] = {4, 0, 1, 5, 2, 5, 5, 5, 3};
+static const uint8_t msz_col[16] = {4, 0, 1, 5, 2, 5, 5, 5, 3, 5, 5, 5, 5, 5, 5, 5};
+
+/* The first 8 bytes of an operand (kind .. flags) as a little-endian word. */
+static inline uint64_t op_head(const jk_x86_op *o)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t h;
+    memcpy(&h, o, 8);
+    return h;
+#else
+    return (uint64_t)o->kind | (uint64_t)o->size << 8 | (uint64_t)o->rclass << 16 |
+           (uint64_t)o->reg << 24 | (uint64_t)o->iclass << 32 | (uint64_t)o->index << 40 |
+           (uint64_t)o->scale << 48 | (uint64_t)o->flags << 56;
+#endif
+}
+_Static_assert(offsetof(jk_x86_op, kind) == 0 && offsetof(jk_x86_op, size) == 1 &&
+                   offsetof(jk_x86_op, rclass) == 2 && offsetof(jk_x86_op, reg) == 3 &&
+                   offsetof(jk_x86_op, iclass) == 4 && offsetof(jk_x86_op, index) == 5 &&
+                   offsetof(jk_x86_op, scale) == 6 && offsetof(jk_x86_op, flags) == 7,
+               "op_head reads the operand header as laid out in x86.h");
 
 /* [base + index*scale + disp] with the mode's address registers, no
  * segment, no label (else the general path): ModRM, SIB, displacement. */
@@ -1500,13 +1520,13 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
     unsigned base = m->reg, idx = m->index;
     int64_t d;
     uint8_t *p;
+    uint64_t h = op_head(m);
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || r0 >= a->klim[w0 >> 8] ||
-        a->code.len >= a->code.qlim || m->kind != JK_X86_OP_MEM || m->flags != 0 ||
-        m->size > 8 || m->rclass != a->addr_rc || base >= a->nregs ||
-        (col = msz_col[m->size]) >= 5u)
+        a->code.len >= a->code.qlim || (h & a->kmask) != a->kwant ||
+        (col = msz_col[(h >> 8) & 15u]) >= 5u)
         return k_rm(a, id, w0, m, rev);
-    if (m->iclass != JK_X86_RC_NONE) {
-        if (m->iclass != m->rclass || idx >= a->nregs || idx == 4u || m->scale > 3u)
+    if (h & 0xFF00000000ull) { /* an index */
+        if ((h & a->kxmask) != a->kxwant || idx == 4u)
             return k_rm(a, id, w0, m, rev);
         sib = 1;
         xb = (idx & 8u) >> 2;

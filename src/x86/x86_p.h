@@ -27,6 +27,11 @@ struct jk_x86_asm {
     uint16_t last;          /* form index of the last instruction (tests, coverage) */
     uint8_t klim[8];        /* register numbers the per-kind entries take, by class */
     unsigned kbase;         /* mode * 5 - 1: column of class c in a per-kind row is kbase + c */
+    /* A plain memory operand for the kind entries, tested on its first 8
+     * bytes (kind .. flags, little-endian): (head & kmask) == kwant checks
+     * kind, size < 16, base class, base number, flags; with an index also
+     * (head & kxmask) == kxwant: index class, number, scale. */
+    uint64_t kmask, kwant, kxmask, kxwant;
     char whybuf[96];
 };
 
