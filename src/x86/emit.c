@@ -1402,39 +1402,63 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
     return k_done(a, e, k_head(a->code.buf + a->code.len, e, x, rex));
 }
 
+/* ModRM and REX bits of a register pair, by [swap][byte][r0][r1] (byte:
+ * class GP8, the only class < 2 the entries take): bits 0..7 the ModRM
+ * byte (mod 3, rm = r0, reg = r1; swapped for the forms that take operand
+ * 1 in rm), bits 8..15 the REX bits R and B, plus 0x40 when a byte register spl..dil needs an
+ * (empty) REX prefix. With REX.W from the entry, a non-zero REX part is the
+ * prefix (| 0x40). */
+#define KX_RG(s, i) ((s) ? (i) >> 4 : (i) & 15)
+#define KX_RM(s, i) ((s) ? (i) & 15 : (i) >> 4)
+#define KX_SPL(r) (((r) & 0xC) == 4)
+#define KX(s, c, i) \
+    (uint16_t)(0xC0 | (KX_RG(s, i) & 7) << 3 | (KX_RM(s, i) & 7) | \
+               ((KX_RG(s, i) & 8) >> 1 | (KX_RM(s, i) & 8) >> 3) << 8 | \
+               ((c) == JK_X86_RC_GP8 && (KX_SPL(KX_RG(s, i)) || KX_SPL(KX_RM(s, i))) ? 0x4000 : 0))
+#define KX4(s, c, i) KX(s, c, i), KX(s, c, (i) + 1), KX(s, c, (i) + 2), KX(s, c, (i) + 3)
+#define KX16(s, c, i) KX4(s, c, i), KX4(s, c, (i) + 4), KX4(s, c, (i) + 8), KX4(s, c, (i) + 12)
+#define KX64(s, c, i) KX16(s, c, i), KX16(s, c, (i) + 16), KX16(s, c, (i) + 32), KX16(s, c, (i) + 48)
+#define KX256(s, c) KX64(s, c, 0), KX64(s, c, 64), KX64(s, c, 128), KX64(s, c, 192)
+static const uint16_t kx_rr[4 * 256] = {KX256(0, 0), KX256(0, JK_X86_RC_GP8), KX256(1, 0),
+                                        KX256(1, JK_X86_RC_GP8)};
+_Static_assert(JK_X86_RC_GP8 == 1, "kx_rr: w0 < 0x200 is a byte register");
+_Static_assert(JK__K_SWAP == 1ull << 38, "kx_rr is indexed by the swap bit of the entry word");
+
+/* Insert REX byte rex after the npfx legacy prefixes of t (npfx > 0). */
+JK__COLD static uint64_t k_rex_after_pfx(uint64_t t, unsigned npfx, unsigned rex)
+{
+    unsigned pos = 8 * npfx;
+    uint64_t lo = t & ((1ull << pos) - 1u);
+    return lo | (uint64_t)rex << pos | (t - lo) << 8;
+}
+
 jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 {
     uint64_t e, t;
-    unsigned r0 = w0 & 0xFFu, r1 = w1 & 0xFFu, rm, rg, rex, n;
-    uint8_t *p;
-    /* w0 < 0x800 and the same class: both classes < 8; then both numbers
-     * below the class's limit (0 for classes without a per-kind column) */
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || (w0 ^ w1) >= 0x100u ||
-        (r0 | r1) >= a->klim[w0 >> 8] || a->code.len >= a->code.qlim)
+    unsigned v, rex, n;
+    /* (w0 ^ w1) | w0 >> 3 < 0x100: the same class, w0 < 0x800 (classes
+     * below 8); then both numbers below the class's limit (0 for classes
+     * without a per-kind column) */
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || ((w0 ^ w1) | w0 >> 3) >= 0x100u ||
+        ((w0 | w1) & 0xFFu) >= a->klim[w0 >> 8] || a->code.len >= a->code.qlim)
         return k_rr(a, id, w0, w1);
     e = KROW(rr, id)[a->kbase + (w0 >> 8)];
     /* accumulator / cl / dx forms: registers 0..2 take the general path */
-    if (!e || ((e & JK__K_SPECIALS) && (r0 < 3u || r1 < 3u)))
+    if (!e || ((e & JK__K_SPECIALS) && ((w0 & 0xFFu) < 3u || (w1 & 0xFFu) < 3u)))
         return k_rr(a, id, w0, w1);
-    rm = e & JK__K_SWAP ? r1 : r0;
-    rg = r0 ^ r1 ^ rm;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | (rm >> 3);
-    if ((e & JK__K_BYTE) && (((rg & 0xCu) == 4u) | ((rm & 0xCu) == 4u)))
-        rex |= 16u;
+    /* the checks above leave w0 < 0x800, w1's number < 16 */
+    v = kx_rr[((unsigned)(e >> 29) & 0x200u) | (w0 < 0x200u) << 8 | (w0 << 4 & 0xF0u) | (w1 & 15u)];
+    rex = JK__K_REXW(e) | v >> 8;
     n = JK__K_LEN(e);
-    t = (uint32_t)e + ((uint64_t)(0xC0u | (rg & 7u) << 3 | (rm & 7u)) << (8 * n - 8));
-    p = a->code.buf + a->code.len;
+    t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
     if (rex) {
-        if (JK__K_NPFX(e) == 0) {
-            t = t << 8 | (0x40u | (rex & 15u));
-        } else {
-            unsigned pos = 8 * JK__K_NPFX(e);
-            uint64_t lo = t & ((1ull << pos) - 1u);
-            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
-        }
+        if (JK__K_NPFX(e) == 0)
+            t = t << 8 | (0x40u | rex);
+        else
+            t = k_rex_after_pfx(t, JK__K_NPFX(e), 0x40u | rex);
         n++;
     }
-    store_le64(p, t);
+    store_le64(a->code.buf + a->code.len, t);
     a->code.len += n;
     a->last = (uint16_t)JK__K_FORM(e);
     a->code.insn++;
