@@ -465,17 +465,17 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
     return (size_t)((ptrdiff_t)c->len + shift);
 }
 
-/* Copy n bytes in 8-byte pieces: may write up to 7 bytes past dst + n and
+/* Copy n bytes in 16-byte pieces: may write up to 15 bytes past dst + n and
  * read as far past src + n (both buffers keep that slack). */
 static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
 {
-    while (n > 8) {
-        memcpy(dst, src, 8);
-        dst += 8;
-        src += 8;
-        n -= 8;
+    while (n > 16) {
+        memcpy(dst, src, 16);
+        dst += 16;
+        src += 16;
+        n -= 16;
     }
-    memcpy(dst, src, 8);
+    memcpy(dst, src, 16);
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -553,10 +553,10 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             c->syms[i].fin = sym_final(c, i);
 
     free_results(c);
-    /* 8 bytes of slack behind both buffers for copy_run */
-    if (jk__code_reserve(c, 8))
+    /* 16 bytes of slack behind both buffers for copy_run */
+    if (jk__code_reserve(c, 16))
         return c->err.status;
-    c->out = malloc(total + 8);
+    c->out = malloc(total + 16);
     c->relocs = malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
     if (!c->out || !c->relocs) {
         free_results(c);
