@@ -1356,10 +1356,124 @@ static int is_addr_rc(int rc)
            rc == JK_X86_RC_GP16;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* A register name of at most 8 characters read straight from the text at
+ * s (s < e), *end set past it; NULL for anything else. */
+static JK_ALWAYS_INLINE const kw *quick_reg(const jk_asm *A, const char *s, const char *e,
+                                            const char **end)
+{
+    const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+    const char *p = s + 1;
+    const kw *k;
+    uint64_t w0;
+    size_t n;
+    if (!(A->cls[(uint8_t)*s] & C_ID0))
+        return NULL;
+    while (p < e && (A->cls[(uint8_t)*p] & C_ID))
+        p++;
+    n = (size_t)(p - s);
+    if (n > 8 || s + 16 > A->src_end)
+        return NULL;
+    memcpy(&w0, s, 8);
+    w0 &= ~(uint64_t)0 >> (64 - 8 * n);
+    w0 |= (((w0 + 0x3f * ones) & ~(w0 + 0x25 * ones)) & hi) >> 2;
+    k = kw_find_w(A, s, n, w0, 0);
+    if (!k || k->kind != KW_REG)
+        return NULL;
+    *end = p;
+    return k;
+}
+
+/* The usual memory operands read straight from the characters after '[',
+ * without tokens: [base], [base+index(*scale)], each optionally followed
+ * by +/- a hex (0x..) or plain decimal displacement, ']' right after; base
+ * a 32/64-bit register or rip/eip, index a 32/64-bit register, no blanks.
+ * Anything else returns 0 with nothing changed, for the general loop. */
+static int mem_quick(lx *L, opnd *o)
+{
+    const jk_asm *A = L->A;
+    const char *p = L->p, *e = L->e;
+    const kw *b, *x = NULL;
+    unsigned scale = 0;
+    uint64_t d = 0;
+    int neg = 0;
+    if (o->base_rc || o->idx_rc || o->v.sym || p >= e)
+        return 0;
+    b = quick_reg(A, p, e, &p);
+    if (!b || (b->a != JK_X86_RC_GP64 && b->a != JK_X86_RC_GP32 && b->a != JK_X86_RC_IP) ||
+        p >= e)
+        return 0;
+    if (*p == '+' && b->a != JK_X86_RC_IP && p + 1 < e && (A->cls[(uint8_t)p[1]] & C_ID0)) {
+        x = quick_reg(A, p + 1, e, &p);
+        if (!x || (x->a != JK_X86_RC_GP64 && x->a != JK_X86_RC_GP32) || p >= e)
+            return 0;
+        scale = 1;
+        if (*p == '*') {
+            char c = p + 1 < e ? p[1] : 0;
+            if (c != '1' && c != '2' && c != '4' && c != '8')
+                return 0;
+            scale = (unsigned)(c - '0');
+            p += 2;
+            if (p >= e)
+                return 0;
+        }
+    }
+    if (*p == '+' || *p == '-') {
+        const char *q, *ds;
+        neg = *p == '-';
+        p++;
+        if (p + 2 < e && p[0] == '0' && (p[1] | 0x20) == 'x') {
+            unsigned v;
+            ds = q = p + 2;
+            while (q < e && (v = digit_tab[(uint8_t)*q]) < 16 && q - ds < 15) {
+                d = d * 16 + v;
+                q++;
+            }
+        } else {
+            ds = q = p;
+            while (q < e && *q >= '0' && *q <= '9' && q - ds < 18) {
+                d = d * 10 + (unsigned)(*q - '0');
+                q++;
+            }
+            if (q - ds > 1 && *ds == '0') /* 012: octal in GNU syntax */
+                return 0;
+        }
+        if (q == ds)
+            return 0;
+        p = q;
+        if (p >= e)
+            return 0;
+    }
+    if (*p != ']')
+        return 0;
+    o->brackets = 1;
+    o->base_rc = (uint8_t)b->a;
+    o->base = (uint8_t)b->b;
+    if (x) {
+        o->idx_rc = (uint8_t)x->a;
+        o->idx = (uint8_t)x->b;
+        o->scale = (uint8_t)scale;
+    }
+    o->v.k = neg ? wrap_sub(o->v.k, (int64_t)d) : wrap_add(o->v.k, (int64_t)d);
+    L->p = p + 1;
+    next(L);
+    return 1;
+}
+#else
+static int mem_quick(lx *L, opnd *o)
+{
+    (void)L;
+    (void)o;
+    return 0;
+}
+#endif
+
 static int mem_body(lx *L, opnd *o)
 {
     jk_asm *A = L->A;
     int first = 1;
+    if (mem_quick(L, o))
+        return 1;
     o->brackets = 1;
     next(L); /* '[' */
     for (;;) {
