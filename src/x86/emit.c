@@ -1540,7 +1540,7 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
                                                 const jk_x86_op *m, int rev)
 {
     uint64_t e, t;
-    unsigned r0 = w0 & 0xFFu, col, b, mod, rg, rex, n, x, sib = 0, xb = 0;
+    unsigned r0 = w0 & 0xFFu, col, b, mod, rg, rex, n, x, v, sb = 0, sib = 0, xb = 0;
     unsigned base = m->reg, idx = m->index;
     int64_t d;
     uint8_t *p;
@@ -1571,37 +1571,41 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
         d = (int32_t)(uint32_t)d;
     }
     rg = e & JK__K_DIGIT ? 0u : r0;
-    rex = JK__K_REXW(e) | ((rg & 8u) >> 1) | (base >> 3) | xb;
-    if ((e & JK__K_BYTE) && (rg & 0xCu) == 4u)
-        rex |= 16u;
     b = base & 7u;
-    mod = (d == 0 && b != 5u) ? 0u : (uint64_t)d + 128u < 256u ? 1u : 2u;
-    if (b == 4u)
-        sib |= 2u; /* rsp/r12 base: SIB without index */
-    x = (mod << 6) | (rg & 7u) << 3 | (sib ? 4u : b);
+    /* ModRM with mod 3, rm = base, reg = rg, and the REX bits R and B */
+    v = kx_rr[base << 4 | rg];
+    rex = JK__K_REXW(e) | v >> 8 | xb;
+    if ((e & JK__K_BYTE) && (rg & 0xCu) == 4u)
+        rex |= 0x40u;
+    /* mod 0 without displacement (not for an rbp/r13 base), 1 disp8, 2 disp32 */
+    mod = (uint64_t)d + 128u >= 256u ? 2u : d == 0 && b != 5u ? 0u : 1u;
+    x = (v & 0x3Fu) | mod << 6;
+    if (sib) { /* SIB: scale, index, base */
+        x = (x & ~7u) | 4u;
+        sb = (unsigned)(h >> 42) & 0xC0u;
+        sb |= (idx & 7u) << 3 | b;
+    } else if (b == 4u) { /* rsp/r12 base: SIB without index */
+        sib = 1;
+        sb = 0x24u;
+    }
     n = JK__K_LEN(e);
     t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
     p = a->code.buf + a->code.len;
     if (rex) {
-        if (JK__K_NPFX(e) == 0) {
-            t = t << 8 | (0x40u | (rex & 15u));
-        } else {
-            unsigned pos = 8 * JK__K_NPFX(e);
-            uint64_t lo = t & ((1ull << pos) - 1u);
-            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
-        }
+        if (JK__K_NPFX(e) == 0)
+            t = t << 8 | (0x40u | rex);
+        else
+            t = k_rex_after_pfx(t, JK__K_NPFX(e), 0x40u | rex);
         n++;
     }
     if (sib) {
-        /* SIB (index, or none: 4) and the displacement after it */
-        unsigned sx = sib & 1u ? (idx & 7u) | (unsigned)m->scale << 3 : 4u;
-        t |= (uint64_t)((sx << 3) | b) << (8 * n);
+        t |= (uint64_t)sb << (8 * n);
         n++;
     }
     store_le64(p, t);
     p += n;
     store_le64(p, (uint64_t)d);
-    a->code.len += n + (mod == 1u ? 1u : mod == 2u ? 4u : 0u);
+    a->code.len += n + ((0x410u >> 4 * mod) & 15u); /* displacement 0, 1, 4 bytes */
     a->last = (uint16_t)JK__K_FORM(e);
     a->code.insn++;
     return JK_OK;
