@@ -1615,7 +1615,17 @@ static int operand(lx *L, opnd *o)
         if (k->kind == KW_SIZE) {
             /* "word" etc. could also be a symbol name: only a size if an
              * operand follows */
-            char c = peek_char(L);
+            const char *p = L->p;
+            char c;
+            if (p + 4 < L->e && p[0] == ' ' && (p[1] | 0x20) == 'p' && (p[2] | 0x20) == 't' &&
+                (p[3] | 0x20) == 'r' && !(A->cls[(uint8_t)p[4]] & C_ID)) {
+                /* " PTR" as objdump writes it: no token for it */
+                o->size = k->a;
+                L->p = p + 4;
+                next(L);
+                continue;
+            }
+            c = peek_char(L);
             if (c == 0 || c == ',' || c == ';' || c == '#')
                 break;
             next(L);
