@@ -4,7 +4,8 @@
  * The input drives a sequence of API calls: emits with random mnemonic ids,
  * operand counts and operands (well-formed and malformed: bad classes,
  * register numbers, sizes, scales, segment bits, labels that do not
- * exist), label creation and binding, prefixes, alignment, data, constants,
+ * exist; RIP-relative and absolute label memory operands
+ * [base + index*scale + label], label addresses as immediates), label creation and binding, prefixes, alignment, data, constants,
  * finish and copies into small buffers. Invariants:
  *   - nothing crashes or reads/writes out of bounds (run under ASan/UBSan);
  *   - an accepted instruction adds 1..15 bytes, and encoding the same
@@ -18,6 +19,9 @@
  *   With `--gas as objcopy nm tmpdir` the standalone driver also writes every
  *   accepted random instruction in GNU syntax, assembles them all with GNU as
  *   and requires identical bytes: accepted means the same instruction.
+ *   Instructions with label operands (branches, [label], [... + label]
+ *   absolute, offset-label immediates) carry an item or a fix-up and are
+ *   checked by the determinism rule only.
  */
 #include "x86/x86_p.h"
 
@@ -96,11 +100,25 @@ static jk_x86_op operand(rd *r, uint32_t nlabels)
                        scales[u8(r) % (sizeof scales / sizeof scales[0])], value(r));
         if (k & 64)
             o.flags = (uint8_t)(o.flags | (u8(r) & 7u));
-        if (k & 128)
-            o = jk_x86_mem_label(o.size, (jk_label)(u8(r) % (nlabels + 2)), (int32_t)value(r));
+        if (k & 128) {
+            jk_label l = (jk_label)(u8(r) % (nlabels + 2));
+            if (u8(r) & 1) /* absolute: base and index kept (jump tables) */
+                o = jk_x86_mem_label_abs(o.size, b, i,
+                                         scales[u8(r) % (sizeof scales / sizeof scales[0])], l,
+                                         (int32_t)value(r));
+            else
+                o = jk_x86_mem_label(o.size, l, (int32_t)value(r));
+        }
         return o;
     }
     case 4:
+        if (u8(r) < 64) { /* a label's address as an immediate */
+            o = jk_x86_imm_label((jk_label)(u8(r) % (nlabels + 2)), (int32_t)value(r));
+            if (u8(r) == 0xff)
+                o.flags = (uint8_t)u8(r); /* garbage flags */
+            return o;
+        }
+        return jk_x86_imm(value(r));
     case 5:
         return jk_x86_imm(value(r));
     default:
@@ -115,7 +133,7 @@ static jk_x86_op operand(rd *r, uint32_t nlabels)
 
 /* An operand of a kind form mask m accepts (random register number,
  * address, value): most random instructions are then valid ones. */
-static jk_x86_op operand_for(rd *r, uint64_t m, int m64)
+static jk_x86_op operand_for(rd *r, uint64_t m, int m64, uint32_t nlabels)
 {
     static const uint64_t regbits[] = {JK__C_R8, JK__C_R8HI, JK__C_R16, JK__C_R32, JK__C_R64};
     static const jk_x86_rclass regrc[] = {JK_X86_RC_GP8, JK_X86_RC_GP8HI, JK_X86_RC_GP16,
@@ -141,6 +159,9 @@ static jk_x86_op operand_for(rd *r, uint64_t m, int m64)
             int64_t d = (k & 4) ? (int8_t)u8(r) : (k & 8) ? (int32_t)(u64(r) >> 32) : 0;
             if (base.kind == JK_X86_OP_NONE && idx.kind == JK_X86_OP_NONE)
                 d &= 0x7fffffff;
+            if ((k & 0x30) == 0x30) /* [base + index*scale + label]: absolute */
+                return jk_x86_mem_label_abs(memsz[j], base, idx, 1u << (u8(r) % 4),
+                                            (jk_label)(u8(r) % (nlabels + 1)), (int32_t)d);
             return jk_x86_mem(memsz[j], base, idx, 1u << (u8(r) % 4), d);
         }
     }
@@ -156,6 +177,8 @@ static jk_x86_op operand_for(rd *r, uint64_t m, int m64)
     if (m & JK__C_SREG) return jk_x86_reg(JK_X86_RC_SEG, u8(r) % 6);
     if (m & JK__C_FS) return JK_FS;
     if (m & JK__C_GS) return JK_GS;
+    if ((k & 0x30) == 0x30) /* a label's address as an immediate */
+        return jk_x86_imm_label((jk_label)(u8(r) % (nlabels + 1)), (int32_t)value(r));
     return jk_x86_imm(value(r));
 }
 
@@ -196,7 +219,8 @@ static int run(const uint8_t *data, size_t size)
                 n = f->nops;
                 for (i = 0; i < n; i++)
                     ops[i] = (f->ops[i] & JK__C_REL) ? jk_x86_lbl((jk_label)(u8(&r) % (nlabels + 1)))
-                                                     : operand_for(&r, f->ops[i], a->mode == JK_X86_MODE64);
+                                                     : operand_for(&r, f->ops[i], a->mode == JK_X86_MODE64,
+                                                                   nlabels);
             } else {
                 for (i = 0; i < n; i++)
                     ops[i] = operand(&r, nlabels);
