@@ -658,15 +658,21 @@ def gen_kind(rows, mnems):
             tb.append((e["modrm"] << 3) if e["modrm"] != "r" else 0)
         if len(tb) > 4 or e["vex"]:
             return 0
-        if len(rows) >= 1 << 14:
+        if len(rows) >= 1 << 13:
             raise Error("too many forms for the per-kind entry word")
+        # REX.W without legacy prefixes: the prefix is part of the bytes
+        # (bit 63), the entry only ORs R, X, B into it
+        rexin = "REX.W" in e["pfx"] and not lp and len(tb) <= 3
+        if rexin:
+            tb = [0x48] + tb
         t = sum(b << (8 * i) for i, b in enumerate(tb))
         msel = op.index("M") if "M" in op else op.index("B") if "B" in op else \
             op.index("O") if "O" in op else 0
         digit = e["modrm"] is not None and e["modrm"] != "r"
         imm = e["imm"][0] if e["imm"] else 1
         w = t | len(tb) << 32 | len(lp) << 35
-        w |= (1 << 37 if "REX.W" in e["pfx"] else 0) | (msel & 1) << 38 | (1 << 39 if digit else 0)
+        w |= (1 << 37 if "REX.W" in e["pfx"] and not rexin else 0) | (msel & 1) << 38
+        w |= (1 << 39 if digit else 0) | (1 << 63 if rexin else 0)
         w |= (1 << 40 if e["modrm"] is not None else 0) | {1: 0, 2: 1, 4: 2, 8: 3}[imm] << 41
         w |= spec << 43 | (1 << 49 if byte else 0) | idx << 50
         return w

@@ -1349,7 +1349,9 @@ JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, uint64_t e, unsigned
 {
     unsigned n = JK__K_LEN(e);
     uint64_t t = (uint32_t)e + ((uint64_t)x << (8 * (n - 1)));
-    if (rex) {
+    if (JK__K_REXIN(e)) {
+        t |= rex & 15u;
+    } else if (rex) {
         if (JK__K_NPFX(e) == 0) {
             t = t << 8 | (0x40u | (rex & 15u));
         } else {
@@ -1451,7 +1453,9 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
     rex = JK__K_REXW(e) | v >> 8;
     n = JK__K_LEN(e);
     t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
-    if (rex) {
+    if (JK__K_REXIN(e)) {
+        t |= rex & 15u; /* REX.W in byte 0 */
+    } else if (rex) {
         if (JK__K_NPFX(e) == 0)
             t = t << 8 | (0x40u | rex);
         else
@@ -1494,7 +1498,9 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
     n = JK__K_LEN(e);
     t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
     p = a->code.buf + a->code.len;
-    if (rex) {
+    if (JK__K_REXIN(e)) {
+        t |= rex & 15u; /* REX.W in byte 0 */
+    } else if (rex) {
         if (JK__K_NPFX(e) == 0) {
             t = t << 8 | (0x40u | (rex & 15u));
         } else {
@@ -1591,7 +1597,9 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
     n = JK__K_LEN(e);
     t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
     p = a->code.buf + a->code.len;
-    if (rex) {
+    if (JK__K_REXIN(e)) {
+        t |= rex & 15u; /* REX.W in byte 0 */
+    } else if (rex) {
         if (JK__K_NPFX(e) == 0)
             t = t << 8 | (0x40u | rex);
         else

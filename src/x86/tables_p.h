@@ -203,13 +203,15 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
  *   bits  0..31  the bytes without REX: legacy prefixes, opcode, then for
  *                ModRM forms the ModRM byte with its /digit
  *   bits 32..34  their count (1..4)      bits 35..36  prefix count (REX goes there)
- *   bit  37      REX.W                   bit 38       rm / +r register is operand 1
+ *   bit  37      REX.W (to insert)       bit 38       rm / +r register is operand 1
  *   bit  39      ModRM.reg is a /digit   bit 40       has a ModRM byte (else +r)
  *   bits 41..42  log2 immediate size     bits 43..48  register n (0..2: the
  *                accumulator, cl, dx) of operand 0 (43+n) / 1 (46+n) picks
  *                another form: general path
  *   bit  49      byte registers (spl..dil need REX)
- *   bits 50..63  form index
+ *   bits 50..62  form index
+ *   bit  63      the bytes start with REX.W (0x48; REX.W forms without legacy
+ *                prefixes and with room): OR R, X, B into byte 0, no insertion
  * l rows hold the form index of the label (branch) form per mode. */
 #define JK__K_LEN(e)   ((unsigned)((e) >> 32) & 7u)
 #define JK__K_NPFX(e)  ((unsigned)((e) >> 35) & 3u)
@@ -220,7 +222,8 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 #define JK__K_IMMLOG(e) ((unsigned)((e) >> 41) & 3u)
 #define JK__K_SPECIALS (0x3Full << 43)
 #define JK__K_BYTE     (1ull << 49)
-#define JK__K_FORM(e)  ((unsigned)((e) >> 50))
+#define JK__K_FORM(e)  ((unsigned)((e) >> 50) & 0x1FFFu)
+#define JK__K_REXIN(e) ((int64_t)(e) < 0)
 enum { JK__K_MSZ = 5 }; /* memory sizes 1, 2, 4, 8, 0 */
 
 extern const uint16_t jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[], jk__x86_krow_rm[],
