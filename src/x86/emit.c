@@ -1404,8 +1404,8 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
     return k_done(a, e, k_head(a->code.buf + a->code.len, e, x, rex));
 }
 
-/* ModRM and REX bits of a register pair, by [swap][byte][r0][r1] (byte:
- * class GP8, the only class < 2 the entries take): bits 0..7 the ModRM
+/* ModRM and REX bits of a register pair, by [swap][byte][r0][r1] (the
+ * swap and byte bits of the entry word): bits 0..7 the ModRM
  * byte (mod 3, rm = r0, reg = r1; swapped for the forms that take operand
  * 1 in rm), bits 8..15 the REX bits R and B, plus 0x40 when a byte register spl..dil needs an
  * (empty) REX prefix. With REX.W from the entry, a non-zero REX part is the
@@ -1423,7 +1423,7 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 #define KX256(s, c) KX64(s, c, 0), KX64(s, c, 64), KX64(s, c, 128), KX64(s, c, 192)
 static const uint16_t kx_rr[4 * 256] = {KX256(0, 0), KX256(0, JK_X86_RC_GP8), KX256(1, 0),
                                         KX256(1, JK_X86_RC_GP8)};
-_Static_assert(JK_X86_RC_GP8 == 1, "kx_rr: w0 < 0x200 is a byte register");
+_Static_assert(JK__K_BYTE == 1ull << 49, "kx_rr is indexed by the byte bit of the entry word");
 _Static_assert(JK__K_SWAP == 1ull << 38, "kx_rr is indexed by the swap bit of the entry word");
 
 /* Insert REX byte rex after the npfx legacy prefixes of t (npfx > 0). */
@@ -1449,7 +1449,8 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
     if (!e || ((e & JK__K_SPECIALS) && ((w0 & 0xFFu) < 3u || (w1 & 0xFFu) < 3u)))
         return k_rr(a, id, w0, w1);
     /* the checks above leave w0 < 0x800, w1's number < 16 */
-    v = kx_rr[((unsigned)(e >> 29) & 0x200u) | (w0 < 0x200u) << 8 | (w0 << 4 & 0xF0u) | (w1 & 15u)];
+    v = kx_rr[((unsigned)(e >> 29) & 0x200u) | ((unsigned)(e >> 41) & 0x100u) |
+              ((w0 << 4 | w1) & 0xFFu)];
     rex = JK__K_REXW(e) | v >> 8;
     n = JK__K_LEN(e);
     t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
