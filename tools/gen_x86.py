@@ -645,7 +645,9 @@ def gen_kind(rows, mnems):
                 nums[k] = n
                 if choose(m, mode, desc_for(nums), shapes) != base:
                     spec |= 1 << (3 * k + n)
-        return kpack(rows[base], base, spec, rcs[0] == 1)
+        if not rcs and (rows[base]["enc"]["modrm"] is not None or rows[base]["enc"]["imm"]):
+            return 0  # z: opcode bytes only
+        return kpack(rows[base], base, spec, bool(rcs) and rcs[0] == 1)
 
     def kpack(f, idx, spec, byte):
         """The entry word (see JK__K_* in src/x86/tables_p.h)."""
@@ -679,13 +681,15 @@ def gen_kind(rows, mnems):
 
     RCS = [1, 2, 3, 4, 5]
     OZ, RR, RI, MR = SH_OZ, SH_RR, SH_RI, SH_MR
-    tabs = {"r": [], "rr": [], "ri": [], "rm": [], "mr": [], "l": []}
+    tabs = {"z": [], "r": [], "rr": [], "ri": [], "rm": [], "mr": [], "l": []}
     rowsidx = {k: [] for k in tabs}
     for m in mnems:
         for k in tabs:
             row = []
             for mode in (0, 1):
-                if k == "r":
+                if k == "z":
+                    row.append(entry(m, mode, [], [], (OZ,)))
+                elif k == "r":
                     row += [entry(m, mode, [rc], ["r"], (OZ, RR)) for rc in RCS]
                 elif k == "rr":
                     row += [entry(m, mode, [rc, rc], ["r", "r"], (RR,)) for rc in RCS]
@@ -715,11 +719,11 @@ def gen_kind(rows, mnems):
     out = []
     out = []
     total = 0
-    for k, width in (("r", 10), ("rr", 10), ("ri", 30), ("rm", 50), ("mr", 50), ("l", 2)):
+    for k, width in (("z", 2), ("r", 10), ("rr", 10), ("ri", 30), ("rm", 50), ("mr", 50), ("l", 2)):
         t = tabs[k]
         total += (len(t) + 1) * width * 8 + len(mnems) * 2
         out.append("/* %s: %d rows of [mode]%s */" % (k, len(t), {
-            "r": "[rclass - 1]", "rr": "[rclass - 1]", "ri": "[rclass - 1][imm sig - IMM8]",
+            "z": "", "r": "[rclass - 1]", "rr": "[rclass - 1]", "ri": "[rclass - 1][imm sig - IMM8]",
             "rm": "[rclass - 1][memory size]", "mr": "[rclass - 1][memory size]", "l": ""}[k]))
         out.append("const uint16_t jk__x86_krow_%s[%d] = {" % (k, len(mnems)))
         for i in range(0, len(mnems), 24):

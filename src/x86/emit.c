@@ -1257,7 +1257,7 @@ static jk_status quick_other(jk_x86_asm *a, jk_x86_mnem id, unsigned n, jk_x86_o
                                                          : jk_x86_emit0(a, id);
 }
 
-jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
+static jk_status emit0_quick(jk_x86_asm *a, jk_x86_mnem id)
 {
     jk_x86_op none = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     return quick(a, id, 0, none, none, SH_ALL);
@@ -1381,6 +1381,17 @@ JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, uint
 #define K_GATE(a, id, w) \
     (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (a)->code.len >= (a)->code.qlim || \
      ((w) & ~0x70Fu) || ((w) & 15u) >= (a)->klim[(w) >> 8])
+
+/* No operands: the opcode bytes from the per-kind table (no ModRM, no
+ * immediate), REX.W inserted when the entry asks for it. */
+jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
+{
+    uint64_t e;
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
+        !(e = KROW(z, id)[a->mode]))
+        return emit0_quick(a, id);
+    return k_done(a, e, k_head(a->code.buf + a->code.len, e, 0, JK__K_REXW(e)));
+}
 
 jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 {
