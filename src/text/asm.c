@@ -1384,38 +1384,37 @@ static JK_ALWAYS_INLINE const kw *quick_reg(const jk_asm *A, const char *s, cons
     return k;
 }
 
-/* The usual memory operands read straight from the characters after '[',
- * without tokens: [base], [base+index(*scale)], each optionally followed
- * by +/- a hex (0x..) or plain decimal displacement, ']' right after; base
- * a 32/64-bit register or rip/eip, index a 32/64-bit register, no blanks.
- * Anything else returns 0 with nothing changed, for the general loop. */
-static int mem_quick(lx *L, opnd *o)
+/* The usual memory operands read straight from the characters after '['
+ * (at p, before e), without tokens: [base], [base+index(*scale)], each
+ * optionally followed by +/- a hex (0x..) or plain decimal displacement,
+ * ']' right after; base a 32/64-bit register or rip/eip, index a 32/64-bit
+ * register, no blanks. Returns the position after ']' with o's address
+ * fields set, or NULL with nothing changed (the general parser takes it). */
+static const char *mem_scan(const jk_asm *A, const char *p, const char *e, opnd *o)
 {
-    const jk_asm *A = L->A;
-    const char *p = L->p, *e = L->e;
     const kw *b, *x = NULL;
     unsigned scale = 0;
     uint64_t d = 0;
     int neg = 0;
     if (o->base_rc || o->idx_rc || o->v.sym || p >= e)
-        return 0;
+        return NULL;
     b = quick_reg(A, p, e, &p);
     if (!b || (b->a != JK_X86_RC_GP64 && b->a != JK_X86_RC_GP32 && b->a != JK_X86_RC_IP) ||
         p >= e)
-        return 0;
+        return NULL;
     if (*p == '+' && b->a != JK_X86_RC_IP && p + 1 < e && (A->cls[(uint8_t)p[1]] & C_ID0)) {
         x = quick_reg(A, p + 1, e, &p);
         if (!x || (x->a != JK_X86_RC_GP64 && x->a != JK_X86_RC_GP32) || p >= e)
-            return 0;
+            return NULL;
         scale = 1;
         if (*p == '*') {
             char c = p + 1 < e ? p[1] : 0;
             if (c != '1' && c != '2' && c != '4' && c != '8')
-                return 0;
+                return NULL;
             scale = (unsigned)(c - '0');
             p += 2;
             if (p >= e)
-                return 0;
+                return NULL;
         }
     }
     if (*p == '+' || *p == '-') {
@@ -1425,27 +1424,29 @@ static int mem_quick(lx *L, opnd *o)
         if (p + 2 < e && p[0] == '0' && (p[1] | 0x20) == 'x') {
             unsigned v;
             ds = q = p + 2;
-            while (q < e && (v = digit_tab[(uint8_t)*q]) < 16 && q - ds < 15) {
+            while (q < e && (v = digit_tab[(uint8_t)*q]) < 16) {
                 d = d * 16 + v;
                 q++;
             }
+            if (q - ds > 15) /* might not fit: the general parser says so */
+                return NULL;
         } else {
             ds = q = p;
-            while (q < e && *q >= '0' && *q <= '9' && q - ds < 18) {
+            while (q < e && *q >= '0' && *q <= '9') {
                 d = d * 10 + (unsigned)(*q - '0');
                 q++;
             }
-            if (q - ds > 1 && *ds == '0') /* 012: octal in GNU syntax */
-                return 0;
+            if (q - ds > 18 || (q - ds > 1 && *ds == '0')) /* too long; 012: octal (GNU) */
+                return NULL;
         }
         if (q == ds)
-            return 0;
+            return NULL;
         p = q;
         if (p >= e)
-            return 0;
+            return NULL;
     }
     if (*p != ']')
-        return 0;
+        return NULL;
     o->brackets = 1;
     o->base_rc = (uint8_t)b->a;
     o->base = (uint8_t)b->b;
@@ -1455,11 +1456,28 @@ static int mem_quick(lx *L, opnd *o)
         o->scale = (uint8_t)scale;
     }
     o->v.k = neg ? wrap_sub(o->v.k, (int64_t)d) : wrap_add(o->v.k, (int64_t)d);
-    L->p = p + 1;
+    return p + 1;
+}
+
+static int mem_quick(lx *L, opnd *o)
+{
+    const char *r = mem_scan(L->A, L->p, L->e, o);
+    if (!r)
+        return 0;
+    L->p = r;
     next(L);
     return 1;
 }
 #else
+static const char *mem_scan(const jk_asm *A, const char *p, const char *e, opnd *o)
+{
+    (void)A;
+    (void)p;
+    (void)e;
+    (void)o;
+    return NULL;
+}
+
 static int mem_quick(lx *L, opnd *o)
 {
     (void)L;
