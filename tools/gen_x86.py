@@ -649,6 +649,14 @@ def gen_kind(rows, mnems):
             return 0  # z: opcode bytes only
         return kpack(rows[base], base, spec, bool(rcs) and rcs[0] == 1)
 
+    def entry_acc(m, mode, rc, sg):
+        """ri with register 0 of the class (al/ax/eax/rax): the accumulator
+        form where the matcher picks one for every immediate of sg."""
+        if rc == 2:
+            return 0
+        base = choose(m, mode, [("r", reg_bits(rc, 0)), ("i", sg)], (RI, OZ))
+        return kpack(rows[base], base, 0, rc == 1) if base else 0
+
     def kpack(f, idx, spec, byte):
         """The entry word (see JK__K_* in src/x86/tables_p.h)."""
         e = f["enc"]
@@ -681,7 +689,7 @@ def gen_kind(rows, mnems):
 
     RCS = [1, 2, 3, 4, 5]
     OZ, RR, RI, MR = SH_OZ, SH_RR, SH_RI, SH_MR
-    tabs = {"z": [], "r": [], "rr": [], "ri": [], "rm": [], "mr": [], "l": []}
+    tabs = {"z": [], "r": [], "rr": [], "ri": [], "ri0": [], "rm": [], "mr": [], "l": []}
     rowsidx = {k: [] for k in tabs}
     for m in mnems:
         for k in tabs:
@@ -695,6 +703,9 @@ def gen_kind(rows, mnems):
                     row += [entry(m, mode, [rc, rc], ["r", "r"], (RR,)) for rc in RCS]
                 elif k == "ri":
                     row += [entry(m, mode, [rc], ["r", ("i", sg)], (RI, OZ))
+                            for rc in RCS for sg in (SIG_IMM8, SIG_IMM1, SIG_IMM32)]
+                elif k == "ri0":
+                    row += [entry_acc(m, mode, rc, sg)
                             for rc in RCS for sg in (SIG_IMM8, SIG_IMM1, SIG_IMM32)]
                 elif k == "rm":
                     row += [entry(m, mode, [rc], ["r", ("m", sg)], (MR,))
@@ -719,11 +730,12 @@ def gen_kind(rows, mnems):
     out = []
     out = []
     total = 0
-    for k, width in (("z", 2), ("r", 10), ("rr", 10), ("ri", 30), ("rm", 50), ("mr", 50), ("l", 2)):
+    for k, width in (("z", 2), ("r", 10), ("rr", 10), ("ri", 30), ("ri0", 30), ("rm", 50), ("mr", 50), ("l", 2)):
         t = tabs[k]
         total += (len(t) + 1) * width * 8 + len(mnems) * 2
         out.append("/* %s: %d rows of [mode]%s */" % (k, len(t), {
             "z": "", "r": "[rclass - 1]", "rr": "[rclass - 1]", "ri": "[rclass - 1][imm sig - IMM8]",
+            "ri0": "[rclass - 1][imm sig - IMM8], register 0",
             "rm": "[rclass - 1][memory size]", "mr": "[rclass - 1][memory size]", "l": ""}[k]))
         out.append("const uint16_t jk__x86_krow_%s[%d] = {" % (k, len(mnems)))
         for i in range(0, len(mnems), 24):

@@ -1496,8 +1496,11 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
         a->code.len >= a->code.qlim)
         return k_ri(a, id, w0, v);
     e = KROW(ri, id)[(a->kbase + (w0 >> 8)) * 3u + s];
-    if (!e || K_SPECIAL0(e, r0))
-        return k_ri(a, id, w0, v);
+    if (!e || K_SPECIAL0(e, r0)) {
+        /* the accumulator forms (and al/ax/eax/rax, imm: no ModRM) */
+        if (r0 != 0u || !e || !(e = KROW(ri0, id)[(a->kbase + (w0 >> 8)) * 3u + s]))
+            return k_ri(a, id, w0, v);
+    }
     rex = JK__K_REXW(e) | (r0 >> 3);
     if ((e & JK__K_BYTE) && (r0 & 0xCu) == 4u)
         rex |= 16u;

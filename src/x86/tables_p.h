@@ -227,8 +227,9 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 enum { JK__K_MSZ = 5 }; /* memory sizes 1, 2, 4, 8, 0 */
 
 extern const uint16_t jk__x86_krow_z[], jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[],
-    jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
-extern const uint64_t jk__x86_kz[][2], jk__x86_kr[][10], jk__x86_krr[][10], jk__x86_kri[][30], jk__x86_krm[][50],
+    jk__x86_krow_ri0[], jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
+extern const uint64_t jk__x86_kz[][2], jk__x86_kr[][10], jk__x86_krr[][10], jk__x86_kri[][30],
+    jk__x86_kri0[][30], jk__x86_krm[][50],
     jk__x86_kmr[][50], jk__x86_kl[][2];
 
 extern const jk__x86_form jk__x86_forms[];
