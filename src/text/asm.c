@@ -528,7 +528,7 @@ static int sym_grow_hash(jk_asm *A)
 }
 
 /* New symbol (name may be NULL for hidden ones); 0 when out of memory. */
-static uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h, uint64_t w0,
+static JK_NOINLINE uint32_t sym_new(jk_asm *A, const char *name, size_t n, uint32_t h, uint64_t w0,
                         uint64_t w1)
 {
     sym *s;
@@ -1099,22 +1099,26 @@ static int numlbl_ref(lx *L, val *out)
     return 1;
 }
 
+/* NASM's .local, the name of the last global label prefixed (out of line:
+ * its buffer would cost every reference a bigger stack frame). */
+static JK_NOINLINE uint32_t sym_get_local(jk_asm *A, const char *name, size_t n)
+{
+    char buf[256];
+    memcpy(buf, A->last_global, A->last_global_len);
+    memcpy(buf + A->last_global_len, name, n);
+    return sym_get(A, buf, n + A->last_global_len);
+}
+
 static int sym_ref(lx *L, const char *name, size_t n, val *out)
 {
     jk_asm *A = L->A;
-    char buf[256];
     uint32_t i;
     sym *s;
     if (A->opt.syntax == JK_ASM_SYNTAX_NASM && n > 1 && name[0] == '.' && name[1] != '.' &&
-        A->last_global_len + n < sizeof buf) {
-        memcpy(buf, A->last_global, A->last_global_len);
-        memcpy(buf + A->last_global_len, name, n);
-        n += A->last_global_len;
-        name = buf;
-        i = sym_get(A, name, n);
-    } else {
+        A->last_global_len + n < 256)
+        i = sym_get_local(A, name, n);
+    else
         i = sym_get_w(A, name, n, L->k.w0, L->k.w1); /* name is the current token */
-    }
     if (!i)
         return err(A, L->k.s, L->k.n, JK_ENOMEM, "out of memory");
     s = &A->syms[i];
