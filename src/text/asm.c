@@ -377,6 +377,32 @@ static int build_tables(jk_asm *A)
         if (xl != JK_X86_MNEM_COUNT)
             kw_add(A, "xlat", KW_MNEM, (unsigned)xl, 0);
     }
+    /* upper-case twins of the names of up to 8 characters (QWORD PTR, as
+     * objdump writes them): the lexer probes a name's words as written
+     * first and lower-cases them only when that misses */
+    {
+        const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+        for (uint32_t j = 0; j <= A->kwmask; j++) {
+            const kw *k = &A->kws[j];
+            uint64_t up;
+            uint32_t i;
+            if (!k->name || k->twin || k->len > 8)
+                continue;
+            /* 'a'..'z' -> 'A'..'Z' in every byte */
+            up = k->w0 & ~((((k->w0 + 0x1f * ones) & ~(k->w0 + 0x05 * ones)) & hi) >> 2);
+            if (up == k->w0)
+                continue;
+            i = kw_hash(up, 0, k->len) & A->kwmask;
+            while (A->kws[i].name && !(A->kws[i].w0 == up && A->kws[i].w1 == 0 &&
+                                       A->kws[i].len == k->len))
+                i = (i + 1) & A->kwmask;
+            if (A->kws[i].name)
+                continue;
+            A->kws[i] = *k;
+            A->kws[i].w0 = up;
+            A->kws[i].twin = 1;
+        }
+    }
     return 1;
 }
 
@@ -867,9 +893,18 @@ static JK_ALWAYS_INLINE void next(lx *L)
             const uint64_t ones = 0x0101010101010101ull, hi = 0x8080808080808080ull;
             memcpy(&w0, s, 8);
             if (n <= 8) {
+                const kw *k;
+                uint64_t up;
                 w0 &= ~(uint64_t)0 >> (64 - 8 * n);
                 L->k.w0 = w0;
-                L->k.w1 = w1 = 0;
+                L->k.w1 = 0;
+                /* as written (all lower or all upper case: the table has
+                 * both), then lower-cased if it has upper-case letters */
+                k = kw_find_w(L->A, s, n, w0, 0);
+                if (!k && (up = ((w0 + 0x3f * ones) & ~(w0 + 0x25 * ones)) & hi) != 0)
+                    k = kw_find_w(L->A, s, n, w0 | up >> 2, 0);
+                L->k.kw = k;
+                return;
             } else {
                 memcpy(&w1, s + 8, 8);
                 w1 &= ~(uint64_t)0 >> (128 - 8 * n);

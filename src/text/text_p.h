@@ -38,6 +38,7 @@ typedef struct kw {
     uint8_t len, kind;
     uint16_t a;
     uint16_t b;
+    uint8_t twin;         /* the upper-case twin of a short name (w0 upper case) */
 } kw;
 
 /* -- Values ------------------------------------------------------------------ */
