@@ -1562,7 +1562,7 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
 {
     uint64_t e, t;
     unsigned r0 = w0 & 0xFFu, col, b, mod, rg, rex, n, x, v, sb = 0, sib = 0, xb = 0;
-    unsigned base = m->reg, idx = m->index;
+    unsigned base, idx;
     int64_t d;
     uint8_t *p;
     uint64_t h = op_head(m);
@@ -1570,6 +1570,9 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
         a->code.len >= a->code.qlim || (h & a->kmask) != a->kwant ||
         (col = msz_col[(h >> 8) & 15u]) >= 5u)
         return k_rm(a, id, w0, m, rev);
+    /* the mask checks above leave base and index numbers < 16 */
+    base = (unsigned)(h >> 24) & 15u;
+    idx = (unsigned)(h >> 40) & 15u;
     if (h & 0xFF00000000ull) { /* an index */
         if ((h & a->kxmask) != a->kxwant || idx == 4u)
             return k_rm(a, id, w0, m, rev);
