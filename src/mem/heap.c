@@ -769,6 +769,15 @@ static jk_status chunk_take(jk_heap *h, chunk *c, uint32_t g, uint32_t n, jk_hea
     return JK_OK;
 }
 
+/* Traps over granules [g, e) of c, unless c is sealed (fork child). */
+static void fill_traps(chunk *c, uint32_t g, uint32_t e)
+{
+    if (c && !c->sealed) {
+        trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
+        flush_code(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
+    }
+}
+
 /* Really free granules [g, e) of c (a function whose free was accepted):
  * overwrite with traps, make reusable, unpublish emptied FLIP pages, and
  * let go of the chunk if it is empty. Arena locked. */
@@ -779,10 +788,8 @@ static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e, int fill
     bm_clear1(c->start, g);
     c->nfree += e - g;
     if (!h->flip) {
-        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !c->sealed && !filled) {
-            trap_fill(c->rw + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
-            flush_code(c->rx + (size_t)g * GRANULE, (size_t)(e - g) * GRANULE);
-        }
+        if (!(h->flags & JK_HEAP_NO_TRAP_FILL) && !filled)
+            fill_traps(c, g, e);
     } else {
         uint32_t p0 = g / c->gpp, p1 = (e - 1) / c->gpp;
         size_t pg = c->gpp * (size_t)GRANULE;
@@ -813,14 +820,21 @@ static void release_range(jk_heap *h, chunk *c, uint32_t g, uint32_t e, int fill
     }
 }
 
-/* Process the oldest pending free of arena a (locked). */
-static void arena_drain_one(jk_heap *h, arena *a)
+/* Take the oldest pending free out of arena a's quarantine (locked). */
+static pend_ent pend_pop(jk_heap *h, arena *a)
 {
     pend_ent p = a->pend[a->phead];
     a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
     a->npend--;
     a->pend_bytes -= (size_t)(p.e - p.g) * GRANULE;
     bm_clear1(p.c->pend, p.g);
+    return p;
+}
+
+/* Process the oldest pending free of arena a (locked). */
+static void arena_drain_one(jk_heap *h, arena *a)
+{
+    pend_ent p = pend_pop(h, a);
     release_range(h, p.c, p.g, p.e, 0);
 }
 
@@ -843,25 +857,15 @@ static void arena_drain_batch(jk_heap *h, arena *a, uint32_t k)
                 re = p->e;
                 continue;
             }
-            if (rc && !rc->sealed) {
-                trap_fill(rc->rw + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
-                flush_code(rc->rx + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
-            }
+            fill_traps(rc, rg, re);
             rc = p->c;
             rg = p->g;
             re = p->e;
         }
-        if (rc && !rc->sealed) {
-            trap_fill(rc->rw + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
-            flush_code(rc->rx + (size_t)rg * GRANULE, (size_t)(re - rg) * GRANULE);
-        }
+        fill_traps(rc, rg, re);
     }
     while (k--) {
-        pend_ent p = a->pend[a->phead];
-        a->phead = a->phead + 1 == h->free_batch ? 0 : a->phead + 1;
-        a->npend--;
-        a->pend_bytes -= (size_t)(p.e - p.g) * GRANULE;
-        bm_clear1(p.c->pend, p.g);
+        pend_ent p = pend_pop(h, a);
         release_range(h, p.c, p.g, p.e, 1);
     }
 }
