@@ -49,6 +49,8 @@ def optype(t):
     if t in FIXED:
         b, s = FIXED[t]
         return ("fixed", [b], s)
+    if t == "sreg":
+        return ("reg", ["SREG"], 16)
     if t in ("r8", "r16", "r32", "r64"):
         s = int(t[1:])
         return ("reg", ["R8", "R8HI"] if s == 8 else ["R%d" % s], s)
@@ -338,7 +340,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 685586411  # found by gen_lookup's search
+HASH_MUL = 1246761693  # found by gen_lookup's search
 
 
 def form_sigs(bits):

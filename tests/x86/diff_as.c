@@ -220,7 +220,7 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
         if (m & JK__C_DX) out[n++] = JK_DX;
     }
     for (r = 0; r < 6; r++)
-        if (m & (JK__C_ES << r))
+        if (m & (JK__C_SREG | (JK__C_ES << r)))
             out[n++] = jk_x86_reg(JK_X86_RC_SEG, r);
     if (m & JK__C_MEM) {
         unsigned size = 0, all = (m & JK__C_MEM) == JK__C_MEM;
