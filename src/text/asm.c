@@ -1874,8 +1874,10 @@ static void stmt_begin(jk_asm *A)
     if (A->nstmts == A->capstmts) {
         size_t nc = A->capstmts ? A->capstmts * 2 : 64;
         stmt_rec *ns = realloc(A->stmts, nc * sizeof *ns);
-        if (!ns)
+        if (!ns) {
+            (void)err(A, A->st_s, 1, JK_ENOMEM, "out of memory (listing)");
             return;
+        }
         A->stmts = ns;
         A->capstmts = nc;
     }
