@@ -355,6 +355,25 @@ def form_sigs(bits):
     return sorted(out)
 
 
+def reg_class_bits(mode, rc, n):
+    """Class bit names of register n of class rc in mode (0: 64-bit), [] if
+    the mode lacks it."""
+    lim = 16 if mode == 0 else 8
+    if rc == 1 and n < (16 if mode == 0 else 4):
+        return ["R8"] + (["AL"] if n == 0 else []) + (["CL"] if n == 1 else [])
+    if rc == 2 and 4 <= n < 8:
+        return ["R8HI"]
+    if rc == 3 and n < lim:
+        return ["R16"] + (["AX"] if n == 0 else []) + (["DX"] if n == 2 else [])
+    if rc == 4 and n < lim:
+        return ["R32"] + (["EAX"] if n == 0 else [])
+    if rc == 5 and n < 16 and mode == 0:
+        return ["R64"] + (["RAX"] if n == 0 else [])
+    if rc == 6 and n < 6:
+        return ["SREG", ["ES", "CS", "SS", "DS", "FS", "GS"][n]]
+    return []
+
+
 def gen_regs():
     """Register operand classes by mode, class and number (0 = not valid
     there: the encoder then takes its slow path, which explains why)."""
@@ -366,20 +385,7 @@ def gen_regs():
         for rc in range(8):
             row = []
             for n in range(16):
-                b = []
-                lim = 16 if mode == 0 else 8
-                if rc == 1 and n < (16 if mode == 0 else 4):
-                    b = ["R8"] + (["AL"] if n == 0 else []) + (["CL"] if n == 1 else [])
-                elif rc == 2 and 4 <= n < 8:
-                    b = ["R8HI"]
-                elif rc == 3 and n < lim:
-                    b = ["R16"] + (["AX"] if n == 0 else []) + (["DX"] if n == 2 else [])
-                elif rc == 4 and n < lim:
-                    b = ["R32"] + (["EAX"] if n == 0 else [])
-                elif rc == 5 and n < 16 and mode == 0:
-                    b = ["R64"] + (["RAX"] if n == 0 else [])
-                elif rc == 6 and n < 6:
-                    b = ["SREG", ["ES", "CS", "SS", "DS", "FS", "GS"][n]]
+                b = reg_class_bits(mode, rc, n)
                 row.append(" | ".join("JK__C_" + x for x in b) if b else "0")
             out.append("        {" + ", ".join(row) + "},")
         out.append("    },")
@@ -404,18 +410,7 @@ def gen_regs():
         for rc in range(8):
             row = []
             for n in range(16):
-                b = []
-                lim = 16 if mode == 0 else 8
-                if rc == 1 and n < (16 if mode == 0 else 4):
-                    b = ["R8"] + (["AL"] if n == 0 else []) + (["CL"] if n == 1 else [])
-                elif rc == 2 and 4 <= n < 8:
-                    b = ["R8HI"]
-                elif rc == 3 and n < lim:
-                    b = ["R16"] + (["AX"] if n == 0 else []) + (["DX"] if n == 2 else [])
-                elif rc == 4 and n < lim:
-                    b = ["R32"] + (["EAX"] if n == 0 else [])
-                elif rc == 5 and n < 16 and mode == 0:
-                    b = ["R64"] + (["RAX"] if n == 0 else [])
+                b = [] if rc == 6 else reg_class_bits(mode, rc, n)
                 if not b:
                     row.append("0")
                     continue

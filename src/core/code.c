@@ -214,19 +214,11 @@ jk_status jk__code_bind(jk__code *c, uint32_t sym)
 jk_status jk__code_fix(jk__code *c, unsigned kind, size_t field, size_t end, uint32_t sym,
                        int64_t addend)
 {
-    jk__fix *f;
     if (c->err.status)
         return c->err.status;
-    if (!grow((void **)&c->fixes, &c->capfixes, c->nfixes + 1, sizeof *f))
+    if (!grow((void **)&c->fixes, &c->capfixes, c->nfixes + 1, sizeof(jk__fix)))
         return jk__code_fail(c, JK_ENOMEM, "out of memory recording a fix-up");
-    f = &c->fixes[c->nfixes++];
-    f->raw = field;
-    f->end = end;
-    f->item = c->nitems;
-    f->sym = sym;
-    f->insn = c->insn;
-    f->kind = (uint8_t)kind;
-    f->addend = addend;
+    jk__code_fix_put(c, kind, field, end, sym, addend);
     return JK_OK;
 }
 

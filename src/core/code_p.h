@@ -192,14 +192,11 @@ static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned r
     return JK_OK;
 }
 
-/* jk__code_fix for a quick path (state already checked). */
-static inline jk_status jk__code_fix_quick(jk__code *c, unsigned kind, size_t field, size_t end,
-                                           uint32_t sym, int64_t addend)
+/* Append a fix-up record; the array has room. */
+static inline void jk__code_fix_put(jk__code *c, unsigned kind, size_t field, size_t end,
+                                    uint32_t sym, int64_t addend)
 {
-    jk__fix *f;
-    if (c->nfixes >= c->capfixes)
-        return jk__code_fix(c, kind, field, end, sym, addend);
-    f = &c->fixes[c->nfixes++];
+    jk__fix *f = &c->fixes[c->nfixes++];
     f->raw = field;
     f->end = end;
     f->item = c->nitems;
@@ -207,6 +204,15 @@ static inline jk_status jk__code_fix_quick(jk__code *c, unsigned kind, size_t fi
     f->insn = c->insn;
     f->kind = (uint8_t)kind;
     f->addend = addend;
+}
+
+/* jk__code_fix for a quick path (state already checked). */
+static inline jk_status jk__code_fix_quick(jk__code *c, unsigned kind, size_t field, size_t end,
+                                           uint32_t sym, int64_t addend)
+{
+    if (c->nfixes >= c->capfixes)
+        return jk__code_fix(c, kind, field, end, sym, addend);
+    jk__code_fix_put(c, kind, field, end, sym, addend);
     return JK_OK;
 }
 
