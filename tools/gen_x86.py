@@ -630,8 +630,8 @@ def gen_kind(rows, mnems):
                     d.append(item)
             return d
         generic = [3 if rc != 2 else 4 for rc in rcs]
-        if any(rc == 2 for rc in rcs):
-            return 0  # ah..bh: the general path
+        if any(rc in (0, 2) for rc in rcs) or (mode == 1 and 5 in rcs):
+            return 0  # no class, ah..bh, r64 in 32-bit mode: the general path
         base = choose(m, mode, desc_for(generic), shapes)
         if not base:
             return 0
@@ -644,17 +644,17 @@ def gen_kind(rows, mnems):
                     spec |= 1 << (3 * k + n)
         if not rcs and (rows[base]["enc"]["modrm"] is not None or rows[base]["enc"]["imm"]):
             return 0  # z: opcode bytes only
-        return kpack(rows[base], base, spec, bool(rcs) and rcs[0] == 1)
+        return kpack(rows[base], base, spec, bool(rcs) and rcs[0] == 1, mode == 1)
 
     def entry_acc(m, mode, rc, sg):
         """ri with register 0 of the class (al/ax/eax/rax): the accumulator
         form where the matcher picks one for every immediate of sg."""
-        if rc == 2:
+        if rc in (0, 2) or (mode == 1 and rc == 5):
             return 0
         base = choose(m, mode, [("r", reg_bits(rc, 0)), ("i", sg)], (RI, OZ))
-        return kpack(rows[base], base, 0, rc == 1) if base else 0
+        return kpack(rows[base], base, 0, rc == 1, mode == 1) if base else 0
 
-    def kpack(f, idx, spec, byte):
+    def kpack(f, idx, spec, byte, legacy):
         """The entry word (see JK__K_* in src/x86/tables_p.h)."""
         e = f["enc"]
         lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
@@ -665,8 +665,8 @@ def gen_kind(rows, mnems):
             tb.append((e["modrm"] << 3) if e["modrm"] != "r" else 0)
         if len(tb) > 4 or e["vex"]:
             return 0
-        if len(rows) >= 1 << 13:
-            raise Error("too many forms for the per-kind entry word")
+        if idx >= 1 << 12:
+            return 0  # the form index does not fit the word: the general path
         # REX.W without legacy prefixes: the prefix is part of the bytes
         # (bit 63), the entry only ORs R, X, B into it
         rexin = "REX.W" in e["pfx"] and not lp and len(tb) <= 3
@@ -675,16 +675,33 @@ def gen_kind(rows, mnems):
         t = sum(b << (8 * i) for i, b in enumerate(tb))
         msel = op.index("M") if "M" in op else op.index("B") if "B" in op else \
             op.index("O") if "O" in op else 0
-        digit = e["modrm"] is not None and e["modrm"] != "r"
+        digit = e["modrm"] != "r"  # ModRM.reg holds no register: a /digit, or no ModRM (+r)
         imm = e["imm"][0] if e["imm"] else 1
-        w = t | len(tb) << 32 | len(lp) << 35
-        w |= (1 << 37 if "REX.W" in e["pfx"] and not rexin else 0) | (msel & 1) << 38
-        w |= (1 << 39 if digit else 0) | (1 << 63 if rexin else 0)
-        w |= (1 << 40 if e["modrm"] is not None else 0) | {1: 0, 2: 1, 4: 2, 8: 3}[imm] << 41
-        w |= spec << 43 | (1 << 49 if byte else 0) | idx << 50
+        # bits 32..63 (tables_p.h): the fields the entries test are in the
+        # high word, so one shift gives them all
+        h = len(tb) | (1 << 3 if "REX.W" in e["pfx"] and not rexin else 0) | len(lp) << 4
+        h |= (1 << 6 if digit else 0) | (1 << 7 if e["modrm"] is not None else 0)
+        h |= (1 << 8 if byte else 0) | (msel & 1) << 9 | {1: 0, 2: 1, 4: 2, 8: 3}[imm] << 10
+        h |= spec << 12 | (1 << 18 if legacy else 0) | idx << 19 | (1 << 31 if rexin else 0)
+        w = t | h << 32
         return w
 
-    RCS = [1, 2, 3, 4, 5]
+    def kl_word(idx):
+        """A branch to a label (tables_p.h, JK__KL_*): the short form's
+        opcode bytes and count, whether a rel32 sibling exists, that
+        sibling's opcode as the item's long form, the form index."""
+        f = rows[idx]
+        so = list(f["enc"]["opc"])
+        if len(so) > 2 or idx >= 1 << 12:
+            return 0
+        w = sum(b << (8 * i) for i, b in enumerate(so)) | (len(so) - 1) << 16 | idx << 51
+        if f["relax"]:
+            lo = list(rows[idx + f["relax"]]["enc"]["opc"])
+            lf = [len(lo)] + lo + [0] * (3 - len(lo))
+            w |= 1 << 18 | sum(b << (8 * i) for i, b in enumerate(lf)) << 19
+        return w
+
+    RCS = [0, 1, 2, 3, 4, 5]  # a column per class 0..5, so the entries index by class
     OZ, RR, RI, MR = SH_OZ, SH_RR, SH_RI, SH_MR
     tabs = {"z": [], "r": [], "rr": [], "ri": [], "ri0": [], "rm": [], "mr": [], "l": []}
     rowsidx = {k: [] for k in tabs}
@@ -715,7 +732,7 @@ def gen_kind(rows, mnems):
                     ok = b and rows[b[0]]["enc"]["disp"] and not rows[b[0]]["enc"]["pfx"]
                     if ok and rows[b[0]]["relax"]:
                         ok = not rows[b[0] + rows[b[0]]["relax"]]["enc"]["pfx"]
-                    row.append(b[0] if ok else 0)
+                    row.append(kl_word(b[0]) if ok else 0)
             if any(row):
                 if row in tabs[k]:
                     rowsidx[k].append(tabs[k].index(row) + 1)
@@ -727,13 +744,13 @@ def gen_kind(rows, mnems):
     out = []
     out = []
     total = 0
-    for k, width in (("z", 2), ("r", 10), ("rr", 10), ("ri", 30), ("ri0", 30), ("rm", 50), ("mr", 50), ("l", 2)):
+    for k, width in (("z", 2), ("r", 12), ("rr", 12), ("ri", 36), ("ri0", 36), ("rm", 60), ("mr", 60), ("l", 2)):
         t = tabs[k]
         total += (len(t) + 1) * width * 8 + len(mnems) * 2
         out.append("/* %s: %d rows of [mode]%s */" % (k, len(t), {
-            "z": "", "r": "[rclass - 1]", "rr": "[rclass - 1]", "ri": "[rclass - 1][imm sig - IMM8]",
-            "ri0": "[rclass - 1][imm sig - IMM8], register 0",
-            "rm": "[rclass - 1][memory size]", "mr": "[rclass - 1][memory size]", "l": ""}[k]))
+            "z": "", "r": "[rclass]", "rr": "[rclass]", "ri": "[rclass][imm sig - IMM8]",
+            "ri0": "[rclass][imm sig - IMM8], register 0",
+            "rm": "[rclass][memory size]", "mr": "[rclass][memory size]", "l": ""}[k]))
         out.append("const uint16_t jk__x86_krow_%s[%d] = {" % (k, len(mnems)))
         for i in range(0, len(mnems), 24):
             out.append("    " + ", ".join(str(x) for x in rowsidx[k][i:i + 24]) + ",")
@@ -742,10 +759,10 @@ def gen_kind(rows, mnems):
         out.append("    {0},")
         for row in t:
             if k == "l":
-                out.append("    {" + ", ".join(str(x) for x in row) + "},")
+                out.append("    {" + ", ".join("0x%Xu" % x if x else "0" for x in row) + "},")
                 continue
-            for i in range(0, len(row), 5):
-                out.append("    " + ("{" if i == 0 else " ") + ", ".join("0x%Xu" % x if x else "0" for x in row[i:i + 5]) + ("}," if i + 5 >= len(row) else ","))
+            for i in range(0, len(row), 6):
+                out.append("    " + ("{" if i == 0 else " ") + ", ".join("0x%Xu" % x if x else "0" for x in row[i:i + 6]) + ("}," if i + 6 >= len(row) else ","))
         out.append("};")
     out.insert(0, "/* Per-kind entry tables, %d bytes in all. */" % total)
     return out

@@ -53,13 +53,15 @@ void jk__code_reset(jk__code *c)
 {
     uint32_t i;
     for (i = 1; i < c->nsyms; i++)
-        free(c->syms[i].name);
+        if (c->syms[i].name)
+            free(c->syms[i].name);
     free_results(c);
     c->len = 0;
     c->nsyms = 1;
     c->nfixes = 0;
     c->nitems = 0;
     c->naligns = 0;
+    c->nlong = 0;
     c->pool_len = 0;
     c->pool_align = 0;
     c->npents = 0;
@@ -83,7 +85,9 @@ void jk__code_free(jk__code *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Grow *p (an array of *cap elements of `size`) to hold `need` elements. */
+/* Grow *p (an array of *cap elements of `size`) to hold `need` elements:
+ * by 4 from 16 KiB to 4 MiB, so a large assembly reallocates (and copies)
+ * a third of what doubling would; doubling below and above. */
 static int grow(void **p, size_t *cap, size_t need, size_t size)
 {
     size_t n = *cap ? *cap : 16;
@@ -91,9 +95,10 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     if (need <= *cap)
         return 1;
     while (n < need) {
-        if (n > ((size_t)-1) / 2 / size)
+        unsigned f = n * size < 16384 || n * size >= 4194304 ? 2u : 4u;
+        if (n > ((size_t)-1) / f / size)
             return 0;
-        n *= 2;
+        n *= f;
     }
     q = realloc(*p, n * size);
     if (!q)
@@ -148,7 +153,13 @@ static uint32_t new_sym(jk__code *c, uint8_t kind, const char *name)
 
 uint32_t jk__code_label(jk__code *c, const char *name)
 {
-    return new_sym(c, JK__SYM_LOCAL, name);
+    jk__sym *s;
+    if (name || c->nsyms >= c->capsyms || c->err.status || c->finished)
+        return new_sym(c, JK__SYM_LOCAL, name);
+    s = &c->syms[c->nsyms]; /* an unnamed label with room: no checks left */
+    memset(s, 0, sizeof *s);
+    s->kind = JK__SYM_LOCAL;
+    return c->nsyms++;
 }
 
 uint32_t jk__code_label_abs(jk__code *c, uint64_t addr)
@@ -256,6 +267,7 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
     memcpy(it->long_form + 1, long_opc, long_opc_len);
     /* A target outside this code is never known to be near. */
     it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
+    c->nlong += it->is_long;
     return JK_OK;
 }
 
@@ -366,10 +378,9 @@ static size_t layout_pass(jk__code *c)
     uint32_t i;
     for (i = 0; i < c->nitems; i++) {
         jk__item *it = &c->items[i];
-        size_t size;
-        it->fin = (size_t)((ptrdiff_t)it->raw + shift);
+        size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
         if (it->kind == JK__ITEM_ALIGN)
-            size = (size_t)(-it->fin & (it->align - 1u));
+            size = (size_t)(-fin & (it->align - 1u));
         else
             size = it->is_long ? (size_t)it->long_form[0] + 4u : it->raw_len;
         it->size = (uint8_t)(it->kind == JK__ITEM_BRANCH ? size : 0);
@@ -400,8 +411,7 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
     for (i = 0; i < n; i++) {
         jk__item *it = &c->items[i];
         ptrdiff_t old = first ? 0 : it->shift;
-        size_t size = it->raw_len;
-        it->fin = (size_t)((ptrdiff_t)it->raw + shift);
+        size_t size = it->raw_len, fin = (size_t)((ptrdiff_t)it->raw + shift);
         if (it->is_long) {
             size = (size_t)it->long_form[0] + 4u;
         } else {
@@ -413,7 +423,7 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
                 tsh = t ? c->items[t - 1].shift : 0;
             else
                 tsh = shift + (first ? 0 : c->items[t - 1].shift - prev);
-            d = (int64_t)((ptrdiff_t)s->raw + tsh) - (int64_t)(it->fin + it->raw_len);
+            d = (int64_t)((ptrdiff_t)s->raw + tsh) - (int64_t)(fin + it->raw_len);
             if (d < -128 || d > 127) {
                 unsigned g;
                 it->is_long = 1;
@@ -457,17 +467,29 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
     return (size_t)((ptrdiff_t)c->len + shift);
 }
 
-/* Copy n bytes in 16-byte pieces: may write up to 15 bytes past dst + n and
+/* Copy n bytes in 32-byte pieces: may write up to 31 bytes past dst + n and
  * read as far past src + n (both buffers keep that slack). */
 static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
 {
-    while (n > 16) {
-        memcpy(dst, src, 16);
-        dst += 16;
-        src += 16;
-        n -= 16;
+    while (n > 32) {
+        memcpy(dst, src, 32);
+        dst += 32;
+        src += 32;
+        n -= 32;
     }
-    memcpy(dst, src, 16);
+    memcpy(dst, src, 32);
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+#endif
 }
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -513,10 +535,8 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
     if (c->naligns == 0) {
-        int first = 1, dirty;
-        for (i = 0; i < c->nitems && first; i++)
-            if (c->items[i].is_long) /* a target outside: the first pass needs shifts */
-                first = 0;
+        /* a target outside (long from the start): the first pass needs shifts */
+        int first = c->nlong == 0, dirty;
         if (!first)
             layout_pass(c);
         do {
@@ -532,7 +552,8 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                 int64_t d;
                 if (it->kind != JK__ITEM_BRANCH || it->is_long)
                     continue;
-                d = (int64_t)sym_final(c, it->sym) - (int64_t)(it->fin + it->raw_len);
+                d = (int64_t)sym_final(c, it->sym) -
+                    (int64_t)((ptrdiff_t)it->raw + shift_before(c, i) + it->raw_len);
                 if (!fits8(d)) {
                     it->is_long = 1;
                     changed = 1;
@@ -545,20 +566,29 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             c->syms[i].fin = sym_final(c, i);
 
     free_results(c);
-    /* 16 bytes of slack behind both buffers for copy_run */
-    if (jk__code_reserve(c, 16))
+    /* 32 bytes of slack behind both buffers for copy_run */
+    if (jk__code_reserve(c, 32))
         return c->err.status;
-    c->out = malloc(total + 16);
+    c->out = malloc(total + 32);
     c->relocs = malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
     if (!c->out || !c->relocs) {
         free_results(c);
         return jk__code_fail(c, JK_ENOMEM, "out of memory for the final code (%zu bytes)", total);
     }
-    /* Copy the stretches between items and write the items. */
+    /* Copy the stretches between items and write the items: a short
+     * branch goes with the stretch before it, then gets its rel8. */
     src = dst = 0;
     for (i = 0; i < c->nitems; i++) {
         jk__item *it = &c->items[i];
         size_t n = it->raw - src;
+        if (it->kind == JK__ITEM_BRANCH && !it->is_long) {
+            n += it->raw_len;
+            copy_run(c->out + dst, c->buf + src, n);
+            dst += n;
+            src += n;
+            c->out[dst - 1] = (uint8_t)((int64_t)c->syms[it->sym].fin - (int64_t)dst);
+            continue;
+        }
         copy_run(c->out + dst, c->buf + src, n);
         dst += n;
         src = it->raw;
@@ -566,19 +596,13 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             size_t pad = (size_t)(-dst & (it->align - 1u));
             fill(c->out + dst, pad);
             dst += pad;
-        } else if (!it->is_long) {
-            int64_t d = (int64_t)c->syms[it->sym].fin - (int64_t)(dst + it->raw_len);
-            copy_run(c->out + dst, c->buf + src, it->raw_len);
-            c->out[dst + it->raw_len - 1] = (uint8_t)d;
-            dst += it->raw_len;
-            src += it->raw_len;
         } else {
             unsigned ol = it->long_form[0];
             size_t end = dst + ol + 4u;
             memcpy(c->out + dst, it->long_form + 1, 3); /* the slack covers ol < 3 */
             if (c->syms[it->sym].kind == JK__SYM_LOCAL) {
-                put_le(c->out + dst + ol, (uint64_t)((int64_t)c->syms[it->sym].fin - (int64_t)end),
-                       4);
+                put_le32(c->out + dst + ol,
+                         (uint32_t)((int64_t)c->syms[it->sym].fin - (int64_t)end));
             } else {
                 jk__reloc *r = &c->relocs[c->nrelocs++];
                 r->off = dst + ol;
@@ -586,7 +610,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                 r->sym = it->sym;
                 r->kind = JK__FIX_REL32;
                 r->addend = 0;
-                put_le(c->out + r->off, 0, 4);
+                put_le32(c->out + r->off, 0);
             }
             dst = end;
             src += it->raw_len;

@@ -66,10 +66,11 @@ typedef struct jk__fix {
 
 typedef struct jk__item {
     size_t raw;         /* raw offset */
-    size_t fin;         /* final offset (layout) */
-    ptrdiff_t shift;    /* total growth up to and including this item */
-    uint32_t sym;       /* branch target */
-    uint32_t align;     /* alignment */
+    ptrdiff_t shift;    /* total growth up to and including this item (layout) */
+    union {
+        uint32_t sym;   /* JK__ITEM_BRANCH: the target */
+        uint32_t align; /* JK__ITEM_ALIGN: the alignment */
+    };
     uint32_t insn;
     uint8_t kind;
     uint8_t raw_len;    /* short form length (branch) / 0 (align) */
@@ -100,6 +101,7 @@ typedef struct jk__code {
     jk__item *items;
     uint32_t nitems, capitems;
     uint32_t naligns;       /* alignment items among them */
+    uint32_t nlong;         /* branches long from the start (a target outside) */
     /* constant pool (placed at finish) */
     uint8_t *pool;
     size_t pool_len, pool_cap;
@@ -176,11 +178,14 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
  * all). Appends in place while there is room; fin, shift and size are only
  * written by the layout. */
 static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned raw_len,
-                                              uint32_t sym, const uint8_t *long_form)
+                                              uint32_t sym, uint32_t long_form)
 {
     jk__item *it;
-    if (c->nitems >= c->capitems)
-        return jk__code_branch(c, at, raw_len, sym, long_form + 1, long_form[0]);
+    if (c->nitems >= c->capitems) {
+        const uint8_t opc[3] = {(uint8_t)(long_form >> 8), (uint8_t)(long_form >> 16),
+                                (uint8_t)(long_form >> 24)};
+        return jk__code_branch(c, at, raw_len, sym, opc, long_form & 0xFFu);
+    }
     it = &c->items[c->nitems++];
     it->raw = at;
     it->sym = sym;
@@ -188,7 +193,10 @@ static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned r
     it->kind = JK__ITEM_BRANCH;
     it->raw_len = (uint8_t)raw_len;
     it->is_long = 0;
-    memcpy(it->long_form, long_form, 4);
+    it->long_form[0] = (uint8_t)long_form;
+    it->long_form[1] = (uint8_t)(long_form >> 8);
+    it->long_form[2] = (uint8_t)(long_form >> 16);
+    it->long_form[3] = (uint8_t)(long_form >> 24);
     return JK_OK;
 }
 

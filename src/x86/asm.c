@@ -58,9 +58,9 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
     {
-        static const uint8_t lim[2][8] = {{0, 16, 0, 16, 16, 16, 0, 0}, {0, 4, 0, 8, 8, 0, 0, 0}};
-        memcpy(a->klim, lim[mode], sizeof a->klim);
-        a->kbase = (unsigned)mode * 5u - 1u; /* wraps for mode 0: kbase + c is still c - 1 */
+        a->kbase = (unsigned)mode * JK__K_NCLASS;
+        /* disp32 in 64-bit mode; any 32-bit value, signed or not, in 32-bit mode */
+        a->kdlim = mode == JK_X86_MODE64 ? 0xFFFFFFFFu : 0x17FFFFFFFu;
         uint64_t hi = (uint64_t)(0xFFu & ~(a->nregs - 1u)); /* number bits beyond the mode */
         a->kmask = 0xFFu | 0xF0u << 8 | 0xFFull << 16 | hi << 24 | 0xFFull << 56;
         a->kwant = JK_X86_OP_MEM | (uint64_t)a->addr_rc << 16;

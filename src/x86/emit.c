@@ -937,7 +937,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
             continue;
         if (a->pending)
             jk__x86_set_pending(a, 0);
-        a->last = (uint16_t)(f - jk__x86_forms);
+        a->last = JK__K_OF_FORM(f - jk__x86_forms);
         c->insn++;
         return (jk_status)r;
     }
@@ -1043,7 +1043,7 @@ JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned 
     if (r == MISMATCH)
         return emit_general(a, id, n, ops);
     if (r == JK_OK) {
-        a->last = (uint16_t)(f - jk__x86_forms);
+        a->last = JK__K_OF_FORM(f - jk__x86_forms);
         a->code.insn++;
     }
     return (jk_status)r;
@@ -1051,6 +1051,13 @@ JK__NOINLINE static jk_status quick_gen(jk_x86_asm *a, jk_x86_mnem id, unsigned 
 
 /* A branch to a label: the short jmp/jcc (relaxed at finish) or a rel32
  * call/jmp/jcc, the target a label of this code (or, for rel32, any). */
+/* A branch form's opcode as an item's long form (jk__code_branch_quick). */
+static uint32_t long_form(const jk__x86_form *f)
+{
+    return f->opc_len | (uint32_t)f->opc[0] << 8 | (uint32_t)f->opc[1] << 16 |
+           (uint32_t)f->opc[2] << 24;
+}
+
 JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
                                            const jk__x86_form *f, jk_x86_op o0)
 {
@@ -1067,7 +1074,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         p[f->opc_len] = 0;
         c->len += f->opc_len + 1u;
         c->syms[sym].used = 1;
-        r = jk__code_branch_quick(c, at, f->opc_len + 1u, sym, &f[f->relax].opc_len);
+        r = jk__code_branch_quick(c, at, f->opc_len + 1u, sym, long_form(f + f->relax));
     } else {
         if (f->relax) /* a long branch: the rel32 sibling */
             f += f->relax;
@@ -1082,7 +1089,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     if (r == JK_OK) {
-        a->last = (uint16_t)(f - jk__x86_forms);
+        a->last = JK__K_OF_FORM(f - jk__x86_forms);
         c->insn++;
     }
     return r;
@@ -1245,7 +1252,7 @@ JK__ALWAYS_INLINE static inline jk_status quick(jk_x86_asm *a, jk_x86_mnem id, u
             p = put_imm(p, (uint64_t)(f->i0 ? o1.value : o0.value), f->immsz[0]);
     }
     c->len = (size_t)(p - c->buf);
-    a->last = (uint16_t)(f - jk__x86_forms);
+    a->last = JK__K_OF_FORM(f - jk__x86_forms);
     c->insn++;
     return JK_OK;
 }
@@ -1325,6 +1332,15 @@ JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const
 /* The row of a per-kind table for mnemonic id (row 0 is all empty). */
 #define KROW(kind, id) (jk__x86_k##kind[jk__x86_krow_##kind[id]])
 
+static inline void store_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
+    put32(p, v);
+#endif
+}
+
 static inline void store_le64(uint8_t *p, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -1336,91 +1352,11 @@ static inline void store_le64(uint8_t *p, uint64_t v)
 #endif
 }
 
-/* Register r (0..2) of operand 0 / 1 picks another form (bits 43..48 of
- * the entry): the accumulator forms, cl, dx. */
-#define K_SPECIAL0(e, r) ((r) < 3u && (((e) >> (43 + (r))) & 1u))
-#define K_SPECIAL1(e, r) ((r) < 3u && (((e) >> (46 + (r))) & 1u))
-
-/* Write the instruction head of entry e: its bytes with the last one (the
- * ModRM byte, or the opcode for +r) plus x, and the REX prefix when rex
- * (low 4 bits, bit 4: REX needed for spl..dil) is not 0. The gate leaves 32
- * bytes of room, so 8-byte stores are safe. Returns the end. */
-JK__ALWAYS_INLINE static inline uint8_t *k_head(uint8_t *p, uint64_t e, unsigned x, unsigned rex)
-{
-    unsigned n = JK__K_LEN(e);
-    uint64_t t = (uint32_t)e + ((uint64_t)x << (8 * (n - 1)));
-    if (JK__K_REXIN(e)) {
-        t |= rex & 15u;
-    } else if (rex) {
-        if (JK__K_NPFX(e) == 0) {
-            t = t << 8 | (0x40u | (rex & 15u));
-        } else {
-            unsigned pos = 8 * JK__K_NPFX(e);
-            uint64_t lo = t & ((1ull << pos) - 1u);
-            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
-        }
-        n++;
-    }
-    store_le64(p, t);
-    return p + n;
-}
-
-/* spl..dil: needs REX (bit 4 of rex) */
-#define BYTE_REX(r) (((r) & 0xCu) == 4u ? 16u : 0u)
-
-JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, uint8_t *p)
-{
-    a->code.len = (size_t)(p - a->code.buf);
-    a->last = (uint16_t)JK__K_FORM(e);
-    a->code.insn++;
-    return JK_OK;
-}
-
-/* The gate and the register words: a usable assembler, the quick path open,
- * class in 1..5 and number < 16. */
-#define K_GATE(a, id, w) \
-    (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (a)->code.len >= (a)->code.qlim || \
-     ((w) & ~0x70Fu) || ((w) & 15u) >= (a)->klim[(w) >> 8])
-
-/* No operands: the opcode bytes from the per-kind table (no ModRM, no
- * immediate), REX.W inserted when the entry asks for it. */
-jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
-{
-    uint64_t e;
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
-        !(e = KROW(z, id)[a->mode]))
-        return emit0_quick(a, id);
-    return k_done(a, e, k_head(a->code.buf + a->code.len, e, 0, JK__K_REXW(e)));
-}
-
-jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
-{
-    uint64_t e;
-    unsigned r0 = w0 & 15u, x, rex;
-    if (K_GATE(a, id, w0))
-        return k_r(a, id, w0);
-    e = KROW(r, id)[a->kbase + (w0 >> 8)];
-    if (!e || K_SPECIAL0(e, r0))
-        return k_r(a, id, w0);
-    rex = JK__K_REXW(e) | ((r0 & 8u) >> 3);
-    if (e & JK__K_BYTE)
-        rex |= BYTE_REX(r0);
-    if (e & JK__K_MODRM) {
-        unsigned rg = e & JK__K_DIGIT ? 0u : r0;
-        rex |= (rg & 8u) >> 1;
-        x = 0xC0u | (rg & 7u) << 3 | (r0 & 7u);
-    } else {
-        x = r0 & 7u;
-    }
-    return k_done(a, e, k_head(a->code.buf + a->code.len, e, x, rex));
-}
-
-/* ModRM and REX bits of a register pair, by [swap][byte][r0][r1] (the
- * swap and byte bits of the entry word): bits 0..7 the ModRM
- * byte (mod 3, rm = r0, reg = r1; swapped for the forms that take operand
- * 1 in rm), bits 8..15 the REX bits R and B, plus 0x40 when a byte register spl..dil needs an
- * (empty) REX prefix. With REX.W from the entry, a non-zero REX part is the
- * prefix (| 0x40). */
+/* ModRM and REX bits of a register pair, by [swap][byte][r0][r1] (bits 9
+ * and 8 of the entry's high word): bits 0..7 the ModRM byte (mod 3, rm =
+ * r0, reg = r1; swapped for the forms that take operand 1 in rm), bits 8..15
+ * the REX bits R and B, plus 0x40 when a byte register spl..dil needs an
+ * (empty) REX prefix. The one-register entries look up (r0, 0) or (r0, r0). */
 #define KX_RG(s, i) ((s) ? (i) >> 4 : (i) & 15)
 #define KX_RM(s, i) ((s) ? (i) & 15 : (i) >> 4)
 #define KX_SPL(r) (((r) & 0xC) == 4)
@@ -1434,8 +1370,22 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
 #define KX256(s, c) KX64(s, c, 0), KX64(s, c, 64), KX64(s, c, 128), KX64(s, c, 192)
 static const uint16_t kx_rr[4 * 256] = {KX256(0, 0), KX256(0, JK_X86_RC_GP8), KX256(1, 0),
                                         KX256(1, JK_X86_RC_GP8)};
-_Static_assert(JK__K_BYTE == 1ull << 49, "kx_rr is indexed by the byte bit of the entry word");
-_Static_assert(JK__K_SWAP == 1ull << 38, "kx_rr is indexed by the swap bit of the entry word");
+_Static_assert(JK__KH_BYTE == 1u << 8 && JK__KH_SWAP == 1u << 9,
+               "kx_rr is indexed by the byte and swap bits of the entry's high word");
+
+/* The same for one register r of an entry whose high word has bits 6..8
+ * (DIGIT, MODRM, BYTE) = g: index g << 4 | r. Without ModRM (+r) the low 3
+ * bits of r and REX.B; with ModRM and a /digit C0 | rm and REX.B; with ModRM
+ * and no /digit (imul r, r, imm) the register in both fields. */
+#define KX1(g, r) \
+    (uint16_t)(((g) & 2 ? 0xC0 | ((g) & 1 ? 0 : ((r) & 7) << 3 | ((r) & 8) << 7) : 0) | ((r) & 7) | \
+               ((r) & 8) << 5 | ((g) & 4 && KX_SPL(r) ? 0x4000 : 0))
+#define KX1_4(g, r) KX1(g, r), KX1(g, (r) + 1), KX1(g, (r) + 2), KX1(g, (r) + 3)
+#define KX1_16(g) KX1_4(g, 0), KX1_4(g, 4), KX1_4(g, 8), KX1_4(g, 12)
+static const uint16_t kx1[8 * 16] = {KX1_16(0), KX1_16(1), KX1_16(2), KX1_16(3),
+                                     KX1_16(4), KX1_16(5), KX1_16(6), KX1_16(7)};
+_Static_assert(JK__KH_DIGIT == 1u << 6 && JK__KH_MODRM == 1u << 7,
+               "kx1 is indexed by the digit, ModRM and byte bits of the entry's high word");
 
 /* Insert REX byte rex after the npfx legacy prefixes of t (npfx > 0). */
 JK__COLD static uint64_t k_rex_after_pfx(uint64_t t, unsigned npfx, unsigned rex)
@@ -1445,46 +1395,110 @@ JK__COLD static uint64_t k_rex_after_pfx(uint64_t t, unsigned npfx, unsigned rex
     return lo | (uint64_t)rex << pos | (t - lo) << 8;
 }
 
+/* A 32-bit mode entry (high word h) refuses registers r (the numbers ORed)
+ * that would need a REX byte: r8.., and spl..dil for byte entries; the
+ * general path says why. Tested before anything is built, so the general
+ * path needs nothing built here. */
+#define K_LEGACY(h, r) (((h) & JK__KH_LEGACY) && (r) >= ((h) & JK__KH_BYTE ? 4u : 8u))
+
+/* Put the REX bits rex (R, X, B in the low 4 bits; 0x40: spl..dil need an
+ * empty REX) into the *n head bytes *t of an entry with high word h: ORed
+ * into byte 0 when the bytes carry REX.W, else a REX byte inserted after
+ * the legacy prefixes. */
+JK__ALWAYS_INLINE static inline void k_rex(uint64_t *t, unsigned *n, uint32_t h, unsigned rex)
+{
+    if (JK__KH_REXIN(h)) {
+        *t |= rex & 15u;
+    } else if (rex) {
+        unsigned b = 0x40u | (rex & 15u);
+        *t = JK__KH_NPFX(h) ? k_rex_after_pfx(*t, JK__KH_NPFX(h), b) : *t << 8 | b;
+        ++*n;
+    }
+}
+
+/* Account for an instruction of entry e that ends n bytes on: the gate
+ * left 32 bytes of room, so the 8-byte stores before were safe. */
+JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, size_t n)
+{
+    a->code.len += n;
+    a->last = e;
+    a->code.insn++;
+    return JK_OK;
+}
+
+/* The gate of a register word w: a usable assembler, the quick path open,
+ * a class below 6 (the per-kind columns) and a number below 16. A 32-bit
+ * mode entry refuses the numbers 8.. (and spl..dil) itself, in k_rex. */
+#define K_GATE(a, id, w) \
+    (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (w) >= 0x600u || ((w) & 0xF0u) || \
+     (a)->code.len >= (a)->code.qlim)
+
+/* No operands: the opcode bytes from the per-kind table (no ModRM, no
+ * immediate), REX.W inserted when the entry asks for it. */
+jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
+{
+    uint64_t e, t;
+    uint32_t h;
+    unsigned n;
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
+        !(e = KROW(z, id)[a->mode]))
+        return emit0_quick(a, id);
+    h = JK__K_HI(e);
+    t = (uint32_t)e;
+    n = h & JK__KH_LEN;
+    k_rex(&t, &n, h, h & JK__KH_REXW); /* no REX.W in 32-bit mode */
+    store_le64(a->code.buf + a->code.len, t);
+    return k_done(a, e, n);
+}
+
+/* One register: in ModRM.rm (with a /digit) or added to the opcode (+r). */
+jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
+{
+    uint64_t e, t;
+    uint32_t h;
+    unsigned r0 = w0 & 15u, v, n;
+    if (K_GATE(a, id, w0))
+        return k_r(a, id, w0);
+    e = KROW(r, id)[a->kbase + (w0 >> 8)];
+    h = JK__K_HI(e);
+    if (!e || JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))
+        return k_r(a, id, w0);
+    v = kx1[(h >> 2 & 0x70u) | r0];
+    n = h & JK__KH_LEN;
+    t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
+    k_rex(&t, &n, h, (h & JK__KH_REXW) | v >> 8);
+    store_le64(a->code.buf + a->code.len, t);
+    return k_done(a, e, n);
+}
+
 jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
 {
     uint64_t e, t;
-    unsigned v, rex, n;
-    /* (w0 ^ w1) | w0 >> 3 < 0x100: the same class, w0 < 0x800 (classes
-     * below 8); then both numbers below the class's limit (0 for classes
-     * without a per-kind column) */
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || ((w0 ^ w1) | w0 >> 3) >= 0x100u ||
-        ((w0 | w1) & 0xFFu) >= a->klim[w0 >> 8] || a->code.len >= a->code.qlim)
+    uint32_t h;
+    unsigned v, n;
+    /* both registers of one class below 6, numbers below 16 */
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x600u || ((w0 ^ w1) & ~0xFFu) ||
+        ((w0 | w1) & 0xF0u) || a->code.len >= a->code.qlim)
         return k_rr(a, id, w0, w1);
     e = KROW(rr, id)[a->kbase + (w0 >> 8)];
+    h = JK__K_HI(e);
     /* accumulator / cl / dx forms: registers 0..2 take the general path */
-    if (!e || ((e & JK__K_SPECIALS) && ((w0 & 0xFFu) < 3u || (w1 & 0xFFu) < 3u)))
+    if (!e || ((h & JK__KH_SPECIALS) && ((w0 & 15u) < 3u || (w1 & 15u) < 3u)) ||
+        K_LEGACY(h, (w0 | w1) & 15u))
         return k_rr(a, id, w0, w1);
-    /* the checks above leave w0 < 0x800, w1's number < 16 */
-    v = kx_rr[((unsigned)(e >> 29) & 0x200u) | ((unsigned)(e >> 41) & 0x100u) |
-              ((w0 << 4 | w1) & 0xFFu)];
-    rex = JK__K_REXW(e) | v >> 8;
-    n = JK__K_LEN(e);
+    v = kx_rr[(h & (JK__KH_SWAP | JK__KH_BYTE)) | ((w0 << 4 | w1) & 0xFFu)];
+    n = h & JK__KH_LEN;
     t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
-    if (JK__K_REXIN(e)) {
-        t |= rex & 15u; /* REX.W in byte 0 */
-    } else if (rex) {
-        if (JK__K_NPFX(e) == 0)
-            t = t << 8 | (0x40u | rex);
-        else
-            t = k_rex_after_pfx(t, JK__K_NPFX(e), 0x40u | rex);
-        n++;
-    }
+    k_rex(&t, &n, h, (h & JK__KH_REXW) | v >> 8);
     store_le64(a->code.buf + a->code.len, t);
-    a->code.len += n;
-    a->last = (uint16_t)JK__K_FORM(e);
-    a->code.insn++;
-    return JK_OK;
+    return k_done(a, e, n);
 }
 
 jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
 {
     uint64_t e, t;
-    unsigned r0 = w0 & 0xFFu, s, x, rex, n;
+    uint32_t h;
+    unsigned r0 = w0 & 15u, s, col, x, n;
     uint8_t *p;
     if ((uint64_t)v + 128u < 256u)
         s = v == 1;
@@ -1492,45 +1506,26 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
         s = 2;
     else
         return k_ri(a, id, w0, v);
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || r0 >= a->klim[w0 >> 8] ||
-        a->code.len >= a->code.qlim)
+    if (K_GATE(a, id, w0))
         return k_ri(a, id, w0, v);
-    e = KROW(ri, id)[(a->kbase + (w0 >> 8)) * 3u + s];
-    if (!e || K_SPECIAL0(e, r0)) {
+    col = (a->kbase + (w0 >> 8)) * 3u + s;
+    e = KROW(ri, id)[col];
+    if (!e || JK__KH_SPECIAL0(JK__K_HI(e), r0)) {
         /* the accumulator forms (and al/ax/eax/rax, imm: no ModRM) */
-        if (r0 != 0u || !e || !(e = KROW(ri0, id)[(a->kbase + (w0 >> 8)) * 3u + s]))
+        if (r0 != 0u || !e || !(e = KROW(ri0, id)[col]))
             return k_ri(a, id, w0, v);
     }
-    rex = JK__K_REXW(e) | (r0 >> 3);
-    if ((e & JK__K_BYTE) && (r0 & 0xCu) == 4u)
-        rex |= 16u;
-    x = r0 & 7u;
-    if (e & JK__K_MODRM) {
-        unsigned rg = e & JK__K_DIGIT ? 0u : r0; /* imul r, imm: both fields */
-        rex |= (rg & 8u) >> 1;
-        x |= 0xC0u | (rg & 7u) << 3;
-    }
-    n = JK__K_LEN(e);
-    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
+    h = JK__K_HI(e);
+    if (K_LEGACY(h, r0))
+        return k_ri(a, id, w0, v);
+    x = kx1[(h >> 2 & 0x70u) | r0];
+    n = h & JK__KH_LEN;
+    t = (uint32_t)e + ((uint64_t)(x & 0xFFu) << (8 * n - 8));
+    k_rex(&t, &n, h, (h & JK__KH_REXW) | x >> 8);
     p = a->code.buf + a->code.len;
-    if (JK__K_REXIN(e)) {
-        t |= rex & 15u; /* REX.W in byte 0 */
-    } else if (rex) {
-        if (JK__K_NPFX(e) == 0) {
-            t = t << 8 | (0x40u | (rex & 15u));
-        } else {
-            unsigned pos = 8 * JK__K_NPFX(e);
-            uint64_t lo = t & ((1ull << pos) - 1u);
-            t = lo | (uint64_t)(0x40u | (rex & 15u)) << pos | (t - lo) << 8;
-        }
-        n++;
-    }
     store_le64(p, t);
     store_le64(p + n, (uint64_t)v);
-    a->code.len += n + (1u << JK__K_IMMLOG(e));
-    a->last = (uint16_t)JK__K_FORM(e);
-    a->code.insn++;
-    return JK_OK;
+    return k_done(a, e, n + (1u << JK__KH_IMMLOG(h)));
 }
 
 /* Memory size -> column of the rm/mr tables (5: not quick). */
@@ -1555,86 +1550,75 @@ _Static_assert(offsetof(jk_x86_op, kind) == 0 && offsetof(jk_x86_op, size) == 1 
                    offsetof(jk_x86_op, scale) == 6 && offsetof(jk_x86_op, flags) == 7,
                "op_head reads the operand header as laid out in x86.h");
 
+/* The base register's part of a plain memory operand, by displacement class
+ * (0: none, 1: disp8, 2: disp32) << 4 | base number: bits 0..7 ModRM mod
+ * and rm (rsp/r12: SIB follows; rbp/r13 never take mod 0), 8..15 that SIB
+ * (no index), 16..18 displacement bytes, 19 a SIB byte, 20 REX.B. */
+#define KMB_MOD(c, b) ((c) == 0 && ((b) & 7) == 5 ? 1 : (c))
+#define KMB(c, b) \
+    ((uint32_t)(KMB_MOD(c, b) << 6 | ((b) & 7)) | (((b) & 7) == 4 ? 0x24u << 8 | 1u << 19 : 0u) | \
+     (uint32_t)(KMB_MOD(c, b) == 0 ? 0 : KMB_MOD(c, b) == 1 ? 1 : 4) << 16 | (uint32_t)((b) >> 3) << 20)
+#define KMB4(c, b) KMB(c, b), KMB(c, (b) + 1), KMB(c, (b) + 2), KMB(c, (b) + 3)
+#define KMB16(c) KMB4(c, 0), KMB4(c, 4), KMB4(c, 8), KMB4(c, 12)
+static const uint32_t kmb[3 * 16] = {KMB16(0), KMB16(1), KMB16(2)};
+
+/* Build the instruction of entry e (high word h) with register r0 and the
+ * memory operand whose head word is mh and displacement d: every check is
+ * done. Out of line, so the checks' values do not crowd its registers. */
+JK__NOINLINE static jk_status k_mem_put(jk_x86_asm *a, uint64_t e, unsigned r0, uint64_t mh,
+                                        int64_t d)
+{
+    uint32_t h = JK__K_HI(e);
+    uint32_t mb = kmb[((uint64_t)d + 128u >= 256u ? 32u : d != 0 ? 16u : 0u) |
+                      ((unsigned)(mh >> 24) & 15u)];
+    unsigned rg = h & JK__KH_DIGIT ? 0u : r0;
+    unsigned x = (mb & 0xFFu) | (rg & 7u) << 3, sb = mb >> 8 & 0xFFu, n;
+    unsigned rex = (h & JK__KH_REXW) | (rg & 8u) >> 1 | mb >> 20;
+    uint64_t t;
+    uint8_t *p;
+    if ((h & JK__KH_BYTE) && (rg & 0xCu) == 4u)
+        rex |= 0x40u;
+    if (mh & 0xFF00000000ull) { /* an index: SIB with scale, index, base */
+        unsigned idx = (unsigned)(mh >> 40) & 15u;
+        x = (x & ~7u) | 4u;
+        sb = ((unsigned)(mh >> 42) & 0xC0u) | (idx & 7u) << 3 | ((unsigned)(mh >> 24) & 7u);
+        rex |= (idx & 8u) >> 2;
+        mb |= 1u << 19;
+    }
+    n = h & JK__KH_LEN;
+    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
+    k_rex(&t, &n, h, rex);
+    t |= (uint64_t)sb << (8 * n); /* n <= 5; sb is 0 without a SIB byte */
+    n += mb >> 19 & 1u;
+    p = a->code.buf + a->code.len;
+    store_le64(p, t);
+    store_le64(p + n, (uint64_t)d);
+    return k_done(a, e, n + (mb >> 16 & 7u));
+}
+
 /* [base + index*scale + disp] with the mode's address registers, no
- * segment, no label (else the general path): ModRM, SIB, displacement. */
+ * segment, no label (else the general path): every check, then k_mem_put. */
 JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0,
                                                 const jk_x86_op *m, int rev)
 {
-    uint64_t e, t;
-    unsigned r0 = w0 & 0xFFu, col, b, mod, rg, rex, n, x, v, sb = 0, sib = 0, xb = 0;
-    unsigned base, idx;
-    int64_t d;
-    uint8_t *p;
-    uint64_t h = op_head(m);
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x800u || r0 >= a->klim[w0 >> 8] ||
-        a->code.len >= a->code.qlim || (h & a->kmask) != a->kwant ||
-        (col = msz_col[(h >> 8) & 15u]) >= 5u)
+    uint64_t e, mh = op_head(m);
+    int64_t d = m->value;
+    uint32_t h;
+    unsigned r0 = w0 & 15u, col;
+    /* a disp32 (64-bit mode), or any 32-bit value wrapped (32-bit mode);
+     * an index that is not rsp, of the base's class, scale below 4 */
+    if (K_GATE(a, id, w0) || (mh & a->kmask) != a->kwant ||
+        (col = msz_col[(mh >> 8) & 15u]) >= 5u || (uint64_t)d + 0x80000000u > a->kdlim ||
+        ((mh & 0xFF00000000ull) &&
+         ((mh & a->kxmask) != a->kxwant || (mh & 0xF0000000000ull) == 0x40000000000ull)))
         return k_rm(a, id, w0, m, rev);
-    /* the mask checks above leave base and index numbers < 16 */
-    base = (unsigned)(h >> 24) & 15u;
-    idx = (unsigned)(h >> 40) & 15u;
-    if (h & 0xFF00000000ull) { /* an index */
-        if ((h & a->kxmask) != a->kxwant || idx == 4u)
-            return k_rm(a, id, w0, m, rev);
-        sib = 1;
-        xb = (idx & 8u) >> 2;
-    }
-    if (rev)
-        e = KROW(mr, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
-    else
-        e = KROW(rm, id)[(a->kbase + (w0 >> 8)) * JK__K_MSZ + col];
-    if (!e || K_SPECIAL0(e, r0))
+    col += (a->kbase + (w0 >> 8)) * JK__K_MSZ;
+    e = rev ? KROW(mr, id)[col] : KROW(rm, id)[col];
+    h = JK__K_HI(e);
+    /* 32-bit mode: no r8.., no spl..dil */
+    if (!e || JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))
         return k_rm(a, id, w0, m, rev);
-    d = m->value;
-    if (a->mode == JK_X86_MODE64) {
-        if ((uint64_t)d + 0x80000000u > 0xFFFFFFFFu)
-            return k_rm(a, id, w0, m, rev);
-    } else {
-        if (d < INT32_MIN || d > (int64_t)UINT32_MAX)
-            return k_rm(a, id, w0, m, rev);
-        d = (int32_t)(uint32_t)d;
-    }
-    rg = e & JK__K_DIGIT ? 0u : r0;
-    b = base & 7u;
-    /* ModRM with mod 3, rm = base, reg = rg, and the REX bits R and B */
-    v = kx_rr[base << 4 | rg];
-    rex = JK__K_REXW(e) | v >> 8 | xb;
-    if ((e & JK__K_BYTE) && (rg & 0xCu) == 4u)
-        rex |= 0x40u;
-    /* mod 0 without displacement (not for an rbp/r13 base), 1 disp8, 2 disp32 */
-    mod = (uint64_t)d + 128u >= 256u ? 2u : d == 0 && b != 5u ? 0u : 1u;
-    x = (v & 0x3Fu) | mod << 6;
-    if (sib) { /* SIB: scale, index, base */
-        x = (x & ~7u) | 4u;
-        sb = (unsigned)(h >> 42) & 0xC0u;
-        sb |= (idx & 7u) << 3 | b;
-    } else if (b == 4u) { /* rsp/r12 base: SIB without index */
-        sib = 1;
-        sb = 0x24u;
-    }
-    n = JK__K_LEN(e);
-    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
-    p = a->code.buf + a->code.len;
-    if (JK__K_REXIN(e)) {
-        t |= rex & 15u; /* REX.W in byte 0 */
-    } else if (rex) {
-        if (JK__K_NPFX(e) == 0)
-            t = t << 8 | (0x40u | rex);
-        else
-            t = k_rex_after_pfx(t, JK__K_NPFX(e), 0x40u | rex);
-        n++;
-    }
-    if (sib) {
-        t |= (uint64_t)sb << (8 * n);
-        n++;
-    }
-    store_le64(p, t);
-    p += n;
-    store_le64(p, (uint64_t)d);
-    a->code.len += n + ((0x410u >> 4 * mod) & 15u); /* displacement 0, 1, 4 bytes */
-    a->last = (uint16_t)JK__K_FORM(e);
-    a->code.insn++;
-    return JK_OK;
+    return k_mem_put(a, e, r0, mh, (int32_t)(uint32_t)d);
 }
 
 jk_status jk__x86_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const jk_x86_op *m)
@@ -1648,32 +1632,33 @@ jk_status jk__x86_mr(jk_x86_asm *a, jk_x86_mnem id, const jk_x86_op *m, uint32_t
 }
 
 /* A branch to a label of this code (jmp/jcc short, relaxed at finish; call,
- * jmp/jcc near): the form from the per-kind table, no probe. */
+ * jmp/jcc near): the per-kind word gives the short opcode and the long form,
+ * no probe, no form record read. */
 jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
 {
     jk__code *c;
-    const jk__x86_form *f;
+    jk__sym *s;
+    uint64_t w;
     uint32_t sym = (uint32_t)l.value;
-    uint64_t fi;
-    uint8_t *p;
     size_t at;
+    unsigned n;
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || l.kind != JK_X86_OP_LABEL ||
-        (l.flags & ~JK_X86_LBL_NEAR) || a->code.len >= a->code.qlim || (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u ||
-        !(fi = KROW(l, id)[a->mode]))
+        (l.flags & ~JK_X86_LBL_NEAR) || a->code.len >= a->code.qlim ||
+        (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u || !(w = KROW(l, id)[a->mode]))
         return jk_x86_emit1(a, id, l);
     c = &a->code;
-    f = &jk__x86_forms[fi];
-    if (!f->relax || (l.flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL)
-        return quick_branch(a, id, f, l);
+    s = &c->syms[sym];
+    if (!(w & JK__KL_RELAX) || (l.flags & JK_X86_LBL_NEAR) || s->kind != JK__SYM_LOCAL)
+        return quick_branch(a, id, &jk__x86_forms[JK__K_FORM(w)], l);
+    /* the opcode and a zero rel8 (the gate leaves room for 4 bytes) */
     at = c->len;
-    p = c->buf + at;
-    memcpy(p, f->opc, 2);
-    p[f->opc_len] = 0;
-    c->len = at + f->opc_len + 1u;
-    c->syms[sym].used = 1;
-    if (jk__code_branch_quick(c, at, f->opc_len + 1u, sym, &f[f->relax].opc_len))
+    n = JK__KL_LEN(w) + 1u;
+    store_le32(c->buf + at, (uint32_t)w & 0xFFFFu);
+    c->len = at + n;
+    s->used = 1;
+    if (jk__code_branch_quick(c, at, n, sym, JK__KL_LONG(w)))
         return c->err.status;
-    a->last = (uint16_t)fi;
+    a->last = w;
     c->insn++;
     return JK_OK;
 }

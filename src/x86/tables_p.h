@@ -194,43 +194,62 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 
 /* -- Per-kind entry tables (jk__x86_r, _rr, _ri, _rm, _mr, _l in emit.c) ------
  * krow_<kind>[mnemonic] selects a row of k<kind> (row 0: all empty). A row
- * holds, per mode and register class (al..r15b, -, ax.., eax.., rax..) [and
- * immediate signature (imm8, 1, imm32) or memory size (1, 2, 4, 8, 0)], the
- * form the general matcher picks for *every* operand of those kinds, as one
- * word that says how to encode it (0 = none: the general path decides), see
- * gen_kind in tools/gen_x86.py:
+ * holds, per mode and register class (none, al..r15b, ah..bh, ax.., eax..,
+ * rax..: 0..5, so the entries index by class) [and immediate signature
+ * (imm8, 1, imm32) or memory size (1, 2, 4, 8, 0)], the form the general
+ * matcher picks for *every* operand of those kinds, as one word that says
+ * how to encode it (0 = none: the general path decides), see gen_kind in
+ * tools/gen_x86.py. Classes none and ah..bh, and rax.. in 32-bit mode, have
+ * no entries.
  *
  *   bits  0..31  the bytes without REX: legacy prefixes, opcode, then for
  *                ModRM forms the ModRM byte with its /digit
- *   bits 32..34  their count (1..4)      bits 35..36  prefix count (REX goes there)
- *   bit  37      REX.W (to insert)       bit 38       rm / +r register is operand 1
- *   bit  39      ModRM.reg is a /digit   bit 40       has a ModRM byte (else +r)
- *   bits 41..42  log2 immediate size     bits 43..48  register n (0..2: the
- *                accumulator, cl, dx) of operand 0 (43+n) / 1 (46+n) picks
- *                another form: general path
- *   bit  49      byte registers (spl..dil need REX)
- *   bits 50..62  form index
- *   bit  63      the bytes start with REX.W (0x48; REX.W forms without legacy
- *                prefixes and with room): OR R, X, B into byte 0, no insertion
- * l rows hold the form index of the label (branch) form per mode. */
-#define JK__K_LEN(e)   ((unsigned)((e) >> 32) & 7u)
-#define JK__K_NPFX(e)  ((unsigned)((e) >> 35) & 3u)
-#define JK__K_REXW(e)  ((unsigned)((e) >> 34) & 8u)
-#define JK__K_SWAP     (1ull << 38)
-#define JK__K_DIGIT    (1ull << 39)
-#define JK__K_MODRM    (1ull << 40)
-#define JK__K_IMMLOG(e) ((unsigned)((e) >> 41) & 3u)
-#define JK__K_SPECIALS (0x3Full << 43)
-#define JK__K_BYTE     (1ull << 49)
-#define JK__K_FORM(e)  ((unsigned)((e) >> 50) & 0x1FFFu)
-#define JK__K_REXIN(e) ((int64_t)(e) < 0)
-enum { JK__K_MSZ = 5 }; /* memory sizes 1, 2, 4, 8, 0 */
+ * The rest is the high word h = e >> 32, laid out so the hot tests are one
+ * AND each:
+ *   h bits 0..2  byte count (1..4)       bit  3   REX.W (to insert): h & 8
+ *         4..5   prefix count (REX goes after them)
+ *         6      ModRM.reg holds no register (a /digit, or +r)
+ *                                        bit  7   has a ModRM byte (else +r)
+ *         8      byte registers (spl..dil need REX)
+ *         9      rm / +r register is operand 1   (8..9 index kx_rr)
+ *         10..11 log2 immediate size
+ *         12..17 register n (0..2: the accumulator, cl, dx) of operand 0
+ *                (12+n) / 1 (15+n) picks another form: general path
+ *         18     a 32-bit mode entry: any REX byte means a register the
+ *                mode lacks (r8.., spl..dil): general path
+ *         19..30 form index (forms beyond 4095 get no entry)
+ *         31     the bytes start with REX.W (0x48; REX.W forms without
+ *                legacy prefixes and with room): OR R, X, B into byte 0
+ * l rows hold per mode a word for the label (branch) form:
+ *   bits  0..15  the short form's opcode bytes (the rel8 follows them)
+ *   bits 16..17  their count - 1         bit 18   relaxable (a rel32 sibling)
+ *   bits 19..50  the sibling's opcode as an item's long form: count, 3 bytes
+ *   bits 51..62  form index, as above */
+#define JK__K_HI(e)      ((uint32_t)((e) >> 32))
+#define JK__KH_LEN       7u
+#define JK__KH_REXW      8u
+#define JK__KH_NPFX(h)   (((h) >> 4) & 3u)
+#define JK__KH_DIGIT     (1u << 6)
+#define JK__KH_MODRM     (1u << 7)
+#define JK__KH_BYTE      (1u << 8)
+#define JK__KH_SWAP      (1u << 9)
+#define JK__KH_IMMLOG(h) (((h) >> 10) & 3u)
+#define JK__KH_SPECIALS  (0x3Fu << 12)
+#define JK__KH_SPECIAL0(h, r) ((r) < 3u && (((h) >> (12 + (r))) & 1u))
+#define JK__KH_LEGACY    (1u << 18)
+#define JK__KH_REXIN(h)  ((int32_t)(h) < 0)
+#define JK__K_FORM(e)    ((unsigned)((e) >> 51) & 0xFFFu)
+#define JK__K_OF_FORM(i) ((uint64_t)(i) << 51) /* a word whose JK__K_FORM is i */
+#define JK__KL_LEN(w)    ((unsigned)((w) >> 16 & 3u) + 1u)
+#define JK__KL_RELAX     (1ull << 18)
+#define JK__KL_LONG(w)   ((uint32_t)((w) >> 19))
+enum { JK__K_MSZ = 5, JK__K_NCLASS = 6 }; /* memory sizes 1, 2, 4, 8, 0; classes per mode */
 
 extern const uint16_t jk__x86_krow_z[], jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[],
     jk__x86_krow_ri0[], jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
-extern const uint64_t jk__x86_kz[][2], jk__x86_kr[][10], jk__x86_krr[][10], jk__x86_kri[][30],
-    jk__x86_kri0[][30], jk__x86_krm[][50],
-    jk__x86_kmr[][50], jk__x86_kl[][2];
+extern const uint64_t jk__x86_kz[][2], jk__x86_kr[][12], jk__x86_krr[][12], jk__x86_kri[][36],
+    jk__x86_kri0[][36], jk__x86_krm[][60],
+    jk__x86_kmr[][60], jk__x86_kl[][2];
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */

@@ -24,9 +24,10 @@ struct jk_x86_asm {
     uint64_t qlabel;        /* quick-path word of a label operand in this mode */
     const uint64_t *qreg;   /* jk__x86_qreg[mode] */
     const char *why;        /* reason the last candidate form was refused */
-    uint16_t last;          /* form index of the last instruction (tests, coverage) */
-    uint8_t klim[8];        /* register numbers the per-kind entries take, by class */
-    unsigned kbase;         /* mode * 5 - 1: column of class c in a per-kind row is kbase + c */
+    uint64_t last;          /* the last instruction's entry word, or JK__K_OF_FORM(its
+                               form): JK__K_FORM gives the form (tests, coverage) */
+    unsigned kbase;         /* mode * JK__K_NCLASS: class c's column in a per-kind row */
+    uint64_t kdlim;         /* displacements d the kind entries take: d + 2^31 <= kdlim */
     /* A plain memory operand for the kind entries, tested on its first 8
      * bytes (kind .. flags, little-endian): (head & kmask) == kwant checks
      * kind, size < 16, base class, base number, flags; with an index also

@@ -300,7 +300,7 @@ static void instance(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *op
     snprintf(insts[ninst].text, sizeof insts[0].text, "%s", text);
     insts[ninst].off = slen;
     insts[ninst].len = a->code.len;
-    insts[ninst].form = &jk__x86_forms[a->last];
+    insts[ninst].form = &jk__x86_forms[JK__K_FORM(a->last)];
     slen += a->code.len;
     ninst++;
 }
