@@ -676,12 +676,14 @@ def gen_kind(rows, mnems):
         msel = op.index("M") if "M" in op else op.index("B") if "B" in op else \
             op.index("O") if "O" in op else 0
         digit = e["modrm"] != "r"  # ModRM.reg holds no register: a /digit, or no ModRM (+r)
-        imm = e["imm"][0] if e["imm"] else 1
+        if e["imm"] and (len(e["imm"]) > 1 or e["imm"][0] > 4):
+            return 0  # two immediates, imm64: the general path
         # bits 32..63 (tables_p.h): the fields the entries test are in the
-        # high word, so one shift gives them all
+        # high word, so one shift gives them all; bits 9..11 are the
+        # immediate's size when there is one (ri), else the swap bit (rr)
         h = len(tb) | (1 << 3 if "REX.W" in e["pfx"] and not rexin else 0) | len(lp) << 4
         h |= (1 << 6 if digit else 0) | (1 << 7 if e["modrm"] is not None else 0)
-        h |= (1 << 8 if byte else 0) | (msel & 1) << 9 | {1: 0, 2: 1, 4: 2, 8: 3}[imm] << 10
+        h |= (1 << 8 if byte else 0) | (e["imm"][0] if e["imm"] else msel & 1) << 9
         h |= spec << 12 | (1 << 18 if legacy else 0) | idx << 19 | (1 << 31 if rexin else 0)
         w = t | h << 32
         return w
@@ -746,24 +748,25 @@ def gen_kind(rows, mnems):
     total = 0
     for k, width in (("z", 2), ("r", 12), ("rr", 12), ("ri", 36), ("ri0", 36), ("rm", 60), ("mr", 60), ("l", 2)):
         t = tabs[k]
+        w = width // 2  # per mode: one array per mode, indexed from krow
         total += (len(t) + 1) * width * 8 + len(mnems) * 2
-        out.append("/* %s: %d rows of [mode]%s */" % (k, len(t), {
-            "z": "", "r": "[rclass]", "rr": "[rclass]", "ri": "[rclass][imm sig - IMM8]",
-            "ri0": "[rclass][imm sig - IMM8], register 0",
-            "rm": "[rclass][memory size]", "mr": "[rclass][memory size]", "l": ""}[k]))
+        out.append("/* %s: %d rows; jk__x86_k%s_<mode>[krow_%s[mnemonic]%s] */" % (k, len(t), k, k, {
+            "z": "", "r": " + rclass", "rr": " + rclass", "ri": " + rclass * 3 + imm sig - IMM8",
+            "ri0": " + rclass * 3 + imm sig - IMM8] (register 0",
+            "rm": " + rclass * 5 + memory size", "mr": " + rclass * 5 + memory size", "l": ""}[k]))
         out.append("const uint16_t jk__x86_krow_%s[%d] = {" % (k, len(mnems)))
         for i in range(0, len(mnems), 24):
-            out.append("    " + ", ".join(str(x) for x in rowsidx[k][i:i + 24]) + ",")
+            out.append("    " + ", ".join(str(x * w) for x in rowsidx[k][i:i + 24]) + ",")
         out.append("};")
-        out.append("const uint64_t jk__x86_k%s[%d][%d] = {" % (k, len(t) + 1, width))
-        out.append("    {0},")
-        for row in t:
-            if k == "l":
-                out.append("    {" + ", ".join("0x%Xu" % x if x else "0" for x in row) + "},")
-                continue
-            for i in range(0, len(row), 6):
-                out.append("    " + ("{" if i == 0 else " ") + ", ".join("0x%Xu" % x if x else "0" for x in row[i:i + 6]) + ("}," if i + 6 >= len(row) else ","))
-        out.append("};")
+        for mode, name in ((0, "x64"), (1, "x86")):
+            out.append("const uint64_t jk__x86_k%s_%s[%d] = {" % (k, name, (len(t) + 1) * w))
+            out.append("    " + ", ".join(["0"] * w) + ",")
+            for row in t:
+                half = row[mode * w:(mode + 1) * w]
+                step = 6 if w >= 6 else w
+                for i in range(0, w, step):
+                    out.append("    " + ", ".join("0x%Xu" % x if x else "0" for x in half[i:i + step]) + ",")
+            out.append("};")
     out.insert(0, "/* Per-kind entry tables, %d bytes in all. */" % total)
     return out
 

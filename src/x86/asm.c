@@ -58,7 +58,15 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
     {
-        a->kbase = (unsigned)mode * JK__K_NCLASS;
+        int x64 = mode == JK_X86_MODE64;
+        a->kz = x64 ? jk__x86_kz_x64 : jk__x86_kz_x86;
+        a->kr = x64 ? jk__x86_kr_x64 : jk__x86_kr_x86;
+        a->krr = x64 ? jk__x86_krr_x64 : jk__x86_krr_x86;
+        a->kri = x64 ? jk__x86_kri_x64 : jk__x86_kri_x86;
+        a->kri0 = x64 ? jk__x86_kri0_x64 : jk__x86_kri0_x86;
+        a->krm = x64 ? jk__x86_krm_x64 : jk__x86_krm_x86;
+        a->kmr = x64 ? jk__x86_kmr_x64 : jk__x86_kmr_x86;
+        a->kl = x64 ? jk__x86_kl_x64 : jk__x86_kl_x86;
         /* disp32 in 64-bit mode; any 32-bit value, signed or not, in 32-bit mode */
         a->kdlim = mode == JK_X86_MODE64 ? 0xFFFFFFFFu : 0x17FFFFFFFu;
         uint64_t hi = (uint64_t)(0xFFu & ~(a->nregs - 1u)); /* number bits beyond the mode */

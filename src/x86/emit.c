@@ -1329,8 +1329,9 @@ JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const
     return rev ? jk_x86_emit2(a, id, *m, reg_op(w0)) : jk_x86_emit2(a, id, reg_op(w0), *m);
 }
 
-/* The row of a per-kind table for mnemonic id (row 0 is all empty). */
-#define KROW(kind, id) (jk__x86_k##kind[jk__x86_krow_##kind[id]])
+/* The row of mnemonic id in the assembler's mode's array of a kind (row 0
+ * is all empty). */
+#define KROW(kind, id) (a->k##kind + jk__x86_krow_##kind[id])
 
 static inline void store_le32(uint8_t *p, uint32_t v)
 {
@@ -1441,7 +1442,7 @@ jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
     uint32_t h;
     unsigned n;
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || a->code.len >= a->code.qlim ||
-        !(e = KROW(z, id)[a->mode]))
+        !(e = KROW(z, id)[0]))
         return emit0_quick(a, id);
     h = JK__K_HI(e);
     t = (uint32_t)e;
@@ -1459,9 +1460,10 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
     unsigned r0 = w0 & 15u, v, n;
     if (K_GATE(a, id, w0))
         return k_r(a, id, w0);
-    e = KROW(r, id)[a->kbase + (w0 >> 8)];
+    e = KROW(r, id)[w0 >> 8];
     h = JK__K_HI(e);
-    if (!e || JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))
+    if (!e || ((h & (JK__KH_SPECIALS | JK__KH_LEGACY)) &&
+               (JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))))
         return k_r(a, id, w0);
     v = kx1[(h >> 2 & 0x70u) | r0];
     n = h & JK__KH_LEN;
@@ -1480,11 +1482,12 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x600u || ((w0 ^ w1) & ~0xFFu) ||
         ((w0 | w1) & 0xF0u) || a->code.len >= a->code.qlim)
         return k_rr(a, id, w0, w1);
-    e = KROW(rr, id)[a->kbase + (w0 >> 8)];
+    e = KROW(rr, id)[w0 >> 8];
     h = JK__K_HI(e);
     /* accumulator / cl / dx forms: registers 0..2 take the general path */
-    if (!e || ((h & JK__KH_SPECIALS) && ((w0 & 15u) < 3u || (w1 & 15u) < 3u)) ||
-        K_LEGACY(h, (w0 | w1) & 15u))
+    if (!e || ((h & (JK__KH_SPECIALS | JK__KH_LEGACY)) &&
+               (((h & JK__KH_SPECIALS) && ((w0 & 15u) < 3u || (w1 & 15u) < 3u)) ||
+                K_LEGACY(h, (w0 | w1) & 15u))))
         return k_rr(a, id, w0, w1);
     v = kx_rr[(h & (JK__KH_SWAP | JK__KH_BYTE)) | ((w0 << 4 | w1) & 0xFFu)];
     n = h & JK__KH_LEN;
@@ -1508,16 +1511,21 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
         return k_ri(a, id, w0, v);
     if (K_GATE(a, id, w0))
         return k_ri(a, id, w0, v);
-    col = (a->kbase + (w0 >> 8)) * 3u + s;
+    col = (w0 >> 8) * 3u + s;
     e = KROW(ri, id)[col];
-    if (!e || JK__KH_SPECIAL0(JK__K_HI(e), r0)) {
-        /* the accumulator forms (and al/ax/eax/rax, imm: no ModRM) */
-        if (r0 != 0u || !e || !(e = KROW(ri0, id)[col]))
+    h = JK__K_HI(e);
+    if (!e)
+        return k_ri(a, id, w0, v);
+    if (h & (JK__KH_SPECIALS | JK__KH_LEGACY)) {
+        if (JK__KH_SPECIAL0(h, r0)) {
+            /* the accumulator forms (and al/ax/eax/rax, imm: no ModRM) */
+            if (r0 != 0u || !(e = KROW(ri0, id)[col]))
+                return k_ri(a, id, w0, v);
+            h = JK__K_HI(e);
+        }
+        if (K_LEGACY(h, r0))
             return k_ri(a, id, w0, v);
     }
-    h = JK__K_HI(e);
-    if (K_LEGACY(h, r0))
-        return k_ri(a, id, w0, v);
     x = kx1[(h >> 2 & 0x70u) | r0];
     n = h & JK__KH_LEN;
     t = (uint32_t)e + ((uint64_t)(x & 0xFFu) << (8 * n - 8));
@@ -1525,7 +1533,7 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
     p = a->code.buf + a->code.len;
     store_le64(p, t);
     store_le64(p + n, (uint64_t)v);
-    return k_done(a, e, n + (1u << JK__KH_IMMLOG(h)));
+    return k_done(a, e, n + JK__KH_IMM(h));
 }
 
 /* Memory size -> column of the rm/mr tables (5: not quick). */
@@ -1612,11 +1620,12 @@ JK__ALWAYS_INLINE static inline jk_status k_mem(jk_x86_asm *a, jk_x86_mnem id, u
         ((mh & 0xFF00000000ull) &&
          ((mh & a->kxmask) != a->kxwant || (mh & 0xF0000000000ull) == 0x40000000000ull)))
         return k_rm(a, id, w0, m, rev);
-    col += (a->kbase + (w0 >> 8)) * JK__K_MSZ;
+    col += (w0 >> 8) * JK__K_MSZ;
     e = rev ? KROW(mr, id)[col] : KROW(rm, id)[col];
     h = JK__K_HI(e);
     /* 32-bit mode: no r8.., no spl..dil */
-    if (!e || JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))
+    if (!e || ((h & (JK__KH_SPECIALS | JK__KH_LEGACY)) &&
+               (JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))))
         return k_rm(a, id, w0, m, rev);
     return k_mem_put(a, e, r0, mh, (int32_t)(uint32_t)d);
 }
@@ -1644,7 +1653,7 @@ jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
     unsigned n;
     if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || l.kind != JK_X86_OP_LABEL ||
         (l.flags & ~JK_X86_LBL_NEAR) || a->code.len >= a->code.qlim ||
-        (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u || !(w = KROW(l, id)[a->mode]))
+        (uint64_t)l.value - 1u >= (uint64_t)a->code.nsyms - 1u || !(w = KROW(l, id)[0]))
         return jk_x86_emit1(a, id, l);
     c = &a->code;
     s = &c->syms[sym];

@@ -193,9 +193,10 @@ extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
 enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 
 /* -- Per-kind entry tables (jk__x86_r, _rr, _ri, _rm, _mr, _l in emit.c) ------
- * krow_<kind>[mnemonic] selects a row of k<kind> (row 0: all empty). A row
- * holds, per mode and register class (none, al..r15b, ah..bh, ax.., eax..,
- * rax..: 0..5, so the entries index by class) [and immediate signature
+ * krow_<kind>[mnemonic] is the first index of a row of k<kind>_<mode> (row
+ * 0: all empty), one array per mode. A row holds, per register class
+ * (none, al..r15b, ah..bh, ax.., eax.., rax..: 0..5, so the entries index
+ * by class) [and immediate signature
  * (imm8, 1, imm32) or memory size (1, 2, 4, 8, 0)], the form the general
  * matcher picks for *every* operand of those kinds, as one word that says
  * how to encode it (0 = none: the general path decides), see gen_kind in
@@ -211,8 +212,8 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
  *         6      ModRM.reg holds no register (a /digit, or +r)
  *                                        bit  7   has a ModRM byte (else +r)
  *         8      byte registers (spl..dil need REX)
- *         9      rm / +r register is operand 1   (8..9 index kx_rr)
- *         10..11 log2 immediate size
+ *         9      rr entries: the rm register is operand 1 (8..9 index kx_rr)
+ *         9..11  ri entries: the immediate's size in bytes (1, 2, 4)
  *         12..17 register n (0..2: the accumulator, cl, dx) of operand 0
  *                (12+n) / 1 (15+n) picks another form: general path
  *         18     a 32-bit mode entry: any REX byte means a register the
@@ -233,7 +234,7 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 #define JK__KH_MODRM     (1u << 7)
 #define JK__KH_BYTE      (1u << 8)
 #define JK__KH_SWAP      (1u << 9)
-#define JK__KH_IMMLOG(h) (((h) >> 10) & 3u)
+#define JK__KH_IMM(h)    (((h) >> 9) & 7u)
 #define JK__KH_SPECIALS  (0x3Fu << 12)
 #define JK__KH_SPECIAL0(h, r) ((r) < 3u && (((h) >> (12 + (r))) & 1u))
 #define JK__KH_LEGACY    (1u << 18)
@@ -247,9 +248,11 @@ enum { JK__K_MSZ = 5, JK__K_NCLASS = 6 }; /* memory sizes 1, 2, 4, 8, 0; classes
 
 extern const uint16_t jk__x86_krow_z[], jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[],
     jk__x86_krow_ri0[], jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
-extern const uint64_t jk__x86_kz[][2], jk__x86_kr[][12], jk__x86_krr[][12], jk__x86_kri[][36],
-    jk__x86_kri0[][36], jk__x86_krm[][60],
-    jk__x86_kmr[][60], jk__x86_kl[][2];
+/* one array per kind and mode (x64, x86); krow_<kind>[id] is the row's first index */
+extern const uint64_t jk__x86_kz_x64[], jk__x86_kz_x86[], jk__x86_kr_x64[], jk__x86_kr_x86[],
+    jk__x86_krr_x64[], jk__x86_krr_x86[], jk__x86_kri_x64[], jk__x86_kri_x86[],
+    jk__x86_kri0_x64[], jk__x86_kri0_x86[], jk__x86_krm_x64[], jk__x86_krm_x86[],
+    jk__x86_kmr_x64[], jk__x86_kmr_x86[], jk__x86_kl_x64[], jk__x86_kl_x86[];
 
 extern const jk__x86_form jk__x86_forms[];
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */

@@ -26,7 +26,8 @@ struct jk_x86_asm {
     const char *why;        /* reason the last candidate form was refused */
     uint64_t last;          /* the last instruction's entry word, or JK__K_OF_FORM(its
                                form): JK__K_FORM gives the form (tests, coverage) */
-    unsigned kbase;         /* mode * JK__K_NCLASS: class c's column in a per-kind row */
+    /* the per-kind entry arrays of the mode (jk__x86_k<kind>_x64 / _x86) */
+    const uint64_t *kz, *kr, *krr, *kri, *kri0, *krm, *kmr, *kl;
     uint64_t kdlim;         /* displacements d the kind entries take: d + 2^31 <= kdlim */
     /* A plain memory operand for the kind entries, tested on its first 8
      * bytes (kind .. flags, little-endian): (head & kmask) == kwant checks
