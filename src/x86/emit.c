@@ -1558,17 +1558,41 @@ _Static_assert(offsetof(jk_x86_op, kind) == 0 && offsetof(jk_x86_op, size) == 1 
                    offsetof(jk_x86_op, scale) == 6 && offsetof(jk_x86_op, flags) == 7,
                "op_head reads the operand header as laid out in x86.h");
 
-/* The base register's part of a plain memory operand, by displacement class
- * (0: none, 1: disp8, 2: disp32) << 4 | base number: bits 0..7 ModRM mod
- * and rm (rsp/r12: SIB follows; rbp/r13 never take mod 0), 8..15 that SIB
- * (no index), 16..18 displacement bytes, 19 a SIB byte, 20 REX.B. */
+/* The base register's part of a plain memory operand, by [index?]
+ * [displacement class (0: none, 1: disp8, 2: disp32)][base number]: bits
+ * 0..7 ModRM mod and rm (rm 4 with an index, or for an rsp/r12 base: SIB
+ * follows; an rbp/r13 base never takes mod 0), 8..15 the SIB's base bits
+ * (0x24 for rsp/r12 without an index), 16..18 displacement bytes, 19 a SIB
+ * byte, 20 REX.B. */
 #define KMB_MOD(c, b) ((c) == 0 && ((b) & 7) == 5 ? 1 : (c))
-#define KMB(c, b) \
-    ((uint32_t)(KMB_MOD(c, b) << 6 | ((b) & 7)) | (((b) & 7) == 4 ? 0x24u << 8 | 1u << 19 : 0u) | \
+#define KMB_SIB(x, b) ((x) || ((b) & 7) == 4)
+#define KMB(x, c, b) \
+    ((uint32_t)(KMB_MOD(c, b) << 6 | (KMB_SIB(x, b) ? 4 : (b) & 7)) | \
+     (KMB_SIB(x, b) ? (uint32_t)((x) ? (b) & 7 : 0x24) << 8 | 1u << 19 : 0u) | \
      (uint32_t)(KMB_MOD(c, b) == 0 ? 0 : KMB_MOD(c, b) == 1 ? 1 : 4) << 16 | (uint32_t)((b) >> 3) << 20)
-#define KMB4(c, b) KMB(c, b), KMB(c, (b) + 1), KMB(c, (b) + 2), KMB(c, (b) + 3)
-#define KMB16(c) KMB4(c, 0), KMB4(c, 4), KMB4(c, 8), KMB4(c, 12)
-static const uint32_t kmb[3 * 16] = {KMB16(0), KMB16(1), KMB16(2)};
+#define KMB4(x, c, b) KMB(x, c, b), KMB(x, c, (b) + 1), KMB(x, c, (b) + 2), KMB(x, c, (b) + 3)
+#define KMB16(x, c) KMB4(x, c, 0), KMB4(x, c, 4), KMB4(x, c, 8), KMB4(x, c, 12)
+#define KMB64(x) KMB16(x, 0), KMB16(x, 1), KMB16(x, 2), KMB16(x, 3)
+static const uint32_t kmb[2 * 64] = {KMB64(0), KMB64(1)}; /* [x][c][b]: c = 3 unused */
+
+/* The index's part by [index?][scale][index number]: bits 0..7 the SIB's
+ * scale and index bits, 8..15 REX.X; 0 without an index. */
+#define KMI(x, s, i) ((x) ? (uint16_t)((s) << 6 | ((i) & 7) << 3 | ((i) & 8) << 6) : 0)
+#define KMI4(x, s, i) KMI(x, s, i), KMI(x, s, (i) + 1), KMI(x, s, (i) + 2), KMI(x, s, (i) + 3)
+#define KMI16(x, s) KMI4(x, s, 0), KMI4(x, s, 4), KMI4(x, s, 8), KMI4(x, s, 12)
+#define KMI64(x) KMI16(x, 0), KMI16(x, 1), KMI16(x, 2), KMI16(x, 3)
+static const uint16_t kmi[2 * 64] = {KMI64(0), KMI64(1)};
+
+/* The register's part by [byte][digit][number] (bits 8 and 6 of the entry's
+ * high word, as 0x40 and 0x10): bits 0..7 ModRM.reg, 8..15 REX.R, plus 0x40
+ * when spl..dil need an empty REX; nothing for a /digit. */
+#define KRG(g, r) \
+    ((g) & 1 ? (uint16_t)0 : (uint16_t)(((r) & 7) << 3 | ((r) & 8) << 7 | ((g) & 4 && KX_SPL(r) ? 0x4000 : 0)))
+#define KRG16(g) KX4_(g, 0), KX4_(g, 4), KX4_(g, 8), KX4_(g, 12)
+#define KX4_(g, r) KRG(g, r), KRG(g, (r) + 1), KRG(g, (r) + 2), KRG(g, (r) + 3)
+static const uint16_t krg[0x60] = {KRG16(0), KRG16(1), KRG16(2), KRG16(3), KRG16(4), KRG16(5)};
+_Static_assert(JK__KH_DIGIT == 1u << 6 && JK__KH_BYTE == 1u << 8,
+               "krg is indexed by the digit and byte bits of the entry's high word");
 
 /* Build the instruction of entry e (high word h) with register r0 and the
  * memory operand whose head word is mh and displacement d: every check is
@@ -1577,26 +1601,16 @@ JK__NOINLINE static jk_status k_mem_put(jk_x86_asm *a, uint64_t e, unsigned r0, 
                                         int64_t d)
 {
     uint32_t h = JK__K_HI(e);
-    uint32_t mb = kmb[((uint64_t)d + 128u >= 256u ? 32u : d != 0 ? 16u : 0u) |
-                      ((unsigned)(mh >> 24) & 15u)];
-    unsigned rg = h & JK__KH_DIGIT ? 0u : r0;
-    unsigned x = (mb & 0xFFu) | (rg & 7u) << 3, sb = mb >> 8 & 0xFFu, n;
-    unsigned rex = (h & JK__KH_REXW) | (rg & 8u) >> 1 | mb >> 20;
-    uint64_t t;
+    unsigned hx = (mh & 0xFF00000000ull) != 0; /* an index */
+    unsigned dcl = (uint64_t)d + 128u >= 256u ? 2u : d != 0;
+    uint32_t mb = kmb[hx << 6 | dcl << 4 | ((unsigned)(mh >> 24) & 15u)];
+    unsigned ix = kmi[hx << 6 | ((unsigned)(mh >> 44) & 0x30u) | ((unsigned)(mh >> 40) & 15u)];
+    unsigned g = krg[(h >> 2 & 0x50u) | r0];
+    unsigned n = h & JK__KH_LEN;
+    uint64_t t = (uint32_t)e + ((uint64_t)((mb | g) & 0xFFu) << (8 * n - 8));
     uint8_t *p;
-    if ((h & JK__KH_BYTE) && (rg & 0xCu) == 4u)
-        rex |= 0x40u;
-    if (mh & 0xFF00000000ull) { /* an index: SIB with scale, index, base */
-        unsigned idx = (unsigned)(mh >> 40) & 15u;
-        x = (x & ~7u) | 4u;
-        sb = ((unsigned)(mh >> 42) & 0xC0u) | (idx & 7u) << 3 | ((unsigned)(mh >> 24) & 7u);
-        rex |= (idx & 8u) >> 2;
-        mb |= 1u << 19;
-    }
-    n = h & JK__KH_LEN;
-    t = (uint32_t)e + ((uint64_t)x << (8 * n - 8));
-    k_rex(&t, &n, h, rex);
-    t |= (uint64_t)sb << (8 * n); /* n <= 5; sb is 0 without a SIB byte */
+    k_rex(&t, &n, h, (h & JK__KH_REXW) | g >> 8 | ix >> 8 | mb >> 20);
+    t |= (uint64_t)((mb >> 8 | ix) & 0xFFu) << (8 * n); /* n <= 5; 0 without a SIB byte */
     n += mb >> 19 & 1u;
     p = a->code.buf + a->code.len;
     store_le64(p, t);
