@@ -193,10 +193,14 @@ static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned r
     it->kind = JK__ITEM_BRANCH;
     it->raw_len = (uint8_t)raw_len;
     it->is_long = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(it->long_form, &long_form, 4);
+#else
     it->long_form[0] = (uint8_t)long_form;
     it->long_form[1] = (uint8_t)(long_form >> 8);
     it->long_form[2] = (uint8_t)(long_form >> 16);
     it->long_form[3] = (uint8_t)(long_form >> 24);
+#endif
     return JK_OK;
 }
 
