@@ -630,8 +630,8 @@ def gen_kind(rows, mnems):
                     d.append(item)
             return d
         generic = [3 if rc != 2 else 4 for rc in rcs]
-        if any(rc in (0, 2) for rc in rcs) or (mode == 1 and 5 in rcs):
-            return 0  # no class, ah..bh, r64 in 32-bit mode: the general path
+        if any(rc in (0, 2, 6, 7) for rc in rcs) or (mode == 1 and 5 in rcs):
+            return 0  # no class, ah..bh, segment, ip, r64 in 32-bit mode: the general path
         base = choose(m, mode, desc_for(generic), shapes)
         if not base:
             return 0
@@ -649,7 +649,7 @@ def gen_kind(rows, mnems):
     def entry_acc(m, mode, rc, sg):
         """ri with register 0 of the class (al/ax/eax/rax): the accumulator
         form where the matcher picks one for every immediate of sg."""
-        if rc in (0, 2) or (mode == 1 and rc == 5):
+        if rc in (0, 2, 6, 7) or (mode == 1 and rc == 5):
             return 0
         base = choose(m, mode, [("r", reg_bits(rc, 0)), ("i", sg)], (RI, OZ))
         return kpack(rows[base], base, 0, rc == 1, mode == 1) if base else 0
@@ -703,7 +703,7 @@ def gen_kind(rows, mnems):
             w |= 1 << 18 | sum(b << (8 * i) for i, b in enumerate(lf)) << 19
         return w
 
-    RCS = [0, 1, 2, 3, 4, 5]  # a column per class 0..5, so the entries index by class
+    RCS = list(range(8))  # a column per class 0..7, so the entries index by class
     OZ, RR, RI, MR = SH_OZ, SH_RR, SH_RI, SH_MR
     tabs = {"z": [], "r": [], "rr": [], "ri": [], "ri0": [], "rm": [], "mr": [], "l": []}
     rowsidx = {k: [] for k in tabs}
@@ -746,7 +746,7 @@ def gen_kind(rows, mnems):
     out = []
     out = []
     total = 0
-    for k, width in (("z", 2), ("r", 12), ("rr", 12), ("ri", 36), ("ri0", 36), ("rm", 60), ("mr", 60), ("l", 2)):
+    for k, width in (("z", 2), ("r", 16), ("rr", 16), ("ri", 48), ("ri0", 48), ("rm", 80), ("mr", 80), ("l", 2)):
         t = tabs[k]
         w = width // 2  # per mode: one array per mode, indexed from krow
         total += (len(t) + 1) * width * 8 + len(mnems) * 2
@@ -763,7 +763,7 @@ def gen_kind(rows, mnems):
             out.append("    " + ", ".join(["0"] * w) + ",")
             for row in t:
                 half = row[mode * w:(mode + 1) * w]
-                step = 6 if w >= 6 else w
+                step = 8 if w >= 8 else w
                 for i in range(0, w, step):
                     out.append("    " + ", ".join("0x%Xu" % x if x else "0" for x in half[i:i + step]) + ",")
             out.append("};")

@@ -1428,10 +1428,10 @@ JK__ALWAYS_INLINE static inline jk_status k_done(jk_x86_asm *a, uint64_t e, size
 }
 
 /* The gate of a register word w: a usable assembler, the quick path open,
- * a class below 6 (the per-kind columns) and a number below 16. A 32-bit
- * mode entry refuses the numbers 8.. (and spl..dil) itself, in k_rex. */
+ * a class below 8 (the per-kind columns) and a number below 16. A 32-bit
+ * mode entry refuses the numbers 8.. (and spl..dil) itself (K_LEGACY). */
 #define K_GATE(a, id, w) \
-    (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || (w) >= 0x600u || ((w) & 0xF0u) || \
+    (!(a) || (unsigned)(id) >= JK_X86_MNEM_COUNT || ((w) & ~0x70Fu) || \
      (a)->code.len >= (a)->code.qlim)
 
 /* No operands: the opcode bytes from the per-kind table (no ModRM, no
@@ -1478,9 +1478,9 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
     uint64_t e, t;
     uint32_t h;
     unsigned v, n;
-    /* both registers of one class below 6, numbers below 16 */
-    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || w0 >= 0x600u || ((w0 ^ w1) & ~0xFFu) ||
-        ((w0 | w1) & 0xF0u) || a->code.len >= a->code.qlim)
+    /* both registers of one class below 8, numbers below 16 */
+    if (!a || (unsigned)id >= JK_X86_MNEM_COUNT || ((w0 | w1) & ~0x70Fu) || ((w0 ^ w1) & 0x700u) ||
+        a->code.len >= a->code.qlim)
         return k_rr(a, id, w0, w1);
     e = KROW(rr, id)[w0 >> 8];
     h = JK__K_HI(e);

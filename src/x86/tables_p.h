@@ -195,13 +195,13 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 /* -- Per-kind entry tables (jk__x86_r, _rr, _ri, _rm, _mr, _l in emit.c) ------
  * krow_<kind>[mnemonic] is the first index of a row of k<kind>_<mode> (row
  * 0: all empty), one array per mode. A row holds, per register class
- * (none, al..r15b, ah..bh, ax.., eax.., rax..: 0..5, so the entries index
- * by class) [and immediate signature
+ * (none, al..r15b, ah..bh, ax.., eax.., rax.., segment, ip: 0..7, so the
+ * entries index by class) [and immediate signature
  * (imm8, 1, imm32) or memory size (1, 2, 4, 8, 0)], the form the general
  * matcher picks for *every* operand of those kinds, as one word that says
  * how to encode it (0 = none: the general path decides), see gen_kind in
- * tools/gen_x86.py. Classes none and ah..bh, and rax.. in 32-bit mode, have
- * no entries.
+ * tools/gen_x86.py. Classes none, ah..bh, segment and ip, and rax.. in
+ * 32-bit mode, have no entries.
  *
  *   bits  0..31  the bytes without REX: legacy prefixes, opcode, then for
  *                ModRM forms the ModRM byte with its /digit
@@ -244,7 +244,7 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 #define JK__KL_LEN(w)    ((unsigned)((w) >> 16 & 3u) + 1u)
 #define JK__KL_RELAX     (1ull << 18)
 #define JK__KL_LONG(w)   ((uint32_t)((w) >> 19))
-enum { JK__K_MSZ = 5, JK__K_NCLASS = 6 }; /* memory sizes 1, 2, 4, 8, 0; classes per mode */
+enum { JK__K_MSZ = 5, JK__K_NCLASS = 8 }; /* memory sizes 1, 2, 4, 8, 0; classes per mode */
 
 extern const uint16_t jk__x86_krow_z[], jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[],
     jk__x86_krow_ri0[], jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
