@@ -443,6 +443,24 @@ static void negatives(jk_x86_asm *a)
     neg_one(a, 32, JK_ENOFORM, "not available in 32-bit mode", NULL, JK_X86_CDQE, 0, N, N, N);
     neg_one(a, 32, JK_EOPERAND, "r8d requires 64-bit mode", NULL, JK_X86_INC, 1, JK_R8D, N, N);
     neg_one(a, 32, JK_EOPERAND, "spl requires 64-bit mode", NULL, JK_X86_INC, 1, JK_SPL, N, N);
+    /* the same through each per-kind entry (reg-reg either side, reg-imm,
+     * reg-mem, mem-reg, +r, byte registers that would need REX); in 32-bit
+     * mode GNU as reads r8d, sil, ... as symbol names, so some of these are
+     * memory operands to it and it accepts them */
+    neg_no_gas = 1;
+    neg_one(a, 32, JK_EOPERAND, "r8d requires 64-bit mode", NULL, JK_X86_ADD, 2, JK_R8D, JK_EAX, N);
+    neg_one(a, 32, JK_EOPERAND, "r9d requires 64-bit mode", NULL, JK_X86_ADD, 2, JK_EAX, JK_R9D, N);
+    neg_one(a, 32, JK_EOPERAND, "sil requires 64-bit mode", NULL, JK_X86_MOV, 2, JK_AL, JK_SIL, N);
+    neg_one(a, 32, JK_EOPERAND, "r13d requires 64-bit mode", NULL, JK_X86_PUSH, 1, JK_R13D, N, N);
+    neg_no_gas = 0;
+    neg_one(a, 32, JK_EOPERAND, "r10d requires 64-bit mode", NULL, JK_X86_ADD, 2, JK_R10D,
+            jk_imm(1), N);
+    neg_one(a, 32, JK_EOPERAND, "r11d requires 64-bit mode", NULL, JK_X86_MOV, 2, JK_R11D,
+            M(4, JK_EAX, N, 1, 0), N);
+    neg_one(a, 32, JK_EOPERAND, "r12d requires 64-bit mode", NULL, JK_X86_MOV, 2,
+            M(4, JK_EAX, N, 1, 0), JK_R12D, N);
+    neg_one(a, 32, JK_EOPERAND, "dil requires 64-bit mode", NULL, JK_X86_MOV, 2,
+            M(1, JK_EAX, N, 1, 0), JK_DIL, N);
     neg_no_gas = 1; /* in 32-bit mode GNU as takes "rip" for a symbol name */
     neg_one(a, 32, JK_EOPERAND, "rip-relative addressing needs 64-bit mode", NULL, JK_X86_MOV, 2,
             JK_EAX, M(4, JK_RIP, N, 1, 0), N);
