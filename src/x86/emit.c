@@ -1588,8 +1588,8 @@ static const uint16_t kmi[2 * 64] = {KMI64(0), KMI64(1)};
  * when spl..dil need an empty REX; nothing for a /digit. */
 #define KRG(g, r) \
     ((g) & 1 ? (uint16_t)0 : (uint16_t)(((r) & 7) << 3 | ((r) & 8) << 7 | ((g) & 4 && KX_SPL(r) ? 0x4000 : 0)))
-#define KRG16(g) KX4_(g, 0), KX4_(g, 4), KX4_(g, 8), KX4_(g, 12)
-#define KX4_(g, r) KRG(g, r), KRG(g, (r) + 1), KRG(g, (r) + 2), KRG(g, (r) + 3)
+#define KRG4(g, r) KRG(g, r), KRG(g, (r) + 1), KRG(g, (r) + 2), KRG(g, (r) + 3)
+#define KRG16(g) KRG4(g, 0), KRG4(g, 4), KRG4(g, 8), KRG4(g, 12)
 static const uint16_t krg[0x60] = {KRG16(0), KRG16(1), KRG16(2), KRG16(3), KRG16(4), KRG16(5)};
 _Static_assert(JK__KH_DIGIT == 1u << 6 && JK__KH_BYTE == 1u << 8,
                "krg is indexed by the digit and byte bits of the entry's high word");
