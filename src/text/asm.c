@@ -1936,8 +1936,10 @@ static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
 
 /* Prefix words of a statement, all bytes in source order (raw[]); what[]
  * tells which of them are lock / rep, which go through the x86 API where it
- * validates them (lock on lockable instructions, rep on string ones). */
-enum { PW_RAW, PW_LOCK, PW_REP };
+ * validates them (lock on lockable instructions, rep on string ones), and
+ * which is an explicit REX (rex, rex.W, ...), which joins the instruction's
+ * own REX right before the opcode, as GNU as places it. */
+enum { PW_RAW, PW_LOCK, PW_REP, PW_REX };
 typedef struct pfxs {
     uint8_t raw[15];
     uint8_t what[15];
@@ -1953,9 +1955,15 @@ static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int6
                         int prov, int nearkw, int shortkw, const char *at, size_t n)
 {
     uint8_t b[24];
-    unsigned p = px->nraw, len;
+    unsigned p = 0, len;
     int64_t d;
-    memcpy(b, px->raw, p); /* every prefix as a byte, lock and rep too */
+    /* every prefix as a byte, lock and rep too; a REX last, by the opcode */
+    for (unsigned i = 0; i < px->nraw; i++)
+        if (px->what[i] != PW_REX)
+            b[p++] = px->raw[i];
+    for (unsigned i = 0; i < px->nraw; i++)
+        if (px->what[i] == PW_REX)
+            b[p++] = px->raw[i];
     switch (info) {
     case MI_JMP:
     case MI_JCC: {
@@ -2025,11 +2033,15 @@ static int emit_prefixes_slow(jk_asm *A, pfxs *px, int api_rep, int api_lock, co
                               size_t n)
 {
     uint8_t b[15];
-    unsigned k = 0;
+    unsigned k = 0, rex = 0;
     for (unsigned i = 0; i < px->nraw; i++)
-        if (!((px->what[i] == PW_LOCK && api_lock) || (px->what[i] == PW_REP && api_rep)))
+        if (px->what[i] == PW_REX)
+            rex = px->raw[i];
+        else if (!((px->what[i] == PW_LOCK && api_lock) || (px->what[i] == PW_REP && api_rep)))
             b[k++] = px->raw[i];
     if (k && !xok(A, jk_x86_db(A->x, b, k), at, n))
+        return 0;
+    if (rex && !xok(A, jk_x86_rex(A->x, rex & 15u), at, n))
         return 0;
     if (px->rep && api_rep) {
         jk_status s = px->rep == PFX_REP ? jk_x86_rep(A->x)
@@ -2848,21 +2860,28 @@ have_word:
         k = cur.kw;
         if (k && k->kind == KW_MNEM)
             break;
-        if (!k && cur.n > 4 && eq_lower(cur.s, 4, "rex.", 4)) {
+        if (!k && cur.n >= 3 && eq_lower(cur.s, 3, "rex", 3) && (cur.n == 3 || cur.s[3] == '.')) {
             unsigned b = 0x40;
             for (size_t i = 4; i < cur.n; i++) {
                 char c = (char)(cur.s[i] | 0x20);
                 b |= c == 'w' ? 8u : c == 'r' ? 4u : c == 'x' ? 2u : c == 'b' ? 1u : 0x100u;
             }
-            if (b > 0xff || px.nraw >= 14)
+            if (b > 0xff || cur.n == 4 || px.nraw >= 14)
                 return err(A, cur.s, cur.n, JK_ESYNTAX, "bad prefix '%.*s'", (int)cur.n, cur.s);
-            px.what[px.nraw] = PW_RAW;
-            px.raw[px.nraw++] = (uint8_t)b;
-        } else if (!k && cur.n == 3 && eq_lower(cur.s, 3, "rex", 3)) {
-            if (px.nraw >= 14)
-                return err(A, cur.s, cur.n, JK_ESYNTAX, "too many prefixes");
-            px.what[px.nraw] = PW_RAW;
-            px.raw[px.nraw++] = 0x40;
+            if (A->mode != JK_X86_MODE64)
+                return err(A, cur.s, cur.n, JK_EOPERAND, "%.*s: a REX prefix needs 64-bit mode",
+                           (int)cur.n, cur.s);
+            {
+                unsigned i = 0;
+                while (i < px.nraw && px.what[i] != PW_REX)
+                    i++;
+                if (i < px.nraw) { /* rex rex.W: one REX with both, as GNU as merges them */
+                    px.raw[i] |= (uint8_t)b;
+                } else {
+                    px.what[px.nraw] = PW_REX;
+                    px.raw[px.nraw++] = (uint8_t)b;
+                }
+            }
         } else if (!k) {
             return err(A, cur.s, cur.n, JK_ENOFORM, "unknown instruction '%.*s'", (int)cur.n,
                        cur.s);

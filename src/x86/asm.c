@@ -168,6 +168,23 @@ jk_status jk_x86_rep(jk_x86_asm *a) { return pend(a, JK__PEND_REP, "rep"); }
 jk_status jk_x86_repe(jk_x86_asm *a) { return pend(a, JK__PEND_REP | JK__PEND_REPE, "repe"); }
 jk_status jk_x86_repne(jk_x86_asm *a) { return pend(a, JK__PEND_REPNE, "repne"); }
 
+jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (wrxb > 15)
+        return jk__code_fail(&a->code, JK_EINVAL, "rex: bits 0x%x beyond W, R, X, B", wrxb);
+    if (a->mode != JK_X86_MODE64)
+        return jk__code_fail(&a->code, JK_EOPERAND, "rex: a REX prefix needs 64-bit mode");
+    if (a->pending & JK__PEND_REX)
+        return jk__code_fail(&a->code, JK_EOPERAND, "rex: only one REX prefix per instruction");
+    jk__x86_set_pending(a, a->pending | JK__PEND_REX);
+    a->pend_rex = (uint8_t)wrxb;
+    return JK_OK;
+}
+
 /* -- Labels ---------------------------------------------------------------- */
 
 jk_label jk_x86_label(jk_x86_asm *a, const char *name)

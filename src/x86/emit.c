@@ -568,6 +568,13 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     }
     if (aop)
         memop = aop;
+    if (a->pending & JK__PEND_REX) { /* an explicit REX prefix (jk_x86_rex) */
+        if (f->enc != JK__ENC_LEGACY)
+            return jk__code_fail(c, JK_EOPERAND, "%s: a REX prefix cannot go with a VEX-encoded "
+                                 "instruction", m);
+        rex |= a->pend_rex;
+        need_rex = 1;
+    }
     if (hi8 && (rex || need_rex))
         return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
                              reg_name(hi8->rclass, hi8->reg));
@@ -653,6 +660,13 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         if (f->immsz[0] == 1) {
             *p++ = 0;
             c->len = (size_t)(p - c->buf);
+            if (f->relax && (rex || need_rex)) { /* the long form keeps the REX byte */
+                uint8_t lo[3] = {(uint8_t)(0x40 | rex), f[f->relax].opc[0], f[f->relax].opc[1]};
+                if (f[f->relax].opc_len > 2)
+                    return jk__code_fail(c, JK_EINVAL, "internal: long branch too long for REX");
+                return jk__code_branch(c, at, (unsigned)(p - start), sym, lo,
+                                       f[f->relax].opc_len + 1u);
+            }
             if (f->relax)
                 return jk__code_branch(c, at, (unsigned)(p - start), sym, f[f->relax].opc,
                                        f[f->relax].opc_len);

@@ -12,12 +12,14 @@
 #define JK__PEND_REP   0x02u /* rep / repe: F3 */
 #define JK__PEND_REPNE 0x04u /* repne: F2 */
 #define JK__PEND_REPE  0x08u /* remembered for the message only */
+#define JK__PEND_REX   0x10u /* an explicit REX prefix: its bits in pend_rex */
 
 struct jk_x86_asm {
     jk__code code;
     jk_x86_mode mode;
     uint16_t mode_excl;     /* form flag that excludes a form in this mode */
     uint8_t pending;        /* JK__PEND_* */
+    uint8_t pend_rex;       /* JK__PEND_REX: the W, R, X, B bits to OR in */
     uint8_t addr_rc;        /* address register class of the mode (GP64 / GP32) */
     uint8_t nregs;          /* general registers in the mode (16 / 8) */
     uint32_t qkey;          /* mode << (4 * JK__SIG_BITS): the mode part of a lookup key */
@@ -41,6 +43,8 @@ struct jk_x86_asm {
 static inline void jk__x86_set_pending(jk_x86_asm *a, unsigned pending)
 {
     a->pending = (uint8_t)pending;
+    if (!(pending & JK__PEND_REX))
+        a->pend_rex = 0;
     a->code.hold = pending != 0;
     jk__code_regate(&a->code);
 }

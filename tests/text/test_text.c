@@ -90,6 +90,26 @@ static void test_gnu_dialect(void)
     HEX64("NOP\nMOV EAX, 1\nRet", "90 b8 01 00 00 00 c3");
     HEX64(".intel_syntax noprefix\n.text\n.globl f\n.type f, @function\nf: ret\n.size f, .-f",
           "c3");
+    /* explicit REX prefixes join the instruction's REX right before the
+     * opcode, whatever the source order (GNU as 2.40's bytes) */
+    HEX64("rep rex.W ins DWORD PTR es:[rdi],dx\nrex.W rep insd\nrex.W insd",
+          "f3 48 6d f3 48 6d 48 6d");
+    HEX64("rex.W lock add [rax], eax\nlock rex.W add [rax], eax",
+          "f0 48 01 00 f0 48 01 00");
+    HEX64("rex.W fs mov eax, [rax]\nfs rex.W mov eax, [rax]", "64 48 8b 00 64 48 8b 00");
+    HEX64("rex.W add eax, 1\nrex.W add r8d, 1\nrex.WRXB mov eax, ebx\nrex mov al, 1\n"
+          "rex.B mov eax, 1\nrex rex.W nop\nrex.W",
+          "48 83 c0 01 49 83 c0 01 4f 89 d8 40 b0 01 41 b8 01 00 00 00 48 90 48");
+    /* a relaxable branch keeps its REX in both forms */
+    ASM64("rex.W jmp l1\nrex.W je l1\nl1: rex.W jmp l2\n.fill 200, 1, 0x90\nl2: ret");
+    {
+        static const uint8_t want[] = {0x48, 0xeb, 0x03, 0x48, 0x74, 0x00,
+                                       0x48, 0xe9, 0xc8, 0x00, 0x00, 0x00};
+        size_t n;
+        const uint8_t *c = jk_asm_code(as_, &n);
+        JT_EQ_U64(n, sizeof want + 200 + 1);
+        JT_CHECK(c && memcmp(c, want, sizeof want) == 0);
+    }
 }
 
 static void test_nasm_habits(void)
@@ -160,6 +180,11 @@ static void test_x86_32(void)
     HEX32("inc eax", "40");
     HEX32(".code64\nret", "c3");
     HEX64("bits 32\ninc eax", "40");
+    {
+        char b[512];
+        asm_hex(JK_X86_MODE32, JK_ASM_SYNTAX_GNU, "rex.W inc eax", b, sizeof b);
+        JT_CONTAINS(b, "rex.W: a REX prefix needs 64-bit mode");
+    }
 }
 
 static void test_listing(void)
@@ -240,6 +265,9 @@ static void test_error_messages(void)
         JT_CONTAINS(b_, msg);                                                 \
     } while (0)
     ERR64("mov al, 0x123456789abcdef0123", "does not fit in 64 bits");
+    /* GNU as emits 40 b4 01 here, which is mov spl, 1 */
+    ERR64("rex mov ah, 1", "ah cannot be encoded with REX");
+    ERR64("rex.Q nop", "bad prefix 'rex.Q'");
     ERR64("mov eax, 1/0", "division by zero");
     ERR64(".ascii \"abc", "missing terminating \" character");
     ERR64("mov eax, [rax+rbx+rcx]", "too many registers");

@@ -352,6 +352,67 @@ static void test_prefixes(void)
     jk_x86_free(a);
 }
 
+/* jk_x86_rex: the bits join the instruction's own REX byte, after the
+ * legacy prefixes (bytes as GNU as 2.40 gives for rex.W ... / rex.B ...). */
+static void test_rex_prefix(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label l, far;
+    jk_x86_rex(a, 8);
+    jk_x86_add(a, JK_EAX, jk_imm(1));          /* 48 83 c0 01: add rax, 1 */
+    jk_x86_rex(a, 8);
+    jk_x86_add(a, JK_R8D, jk_imm(1));          /* 49 83 c0 01 */
+    jk_x86_rex(a, 8);
+    jk_x86_lock(a);
+    jk_x86_add(a, jk_x86_mem(4, JK_RAX, JK_NOREG, 1, 0), JK_EAX); /* f0 48 01 00 */
+    jk_x86_rex(a, 0);
+    jk_x86_mov(a, JK_AL, jk_imm(1));           /* 40 b0 01 */
+    jk_x86_rex(a, 1);
+    jk_x86_nop(a);                             /* 41 90 */
+    EXPECT_BYTES(a, 0, 0x48, 0x83, 0xc0, 0x01, 0x49, 0x83, 0xc0, 0x01, 0xf0, 0x48, 0x01, 0x00,
+                 0x40, 0xb0, 0x01, 0x41, 0x90);
+    /* a relaxable branch keeps the REX in its short and its long form */
+    jk_x86_reset(a);
+    l = jk_x86_label(a, NULL);
+    far = jk_x86_label(a, NULL);
+    jk_x86_rex(a, 8);
+    jk_x86_jmp(a, jk_x86_lbl(l));
+    jk_x86_bind(a, l);
+    jk_x86_rex(a, 8);
+    jk_x86_jne(a, jk_x86_lbl(far));
+    for (int i = 0; i < 200; i++)
+        jk_x86_nop(a);
+    jk_x86_bind(a, far);
+    {
+        size_t n = 0;
+        uint8_t c[256];
+        static const uint8_t want[] = {0x48, 0xeb, 0x00, 0x48, 0x0f, 0x85, 0xc8, 0x00, 0x00, 0x00};
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, sizeof want + 200);
+        JT_OK(jk_x86_copy(a, c, sizeof c, 0), jk_x86_error(a));
+        JT_CHECK(memcmp(c, want, sizeof want) == 0);
+    }
+    /* refusals */
+    jk_x86_reset(a);
+    jk_x86_rex(a, 0);
+    JT_EQ_U64(jk_x86_mov(a, JK_AH, jk_imm(1)), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "mov: ah cannot be encoded with REX");
+    jk_x86_reset(a);
+    jk_x86_rex(a, 8);
+    JT_EQ_U64(jk_x86_rex(a, 1), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "rex: only one REX prefix per instruction");
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_rex(a, 16), JK_EINVAL);
+    jk_x86_reset(a);
+    jk_x86_rex(a, 8);
+    JT_EQ_U64(jk_x86_finish(a, NULL), JK_ESTATE);
+    jk_x86_free(a);
+    JT_OK(jk_x86_new(&a, JK_X86_MODE32, NULL), (jk_error *)NULL);
+    JT_EQ_U64(jk_x86_rex(a, 8), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "rex: a REX prefix needs 64-bit mode");
+    jk_x86_free(a);
+}
+
 /* Absolute label operands: jk_x86_imm_label (`offset T+k`) and
  * jk_x86_mem_label_abs (`[T + index*scale + k]`), relocated at copy; the
  * copy-time range checks name the label. */
@@ -467,6 +528,7 @@ int main(int argc, char **argv)
     JT_RUN(test_align_nops);
     JT_RUN(test_data_and_buffers);
     JT_RUN(test_prefixes);
+    JT_RUN(test_rex_prefix);
     JT_RUN(test_mode32);
     JT_RUN(test_abs_labels);
     return jt_finish();
