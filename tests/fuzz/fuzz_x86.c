@@ -253,10 +253,11 @@ static int run(const uint8_t *data, size_t size)
         } else if (what == 11) {
             s = jk_x86_bind(a, (jk_label)(u8(&r) % (nlabels + 2)));
         } else if (what == 12) {
-            switch (u8(&r) % 4) {
+            switch (u8(&r) % 5) {
             case 0: s = jk_x86_lock(a); break;
             case 1: s = jk_x86_rep(a); break;
             case 2: s = jk_x86_repe(a); break;
+            case 3: s = jk_x86_rex(a, u8(&r) % 17); break;
             default: s = jk_x86_repne(a); break;
             }
         } else if (what == 13) {
