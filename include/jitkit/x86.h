@@ -396,7 +396,9 @@ JK_API jk_status jk_x86_status(const jk_x86_asm *a);
 /* The first error (status JK_OK and empty message when none). */
 JK_API const jk_error *jk_x86_error(const jk_x86_asm *a);
 /* Where the first error happened: index of the instruction/directive (0-based)
- * and the code offset at that point. */
+ * and the code offset at that point. For an error found by jk_x86_copy or an
+ * install (an address out of reach of its field), the instruction holding
+ * the field and the field's offset in the final code. */
 JK_API void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offset);
 
 /* -- Register operands ----------------------------------------------------- */

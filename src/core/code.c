@@ -608,6 +608,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                 r->off = dst + ol;
                 r->end = end;
                 r->sym = it->sym;
+                r->insn = it->insn;
                 r->kind = JK__FIX_REL32;
                 r->addend = 0;
                 put_le32(c->out + r->off, 0);
@@ -649,6 +650,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             r->off = off;
             r->end = end;
             r->sym = f->sym;
+            r->insn = f->insn;
             r->kind = f->kind;
             r->addend = f->addend;
         }
@@ -665,6 +667,8 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
     char tmp[80];
     size_t k;
     uint8_t *out = dst;
+    const jk__reloc *r = NULL;
+    jk_status st;
     if (c->err.status)
         return c->err.status;
     if (!c->finished)
@@ -676,9 +680,10 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
                              c->out_len, cap);
     memcpy(out, c->out, c->out_len);
     for (k = 0; k < c->nrelocs; k++) {
-        const jk__reloc *r = &c->relocs[k];
-        const jk__sym *s = &c->syms[r->sym];
+        const jk__sym *s;
         uint64_t target;
+        r = &c->relocs[k];
+        s = &c->syms[r->sym];
         if (s->kind == JK__SYM_LOCAL) {
             target = runtime + s->fin;
         } else if (s->kind == JK__SYM_ABS) {
@@ -686,9 +691,11 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
         } else {
             int found = 0;
             target = c->resolve ? c->resolve(c->resolve_ctx, s->name, &found) : 0;
-            if (!found)
-                return jk__code_fail(c, JK_ELABEL, "external symbol %s not resolved",
-                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+            if (!found) {
+                st = jk__code_fail(c, JK_ELABEL, "external symbol %s not resolved",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+                goto fail;
+            }
         }
         target += (uint64_t)r->addend;
         switch (r->kind) {
@@ -697,45 +704,60 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
             /* with 32-bit addresses every target is in reach: the sum wraps */
             if (c->addr_bytes == 4)
                 d = (int32_t)(uint32_t)(uint64_t)d;
-            if (!fits32(d))
-                return jk__code_fail(c, JK_ENOTNEAR,
-                                     "%s at 0x%llx is out of rel32 reach of the code at 0x%llx",
-                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
-                                     (unsigned long long)target, (unsigned long long)runtime);
+            if (!fits32(d)) {
+                st = jk__code_fail(c, JK_ENOTNEAR,
+                                   "%s at 0x%llx is out of rel32 reach of the code at 0x%llx",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                   (unsigned long long)target, (unsigned long long)runtime);
+                goto fail;
+            }
             put_le(out + r->off, (uint64_t)d, 4);
             break;
         }
         case JK__FIX_ABS32:
-            if (target > UINT32_MAX && !((int64_t)target < 0 && (int64_t)target >= INT32_MIN))
-                return jk__code_fail(c, JK_ERANGE, "address of %s does not fit 32 bits",
-                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+            if (target > UINT32_MAX && !((int64_t)target < 0 && (int64_t)target >= INT32_MIN)) {
+                st = jk__code_fail(c, JK_ERANGE, "address of %s does not fit 32 bits",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+                goto fail;
+            }
             put_le(out + r->off, target, 4);
             break;
         case JK__FIX_ABS64:
             put_le(out + r->off, target, 8);
             break;
         case JK__FIX_ABS32S:
-            if ((int64_t)target < INT32_MIN || (int64_t)target > INT32_MAX)
-                return jk__code_fail(c, JK_ERANGE,
-                                     "label %s address 0x%llx does not fit a sign-extended "
-                                     "imm32/disp32",
-                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
-                                     (unsigned long long)target);
+            if ((int64_t)target < INT32_MIN || (int64_t)target > INT32_MAX) {
+                st = jk__code_fail(c, JK_ERANGE,
+                                   "label %s address 0x%llx does not fit a sign-extended "
+                                   "imm32/disp32",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                   (unsigned long long)target);
+                goto fail;
+            }
             put_le(out + r->off, target, 4);
             break;
         case JK__FIX_ABS32U:
-            if (target > UINT32_MAX)
-                return jk__code_fail(c, JK_ERANGE,
-                                     "label %s address 0x%llx does not fit a zero-extended "
-                                     "imm32/disp32",
-                                     jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
-                                     (unsigned long long)target);
+            if (target > UINT32_MAX) {
+                st = jk__code_fail(c, JK_ERANGE,
+                                   "label %s address 0x%llx does not fit a zero-extended "
+                                   "imm32/disp32",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                   (unsigned long long)target);
+                goto fail;
+            }
             put_le(out + r->off, target, 4);
             break;
         default:
-            return jk__code_fail(c, JK_ERANGE, "%s: rel8 to a symbol outside the code",
-                                 jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+            st = jk__code_fail(c, JK_ERANGE, "%s: rel8 to a symbol outside the code",
+                               jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
+            goto fail;
         }
     }
     return JK_OK;
+fail:
+    /* the error belongs to the relocation's instruction, at its field's
+     * final offset */
+    c->err_insn = r->insn;
+    c->err_off = r->off;
+    return st;
 }

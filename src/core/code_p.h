@@ -84,6 +84,7 @@ typedef struct jk__reloc {
     size_t off;       /* final offset of the field */
     size_t end;       /* final offset a relative field is measured from */
     uint32_t sym;
+    uint32_t insn;    /* instruction index, for messages */
     uint8_t kind;
     int64_t addend;
 } jk__reloc;

@@ -436,6 +436,12 @@ static void test_abs_labels(void)
     JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0x7f0000000000ull), JK_ERANGE);
     JT_CONTAINS(jk_x86_error(a)->message, "label 'table' address 0x7f0000000025 does not fit a "
                                           "sign-extended imm32/disp32");
+    {
+        size_t idx = 99, off = 99; /* the first instruction's imm32, at offset 3 */
+        jk_x86_error_where(a, &idx, &off);
+        JT_EQ_U64(idx, 0);
+        JT_EQ_U64(off, 3);
+    }
     jk_x86_reset(a);
     /* zero-extended field (mov r32) above 4 GiB; sign-extended one below 2 GiB fits */
     t = jk_x86_label(a, "t2");
