@@ -644,6 +644,8 @@ def gen_kind(rows, mnems):
                     spec |= 1 << (3 * k + n)
         if not rcs and (rows[base]["enc"]["modrm"] is not None or rows[base]["enc"]["imm"]):
             return 0  # z: opcode bytes only
+        if shapes == (RR,) and rows[base]["enc"]["imm"]:
+            return 0  # reg-reg: bits 9..11 of the word are the swap bit, not a size
         return kpack(rows[base], base, spec, bool(rcs) and rcs[0] == 1, mode == 1)
 
     def entry_acc(m, mode, rc, sg):
