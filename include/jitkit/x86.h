@@ -314,7 +314,8 @@ JK_API jk_status jk_x86_repne(jk_x86_asm *a);
 /* An explicit REX prefix for the next instruction (GNU as's rex, rex.W,
  * rex.WRXB ...): wrxb (W 8, R 4, X 2, B 1; 0 for a plain 0x40) is ORed into
  * the REX byte the instruction has or gets, which stays right before the
- * opcode (after the legacy prefixes). 64-bit mode only; not for VEX-encoded
+ * opcode (after the legacy prefixes). A bit the instruction sets itself is
+ * an error (as in GNU as); 64-bit mode only; not for VEX-encoded
  * instructions; rex with ah..bh is refused as any REX is. */
 JK_API jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb);
 

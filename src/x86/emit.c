@@ -569,9 +569,14 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     if (aop)
         memop = aop;
     if (a->pending & JK__PEND_REX) { /* an explicit REX prefix (jk_x86_rex) */
+        unsigned both = rex & a->pend_rex;
         if (f->enc != JK__ENC_LEGACY)
             return jk__code_fail(c, JK_EOPERAND, "%s: a REX prefix cannot go with a VEX-encoded "
                                  "instruction", m);
+        if (both) /* GNU as: "same type of prefix used twice" */
+            return jk__code_fail(c, JK_EOPERAND, "%s: the instruction sets REX.%s%s%s%s itself", m,
+                                 both & 8 ? "W" : "", both & 4 ? "R" : "", both & 2 ? "X" : "",
+                                 both & 1 ? "B" : "");
         rex |= a->pend_rex;
         need_rex = 1;
     }

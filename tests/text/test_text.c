@@ -268,6 +268,11 @@ static void test_error_messages(void)
     /* GNU as emits 40 b4 01 here, which is mov spl, 1 */
     ERR64("rex mov ah, 1", "ah cannot be encoded with REX");
     ERR64("rex.Q nop", "bad prefix 'rex.Q'");
+    /* a bit the instruction sets itself (GNU as: "same type of prefix used
+     * twice"); objdump prints rex.WXB sub rbp,r14 for 4b 2b ee */
+    ERR64("rex.WXB sub rbp,r14", "sub: the instruction sets REX.W itself");
+    ERR64("rex.B push r8", "push: the instruction sets REX.B itself");
+    ERR64("rex.X mov eax, [rax+r8]", "mov: the instruction sets REX.X itself");
     ERR64("mov eax, 1/0", "division by zero");
     ERR64(".ascii \"abc", "missing terminating \" character");
     ERR64("mov eax, [rax+rbx+rcx]", "too many registers");
