@@ -726,27 +726,20 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
             put_le(out + r->off, target, 8);
             break;
         case JK__FIX_ABS32S:
-            if ((int64_t)target < INT32_MIN || (int64_t)target > INT32_MAX) {
+        case JK__FIX_ABS32U: {
+            int sx = r->kind == JK__FIX_ABS32S;
+            if (sx ? (int64_t)target < INT32_MIN || (int64_t)target > INT32_MAX
+                   : target > UINT32_MAX) {
                 st = jk__code_fail(c, JK_ERANGE,
-                                   "label %s address 0x%llx does not fit a sign-extended "
+                                   "label %s address 0x%llx does not fit a %s-extended "
                                    "imm32/disp32",
                                    jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
-                                   (unsigned long long)target);
+                                   (unsigned long long)target, sx ? "sign" : "zero");
                 goto fail;
             }
             put_le(out + r->off, target, 4);
             break;
-        case JK__FIX_ABS32U:
-            if (target > UINT32_MAX) {
-                st = jk__code_fail(c, JK_ERANGE,
-                                   "label %s address 0x%llx does not fit a zero-extended "
-                                   "imm32/disp32",
-                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
-                                   (unsigned long long)target);
-                goto fail;
-            }
-            put_le(out + r->off, target, 4);
-            break;
+        }
         default:
             st = jk__code_fail(c, JK_ERANGE, "%s: rel8 to a symbol outside the code",
                                jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
