@@ -147,8 +147,10 @@ JK_API jk_status jk_asm_install(jk_asm *as, const jk_mem_options *opt, jk_mem **
                                 void **entry);
 
 /* The x86 assembler's error after jk_asm_install or jk_asm_copy failed
- * (e.g. "extern symbol 'foo' not resolved"); status JK_OK and an empty
- * message when there is none. Never NULL for a valid handle. */
+ * (e.g. "external symbol 'foo' not resolved (line 3, column 5)": a
+ * relocation's error names the statement by number, as the text may be gone
+ * by then); status JK_OK and an empty message when there is none. Never NULL
+ * for a valid handle. */
 JK_API const jk_error *jk_asm_x86_error(const jk_asm *as);
 
 /* Statements with bytes (only with JK_ASM_LISTING). */

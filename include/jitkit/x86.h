@@ -401,6 +401,10 @@ JK_API const jk_error *jk_x86_error(const jk_x86_asm *a);
  * install (an address out of reach of its field), the instruction holding
  * the field and the field's offset in the final code. */
 JK_API void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offset);
+/* The index the next instruction or directive gets (the count so far), as
+ * jk_x86_error_where reports it: lets a front end map an error back to its
+ * own statement. 0 for NULL. */
+JK_API size_t jk_x86_insn_index(const jk_x86_asm *a);
 
 /* -- Register operands ----------------------------------------------------- */
 

@@ -1919,9 +1919,11 @@ static JK_ALWAYS_INLINE void where_note(jk_asm *A, const char *at)
     }
     w = &A->where[A->nwhere++];
     w->raw = jk_x86_offset(A->x);
+    w->insn = jk_x86_insn_index(A->x);
     w->at = at;
     w->line = A->line;
     w->line_start = A->line_start;
+    w->col = at && A->line_start ? (unsigned)(at - A->line_start) + 1u : 0u;
 }
 
 static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
@@ -3228,6 +3230,36 @@ static jk_status x86_failed(jk_asm *A, jk_status st)
     return st;
 }
 
+/* The statement behind a relocation that failed at copy/install (an address
+ * out of reach of its field, an unresolved external): the last label-using
+ * statement that began at or before the failing instruction; NULL when the
+ * error is not one of those. */
+static const where_rec *reloc_where(const jk_asm *A, jk_status st)
+{
+    size_t idx = 0, off = 0, lo = 0, hi = A->nwhere;
+    if (st != JK_ERANGE && st != JK_ENOTNEAR && st != JK_ELABEL)
+        return NULL;
+    jk_x86_error_where(A->x, &idx, &off);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (A->where[mid].insn <= idx) lo = mid + 1; else hi = mid;
+    }
+    return lo > 0 ? &A->where[lo - 1] : NULL;
+}
+
+/* x86_failed for jk_asm_copy / jk_asm_install, after the text may be gone:
+ * the statement's line and column go into the message. */
+static jk_status x86_failed_late(jk_asm *A, jk_status st)
+{
+    const where_rec *w;
+    if (x86_failed(A, st) != JK_OK && (w = reloc_where(A, st)) != NULL) {
+        size_t n = strlen(A->x86err.message);
+        snprintf(A->x86err.message + n, sizeof A->x86err.message - n, " (line %u, column %u)",
+                 w->line, w->col);
+    }
+    return st;
+}
+
 jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
 {
     jk_asm *A = as;
@@ -3319,11 +3351,18 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
     {
         jk_status st = x86_failed(A, jk_x86_copy(A->x, A->code, A->codesize, A->opt.base));
         if (st != JK_OK) {
+            const where_rec *w = reloc_where(A, st);
             A->ok = 0;
-            A->line_start = NULL;
             A->st_failed = 0;
             A->dead = 1;
-            err(A, NULL, 0, st, "%s", A->x86err.message);
+            if (w) { /* the text is still here: a diagnostic at the statement */
+                A->line = w->line;
+                A->line_start = w->line_start;
+                err(A, w->at, 1, st, "%s", A->x86err.message);
+            } else {
+                A->line_start = NULL;
+                err(A, NULL, 0, st, "%s", A->x86err.message);
+            }
             return st;
         }
     }
@@ -3450,7 +3489,7 @@ jk_status jk_asm_copy(jk_asm *A, void *dst, size_t cap, uint64_t runtime_addr)
         return JK_EINVAL;
     if (!A->ok)
         return JK_ESTATE;
-    return x86_failed(A, jk_x86_copy(A->x, dst, cap, runtime_addr));
+    return x86_failed_late(A, jk_x86_copy(A->x, dst, cap, runtime_addr));
 }
 
 jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, void **entry)
@@ -3459,7 +3498,7 @@ jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, voi
         return JK_EINVAL;
     if (!A->ok)
         return JK_ESTATE;
-    return x86_failed(A, jk_x86_install(A->x, opt, mem, entry));
+    return x86_failed_late(A, jk_x86_install(A->x, opt, mem, entry));
 }
 
 size_t jk_asm_stmt_count(const jk_asm *A) { return A && A->ok ? A->nstmts : 0; }

@@ -83,10 +83,11 @@ typedef struct stmt_rec {
 } stmt_rec;
 
 typedef struct where_rec {
-    size_t raw;
+    size_t raw;             /* code offset (raw) when the statement began */
+    size_t insn;            /* the x86 instruction index it began with */
     const char *at;
     const char *line_start;
-    unsigned line;
+    unsigned line, col;     /* kept as numbers: copy/install may outlive the text */
 } where_rec;
 
 struct jk_asm {

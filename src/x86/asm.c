@@ -408,3 +408,8 @@ void jk_x86_error_where(const jk_x86_asm *a, size_t *index, size_t *offset)
     if (offset)
         *offset = a ? a->code.err_off : 0;
 }
+
+size_t jk_x86_insn_index(const jk_x86_asm *a)
+{
+    return a ? a->code.insn : 0;
+}

@@ -461,9 +461,26 @@ static void test_abs_labels(void)
         JT_EQ_U64(jk_asm_copy(as, buf, sizeof buf, 0x7f0000000000ull), JK_ERANGE);
         JT_CONTAINS(jk_asm_x86_error(as)->message,
                     "label 'table' address 0x7f0000000007 does not fit a sign-extended");
+        /* the statement, by number: the text need not outlive assemble */
+        JT_CONTAINS(jk_asm_x86_error(as)->message, "imm32/disp32 (line 1, column 1)");
         JT_CHECK(jk_asm_assemble(as, "jmp QWORD PTR [table + rax*8]\ntable: .quad 0",
                                  (size_t)-1) == JK_OK);
         JT_EQ_U64(jk_asm_copy(as, buf, sizeof buf, 0x400000), JK_OK);
+        jk_asm_free(as);
+    }
+    /* the same found by assemble itself (a base address): a diagnostic at
+     * the statement */
+    {
+        jk_asm *as = NULL;
+        jk_asm_options o = JK_ASM_OPTIONS_INIT;
+        o.base = 0x7f0000000000ull;
+        JT_CHECK(jk_asm_new(&as, &o, NULL) == JK_OK);
+        JT_EQ_U64(jk_asm_assemble(as, "nop\n  mov eax, ecx\n  jmp QWORD PTR [table + rax*8]\n"
+                                      "table: .quad 0", (size_t)-1), JK_ERANGE);
+        JT_EQ_U64(jk_asm_diag_count(as), 1);
+        JT_EQ_U64(jk_asm_diag_at(as, 0)->line, 3);
+        JT_EQ_U64(jk_asm_diag_at(as, 0)->col, 3);
+        JT_CONTAINS(jk_asm_diag_at(as, 0)->message, "label 'table' address 0x7f000000000a");
         jk_asm_free(as);
     }
 }
