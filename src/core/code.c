@@ -480,18 +480,6 @@ static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
     memcpy(dst, src, 32);
 }
 
-static inline void put_le32(uint8_t *p, uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 4);
-#else
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-#endif
-}
-
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
     unsigned i;
@@ -601,7 +589,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             size_t end = dst + ol + 4u;
             memcpy(c->out + dst, it->long_form + 1, 3); /* the slack covers ol < 3 */
             if (c->syms[it->sym].kind == JK__SYM_LOCAL) {
-                put_le32(c->out + dst + ol,
+                jk__put_le32(c->out + dst + ol,
                          (uint32_t)((int64_t)c->syms[it->sym].fin - (int64_t)end));
             } else {
                 jk__reloc *r = &c->relocs[c->nrelocs++];
@@ -611,7 +599,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                 r->insn = it->insn;
                 r->kind = JK__FIX_REL32;
                 r->addend = 0;
-                put_le32(c->out + r->off, 0);
+                jk__put_le32(c->out + r->off, 0);
             }
             dst = end;
             src += it->raw_len;

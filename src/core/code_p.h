@@ -131,6 +131,20 @@ typedef struct jk__code {
     uint8_t hold;
 } jk__code;
 
+/* Store v at p, little-endian, any alignment (one store on little-endian
+ * hosts). */
+static inline void jk__put_le32(uint8_t *p, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 4);
+#else
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+#endif
+}
+
 /* Recompute qlim (see above). */
 static inline void jk__code_regate(jk__code *c)
 {
@@ -194,14 +208,7 @@ static inline jk_status jk__code_branch_quick(jk__code *c, size_t at, unsigned r
     it->kind = JK__ITEM_BRANCH;
     it->raw_len = (uint8_t)raw_len;
     it->is_long = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(it->long_form, &long_form, 4);
-#else
-    it->long_form[0] = (uint8_t)long_form;
-    it->long_form[1] = (uint8_t)(long_form >> 8);
-    it->long_form[2] = (uint8_t)(long_form >> 16);
-    it->long_form[3] = (uint8_t)(long_form >> 24);
-#endif
+    jk__put_le32(it->long_form, long_form);
     return JK_OK;
 }
 

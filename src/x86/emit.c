@@ -667,8 +667,6 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             c->len = (size_t)(p - c->buf);
             if (f->relax && (rex || need_rex)) { /* the long form keeps the REX byte */
                 uint8_t lo[3] = {(uint8_t)(0x40 | rex), f[f->relax].opc[0], f[f->relax].opc[1]};
-                if (f[f->relax].opc_len > 2)
-                    return jk__code_fail(c, JK_EINVAL, "internal: long branch too long for REX");
                 return jk__code_branch(c, at, (unsigned)(p - start), sym, lo,
                                        f[f->relax].opc_len + 1u);
             }
@@ -1352,15 +1350,6 @@ JK__COLD static jk_status k_rm(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, const
  * is all empty). */
 #define KROW(kind, id) (a->k##kind + jk__x86_krow_##kind[id])
 
-static inline void store_le32(uint8_t *p, uint32_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 4);
-#else
-    put32(p, v);
-#endif
-}
-
 static inline void store_le64(uint8_t *p, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -1421,19 +1410,26 @@ JK__COLD static uint64_t k_rex_after_pfx(uint64_t t, unsigned npfx, unsigned rex
  * path needs nothing built here. */
 #define K_LEGACY(h, r) (((h) & JK__KH_LEGACY) && (r) >= ((h) & JK__KH_BYTE ? 4u : 8u))
 
-/* Put the REX bits rex (R, X, B in the low 4 bits; 0x40: spl..dil need an
- * empty REX) into the *n head bytes *t of an entry with high word h: ORed
+/* The head of an instruction of entry e (high word h): its bytes with x
+ * (ModRM, or the register of +r) added to the last one, and the REX bits
+ * rex (R, X, B in the low 4 bits; 0x40: spl..dil need an empty REX) ORed
  * into byte 0 when the bytes carry REX.W, else a REX byte inserted after
- * the legacy prefixes. */
-JK__ALWAYS_INLINE static inline void k_rex(uint64_t *t, unsigned *n, uint32_t h, unsigned rex)
+ * the legacy prefixes; *n gets the length. */
+JK__ALWAYS_INLINE static inline uint64_t k_head(uint64_t e, uint32_t h, unsigned x, unsigned rex,
+                                                unsigned *n)
 {
+    uint64_t t;
+    *n = h & JK__KH_LEN;
+    t = (uint32_t)e + ((uint64_t)x << (8 * *n - 8));
+    rex |= h & JK__KH_REXW;
     if (JK__KH_REXIN(h)) {
-        *t |= rex & 15u;
+        t |= rex & 15u;
     } else if (rex) {
         unsigned b = 0x40u | (rex & 15u);
-        *t = JK__KH_NPFX(h) ? k_rex_after_pfx(*t, JK__KH_NPFX(h), b) : *t << 8 | b;
+        t = JK__KH_NPFX(h) ? k_rex_after_pfx(t, JK__KH_NPFX(h), b) : t << 8 | b;
         ++*n;
     }
+    return t;
 }
 
 /* Account for an instruction of entry e that ends n bytes on: the gate
@@ -1464,9 +1460,7 @@ jk_status jk_x86_emit0(jk_x86_asm *a, jk_x86_mnem id)
         !(e = KROW(z, id)[0]))
         return emit0_quick(a, id);
     h = JK__K_HI(e);
-    t = (uint32_t)e;
-    n = h & JK__KH_LEN;
-    k_rex(&t, &n, h, h & JK__KH_REXW); /* no REX.W in 32-bit mode */
+    t = k_head(e, h, 0, 0, &n); /* no REX.W in 32-bit mode */
     store_le64(a->code.buf + a->code.len, t);
     return k_done(a, e, n);
 }
@@ -1485,9 +1479,7 @@ jk_status jk__x86_r(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0)
                (JK__KH_SPECIAL0(h, r0) || K_LEGACY(h, r0))))
         return k_r(a, id, w0);
     v = kx1[(h >> 2 & 0x70u) | r0];
-    n = h & JK__KH_LEN;
-    t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
-    k_rex(&t, &n, h, (h & JK__KH_REXW) | v >> 8);
+    t = k_head(e, h, v & 0xFFu, v >> 8, &n);
     store_le64(a->code.buf + a->code.len, t);
     return k_done(a, e, n);
 }
@@ -1509,9 +1501,7 @@ jk_status jk__x86_rr(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, uint32_t w1)
                 K_LEGACY(h, (w0 | w1) & 15u))))
         return k_rr(a, id, w0, w1);
     v = kx_rr[(h & (JK__KH_SWAP | JK__KH_BYTE)) | ((w0 << 4 | w1) & 0xFFu)];
-    n = h & JK__KH_LEN;
-    t = (uint32_t)e + ((uint64_t)(v & 0xFFu) << (8 * n - 8));
-    k_rex(&t, &n, h, (h & JK__KH_REXW) | v >> 8);
+    t = k_head(e, h, v & 0xFFu, v >> 8, &n);
     store_le64(a->code.buf + a->code.len, t);
     return k_done(a, e, n);
 }
@@ -1546,9 +1536,7 @@ jk_status jk__x86_ri(jk_x86_asm *a, jk_x86_mnem id, uint32_t w0, int64_t v)
             return k_ri(a, id, w0, v);
     }
     x = kx1[(h >> 2 & 0x70u) | r0];
-    n = h & JK__KH_LEN;
-    t = (uint32_t)e + ((uint64_t)(x & 0xFFu) << (8 * n - 8));
-    k_rex(&t, &n, h, (h & JK__KH_REXW) | x >> 8);
+    t = k_head(e, h, x & 0xFFu, x >> 8, &n);
     p = a->code.buf + a->code.len;
     store_le64(p, t);
     store_le64(p + n, (uint64_t)v);
@@ -1624,11 +1612,9 @@ JK__NOINLINE static jk_status k_mem_put(jk_x86_asm *a, uint64_t e, unsigned r0, 
     unsigned dcl = (uint64_t)d + 128u >= 256u ? 2u : d != 0;
     uint32_t mb = kmb[hx << 6 | dcl << 4 | ((unsigned)(mh >> 24) & 15u)];
     unsigned ix = kmi[hx << 6 | ((unsigned)(mh >> 44) & 0x30u) | ((unsigned)(mh >> 40) & 15u)];
-    unsigned g = krg[(h >> 2 & 0x50u) | r0];
-    unsigned n = h & JK__KH_LEN;
-    uint64_t t = (uint32_t)e + ((uint64_t)((mb | g) & 0xFFu) << (8 * n - 8));
+    unsigned g = krg[(h >> 2 & 0x50u) | r0], n;
+    uint64_t t = k_head(e, h, (mb | g) & 0xFFu, g >> 8 | ix >> 8 | mb >> 20, &n);
     uint8_t *p;
-    k_rex(&t, &n, h, (h & JK__KH_REXW) | g >> 8 | ix >> 8 | mb >> 20);
     t |= (uint64_t)((mb >> 8 | ix) & 0xFFu) << (8 * n); /* n <= 5; 0 without a SIB byte */
     n += mb >> 19 & 1u;
     p = a->code.buf + a->code.len;
@@ -1695,7 +1681,7 @@ jk_status jk__x86_l(jk_x86_asm *a, jk_x86_mnem id, jk_x86_op l)
     /* the opcode and a zero rel8 (the gate leaves room for 4 bytes) */
     at = c->len;
     n = JK__KL_LEN(w) + 1u;
-    store_le32(c->buf + at, (uint32_t)w & 0xFFFFu);
+    jk__put_le32(c->buf + at, (uint32_t)w & 0xFFFFu);
     c->len = at + n;
     s->used = 1;
     if (jk__code_branch_quick(c, at, n, sym, JK__KL_LONG(w)))

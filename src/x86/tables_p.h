@@ -244,7 +244,7 @@ enum { JK__SH_GEN, JK__SH_RR, JK__SH_RI, JK__SH_MR, JK__SH_MRI, JK__SH_OZ };
 #define JK__KL_LEN(w)    ((unsigned)((w) >> 16 & 3u) + 1u)
 #define JK__KL_RELAX     (1ull << 18)
 #define JK__KL_LONG(w)   ((uint32_t)((w) >> 19))
-enum { JK__K_MSZ = 5, JK__K_NCLASS = 8 }; /* memory sizes 1, 2, 4, 8, 0; classes per mode */
+enum { JK__K_MSZ = 5 }; /* memory sizes 1, 2, 4, 8, 0 */
 
 extern const uint16_t jk__x86_krow_z[], jk__x86_krow_r[], jk__x86_krow_rr[], jk__x86_krow_ri[],
     jk__x86_krow_ri0[], jk__x86_krow_rm[], jk__x86_krow_mr[], jk__x86_krow_l[];
