@@ -338,6 +338,13 @@ JK_API jk_label jk_x86_label_abs(jk_x86_asm *a, uint64_t address);
  * resolver given to jk_x86_set_resolver. */
 JK_API jk_label jk_x86_label_extern(jk_x86_asm *a, const char *name);
 
+/* A label `addend` bytes from label l in the final code: the target of
+ * GNU as's `jmp l-1` or `call l+16`. Usable wherever a label is (branches
+ * relax to it like to any label, fix-ups, [label + disp]); it cannot be
+ * bound. From an absolute or external label it is the address plus addend.
+ * Returns 0 after an error (sticky): JK_ELABEL when l does not exist. */
+JK_API jk_label jk_x86_label_plus(jk_x86_asm *a, jk_label l, int64_t addend);
+
 typedef uint64_t (*jk_x86_resolver)(void *ctx, const char *name, int *found);
 JK_API jk_status jk_x86_set_resolver(jk_x86_asm *a, jk_x86_resolver fn, void *ctx);
 

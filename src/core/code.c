@@ -62,6 +62,7 @@ void jk__code_reset(jk__code *c)
     c->nitems = 0;
     c->naligns = 0;
     c->nlong = 0;
+    c->nderived = 0;
     c->pool_len = 0;
     c->pool_align = 0;
     c->npents = 0;
@@ -179,6 +180,70 @@ uint32_t jk__code_label_extern(jk__code *c, const char *name)
     return new_sym(c, JK__SYM_EXTERN, name);
 }
 
+uint32_t jk__code_label_plus(jk__code *c, uint32_t base, int64_t addend)
+{
+    jk__sym *b;
+    uint32_t s;
+    if (c->err.status)
+        return 0;
+    if (base == 0 || base >= c->nsyms) {
+        jk__code_fail(c, JK_ELABEL, "label plus offset: label #%u does not exist",
+                      (unsigned)base);
+        return 0;
+    }
+    b = &c->syms[base];
+    if (b->derived) { /* (x + a) + b = x + (a + b) */
+        addend = (int64_t)((uint64_t)addend + (uint64_t)b->addend);
+        base = b->base;
+    }
+    /* new_sym may move the array: no pointer into it across the call */
+    switch (c->syms[base].kind) {
+    case JK__SYM_ABS:
+        return jk__code_label_abs(c, c->syms[base].addr + (uint64_t)addend);
+    case JK__SYM_EXTERN:
+        s = new_sym(c, JK__SYM_EXTERN, c->syms[base].name);
+        break;
+    default:
+        s = new_sym(c, JK__SYM_LOCAL, c->syms[base].name);
+        if (s) {
+            c->syms[s].derived = 1;
+            c->syms[s].base = base;
+            c->nderived++;
+        }
+        break;
+    }
+    if (s)
+        c->syms[s].addend = (int64_t)((uint64_t)c->syms[base].addend + (uint64_t)addend);
+    return s;
+}
+
+/* Bind the derived labels from their bases (finish, after every bind). A
+ * raw offset before the start of the code wraps; final offsets are computed
+ * in ptrdiff_t arithmetic and distances in int64_t, so it still measures
+ * right (a target before the code is legal for a relative branch). */
+static jk_status bind_derived(jk__code *c)
+{
+    char tmp[80];
+    uint32_t i;
+    for (i = 1; i < c->nsyms; i++) {
+        jk__sym *s = &c->syms[i];
+        const jk__sym *b;
+        if (!s->derived)
+            continue;
+        b = &c->syms[s->base];
+        if (!b->bound) {
+            if (!s->used)
+                continue;
+            return jk__code_fail(c, JK_ELABEL, "label %s never bound",
+                                 jk__code_sym_name(c, s->base, tmp, sizeof tmp));
+        }
+        s->bound = 1;
+        s->item = b->item;
+        s->raw = (size_t)((uint64_t)b->raw + (uint64_t)s->addend);
+    }
+    return JK_OK;
+}
+
 const char *jk__code_sym_name(const jk__code *c, uint32_t sym, char *tmp, size_t n)
 {
     if (sym && sym < c->nsyms && c->syms[sym].name) {
@@ -208,7 +273,7 @@ jk_status jk__code_bind(jk__code *c, uint32_t sym)
     if (sym == 0 || sym >= c->nsyms)
         return jk__code_fail(c, JK_ELABEL, "bind: label #%u does not exist", (unsigned)sym);
     s = &c->syms[sym];
-    if (s->kind != JK__SYM_LOCAL)
+    if (s->kind != JK__SYM_LOCAL || s->derived)
         return jk__code_fail(c, JK_ELABEL, "bind: label %s is not a local label",
                              jk__code_sym_name(c, sym, tmp, sizeof tmp));
     if (s->bound)
@@ -467,6 +532,78 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
     return (size_t)((ptrdiff_t)c->len + shift);
 }
 
+/* With alignment items, relaxation follows GNU as's order so that it
+ * reaches the same fixed point (with padding, sizes are not monotone in
+ * the branch states, so different orders can settle differently). The
+ * first estimate is every branch short, padding computed from it. Each
+ * pass then walks the items in order; `stretch` is how far this pass has
+ * moved the current item from where the last pass put it. A target
+ * already placed in this pass is exact; a later one is assumed to move by
+ * the stretch as well - unless the stretch is positive and an alignment
+ * lies in between, which is assumed to absorb it (then the target keeps
+ * its last place, or, if that is behind the branch, follows the branch).
+ * Padding is recomputed from its new place; branches only grow. Passes
+ * repeat until one moves nothing. Returns 0 on out of memory. */
+static int relax_aligned(jk__code *c, size_t *total)
+{
+    uint32_t *aligns; /* aligns[k]: alignment items among items[0..k-1] */
+    uint32_t i, n = c->nitems;
+    int changed;
+    ptrdiff_t shift = 0;
+    aligns = malloc(((size_t)n + 1) * sizeof *aligns);
+    if (!aligns) {
+        jk__code_fail(c, JK_ENOMEM, "out of memory laying out the code");
+        return 0;
+    }
+    aligns[0] = 0;
+    for (i = 0; i < n; i++)
+        aligns[i + 1] = aligns[i] + (c->items[i].kind == JK__ITEM_ALIGN);
+    layout_pass(c);
+    do {
+        ptrdiff_t prev = 0; /* the last pass's shift before item i */
+        shift = 0;
+        changed = 0;
+        for (i = 0; i < n; i++) {
+            jk__item *it = &c->items[i];
+            ptrdiff_t old = it->shift, stretch = shift - prev;
+            size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
+            if (it->kind == JK__ITEM_ALIGN) {
+                size = (size_t)(-fin & (it->align - 1u));
+            } else if (it->is_long) {
+                size = (size_t)it->long_form[0] + 4u;
+            } else {
+                const jk__sym *s = &c->syms[it->sym];
+                uint32_t t = s->item;
+                int64_t target, d;
+                if (t <= i) {
+                    target = (int64_t)((ptrdiff_t)s->raw + (t ? c->items[t - 1].shift : 0));
+                } else {
+                    target = (int64_t)((ptrdiff_t)s->raw + c->items[t - 1].shift);
+                    if (stretch < 0 || aligns[t] == aligns[i + 1])
+                        target += stretch;
+                    else if (target < (int64_t)fin)
+                        target = (int64_t)((ptrdiff_t)it->raw + it->raw_len + old) + stretch;
+                }
+                d = target - (int64_t)(fin + it->raw_len);
+                size = it->raw_len;
+                if (!fits8(d)) {
+                    it->is_long = 1;
+                    size = (size_t)it->long_form[0] + 4u;
+                }
+                it->size = (uint8_t)size;
+            }
+            shift += (ptrdiff_t)size - (ptrdiff_t)it->raw_len;
+            if (shift != old)
+                changed = 1;
+            prev = old;
+            it->shift = shift;
+        }
+    } while (changed);
+    free(aligns);
+    *total = (size_t)((ptrdiff_t)c->len + shift);
+    return 1;
+}
+
 /* Copy n bytes in 32-byte pieces: may write up to 31 bytes past dst + n and
  * read as far past src + n (both buffers keep that slack). */
 static inline void copy_run(uint8_t *dst, const uint8_t *src, size_t n)
@@ -515,6 +652,8 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             s->item = c->nitems;
         }
     }
+    if (c->nderived && bind_derived(c))
+        return c->err.status;
     /* Referenced local labels must be bound. */
     for (i = 1; i < c->nsyms; i++) {
         if (c->syms[i].used && c->syms[i].kind == JK__SYM_LOCAL && !c->syms[i].bound)
@@ -531,23 +670,8 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             total = relax_pass(c, first, &changed, &dirty);
             first = 0;
         } while (changed && dirty);
-    } else {
-        do {
-            changed = 0;
-            total = layout_pass(c);
-            for (i = 0; i < c->nitems; i++) {
-                jk__item *it = &c->items[i];
-                int64_t d;
-                if (it->kind != JK__ITEM_BRANCH || it->is_long)
-                    continue;
-                d = (int64_t)sym_final(c, it->sym) -
-                    (int64_t)((ptrdiff_t)it->raw + shift_before(c, i) + it->raw_len);
-                if (!fits8(d)) {
-                    it->is_long = 1;
-                    changed = 1;
-                }
-            }
-        } while (changed);
+    } else if (!relax_aligned(c, &total)) {
+        return c->err.status;
     }
     for (i = 1; i < c->nsyms; i++)
         if (c->syms[i].kind == JK__SYM_LOCAL && c->syms[i].bound)
@@ -684,6 +808,7 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
                                    jk__code_sym_name(c, r->sym, tmp, sizeof tmp));
                 goto fail;
             }
+            target += (uint64_t)s->addend;
         }
         target += (uint64_t)r->addend;
         switch (r->kind) {

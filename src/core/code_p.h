@@ -47,7 +47,11 @@ typedef struct jk__sym {
     uint8_t kind;
     uint8_t bound;
     uint8_t used;
+    uint8_t derived;  /* JK__SYM_LOCAL standing `addend` bytes from label `base`;
+                         bound from it at finish */
     uint32_t item;    /* number of items emitted before the bind */
+    uint32_t base;    /* derived: the label it is measured from */
+    int64_t addend;   /* derived / JK__SYM_EXTERN: bytes past the base / the symbol */
     size_t raw;       /* raw offset of the bind */
     size_t fin;       /* final offset (after layout) */
     uint64_t addr;    /* JK__SYM_ABS: the address */
@@ -102,6 +106,7 @@ typedef struct jk__code {
     jk__item *items;
     uint32_t nitems, capitems;
     uint32_t naligns;       /* alignment items among them */
+    uint32_t nderived;      /* derived labels (bound at finish) */
     uint32_t nlong;         /* branches long from the start (a target outside) */
     /* constant pool (placed at finish) */
     uint8_t *pool;
@@ -171,6 +176,11 @@ static inline jk_status jk__code_reserve(jk__code *c, size_t need)
 uint32_t jk__code_label(jk__code *c, const char *name);
 uint32_t jk__code_label_abs(jk__code *c, uint64_t addr);
 uint32_t jk__code_label_extern(jk__code *c, const char *name);
+/* A label `addend` bytes from label `base` in the final code (target of
+ * `jmp x-1`): local bases give a label bound at finish, so relaxation sees
+ * it as an ordinary target; absolute and external ones give a symbol of the
+ * same kind whose address carries the addend. */
+uint32_t jk__code_label_plus(jk__code *c, uint32_t base, int64_t addend);
 jk_status jk__code_bind(jk__code *c, uint32_t sym);
 /* Validate a symbol reference; marks it used. */
 jk_status jk__code_check_sym(jk__code *c, uint32_t sym, const char *what);

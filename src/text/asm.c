@@ -2227,13 +2227,20 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
         opnd *o = &ops[0];
         unsigned bi = info & MI_BRANCH_MASK;
         if (o->v.sym) {
-            sym *s = &A->syms[o->v.sym];
-            int plain = o->v.k == 0 && s->name &&
-                        (s->kind == SYM_LABEL || s->kind == SYM_UNDEF || s->kind == SYM_EXTERN);
-            if (plain && !o->shortkw) {
-                jk_x86_op t = o->nearkw ? jk_x86_lbl_near(sym_label(A, o->v.sym))
-                                        : jk_x86_lbl(sym_label(A, o->v.sym));
-                s->as_label = 1;
+            /* an index, not a pointer: cur_dot and sym_label below may
+             * grow A->syms */
+            uint32_t si = o->v.sym;
+            uint8_t kind = A->syms[si].kind;
+            if (si != A->st_dot && !o->shortkw &&
+                (kind == SYM_LABEL || kind == SYM_UNDEF || kind == SYM_EXTERN)) {
+                /* label + k: the x86 assembler relaxes it like any branch
+                 * (sizes only grow, so the layout always settles) */
+                jk_label l = sym_label(A, si);
+                jk_x86_op t;
+                if (o->v.k)
+                    l = jk_x86_label_plus(A->x, l, o->v.k);
+                t = o->nearkw ? jk_x86_lbl_near(l) : jk_x86_lbl(l);
+                A->syms[si].as_label = 1;
                 stmt_begin(A);
                 where_note(A, mat);
                 if (!emit_prefixes(A, px, 0, 0, mat, mlen))
@@ -2241,20 +2248,22 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                 return xok(A, jk_x86_emit(A->x, id, 1, &t), mat, mlen);
             }
             {
-                /* target = label + k: distance from this statement */
+                /* '.' + k, or a short branch to label + k: the distance
+                 * from this statement decides, and the size is fixed (a
+                 * short branch is always 2 bytes) */
                 int64_t rel;
                 uint8_t prov = o->v.prov;
-                if (o->v.sym == A->st_dot) {
+                if (si == A->st_dot) {
                     rel = o->v.k;
                 } else {
                     uint32_t d = cur_dot(A);
                     int64_t to, from;
                     if (!d)
                         return err(A, mat, mlen, JK_ENOMEM, "out of memory");
-                    to = sym_off(A, o->v.sym, &prov);
+                    to = sym_off(A, si, &prov);
                     from = sym_off(A, d, &prov);
-                    if (s->kind == SYM_UNDEF && s->def_pass != A->pass)
-                        s->as_label = 1; /* reported as undefined at the end of the pass */
+                    if (A->syms[si].kind == SYM_UNDEF && A->syms[si].def_pass != A->pass)
+                        A->syms[si].as_label = 1; /* reported as undefined at the end of the pass */
                     rel = wrap_add(wrap_sub(to, from), o->v.k);
                 }
                 return branch_local(A, bi, id, px, rel, prov, o->nearkw, o->shortkw, mat, mlen);

@@ -12,27 +12,64 @@
 
 /* -- NOPs --------------------------------------------------------------- */
 
-/* Intel SDM vol. 2B, "NOP": recommended multi-byte sequences. */
-static const uint8_t nop_seq[9][9] = {
-    {0x90},
-    {0x66, 0x90},
-    {0x0F, 0x1F, 0x00},
-    {0x0F, 0x1F, 0x40, 0x00},
-    {0x0F, 0x1F, 0x44, 0x00, 0x00},
-    {0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00},
-    {0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00},
-    {0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
-    {0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+/* Padding as GNU as 2.40 writes it (its default tuning), so aligned code
+ * comes out byte-identical. 64-bit mode: the SDM's recommended NOPs of 1..9
+ * bytes and GNU's 10- and 11-byte ones (66 / 66 66 2e before the 9-byte
+ * form's 0f 1f 84); 32-bit mode: its i386 sequences of at most 7 bytes
+ * (lea esi, [esi+eiz*1+0]...). Long pads are NOPs of the longest size,
+ * then one of the remainder; a pad that would need more than `maxnops`
+ * longest NOPs starts with a jmp over the rest (rel8, else rel32). */
+static const uint8_t nop64[11 * 11] = { /* row k-1: the k-byte NOP */
+    0x90, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x66, 0x90, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x0F, 0x1F, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x0F, 0x1F, 0x40, 0x00, 0, 0, 0, 0, 0, 0, 0,
+    0x0F, 0x1F, 0x44, 0x00, 0x00, 0, 0, 0, 0, 0, 0,
+    0x66, 0x0F, 0x1F, 0x44, 0x00, 0x00, 0, 0, 0, 0, 0,
+    0x0F, 0x1F, 0x80, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0,
+    0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0, 0, 0,
+    0x66, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0, 0,
+    0x66, 0x2E, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0,
+    0x66, 0x66, 0x2E, 0x0F, 0x1F, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+static const uint8_t nop32[7 * 7] = { /* row k-1: the k-byte NOP */
+    0x90, 0, 0, 0, 0, 0, 0,
+    0x66, 0x90, 0, 0, 0, 0, 0,
+    0x8D, 0x76, 0x00, 0, 0, 0, 0,
+    0x8D, 0x74, 0x26, 0x00, 0, 0, 0,
+    0x8D, 0x74, 0x26, 0x00, 0x90, 0, 0,
+    0x8D, 0xB6, 0x00, 0x00, 0x00, 0x00, 0,
+    0x8D, 0xB4, 0x26, 0x00, 0x00, 0x00, 0x00,
 };
 
-void jk__x86_fill_nops(uint8_t *dst, size_t n)
+static void fill_nops(uint8_t *dst, size_t n, const uint8_t *seq, size_t maxlen, size_t maxnops)
 {
+    if (n / maxlen > maxnops) {
+        size_t skip = n - 2 <= 127 ? n - 2 : n - 5;
+        if (n - 2 <= 127) {
+            *dst++ = 0xEB;
+            *dst++ = (uint8_t)skip;
+        } else {
+            *dst++ = 0xE9;
+            jk__put_le32(dst, (uint32_t)skip);
+            dst += 4;
+        }
+        n = skip;
+    }
     while (n) {
-        size_t k = n > 9 ? 9 : n;
-        memcpy(dst, nop_seq[k - 1], k);
+        size_t k = n > maxlen ? maxlen : n;
+        memcpy(dst, seq + (k - 1) * maxlen, k);
         dst += k;
         n -= k;
     }
+}
+
+static void fill_nops64(uint8_t *dst, size_t n) { fill_nops(dst, n, nop64, 11, 7); }
+static void fill_nops32(uint8_t *dst, size_t n) { fill_nops(dst, n, nop32, 7, 2); }
+
+static void fill_nops_mode(const jk_x86_asm *a, uint8_t *dst, size_t n)
+{
+    (a->mode == JK_X86_MODE64 ? fill_nops64 : fill_nops32)(dst, n);
 }
 
 /* -- Life cycle ------------------------------------------------------------ */
@@ -211,6 +248,11 @@ jk_label jk_x86_label_extern(jk_x86_asm *a, const char *name)
     return a ? jk__code_label_extern(&a->code, name) : 0;
 }
 
+jk_label jk_x86_label_plus(jk_x86_asm *a, jk_label l, int64_t addend)
+{
+    return a ? jk__code_label_plus(&a->code, l, addend) : 0;
+}
+
 jk_status jk_x86_set_resolver(jk_x86_asm *a, jk_x86_resolver fn, void *ctx)
 {
     if (!a)
@@ -304,7 +346,7 @@ jk_status jk_x86_nops(jk_x86_asm *a, unsigned n)
         return jk__code_fail(c, JK_EINVAL, "nops: %u bytes is more than 4096", n);
     if (jk__code_reserve(c, n))
         return c->err.status;
-    jk__x86_fill_nops(c->buf + c->len, n);
+    fill_nops_mode(a, c->buf + c->len, n);
     c->len += n;
     return data_end(a, JK_OK);
 }
@@ -322,7 +364,8 @@ jk_status jk_x86_finish(jk_x86_asm *a, size_t *size)
         return JK_EINVAL;
     if (a->pending && !a->code.err.status)
         return jk__code_fail(&a->code, JK_ESTATE, "finish: a prefix is waiting for its instruction");
-    return jk__code_finish(&a->code, jk__x86_fill_nops, size);
+    return jk__code_finish(&a->code, a->mode == JK_X86_MODE64 ? fill_nops64 : fill_nops32,
+                           size);
 }
 
 jk_status jk_x86_copy(jk_x86_asm *a, void *dst, size_t cap, uint64_t runtime_addr)

@@ -49,7 +49,5 @@ static inline void jk__x86_set_pending(jk_x86_asm *a, unsigned pending)
     jk__code_regate(&a->code);
 }
 
-/* Recommended multi-byte NOPs (Intel SDM vol. 2, NOP): n bytes at dst. */
-void jk__x86_fill_nops(uint8_t *dst, size_t n);
 
 #endif

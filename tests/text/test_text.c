@@ -173,6 +173,59 @@ static void test_labels_and_layout(void)
     }
 }
 
+/* Replicated branches to a label minus one (NASM's `times`): every copy is
+ * relaxed by the x86 assembler like any branch, so the layout settles in
+ * one pass. The bytes are GNU as's for `.rept 100` / `jmp x-1` / `.endr`
+ * / `x:` (also what nasm -f bin writes). A reproducer of a use-after-free
+ * (the symbol array grew under a pointer) and of a layout that did not
+ * settle; the ASan build runs it. */
+static void test_relax_replicated(void)
+{
+    static const char gnu100[] =
+        "e9 2b 01 00 00 e9 26 01 00 00 e9 21 01 00 00 e9 1c 01 00 00 e9 17 01 00 00 e9 12 01 00 00 e9 0d "
+        "01 00 00 e9 08 01 00 00 e9 03 01 00 00 e9 fe 00 00 00 e9 f9 00 00 00 e9 f4 00 00 00 e9 ef 00 00 "
+        "00 e9 ea 00 00 00 e9 e5 00 00 00 e9 e0 00 00 00 e9 db 00 00 00 e9 d6 00 00 00 e9 d1 00 00 00 e9 "
+        "cc 00 00 00 e9 c7 00 00 00 e9 c2 00 00 00 e9 bd 00 00 00 e9 b8 00 00 00 e9 b3 00 00 00 e9 ae 00 "
+        "00 00 e9 a9 00 00 00 e9 a4 00 00 00 e9 9f 00 00 00 e9 9a 00 00 00 e9 95 00 00 00 e9 90 00 00 00 "
+        "e9 8b 00 00 00 e9 86 00 00 00 e9 81 00 00 00 eb 7f eb 7d eb 7b eb 79 eb 77 eb 75 eb 73 eb 71 eb "
+        "6f eb 6d eb 6b eb 69 eb 67 eb 65 eb 63 eb 61 eb 5f eb 5d eb 5b eb 59 eb 57 eb 55 eb 53 eb 51 eb "
+        "4f eb 4d eb 4b eb 49 eb 47 eb 45 eb 43 eb 41 eb 3f eb 3d eb 3b eb 39 eb 37 eb 35 eb 33 eb 31 eb "
+        "2f eb 2d eb 2b eb 29 eb 27 eb 25 eb 23 eb 21 eb 1f eb 1d eb 1b eb 19 eb 17 eb 15 eb 13 eb 11 eb "
+        "0f eb 0d eb 0b eb 09 eb 07 eb 05 eb 03 eb 01 eb ff";
+    char b[4096];
+    size_t n;
+    const uint8_t *c;
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_NASM, "times 100 jmp x-1\nx:", b, sizeof b);
+    JT_EQ_STR(b, gnu100);
+    JT_EQ_U64(jk_asm_passes(as_), 1);
+    /* 600 copies: each lands on x-1 */
+    JT_EQ_U64(asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_NASM, "times 600 jmp x-1\nx:", b, sizeof b),
+              1);
+    c = jk_asm_code(as_, &n);
+    JT_EQ_U64(n, 2805);
+    for (size_t k = 0; k < n;) {
+        int64_t to;
+        if (c[k] == 0xeb) {
+            to = (int64_t)k + 2 + (int8_t)c[k + 1];
+            k += 2;
+        } else {
+            int32_t d;
+            JT_EQ_U64(c[k], 0xe9);
+            memcpy(&d, c + k + 1, 4);
+            to = (int64_t)k + 5 + d;
+            k += 5;
+        }
+        JT_EQ_I64(to, (int64_t)n - 1);
+    }
+    /* the fuzzer's minimised input: a clean error for the undefined name */
+    asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_NASM, "times 569 jp Q-\"a\"", b, sizeof b);
+    JT_EQ_STR(b, "ERR undefined symbol 'Q'");
+    /* '.'-relative and label+k copies mixed, alignment between them */
+    ASM64("a: jmp b-2\n.p2align 4\njne .+100\njmp a+1\n.p2align 5\n.fill 150,1,0x90\nb: ret");
+    c = jk_asm_code(as_, &n);
+    JT_EQ_U64(c[0], 0xe9); /* b-2 is out of rel8 reach */
+}
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -521,6 +574,7 @@ int main(int argc, char **argv)
     JT_RUN(test_gnu_dialect);
     JT_RUN(test_nasm_habits);
     JT_RUN(test_labels_and_layout);
+    JT_RUN(test_relax_replicated);
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);

@@ -6,14 +6,21 @@
  * instructions of various lengths, branches (jmp, every jcc, call, loop,
  * loopcc, jrcxz/jecxz) forward and backward to random labels, label
  * addresses through RIP-relative memory (64-bit) or absolute
- * displacements (32-bit) and label data. Distances straddle the rel8
+ * displacements (32-bit) and label data; branches to a label plus or
+ * minus a few bytes (jk_x86_label_plus, `jmp L3-1`) and to `.`-relative
+ * targets (`jmp .+40`: a label bound right there, plus the distance); runs
+ * of one branch replicated many times (NASM's `times 600 jmp x-1`, GNU's
+ * `.rept`), and alignment between branches. Distances straddle the rel8
  * boundary, so relaxation has to reach GNU as's fixed point. The whole
- * program must come out byte-identical.
+ * program must come out byte-identical, from the C API and from the same
+ * program as text through the text assembler.
  *
  *     test_x86_branch_as <as> <objcopy> <tmpdir>
  */
 #include "jt.h"
 #include "common.h"
+
+#include <jitkit/asm.h>
 
 static const char *AS, *OBJCOPY, *TMP;
 
@@ -83,6 +90,7 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
     }
     for (i = 0; i < nl; i++) {
         unsigned nfill = rnd(4) == 0 ? 20 + rnd(30) : rnd(6);
+        int far = 0; /* the block has grown past rel8 reach of its label */
         snprintf(t, sizeof t, "L%u:", (unsigned)L[i]);
         out(&p, t);
         jk_x86_bind(a, L[i]);
@@ -99,8 +107,45 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
         /* a few branches and label uses */
         for (k = rnd(3); k > 0; k--) {
             unsigned tgt = rnd(nl);
-            unsigned what = rnd(12);
+            unsigned what = rnd(16);
             jk_x86_op lo = jk_lbl(L[tgt]);
+            if (what >= 12) {
+                /* label + addend, '.' + distance, replicated, aligned */
+                static const unsigned br[] = {JK_X86_JMP, JK_X86_JNE, JK_X86_JA, JK_X86_CALL};
+                unsigned id = br[rnd(4)], reps = rnd(3) == 0 ? 20 + rnd(140) : 1, r;
+                int add = (int)rnd(7) - 3;
+                const char *mn = jk_x86_mnem_name((jk_x86_mnem)id);
+                if (what == 15) {
+                    static const unsigned al[] = {2, 4, 8, 16, 32};
+                    unsigned a2 = al[rnd(5)];
+                    snprintf(t, sizeof t, ".balign %u", a2);
+                    out(&p, t);
+                    jk_x86_align(a, a2);
+                    stats[5]++;
+                    far = 1;
+                    continue;
+                }
+                for (r = 0; r < reps; r++) {
+                    if (what == 14) { /* '.'-relative: a fresh label here */
+                        int dist = (int)rnd(400) - 200;
+                        jk_label here = jk_x86_label(a, NULL);
+                        jk_x86_bind(a, here);
+                        snprintf(t, sizeof t, "%s .%+d", mn, dist);
+                        out(&p, t);
+                        jk_x86_emit(a, (jk_x86_mnem)id, 1,
+                                    (jk_x86_op[]){jk_lbl(jk_x86_label_plus(a, here, dist))});
+                    } else {
+                        snprintf(t, sizeof t, "%s L%u%+d", mn, (unsigned)L[tgt], add);
+                        out(&p, t);
+                        jk_x86_emit(a, (jk_x86_mnem)id, 1,
+                                    (jk_x86_op[]){jk_lbl(add ? jk_x86_label_plus(a, L[tgt], add)
+                                                             : L[tgt])});
+                    }
+                }
+                stats[4] += (int)reps;
+                far |= reps > 1;
+                continue;
+            }
             if (what < 4) {
                 emit_txt(&p, a, JK_X86_JMP, 1, lo, N);
                 stats[0]++;
@@ -120,7 +165,7 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
                     unsigned id = loops[rnd(5)];
                     if (m64 && rnd(2))
                         id = JK_X86_JRCXZ;
-                    if (nfill < 10) {
+                    if (nfill < 10 && !far) {
                         emit_txt(&p, a, id, 1, lo, N);
                         stats[2]++;
                     }
@@ -180,6 +225,26 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
                     seed, m64 ? 64 : 32, size, glen, j, path);
             bad = 1;
         }
+        /* the same program through the text assembler */
+        if (g && !bad) {
+            jk_asm *ta = NULL;
+            jk_asm_options o = JK_ASM_OPTIONS_INIT;
+            size_t tlen = 0;
+            const uint8_t *tc;
+            o.mode = m64 ? JK_X86_MODE64 : JK_X86_MODE32;
+            if (jk_asm_new(&ta, &o, NULL) != JK_OK ||
+                jk_asm_assemble(ta, p.text, p.len) != JK_OK) {
+                fprintf(stderr, "seed %u (%d-bit): text assembler failed on %s: %s", seed,
+                        m64 ? 64 : 32, path, ta ? jk_asm_diag_text(ta, 0) : "no handle\n");
+                bad = 1;
+            } else if (!(tc = jk_asm_code(ta, &tlen)) || tlen != glen ||
+                       memcmp(tc, g, glen) != 0) {
+                fprintf(stderr, "seed %u (%d-bit): text assembler differs from GNU as (%s)\n",
+                        seed, m64 ? 64 : 32, path);
+                bad = 1;
+            }
+            jk_asm_free(ta);
+        }
         free(g);
     }
     free(mine);
@@ -191,17 +256,59 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
 static void run(int m64)
 {
     unsigned seed, nseeds = 40;
-    int bad = 0, stats[4] = {0, 0, 0, 0};
+    int bad = 0, stats[6] = {0, 0, 0, 0, 0, 0};
     const char *env = getenv("JK_BRANCH_SEEDS"); /* more programs by hand */
     if (env && atoi(env) > 0)
         nseeds = (unsigned)atoi(env);
     for (seed = 1; seed <= nseeds; seed++)
         bad += one_program(m64, seed, 8 + seed % 60, stats);
-    printf("%d-bit: %u programs, %d jmp/jcc, %d call, %d loop/jrcxz, %d label data/memory: "
-           "%d differ\n",
-           m64 ? 64 : 32, nseeds, stats[0], stats[1], stats[2], stats[3], bad);
+    printf("%d-bit: %u programs, %d jmp/jcc, %d call, %d loop/jrcxz, %d label data/memory, "
+           "%d to label+k or .+k (replicated runs included), %d alignments: %d differ\n",
+           m64 ? 64 : 32, nseeds, stats[0], stats[1], stats[2], stats[3], stats[4], stats[5],
+           bad);
     JT_EQ_U64(bad, 0);
 }
+
+/* Padding: jk_x86_nops (and so alignment, which uses the same filler)
+ * against GNU as's .nops for every length up to 300, both modes. */
+static void nops(int m64)
+{
+    char path[512], obj[512], bin[512], cmd[4096];
+    unsigned n, bad = 0;
+    for (n = 1; n <= 300; n++) {
+        jk_x86_asm *a = NULL;
+        uint8_t mine[512];
+        uint8_t *g;
+        size_t size = 0, glen = 0;
+        FILE *f;
+        snprintf(path, sizeof path, "%s/nops%d.s", TMP, m64 ? 64 : 32);
+        snprintf(obj, sizeof obj, "%s/nops%d.o", TMP, m64 ? 64 : 32);
+        snprintf(bin, sizeof bin, "%s/nops%d.bin", TMP, m64 ? 64 : 32);
+        f = fopen(path, "w");
+        fprintf(f, ".nops %u\n", n);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "'%s' --%d -o '%s' '%s' && '%s' -O binary -j .text '%s' '%s'",
+                 AS, m64 ? 64 : 32, obj, path, OBJCOPY, obj, bin);
+        JT_EQ_I64(tc_run(cmd), 0);
+        g = tc_read_file(bin, &glen);
+        JT_EQ_I64(jk_x86_new(&a, m64 ? JK_X86_MODE64 : JK_X86_MODE32, NULL), JK_OK);
+        jk_x86_nops(a, n);
+        JT_EQ_I64(jk_x86_finish(a, &size), JK_OK);
+        JT_EQ_I64(jk_x86_copy(a, mine, sizeof mine, 0), JK_OK);
+        if (!g || glen != size || memcmp(g, mine, size) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "%d-bit: %u bytes of NOPs differ from GNU as\n", m64 ? 64 : 32,
+                        n);
+        }
+        free(g);
+        jk_x86_free(a);
+    }
+    printf("%d-bit: NOP padding of 1..300 bytes: %u differ from GNU as\n", m64 ? 64 : 32, bad);
+    JT_EQ_U64(bad, 0);
+}
+
+static void test_nops64(void) { nops(1); }
+static void test_nops32(void) { nops(0); }
 
 static void test_branch64(void) { run(1); }
 static void test_branch32(void) { run(0); }
@@ -215,6 +322,8 @@ int main(int argc, char **argv)
     AS = argv[1];
     OBJCOPY = argv[2];
     TMP = argv[3];
+    JT_RUN(test_nops64);
+    JT_RUN(test_nops32);
     JT_RUN(test_branch64);
     JT_RUN(test_branch32);
     return jt_finish();
