@@ -4,7 +4,7 @@ JOBS   ?= 2
 CMAKE  ?= cmake
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test matrix asan bench install clean
+.PHONY: all build demo test matrix asan bench fuzz install clean
 
 all: build
 
@@ -33,6 +33,12 @@ matrix:
 
 asan:
 	@sh tools/matrix.sh asan
+
+# Both libFuzzer targets (clang, ASan+UBSan) for FUZZ_TIME seconds each.
+FUZZ_TIME ?= 600
+FUZZ_JOBS ?= 1
+fuzz:
+	@sh tools/fuzz.sh $(FUZZ_TIME) $(FUZZ_JOBS)
 
 bench:
 	@$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DJITKIT_BUILD_BENCH=ON \

@@ -119,7 +119,8 @@ JK_API jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len);
 /* Number of diagnostics of the last jk_asm_assemble. */
 JK_API size_t jk_asm_diag_count(const jk_asm *as);
 
-/* Diagnostic i (NULL when out of range). */
+/* Diagnostic i (NULL when out of range); valid until the next
+ * jk_asm_assemble or jk_asm_free. */
 JK_API const jk_asm_diag *jk_asm_diag_at(const jk_asm *as, size_t i);
 
 /* Diagnostic i formatted as "file:line:col: error: message\n<line>\n<caret>\n"
@@ -155,6 +156,8 @@ JK_API const jk_error *jk_asm_x86_error(const jk_asm *as);
 
 /* Statements with bytes (only with JK_ASM_LISTING). */
 JK_API size_t jk_asm_stmt_count(const jk_asm *as);
+/* Statement i (NULL when out of range); valid until the next
+ * jk_asm_assemble or jk_asm_free. */
 JK_API const jk_asm_stmt *jk_asm_stmt_at(const jk_asm *as, size_t i);
 
 /* Offset of a label defined in the text (JK_ELABEL if unknown, JK_ESTATE
@@ -171,6 +174,20 @@ JK_API unsigned jk_asm_passes(const jk_asm *as);
 
 /* One-shot convenience: assemble and install. On failure err (may be NULL)
  * receives the first diagnostic, formatted "file:line:col: message". */
+/* jk_x86_install_heap for the assembled code: place it in heap h (NULL:
+ * the process-wide default heap) and publish it; *fn is the address to
+ * call, freed with jk_heap_free. JK_ESTATE unless the last assemble
+ * succeeded; install errors as for jk_asm_install. */
+JK_API jk_status jk_asm_install_heap(jk_asm *as, jk_heap *h, void **fn);
+
+/* One call from text to callable: assemble `text` (NUL-terminated, GNU
+ * dialect) in `mode` and install it in heap h (NULL: the default heap).
+ * The keyword tables are built once per process, so this allocates only
+ * the handle's small state. Free *fn with jk_heap_free (jk_heap_default
+ * gives the default heap). Errors as for jk_asm_load. */
+JK_API jk_status jk_asm_load_heap(const char *text, jk_x86_mode mode, jk_heap *h, void **fn,
+                                  jk_error *err);
+
 JK_API jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
                              jk_error *err);
 

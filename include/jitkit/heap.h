@@ -205,6 +205,12 @@ JK_API jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error
  * failure (JK_EOS); the heap is freed regardless. */
 JK_API jk_status jk_heap_destroy(jk_heap *h, jk_error *err);
 
+/* The process-wide default heap (all default options), created on first
+ * use; thread-safe. It lives until the process ends: never destroy it.
+ * The one-call install paths use it when given no heap. Fails like
+ * jk_heap_new (JK_ENOMEM, JK_EUNSUPPORTED) and then tries again next time. */
+JK_API jk_status jk_heap_default(jk_heap **out, jk_error *err);
+
 /* The strategy the heap's chunks use: JK_MEM_DUAL or JK_MEM_FLIP. */
 JK_API jk_mem_strategy jk_heap_strategy(const jk_heap *h);
 

@@ -38,6 +38,7 @@
 
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
+#include "jitkit/heap.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -390,6 +391,16 @@ JK_API jk_status jk_x86_copy(jk_x86_asm *a, void *dst, size_t cap, uint64_t runt
  * *mem owns the code (jk_mem_free); *entry is the start address. */
 JK_API jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
                                 void **entry);
+
+/* One call from assembler to callable: finish, place the code in heap h
+ * (NULL: the process-wide default heap, jk_heap_default), resolve
+ * relocations for its address and publish it. *fn is the address to call;
+ * free it with jk_heap_free(h, *fn, ...). The heap places code near the host
+ * program by default, so rel32 calls into it reach. Errors as for
+ * jk_x86_install and jk_heap_alloc, recorded in the assembler (sticky);
+ * nothing stays allocated on failure. Thread-safe with respect to the heap
+ * (the assembler itself belongs to one thread). */
+JK_API jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn);
 
 /* Offset of a bound label in the finished code. JK_ESTATE before finish. */
 JK_API jk_status jk_x86_label_offset(const jk_x86_asm *a, jk_label l, size_t *offset);

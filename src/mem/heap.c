@@ -1164,6 +1164,34 @@ jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error *err)
     return JK_OK;
 }
 
+static _Atomic(jk_heap *) default_heap;
+
+jk_status jk_heap_default(jk_heap **out, jk_error *err)
+{
+    jk_heap *h, *none = NULL;
+    jk_status st;
+    if (!out)
+        return jk__fail(err, JK_EINVAL, "jk_heap_default: NULL out");
+    h = atomic_load_explicit(&default_heap, memory_order_acquire);
+    if (h) {
+        *out = h;
+        return JK_OK;
+    }
+    st = jk_heap_new(&h, NULL, err);
+    if (st != JK_OK) {
+        *out = NULL;
+        return st;
+    }
+    /* two threads may race here: the first one's heap wins */
+    if (!atomic_compare_exchange_strong_explicit(&default_heap, &none, h, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        jk_heap_destroy(h, NULL);
+        h = none;
+    }
+    *out = h;
+    return JK_OK;
+}
+
 jk_status jk_heap_destroy(jk_heap *h, jk_error *err)
 {
     jk_status first = JK_OK;

@@ -10,7 +10,7 @@
  * each one on the fly and calls the x86 assembler directly: no syntax tree,
  * no per-statement allocation. Names live in one hash table; registers,
  * mnemonics, prefixes and directives in another (case-insensitive), built
- * once per handle from the x86 tables so the two front ends cannot drift.
+ * once per process from the x86 tables so the two front ends cannot drift.
  *
  *     statement := { label ':' } [ prefix... ] mnemonic operand {',' operand}
  *                | directive args | name '=' expr | name 'equ' expr
@@ -32,6 +32,7 @@
 #include "text/text_p.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,50 @@ static int build_tables(jk_asm *A)
         }
     }
     return 1;
+}
+
+/* The tables are the same for every handle: built once per process into
+ * `proto` (only its table fields are used) and then shared read-only, so
+ * a handle costs no table building. */
+static jk_asm proto;
+static atomic_int proto_state; /* 0 not built, 1 being built, 2 built */
+
+static int tables_once(void)
+{
+    int st = atomic_load_explicit(&proto_state, memory_order_acquire);
+    while (st != 2) {
+        int expect = 0;
+        if (st == 0 && atomic_compare_exchange_strong_explicit(
+                           &proto_state, &expect, 1, memory_order_acquire, memory_order_relaxed)) {
+            if (!build_tables(&proto)) {
+                free(proto.kws);
+                free(proto.minfo);
+                free(proto.mcc);
+                proto.kws = NULL;
+                proto.minfo = proto.mcc = NULL;
+                atomic_store_explicit(&proto_state, 0, memory_order_release);
+                return 0;
+            }
+            atomic_store_explicit(&proto_state, 2, memory_order_release);
+            return 1;
+        }
+        /* another thread is building them (well under a millisecond) */
+        st = atomic_load_explicit(&proto_state, memory_order_acquire);
+    }
+    return 1;
+}
+
+static void use_tables(jk_asm *A)
+{
+    A->kws = proto.kws;
+    A->kwmask = proto.kwmask;
+    A->minfo = proto.minfo;
+    A->mcc = proto.mcc;
+    A->mov_id = proto.mov_id;
+    A->movabs_id = proto.movabs_id;
+    A->xlat_id = proto.xlat_id;
+    memcpy(A->cls, proto.cls, sizeof A->cls);
+    memcpy(A->low, proto.low, sizeof A->low);
 }
 
 /* -- Diagnostics ----------------------------------------------------------- */
@@ -3404,11 +3449,12 @@ jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *e)
     A->opt.filename = A->fname;
     A->numcnt = calloc(NUMLBL_MAX, sizeof *A->numcnt);
     A->nsyms = 1;
-    if (!A->fname || !A->numcnt || !build_tables(A) || !sym_grow_hash(A) ||
+    if (!A->fname || !A->numcnt || !tables_once() || !sym_grow_hash(A) ||
         jk_x86_new(&A->x, A->mode, NULL) != JK_OK) {
         jk_asm_free(A);
         return jk__fail(e, JK_ENOMEM, "jk_asm_new: out of memory");
     }
+    use_tables(A);
     *out = A;
     return JK_OK;
 }
@@ -3419,9 +3465,6 @@ void jk_asm_free(jk_asm *A)
         return;
     clear_result(A);
     jk_x86_free(A->x);
-    free(A->kws);
-    free(A->minfo);
-    free(A->mcc);
     free(A->own_src);
     free(A->syms);
     free(A->symhash);
@@ -3510,6 +3553,15 @@ jk_status jk_asm_install(jk_asm *A, const jk_mem_options *opt, jk_mem **mem, voi
     return x86_failed_late(A, jk_x86_install(A->x, opt, mem, entry));
 }
 
+jk_status jk_asm_install_heap(jk_asm *A, jk_heap *h, void **fn)
+{
+    if (!A || !fn)
+        return JK_EINVAL;
+    if (!A->ok)
+        return JK_ESTATE;
+    return x86_failed_late(A, jk_x86_install_heap(A->x, h, fn));
+}
+
 size_t jk_asm_stmt_count(const jk_asm *A) { return A && A->ok ? A->nstmts : 0; }
 
 const jk_asm_stmt *jk_asm_stmt_at(const jk_asm *A, size_t i)
@@ -3557,13 +3609,15 @@ const jk_error *jk_asm_x86_error(const jk_asm *A)
     return A->x86err.status != JK_OK ? &A->x86err : jk_x86_error(A->x);
 }
 
-jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
-                      jk_error *e)
+/* The one-liners' common part: a handle with `text` assembled, or the
+ * first diagnostic in *e. */
+static jk_status load_text(const char *text, jk_x86_mode mode, jk_asm **out, jk_error *e)
 {
     jk_asm *A;
     jk_asm_options o = JK_ASM_OPTIONS_INIT;
     jk_status st;
     o.mode = mode;
+    *out = NULL;
     st = jk_asm_new(&A, &o, e);
     if (st != JK_OK)
         return st;
@@ -3577,9 +3631,38 @@ jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **e
         jk_asm_free(A);
         return st;
     }
-    st = jk_asm_install(A, NULL, mem, entry);
+    *out = A;
+    return JK_OK;
+}
+
+static jk_status load_done(jk_asm *A, jk_status st, jk_error *e)
+{
     if (st != JK_OK)
         jk__fail(e, st, "%s", A->x86err.message[0] ? A->x86err.message : jk_status_str(st));
     jk_asm_free(A);
     return st;
+}
+
+jk_status jk_asm_load(const char *text, jk_x86_mode mode, jk_mem **mem, void **entry,
+                      jk_error *e)
+{
+    jk_asm *A;
+    jk_status st = load_text(text, mode, &A, e);
+    if (st != JK_OK)
+        return st;
+    return load_done(A, jk_asm_install(A, NULL, mem, entry), e);
+}
+
+jk_status jk_asm_load_heap(const char *text, jk_x86_mode mode, jk_heap *h, void **fn,
+                           jk_error *e)
+{
+    jk_asm *A;
+    jk_status st;
+    if (!fn)
+        return jk__fail(e, JK_EINVAL, "jk_asm_load_heap: NULL fn");
+    *fn = NULL;
+    st = load_text(text, mode, &A, e);
+    if (st != JK_OK)
+        return st;
+    return load_done(A, jk_asm_install_heap(A, h, fn), e);
 }

@@ -413,6 +413,45 @@ jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
     return JK_OK;
 }
 
+jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn)
+{
+    jk_heap_window *w = NULL;
+    jk_heap_slot slot;
+    jk_error e;
+    size_t size;
+    jk_status s;
+    if (!a)
+        return JK_EINVAL;
+    if (!fn)
+        return jk__code_fail(&a->code, JK_EINVAL, "install: NULL fn");
+    *fn = NULL;
+    s = jk_x86_finish(a, &size);
+    if (s)
+        return s;
+    if (!h && (s = jk_heap_default(&h, &e)) != JK_OK)
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    s = jk_heap_window_begin(h, &w, &e);
+    if (s)
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    s = jk_heap_alloc(w, size ? size : 1, 0, &slot, &e);
+    if (s) {
+        jk_heap_window_commit(w, NULL);
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    }
+    s = jk__code_copy(&a->code, slot.write, slot.size, (uint64_t)(uintptr_t)slot.exec);
+    if (s == JK_OK && (s = jk_heap_window_commit(w, &e)) != JK_OK) {
+        jk_heap_free(h, slot.exec, NULL);
+        return jk__code_fail(&a->code, s, "install: %s", e.message);
+    }
+    if (s) { /* the copy's error is recorded already */
+        jk_heap_window_commit(w, NULL);
+        jk_heap_free(h, slot.exec, NULL);
+        return s;
+    }
+    *fn = slot.exec;
+    return JK_OK;
+}
+
 jk_status jk_x86_label_offset(const jk_x86_asm *a, jk_label l, size_t *offset)
 {
     if (!a || !offset)

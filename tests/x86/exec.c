@@ -200,6 +200,8 @@ static void call_c(int how)
 {
     fn2 f;
     jk_mem_options opt = {JK_MEM_AUTO, NULL};
+    void *p = NULL;
+    jk_heap *h = NULL;
     begin();
     if (WIN64) {
         jk_x86_sub(a, JK_RSP, jk_imm(40)); /* shadow space, 16-byte alignment */
@@ -221,7 +223,7 @@ static void call_c(int how)
         else
             jk_x86_mov(a, JK_EAX, jk_imm((int64_t)(uintptr_t)&c_callee));
         jk_x86_call(a, RA);
-    } else if (how == 1) {
+    } else if (how == 1 || how == 3) {
         jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, (uint64_t)(uintptr_t)&c_callee)));
         opt.near_to = (const void *)(uintptr_t)&c_callee;
     } else {
@@ -231,6 +233,16 @@ static void call_c(int how)
     }
     jk_x86_add(a, RSP, jk_imm(WIN64 ? 40 : M64 ? 8 : 12));
     jk_x86_ret(a);
+    if (how == 3) {
+        /* one call into the default heap, which is placed near the host */
+        JT_EQ_I64(jk_x86_install_heap(a, NULL, &p), JK_OK);
+        JT_CHECK(p != NULL);
+        f = (fn2)(uintptr_t)p;
+        JT_EQ_I64(f(4, 1), 42);
+        JT_EQ_I64(jk_heap_default(&h, NULL), JK_OK);
+        JT_EQ_I64(jk_heap_free(h, p, NULL), JK_OK);
+        return;
+    }
     f = install(&opt);
     JT_CHECK(f != NULL);
     JT_EQ_I64(f(4, 1), 42);
@@ -239,6 +251,31 @@ static void call_c(int how)
 static void test_call_register(void) { call_c(0); }
 static void test_call_abs_label(void) { call_c(1); }
 static void test_call_extern(void) { call_c(2); }
+static void test_install_heap(void)
+{
+    jk_heap *h = NULL, *d1 = NULL, *d2 = NULL;
+    void *p = NULL;
+    jk_error e;
+    call_c(3);
+    /* an explicit heap; the text one-liner into it; the default heap is one */
+    JT_EQ_I64(jk_heap_new(&h, NULL, NULL), JK_OK);
+    JT_EQ_I64(jk_asm_load_heap("mov eax, 42; ret", M64 ? JK_X86_MODE64 : JK_X86_MODE32, h, &p,
+                               &e), JK_OK);
+    JT_EQ_I64(((int (*)(void))(uintptr_t)p)(), 42);
+    JT_EQ_I64(jk_heap_free(h, p, NULL), JK_OK);
+    JT_EQ_I64(jk_asm_load_heap("mov eax, nothere; ret", JK_X86_MODE64, h, &p, &e), JK_ELABEL);
+    JT_CHECK(p == NULL);
+    JT_CONTAINS(e.message, "nothere");
+    JT_EQ_I64(jk_heap_default(&d1, NULL), JK_OK);
+    JT_EQ_I64(jk_heap_default(&d2, NULL), JK_OK);
+    JT_CHECK(d1 == d2 && d1 != NULL);
+    /* errors are sticky and leave nothing allocated */
+    begin();
+    jk_x86_jmp(a, jk_lbl(jk_x86_label(a, "never")));
+    JT_EQ_I64(jk_x86_install_heap(a, h, &p), JK_ELABEL);
+    JT_CHECK(p == NULL);
+    JT_EQ_I64(jk_heap_destroy(h, NULL), JK_OK);
+}
 
 /* constants from the pool, addressed RIP-relative (absolute in 32-bit) */
 static void test_const_pool(void)
@@ -482,6 +519,7 @@ int main(int argc, char **argv)
     JT_RUN(test_call_register);
     JT_RUN(test_call_abs_label);
     JT_RUN(test_call_extern);
+    JT_RUN(test_install_heap);
     JT_RUN(test_const_pool);
     JT_RUN(test_jump_table);
     JT_RUN(test_abs_labels);

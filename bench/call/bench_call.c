@@ -1,0 +1,107 @@
+/*
+ * bench_call.c - from source to callable, one function at a time:
+ *
+ *   jitkit       jk_x86_new, mov eax, 42; ret, jk_x86_install_heap, call,
+ *                jk_heap_free, jk_x86_free
+ *   jitkit text  jk_asm_load_heap("mov eax, 42; ret"), call, jk_heap_free
+ *   asmjit       CodeHolder + x86::Assembler + JitRuntime::add, call,
+ *                JitRuntime::release (bench_call_asmjit.cpp)
+ *
+ * Medians of 7 interleaved rounds, in ns per function. The floor of any
+ * such loop is the CPU's cost of running freshly written code (docs/heap.md
+ * measures it with no allocator at all: raw write + call).
+ *
+ *   BENCH call.callable_ns.jitkit | call.callable_ns.asmjit |
+ *         call.text_callable_ns.jitkit   ns
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <jitkit/jitkit.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#ifdef JK_BENCH_ASMJIT
+double jk_bench_call_asmjit_ns(long iters, long *sink);
+#endif
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static double api_ns(jk_heap *h, long iters, long *sink)
+{
+    double t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+        jk_x86_asm *a;
+        void *p;
+        if (jk_x86_new(&a, JK_X86_MODE64, NULL) != JK_OK)
+            return -1;
+        jk_x86_mov(a, JK_EAX, jk_imm(42));
+        jk_x86_ret(a);
+        if (jk_x86_install_heap(a, h, &p) != JK_OK) {
+            fprintf(stderr, "install: %s\n", jk_x86_error(a)->message);
+            return -1;
+        }
+        *sink += ((int (*)(void))(uintptr_t)p)();
+        jk_heap_free(h, p, NULL);
+        jk_x86_free(a);
+    }
+    return (now_ns() - t0) / (double)iters;
+}
+
+static double text_ns(jk_heap *h, long iters, long *sink)
+{
+    double t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+        void *p;
+        jk_error e;
+        if (jk_asm_load_heap("mov eax, 42; ret", JK_X86_MODE64, h, &p, &e) != JK_OK) {
+            fprintf(stderr, "load: %s\n", e.message);
+            return -1;
+        }
+        *sink += ((int (*)(void))(uintptr_t)p)();
+        jk_heap_free(h, p, NULL);
+    }
+    return (now_ns() - t0) / (double)iters;
+}
+
+static int cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+int main(int argc, char **argv)
+{
+    enum { ROUNDS = 7 };
+    long iters = argc > 1 ? atol(argv[1]) : 100000, sink = 0;
+    double v[3][ROUNDS];
+    jk_heap *h;
+    if (jk_heap_default(&h, NULL) != JK_OK)
+        return 1;
+    for (int r = 0; r < ROUNDS; r++) {
+        v[0][r] = api_ns(h, iters, &sink);
+        v[1][r] = text_ns(h, iters, &sink);
+#ifdef JK_BENCH_ASMJIT
+        v[2][r] = jk_bench_call_asmjit_ns(iters, &sink);
+#else
+        v[2][r] = 0;
+#endif
+    }
+    for (int k = 0; k < 3; k++)
+        qsort(v[k], ROUNDS, sizeof v[k][0], cmp);
+    printf("source to callable, ns per function (median of %d rounds of %ld)\n", ROUNDS, iters);
+    printf("  jitkit C API  %8.1f\n  jitkit text   %8.1f\n", v[0][ROUNDS / 2], v[1][ROUNDS / 2]);
+    printf("BENCH call.callable_ns.jitkit %.1f ns\n", v[0][ROUNDS / 2]);
+    printf("BENCH call.text_callable_ns.jitkit %.1f ns\n", v[1][ROUNDS / 2]);
+#ifdef JK_BENCH_ASMJIT
+    printf("  asmjit        %8.1f   (%.2fx jitkit)\n", v[2][ROUNDS / 2],
+           v[2][ROUNDS / 2] / v[0][ROUNDS / 2]);
+    printf("BENCH call.callable_ns.asmjit %.1f ns\n", v[2][ROUNDS / 2]);
+#endif
+    return sink > 0 ? 0 : 1;
+}
