@@ -18,9 +18,9 @@ jobs=${2:-${FUZZ_JOBS:-1}}
 dir=${FUZZ_DIR:-build-fuzz}
 command -v clang > /dev/null || { echo "fuzz: clang is needed (Debian: clang)"; exit 2; }
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-      -DJITKIT_FUZZ=ON -DJITKIT_BUILD_CLI=OFF -DJITKIT_BUILD_EXAMPLES=OFF > "$dir.log" 2>&1 &&
-    cmake --build "$dir" -j 2 --target fuzz_x86 fuzz_text >> "$dir.log" 2>&1 ||
-    { tail -n 30 "$dir.log"; echo "fuzz: build failed"; exit 1; }
+      -DJITKIT_FUZZ=ON -DJITKIT_BUILD_CLI=OFF -DJITKIT_BUILD_EXAMPLES=OFF > "$dir/build.log" 2>&1 &&
+    cmake --build "$dir" -j 2 --target fuzz_x86 fuzz_text >> "$dir/build.log" 2>&1 ||
+    { tail -n 30 "$dir/build.log"; echo "fuzz: build failed"; exit 1; }
 x86=$(find "$dir" -type f -name fuzz_x86 -perm -u+x | head -n 1)
 text=$(find "$dir" -type f -name fuzz_text -perm -u+x | head -n 1)
 [ -n "$x86" ] && [ -n "$text" ] || { echo "fuzz: clang has no libFuzzer here"; exit 1; }
