@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.." || exit 2
 secs=${1:-${FUZZ_TIME:-600}}
 jobs=${2:-${FUZZ_JOBS:-1}}
 dir=${FUZZ_DIR:-build-fuzz}
+mkdir -p "$dir"
 command -v clang > /dev/null || { echo "fuzz: clang is needed (Debian: clang)"; exit 2; }
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
       -DJITKIT_FUZZ=ON -DJITKIT_BUILD_CLI=OFF -DJITKIT_BUILD_EXAMPLES=OFF > "$dir/build.log" 2>&1 &&
