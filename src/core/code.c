@@ -63,6 +63,7 @@ void jk__code_reset(jk__code *c)
     c->naligns = 0;
     c->nlong = 0;
     c->nderived = 0;
+    c->nfar = 0;
     c->pool_len = 0;
     c->pool_align = 0;
     c->npents = 0;
@@ -336,6 +337,27 @@ jk_status jk__code_branch(jk__code *c, size_t at, unsigned raw_len, uint32_t sym
     return JK_OK;
 }
 
+jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long_opc,
+                       unsigned long_opc_len)
+{
+    jk__item *it;
+    if (c->err.status)
+        return c->err.status;
+    if (!c->far || long_opc_len > sizeof it->long_form - 1)
+        return jk__code_fail(c, JK_EINVAL, "internal: bad far branch");
+    it = new_item(c);
+    if (!it)
+        return c->err.status;
+    it->kind = JK__ITEM_FAR;
+    it->raw = at;
+    it->raw_len = (uint8_t)(long_opc_len + 4u);
+    it->sym = sym;
+    it->long_form[0] = (uint8_t)long_opc_len;
+    memcpy(it->long_form + 1, long_opc, long_opc_len);
+    c->nfar++;
+    return JK_OK;
+}
+
 jk_status jk__code_align(jk__code *c, unsigned align)
 {
     jk__item *it;
@@ -446,9 +468,11 @@ static size_t layout_pass(jk__code *c)
         size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
         if (it->kind == JK__ITEM_ALIGN)
             size = (size_t)(-fin & (it->align - 1u));
+        else if (it->kind == JK__ITEM_FAR)
+            size = it->is_long ? c->far(NULL, it->long_form) : it->raw_len;
         else
             size = it->is_long ? (size_t)it->long_form[0] + 4u : it->raw_len;
-        it->size = (uint8_t)(it->kind == JK__ITEM_BRANCH ? size : 0);
+        it->size = (uint8_t)(it->kind != JK__ITEM_ALIGN ? size : 0);
         shift += (ptrdiff_t)size - (ptrdiff_t)it->raw_len;
         it->shift = shift;
     }
@@ -532,7 +556,8 @@ static size_t relax_pass(jk__code *c, int first, int *changed, int *dirty)
     return (size_t)((ptrdiff_t)c->len + shift);
 }
 
-/* With alignment items, relaxation follows GNU as's order so that it
+/* With alignment items (and with far items, whose size is decided at
+ * copy), relaxation follows GNU as's order so that it
  * reaches the same fixed point (with padding, sizes are not monotone in
  * the branch states, so different orders can settle differently). The
  * first estimate is every branch short, padding computed from it. Each
@@ -569,6 +594,8 @@ static int relax_aligned(jk__code *c, size_t *total)
             size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
             if (it->kind == JK__ITEM_ALIGN) {
                 size = (size_t)(-fin & (it->align - 1u));
+            } else if (it->kind == JK__ITEM_FAR) {
+                size = it->is_long ? c->far(NULL, it->long_form) : it->raw_len;
             } else if (it->is_long) {
                 size = (size_t)it->long_form[0] + 4u;
             } else {
@@ -624,12 +651,10 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static jk_status lay_out(jk__code *c, size_t *size);
+
 jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
 {
-    char tmp[80];
-    uint32_t i;
-    size_t k, total, src, dst;
-    int changed;
     if (c->err.status)
         return c->err.status;
     if (c->finished) {
@@ -637,6 +662,31 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             *size = c->out_len;
         return JK_OK;
     }
+    c->code_len = c->len;
+    c->code_items = c->nitems;
+    c->code_naligns = c->naligns;
+    c->fill = fill;
+    return lay_out(c, size);
+}
+
+/* A copy turned far items far: back to the code's extent before the pool
+ * and its slots, and lay it out again with the items' current states. */
+static jk_status relay_out(jk__code *c)
+{
+    c->len = c->code_len;
+    c->nitems = c->code_items;
+    c->naligns = c->code_naligns;
+    c->finished = 0;
+    return lay_out(c, NULL);
+}
+
+/* Place the pool and the far slots, relax, build the image. */
+static jk_status lay_out(jk__code *c, size_t *size)
+{
+    char tmp[80];
+    uint32_t i, nslots = 0, slot = 0;
+    size_t k, total, src, dst, slots_fin = 0;
+    int changed;
     /* Place the constant pool after the code. */
     if (c->npents) {
         size_t base;
@@ -652,6 +702,18 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             s->item = c->nitems;
         }
     }
+    /* After the pool: an 8-byte slot for each far item that is far */
+    for (i = 0; c->nfar && i < c->nitems; i++)
+        nslots += c->items[i].kind == JK__ITEM_FAR && c->items[i].is_long;
+    if (nslots) {
+        static const uint8_t zero8[8];
+        if (jk__code_align(c, 8))
+            return c->err.status;
+        c->slot_raw = c->len;
+        for (i = 0; i < nslots; i++)
+            if (jk__code_bytes(c, zero8, 8))
+                return c->err.status;
+    }
     if (c->nderived && bind_derived(c))
         return c->err.status;
     /* Referenced local labels must be bound. */
@@ -661,7 +723,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                                  jk__code_sym_name(c, i, tmp, sizeof tmp));
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
-    if (c->naligns == 0) {
+    if (c->naligns == 0 && c->nfar == 0) {
         /* a target outside (long from the start): the first pass needs shifts */
         int first = c->nlong == 0, dirty;
         if (!first)
@@ -676,6 +738,8 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
     for (i = 1; i < c->nsyms; i++)
         if (c->syms[i].kind == JK__SYM_LOCAL && c->syms[i].bound)
             c->syms[i].fin = sym_final(c, i);
+    if (nslots)
+        slots_fin = (size_t)((ptrdiff_t)c->slot_raw + c->items[c->nitems - 1].shift);
 
     free_results(c);
     /* 32 bytes of slack behind both buffers for copy_run */
@@ -706,8 +770,33 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
         src = it->raw;
         if (it->kind == JK__ITEM_ALIGN) {
             size_t pad = (size_t)(-dst & (it->align - 1u));
-            fill(c->out + dst, pad);
+            c->fill(c->out + dst, pad);
             dst += pad;
+        } else if (it->kind == JK__ITEM_FAR) {
+            jk__reloc *r = &c->relocs[c->nrelocs++];
+            r->sym = it->sym;
+            r->insn = it->insn;
+            r->addend = 0;
+            if (!it->is_long) { /* near: a rel32 that copy checks */
+                unsigned ol = it->long_form[0];
+                memcpy(c->out + dst, it->long_form + 1, 3);
+                r->off = dst + ol;
+                r->end = dst + ol + 4u;
+                r->kind = JK__FIX_REL32;
+                r->far = i + 1;
+                jk__put_le32(c->out + r->off, 0);
+                dst += ol + 4u;
+            } else { /* far: through its slot, which holds the address */
+                unsigned fl = c->far(c->out + dst, it->long_form);
+                size_t at = slots_fin + 8u * slot++;
+                jk__put_le32(c->out + dst + fl - 4, (uint32_t)(at - (dst + fl)));
+                r->off = at;
+                r->end = at + 8u;
+                r->kind = JK__FIX_ABS64;
+                r->far = 0;
+                dst += fl;
+            }
+            src += it->raw_len;
         } else {
             unsigned ol = it->long_form[0];
             size_t end = dst + ol + 4u;
@@ -722,6 +811,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
                 r->sym = it->sym;
                 r->insn = it->insn;
                 r->kind = JK__FIX_REL32;
+                r->far = 0;
                 r->addend = 0;
                 jk__put_le32(c->out + r->off, 0);
             }
@@ -764,6 +854,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
             r->sym = f->sym;
             r->insn = f->insn;
             r->kind = f->kind;
+            r->far = 0;
             r->addend = f->addend;
         }
     }
@@ -774,22 +865,14 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size)
     return JK_OK;
 }
 
-jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
+/* The image at out with its relocations applied for runtime; a far item's
+ * rel32 that does not reach turns the item far (*grew) instead of failing. */
+static jk_status apply_relocs(jk__code *c, uint8_t *out, uint64_t runtime, int *grew)
 {
     char tmp[80];
     size_t k;
-    uint8_t *out = dst;
     const jk__reloc *r = NULL;
     jk_status st;
-    if (c->err.status)
-        return c->err.status;
-    if (!c->finished)
-        return jk__code_fail(c, JK_ESTATE, "copy: not finished");
-    if (!dst)
-        return jk__code_fail(c, JK_EINVAL, "copy: NULL destination");
-    if (cap < c->out_len)
-        return jk__code_fail(c, JK_ENOSPACE, "copy: %zu bytes needed, %zu available",
-                             c->out_len, cap);
     memcpy(out, c->out, c->out_len);
     for (k = 0; k < c->nrelocs; k++) {
         const jk__sym *s;
@@ -817,6 +900,11 @@ jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
             /* with 32-bit addresses every target is in reach: the sum wraps */
             if (c->addr_bytes == 4)
                 d = (int32_t)(uint32_t)(uint64_t)d;
+            if (!fits32(d) && r->far) {
+                c->items[r->far - 1].is_long = 1;
+                *grew = 1;
+                break;
+            }
             if (!fits32(d)) {
                 st = jk__code_fail(c, JK_ENOTNEAR,
                                    "%s at 0x%llx is out of rel32 reach of the code at 0x%llx",
@@ -865,5 +953,39 @@ fail:
      * final offset */
     c->err_insn = r->insn;
     c->err_off = r->off;
+    return st;
+}
+
+jk_status jk__code_copy_fit(jk__code *c, void *dst, size_t cap, uint64_t runtime, size_t *need)
+{
+    jk_status st;
+    *need = 0;
+    if (c->err.status)
+        return c->err.status;
+    if (!c->finished)
+        return jk__code_fail(c, JK_ESTATE, "copy: not finished");
+    if (!dst)
+        return jk__code_fail(c, JK_EINVAL, "copy: NULL destination");
+    /* each round turns at least one more far item far, which stays far */
+    for (;;) {
+        int grew = 0;
+        if (cap < c->out_len) {
+            *need = c->out_len;
+            return JK_ENOSPACE;
+        }
+        st = apply_relocs(c, dst, runtime, &grew);
+        if (st || !grew)
+            return st;
+        if ((st = relay_out(c)) != JK_OK)
+            return st;
+    }
+}
+
+jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime)
+{
+    size_t need;
+    jk_status st = jk__code_copy_fit(c, dst, cap, runtime, &need);
+    if (st == JK_ENOSPACE)
+        return jk__code_fail(c, JK_ENOSPACE, "copy: %zu bytes needed, %zu available", need, cap);
     return st;
 }

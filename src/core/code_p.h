@@ -41,7 +41,12 @@ enum { JK__SYM_LOCAL, JK__SYM_ABS, JK__SYM_EXTERN };
 /* ABS32: any 32-bit address (32-bit code); ABS32S / ABS32U: the address
  * must fit a sign- / zero-extended 32-bit field (64-bit code). */
 enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64, JK__FIX_ABS32S, JK__FIX_ABS32U };
-enum { JK__ITEM_BRANCH, JK__ITEM_ALIGN };
+/* JK__ITEM_FAR: a rel32 call/jmp/jcc to a symbol outside the code (an
+ * absolute address, an external name) whose reach is known only at copy:
+ * near (the opcode and rel32 as emitted) or, once a copy found it out of
+ * reach, far - the back end's indirect form through an 8-byte slot placed
+ * after the code (jk__far_fn). is_long means far. */
+enum { JK__ITEM_BRANCH, JK__ITEM_ALIGN, JK__ITEM_FAR };
 
 typedef struct jk__sym {
     uint8_t kind;
@@ -80,7 +85,8 @@ typedef struct jk__item {
     uint8_t raw_len;    /* short form length (branch) / 0 (align) */
     uint8_t size;       /* current size in the layout */
     uint8_t is_long;
-    uint8_t long_form[4]; /* long form: opcode length (<= 3), opcode bytes */
+    uint8_t long_form[4]; /* long form: opcode length (<= 3), opcode bytes
+                             (JK__ITEM_FAR: the near form's) */
 } jk__item;
 
 /* A relocation left for install time (address-dependent). */
@@ -90,10 +96,15 @@ typedef struct jk__reloc {
     uint32_t sym;
     uint32_t insn;    /* instruction index, for messages */
     uint8_t kind;
+    uint32_t far;     /* 1 + index of the JK__ITEM_FAR this rel32 belongs to, or 0 */
     int64_t addend;
 } jk__reloc;
 
 typedef void (*jk__fill_fn)(uint8_t *dst, size_t n);
+/* The far form of a JK__ITEM_FAR whose near form is long_form: written at
+ * dst (when not NULL) with a zero 32-bit slot displacement as its last four
+ * bytes, relative to the end of the form; returns its length. */
+typedef unsigned (*jk__far_fn)(uint8_t *dst, const uint8_t *long_form);
 typedef uint64_t (*jk__resolve_fn)(void *ctx, const char *name, int *found);
 
 typedef struct jk__code {
@@ -107,6 +118,14 @@ typedef struct jk__code {
     uint32_t nitems, capitems;
     uint32_t naligns;       /* alignment items among them */
     uint32_t nderived;      /* derived labels (bound at finish) */
+    uint32_t nfar;          /* JK__ITEM_FAR items */
+    jk__far_fn far;         /* set by a back end that has far forms */
+    /* finish keeps what it needs to lay out again when a copy turns far
+     * items far: the code's extent before the pool, the filler */
+    size_t code_len;
+    uint32_t code_items, code_naligns;
+    size_t slot_raw;        /* raw offset of the far slots (8 bytes each) */
+    jk__fill_fn fill;
     uint32_t nlong;         /* branches long from the start (a target outside) */
     /* constant pool (placed at finish) */
     uint8_t *pool;
@@ -253,7 +272,19 @@ uint32_t jk__code_const(jk__code *c, const void *data, size_t size, unsigned ali
 /* Layout, fix-ups, the final image; `fill` writes n bytes of padding. */
 jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size);
 
-/* Copy the final image to dst and apply relocations for runtime address. */
+/* A rel32 call/jmp/jcc to a symbol outside the code: near_len bytes (the
+ * opcode long_opc and a zero rel32) have just been written at raw offset
+ * `at`. Needs c->far. */
+jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long_opc,
+                       unsigned long_opc_len);
+
+/* Copy the final image to dst and apply relocations for runtime address.
+ * A far item a rel32 cannot reach from there turns far, which lays the code
+ * out again and may make it longer: when it then no longer fits cap,
+ * jk__code_copy_fit returns JK_ENOSPACE with *need set, without recording
+ * an error, so the caller can copy to a larger buffer (far items stay far);
+ * jk__code_copy records it. */
+jk_status jk__code_copy_fit(jk__code *c, void *dst, size_t cap, uint64_t runtime, size_t *need);
 jk_status jk__code_copy(jk__code *c, void *dst, size_t cap, uint64_t runtime);
 
 #endif

@@ -72,6 +72,30 @@ static void fill_nops_mode(const jk_x86_asm *a, uint8_t *dst, size_t n)
     (a->mode == JK_X86_MODE64 ? fill_nops64 : fill_nops32)(dst, n);
 }
 
+/* -- Far calls -------------------------------------------------------------- */
+
+/* The far form of a call, jmp or jcc rel32 whose target a copy found out of
+ * reach: through an 8-byte slot after the code that holds the address.
+ *     call rel32  ->  call [rip+slot]        FF 15 disp32
+ *     jmp rel32   ->  jmp [rip+slot]         FF 25 disp32
+ *     jcc rel32   ->  j!cc +6; jmp [rip+slot]  7x 06 FF 25 disp32 */
+static unsigned far_form(uint8_t *dst, const uint8_t *lf)
+{
+    uint8_t b[8];
+    unsigned n = 0;
+    if (lf[0] == 2) { /* 0F 8x: the short jcc of the opposite condition */
+        b[n++] = (uint8_t)(0x70 | ((lf[2] & 15u) ^ 1u));
+        b[n++] = 6;
+    }
+    b[n++] = 0xFF;
+    b[n++] = lf[0] == 1 && lf[1] == 0xE8 ? 0x15 : 0x25;
+    memset(b + n, 0, 4);
+    n += 4;
+    if (dst)
+        memcpy(dst, b, n);
+    return n;
+}
+
 /* -- Life cycle ------------------------------------------------------------ */
 
 jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
@@ -87,6 +111,8 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
         return jk__fail(err, JK_ENOMEM, "jk_x86_new: out of memory");
     jk__code_init(&a->code, mode == JK_X86_MODE64 ? 8u : 4u);
     a->mode = mode;
+    if (mode == JK_X86_MODE64)
+        a->code.far = far_form; /* rel32 always reaches in 32-bit code */
     a->mode_excl = mode == JK_X86_MODE64 ? JK__F_X86 : JK__F_X64;
     a->addr_rc = mode == JK_X86_MODE64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
     a->nregs = mode == JK_X86_MODE64 ? 16 : 8;
@@ -383,7 +409,7 @@ jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
 {
     jk_mem *m = NULL;
     jk_error e;
-    size_t size;
+    size_t size, need = 0;
     jk_status s;
     if (!a)
         return JK_EINVAL;
@@ -394,15 +420,21 @@ jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
     s = jk_x86_finish(a, &size);
     if (s)
         return s;
-    s = jk_mem_alloc(&m, size ? size : 1, opt, &e);
+    /* a far call that does not reach from where the code lands grows it:
+     * then again in a larger block (far items stay far, so this ends) */
+    do {
+        s = jk_mem_alloc(&m, need > size ? need : size ? size : 1, opt, &e);
+        if (s)
+            return jk__code_fail(&a->code, s, "install: %s", e.message);
+        s = jk__code_copy_fit(&a->code, jk_mem_writable(m), jk_mem_size(m),
+                              (uint64_t)(uintptr_t)jk_mem_exec(m), &need);
+        if (s) {
+            jk_mem_free(m, NULL);
+            m = NULL;
+        }
+    } while (s == JK_ENOSPACE);
     if (s)
-        return jk__code_fail(&a->code, s, "install: %s", e.message);
-    s = jk__code_copy(&a->code, jk_mem_writable(m), jk_mem_size(m),
-                      (uint64_t)(uintptr_t)jk_mem_exec(m));
-    if (s) {
-        jk_mem_free(m, NULL);
         return s;
-    }
     s = jk_mem_commit(m, &e);
     if (s) {
         jk_mem_free(m, NULL);
@@ -415,10 +447,10 @@ jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
 
 jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn)
 {
-    jk_heap_window *w = NULL;
+    jk_heap_window *w;
     jk_heap_slot slot;
     jk_error e;
-    size_t size;
+    size_t size, need = 0;
     jk_status s;
     if (!a)
         return JK_EINVAL;
@@ -430,24 +462,31 @@ jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn)
         return s;
     if (!h && (s = jk_heap_default(&h, &e)) != JK_OK)
         return jk__code_fail(&a->code, s, "install: %s", e.message);
-    s = jk_heap_window_begin(h, &w, &e);
+    do { /* as in jk_x86_install: a far call may grow the code */
+        s = jk_heap_window_begin(h, &w, &e);
+        if (s)
+            return jk__code_fail(&a->code, s, "install: %s", e.message);
+        s = jk_heap_alloc(w, need > size ? need : size ? size : 1, 0, &slot, &e);
+        if (s) {
+            jk_heap_window_commit(w, NULL);
+            return jk__code_fail(&a->code, s, "install: %s", e.message);
+        }
+        s = jk__code_copy_fit(&a->code, slot.write, slot.size, (uint64_t)(uintptr_t)slot.exec,
+                              &need);
+        if (s == JK_OK) {
+            s = jk_heap_window_commit(w, &e);
+            if (s) {
+                jk_heap_free(h, slot.exec, NULL);
+                return jk__code_fail(&a->code, s, "install: %s", e.message);
+            }
+            break;
+        }
+        /* too small now (then again, larger), or the copy's error (recorded) */
+        jk_heap_window_commit(w, NULL);
+        jk_heap_free(h, slot.exec, NULL);
+    } while (s == JK_ENOSPACE);
     if (s)
-        return jk__code_fail(&a->code, s, "install: %s", e.message);
-    s = jk_heap_alloc(w, size ? size : 1, 0, &slot, &e);
-    if (s) {
-        jk_heap_window_commit(w, NULL);
-        return jk__code_fail(&a->code, s, "install: %s", e.message);
-    }
-    s = jk__code_copy(&a->code, slot.write, slot.size, (uint64_t)(uintptr_t)slot.exec);
-    if (s == JK_OK && (s = jk_heap_window_commit(w, &e)) != JK_OK) {
-        jk_heap_free(h, slot.exec, NULL);
-        return jk__code_fail(&a->code, s, "install: %s", e.message);
-    }
-    if (s) { /* the copy's error is recorded already */
-        jk_heap_window_commit(w, NULL);
-        jk_heap_free(h, slot.exec, NULL);
         return s;
-    }
     *fn = slot.exec;
     return JK_OK;
 }

@@ -453,6 +453,15 @@ static int64_t lbl_addend(const jk_x86_op *o)
     return (o->flags & JK_X86_LBL_IMM) ? (int32_t)(uint32_t)((uint64_t)o->value >> 32) : 0;
 }
 
+/* call rel32, jmp rel32 and jcc rel32 have far forms (x86/asm.c, far_form)
+ * for targets out of reach: what a call or jump to an address or an
+ * external symbol becomes in 64-bit mode. */
+static int far_opcode(const jk__x86_form *f)
+{
+    return (f->opc_len == 1 && (f->opc[0] == 0xE8 || f->opc[0] == 0xE9)) ||
+           (f->opc_len == 2 && f->opc[0] == 0x0F && (f->opc[1] & 0xF0) == 0x80);
+}
+
 static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const jk_x86_op *ops,
                          const char *m)
 {
@@ -677,6 +686,9 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         }
         p = put32(p, 0);
         c->len = (size_t)(p - c->buf);
+        if (c->far && !(dop->flags & JK_X86_LBL_NEAR) && !rex && !need_rex &&
+            c->syms[sym].kind != JK__SYM_LOCAL && far_opcode(f))
+            return jk__code_far(c, c->len - 4 - f->opc_len, sym, f->opc, f->opc_len);
         return jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     c->len = (size_t)(p - c->buf);
@@ -1103,7 +1115,10 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         p = put32(p, 0);
         c->len = (size_t)(p - c->buf);
         c->syms[sym].used = 1;
-        r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
+        if (c->far && !o0.flags && c->syms[sym].kind != JK__SYM_LOCAL && far_opcode(f))
+            r = jk__code_far(c, at, sym, f->opc, f->opc_len);
+        else
+            r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
     }
     if (r == JK_OK) {
         a->last = JK__K_OF_FORM(f - jk__x86_forms);

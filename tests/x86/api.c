@@ -300,8 +300,9 @@ static void test_data_and_buffers(void)
     EXPECT_BYTES(a, 0x1000, 0x48, 0xb8, 0x00, 0x20, 0, 0, 0, 0, 0, 0, 0xe8, 0xf1, 0x0f, 0, 0,
                  0xe9, 0xec, 0x0f, 0, 0);
     jk_x86_reset(a);
+    /* a forced rel32 (jk_x86_lbl_near) that cannot reach: an error */
     ab = jk_x86_label_abs(a, 0x2000);
-    jk_x86_call(a, jk_lbl(ab));
+    jk_x86_call(a, jk_x86_lbl_near(ab));
     {
         size_t n;
         uint8_t buf[8];
@@ -317,6 +318,102 @@ static void test_data_and_buffers(void)
         JT_EQ_U64(jk_x86_copy(a, buf, sizeof buf, 0), JK_ELABEL);
         JT_CONTAINS(jk_x86_error(a)->message, "'nowhere' not resolved");
     }
+    jk_x86_free(a);
+}
+
+/* Calls and jumps to an address or an external symbol: rel32 where the
+ * code lands within reach, else through an 8-byte slot after the code,
+ * decided at copy. */
+static uint64_t far_resolve(void *ctx, const char *name, int *found)
+{
+    (void)ctx;
+    *found = strcmp(name, "far_fn") == 0;
+    return *found ? 0x7f1234567000ull : 0;
+}
+
+#define COPY_BYTES(a, rt, ...)                                                         \
+    do {                                                                               \
+        static const uint8_t want_[] = {__VA_ARGS__};                                  \
+        uint8_t got_[64];                                                              \
+        size_t n_ = 0;                                                                 \
+        JT_OK(jk_x86_copy(a, got_, sizeof got_, rt), jk_x86_error(a));                 \
+        JT_OK(jk_x86_finish(a, &n_), jk_x86_error(a));                                 \
+        JT_EQ_U64(n_, sizeof want_);                                                   \
+        if (memcmp(got_, want_, sizeof want_) != 0) {                                  \
+            for (size_t i_ = 0; i_ < n_ && i_ < sizeof got_; i_++)                     \
+                fprintf(stderr, " %02x", got_[i_]);                                    \
+            fputc('\n', stderr);                                                       \
+        }                                                                              \
+        JT_CHECK_MSG(memcmp(got_, want_, sizeof want_) == 0, "bytes differ");          \
+    } while (0)
+
+static void test_far_calls(void)
+{
+    jk_x86_asm *a = new64();
+    jk_label t;
+    size_t n;
+    uint8_t small[15];
+    /* near: rel32 as GNU as writes it */
+    t = jk_x86_label_abs(a, 0x2000);
+    jk_x86_call(a, jk_lbl(t));
+    COPY_BYTES(a, 0x1000, 0xe8, 0xfb, 0x0f, 0, 0);
+    /* far: call [rip+slot], the slot 8-aligned after the code */
+    jk_x86_reset(a);
+    t = jk_x86_label_abs(a, 0x2000);
+    jk_x86_call(a, jk_lbl(t));
+    COPY_BYTES(a, 0x7f0000000000ull, 0xff, 0x15, 0x02, 0, 0, 0, 0x66, 0x90, 0x00, 0x20, 0, 0, 0, 0,
+               0, 0);
+    jk_x86_reset(a);
+    t = jk_x86_label_abs(a, 0x2000);
+    jk_x86_jmp(a, jk_lbl(t));
+    COPY_BYTES(a, 0x7f0000000000ull, 0xff, 0x25, 0x02, 0, 0, 0, 0x66, 0x90, 0x00, 0x20, 0, 0, 0, 0,
+               0, 0);
+    /* jcc: the opposite short jcc over jmp [rip+slot] */
+    jk_x86_reset(a);
+    t = jk_x86_label_abs(a, 0x2000);
+    jk_x86_jz(a, jk_lbl(t));
+    COPY_BYTES(a, 0x7f0000000000ull, 0x75, 0x06, 0xff, 0x25, 0, 0, 0, 0, 0x00, 0x20, 0, 0, 0, 0, 0,
+               0);
+    /* one near, one far, with a label and the constant pool between: the
+     * slot follows the pool, a backward jump over the grown call still lands */
+    jk_x86_reset(a);
+    {
+        jk_label top = jk_x86_label(a, "top");
+        uint64_t k = 0x1122334455667788ull;
+        jk_x86_bind(a, top);
+        jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, 0x2000)));
+        jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, 0x7f0000009000ull)));
+        jk_x86_mov(a, JK_RAX, jk_x86_mem_label(8, jk_x86_const(a, &k, 8, 8), 0));
+        jk_x86_jnz(a, jk_lbl(top));
+        COPY_BYTES(a, 0x1000, 0xe8, 0xfb, 0x0f, 0, 0,         /* call 0x2000 */
+                   0xff, 0x15, 0x15, 0, 0, 0,                  /* call [rip+0x15] -> 0x20 */
+                   0x48, 0x8b, 0x05, 0x06, 0, 0, 0,            /* mov rax, [rip+6] -> 0x18 */
+                   0x75, 0xec,                                 /* jnz top */
+                   0x0f, 0x1f, 0x40, 0x00,                     /* pad to 8 */
+                   0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, /* pool */
+                   0x00, 0x90, 0, 0, 0, 0x7f, 0, 0);           /* slot */
+        JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+        JT_EQ_U64(n, 0x28);
+    }
+    /* an external symbol resolved far away */
+    jk_x86_reset(a);
+    jk_x86_set_resolver(a, far_resolve, NULL);
+    jk_x86_jmp(a, jk_lbl(jk_x86_label_plus(a, jk_x86_label_extern(a, "far_fn"), 16)));
+    COPY_BYTES(a, 0x1000, 0xff, 0x25, 0x02, 0, 0, 0, 0x66, 0x90, 0x10, 0x70, 0x56, 0x34, 0x12,
+               0x7f, 0, 0);
+    /* too small once it grows: JK_ENOSPACE names the size */
+    jk_x86_reset(a);
+    jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, 0x2000)));
+    JT_OK(jk_x86_finish(a, &n), jk_x86_error(a));
+    JT_EQ_U64(n, 5);
+    JT_EQ_U64(jk_x86_copy(a, small, sizeof small, 0x7f0000000000ull), JK_ENOSPACE);
+    JT_CONTAINS(jk_x86_error(a)->message, "16 bytes needed");
+    jk_x86_free(a);
+    /* 32-bit mode: rel32 wraps, every target reaches */
+    a = NULL;
+    JT_EQ_U64(jk_x86_new(&a, JK_X86_MODE32, NULL), JK_OK);
+    jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, 0x2000)));
+    COPY_BYTES(a, 0xf0000000u, 0xe8, 0xfb, 0x1f, 0x00, 0x10);
     jk_x86_free(a);
 }
 
@@ -534,6 +631,7 @@ int main(int argc, char **argv)
     JT_RUN(test_relax_chain);
     JT_RUN(test_align_nops);
     JT_RUN(test_data_and_buffers);
+    JT_RUN(test_far_calls);
     JT_RUN(test_prefixes);
     JT_RUN(test_rex_prefix);
     JT_RUN(test_mode32);

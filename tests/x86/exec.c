@@ -251,6 +251,53 @@ static void call_c(int how)
 static void test_call_register(void) { call_c(0); }
 static void test_call_abs_label(void) { call_c(1); }
 static void test_call_extern(void) { call_c(2); }
+/* A host call from code placed anywhere: a tail jump and a call to C
+ * through an absolute label, installed in a heap with no placement wish.
+ * Where the code lands more than 2 GiB from the host function (mmap's
+ * region vs a position-independent executable), the bytes must be the slot
+ * forms; nearer, rel32. Either way the calls must work. */
+static void test_far_host_call(void)
+{
+    jk_heap *h = NULL;
+    jk_heap_options o;
+    void *p = NULL;
+    int64_t dist;
+    int far;
+    memset(&o, 0, sizeof o);
+    o.near_mode = JK_HEAP_NEAR_ANY;
+    JT_EQ_I64(jk_heap_new(&h, &o, NULL), JK_OK);
+    begin();
+    jk_x86_jmp(a, jk_lbl(jk_x86_label_abs(a, (uint64_t)(uintptr_t)&c_callee)));
+    JT_EQ_I64(jk_x86_install_heap(a, h, &p), JK_OK);
+    dist = (int64_t)((uintptr_t)&c_callee - (uintptr_t)p);
+    far = M64 && (dist > INT32_MAX || dist < INT32_MIN);
+    printf("    code at %p, host function at %p: %s\n", p, (void *)(uintptr_t)&c_callee,
+           far ? "more than 2 GiB apart (slot form)" : "within rel32 reach");
+    JT_EQ_U64(((const uint8_t *)p)[0], far ? 0xff : 0xe9);
+    JT_EQ_I64(((fn2)(uintptr_t)p)(4, 2), 42);
+    JT_EQ_I64(jk_heap_free(h, p, NULL), JK_OK);
+    /* a call and a return through the slot, from a frame of our own */
+    begin();
+    if (WIN64)
+        jk_x86_sub(a, JK_RSP, jk_imm(40));
+    else if (M64)
+        jk_x86_sub(a, JK_RSP, jk_imm(8));
+    else {
+        jk_x86_push(a, jk_x86_mem(4, JK_ESP, JK_NOREG, 1, 8));
+        jk_x86_push(a, jk_x86_mem(4, JK_ESP, JK_NOREG, 1, 8));
+    }
+    jk_x86_call(a, jk_lbl(jk_x86_label_abs(a, (uint64_t)(uintptr_t)&c_callee)));
+    jk_x86_add(a, RA, jk_imm(1));
+    jk_x86_add(a, RSP, jk_imm(WIN64 ? 40 : M64 ? 8 : 8));
+    jk_x86_ret(a);
+    JT_EQ_I64(jk_x86_install_heap(a, h, &p), JK_OK);
+    JT_EQ_I64(((fn2)(uintptr_t)p)(4, 1), 42);
+    JT_EQ_I64(jk_heap_free(h, p, NULL), JK_OK);
+    if (M64 && !far)
+        printf("    (no far placement here: only the near form was executed)\n");
+    JT_EQ_I64(jk_heap_destroy(h, NULL), JK_OK);
+}
+
 static void test_install_heap(void)
 {
     jk_heap *h = NULL, *d1 = NULL, *d2 = NULL;
@@ -520,6 +567,7 @@ int main(int argc, char **argv)
     JT_RUN(test_call_abs_label);
     JT_RUN(test_call_extern);
     JT_RUN(test_install_heap);
+    JT_RUN(test_far_host_call);
     JT_RUN(test_const_pool);
     JT_RUN(test_jump_table);
     JT_RUN(test_abs_labels);
