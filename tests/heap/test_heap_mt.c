@@ -15,10 +15,15 @@
  *   retarget 3 threads call a trampoline in a loop while the main thread
  *            retargets it 20,000 times with an atomic 4-byte patch (a rel32 /
  *            b imm26 field) and an 8-byte patch (an absolute literal).
+ *   one-call (x86 hosts) 8 threads each assemble functions with the x86
+ *            assembler, install them into one heap with jk_x86_install_heap
+ *            (and the text one-liner jk_asm_load_heap), call them, hand them
+ *            over and free the ones the others handed over.
  *
  * Run it under ThreadSanitizer too (see docs/heap.md).
  */
 #include "jitkit/heap.h"
+#include "jitkit/asm.h"
 #include "hcode.h"
 #include "jt.h"
 #include "mem/wx_audit.h"
@@ -384,6 +389,79 @@ static void test_retarget(void)
     }
 }
 
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+#define ONECALL_THREADS 8
+#define ONECALL_ITERS 1500
+
+typedef struct onecall {
+    jk_heap *h;
+    _Atomic(void *) hand[NHAND];
+    atomic_int bad;
+    atomic_ullong calls;
+} onecall;
+
+static void *onecall_main(void *arg)
+{
+    onecall *O = arg;
+    static atomic_uint next_id;
+    unsigned id = atomic_fetch_add(&next_id, 1);
+    uint64_t rs = 0x9E3779B97F4A7C15ull * (id + 1);
+    jk_x86_mode mode = sizeof(void *) == 8 ? JK_X86_MODE64 : JK_X86_MODE32;
+    for (unsigned i = 0; i < ONECALL_ITERS; i++) {
+        int32_t k = (int32_t)(id * 100000 + i);
+        void *f = NULL, *old;
+        if (i % 8 == 7) {
+            char text[64];
+            snprintf(text, sizeof text, "mov eax, %d; ret", (int)k);
+            if (jk_asm_load_heap(text, mode, O->h, &f, NULL) != JK_OK)
+                atomic_fetch_add(&O->bad, 1);
+        } else {
+            jk_x86_asm *a = NULL;
+            if (jk_x86_new(&a, mode, NULL) != JK_OK)
+                atomic_fetch_add(&O->bad, 1);
+            jk_x86_mov(a, JK_EAX, jk_imm(k));
+            jk_x86_ret(a);
+            if (jk_x86_install_heap(a, O->h, &f) != JK_OK)
+                atomic_fetch_add(&O->bad, 1);
+            jk_x86_free(a);
+        }
+        if (!f)
+            continue;
+        if (((int32_t (*)(void))(uintptr_t)f)() != k)
+            atomic_fetch_add(&O->bad, 1);
+        atomic_fetch_add(&O->calls, 1);
+        /* hand it over; free what another thread left there */
+        old = atomic_exchange(&O->hand[hc_rand(&rs) % NHAND], f);
+        if (old && jk_heap_free(O->h, old, NULL) != JK_OK)
+            atomic_fetch_add(&O->bad, 1);
+    }
+    return NULL;
+}
+
+static void test_one_call_install(void)
+{
+    onecall O;
+    hc_thread t[ONECALL_THREADS];
+    jk_error e;
+    memset(&O, 0, sizeof O);
+    JT_OK(jk_heap_new(&O.h, NULL, &e), &e);
+    for (int i = 0; i < ONECALL_THREADS; i++)
+        JT_EQ_I64(hc_thread_start(&t[i], onecall_main, &O), 0);
+    for (int i = 0; i < ONECALL_THREADS; i++)
+        hc_thread_join(t[i]);
+    for (int i = 0; i < NHAND; i++) {
+        void *f = atomic_load(&O.hand[i]);
+        if (f)
+            JT_OK(jk_heap_free(O.h, f, &e), &e);
+    }
+    printf("    %llu functions installed, called and freed by %d threads\n",
+           (unsigned long long)atomic_load(&O.calls), ONECALL_THREADS);
+    JT_EQ_I64(atomic_load(&O.bad), 0);
+    JT_EQ_U64(atomic_load(&O.calls), (uint64_t)ONECALL_THREADS * ONECALL_ITERS);
+    JT_OK(jk_heap_destroy(O.h, &e), &e);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     jt_only = argc > 1 ? argv[1] : NULL;
@@ -393,5 +471,8 @@ int main(int argc, char **argv)
     JT_RUN(test_stress_dual_shared);
     JT_RUN(test_stress_flip_shared);
     JT_RUN(test_retarget);
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
+    JT_RUN(test_one_call_install);
+#endif
     return jt_finish();
 }
