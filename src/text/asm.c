@@ -670,7 +670,9 @@ static uint32_t sym_get(jk_asm *A, const char *name, size_t n)
     return sym_get_w(A, name, n, w0, w1);
 }
 
-/* The x86 label of a symbol in the current assembler generation. */
+/* The x86 label of a symbol in the current assembler generation. Adds no
+ * text symbols (only x86 ones), so callers may hold a sym pointer across
+ * it; cur_dot and sym_get/sym_new may grow A->syms and move it. */
 static jk_label sym_label(jk_asm *A, uint32_t i)
 {
     sym *s = &A->syms[i];
@@ -1864,6 +1866,8 @@ static int mem_op(jk_asm *A, opnd *o, jk_x86_op *out)
         index = jk_x86_reg((jk_x86_rclass)o->idx_rc, (unsigned)o->idx);
     }
     if (o->v.sym) {
+        /* safe to hold: nothing below adds text symbols (sym_label makes
+         * x86 labels, err adds diagnostics) */
         sym *s = &A->syms[o->v.sym];
         if (o->v.sym == A->start_sym || s->kind == SYM_LABEL || s->kind == SYM_UNDEF ||
             s->kind == SYM_EXTERN) {
@@ -1946,8 +1950,10 @@ static JK_NOINLINE void where_grow(jk_asm *A)
 {
     size_t nc = A->capwhere ? A->capwhere * 2 : 64;
     where_rec *nw = realloc(A->where, nc * sizeof *nw);
-    if (!nw)
+    if (!nw) { /* without the record a later error would name the wrong statement */
+        (void)err(A, A->st_s, 1, JK_ENOMEM, "out of memory (statement positions)");
         return;
+    }
     A->where = nw;
     A->capwhere = nc;
 }
@@ -2344,6 +2350,7 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
             break;
         default: /* O_EXPR */
             if (o->v.sym) {
+                /* safe to hold: mem_op and sym_label add no text symbols */
                 sym *s = &A->syms[o->v.sym];
                 int is_label = s->kind != SYM_CONST;
                 if (o->bare || (is_label && !o->offsetkw &&
@@ -2476,6 +2483,8 @@ static int data_dir(lx *L, unsigned size, int nasm_style)
             if (!expr(L, 0, &v))
                 return 0;
             if (v.sym) {
+                /* safe to hold: dflush, where_note and sym_label add no text
+                 * symbols */
                 sym *s = &A->syms[v.sym];
                 if (size != (A->mode == JK_X86_MODE64 ? 8u : 4u))
                     return err(A, at, (size_t)(L->k.s - at), JK_EOPERAND,
