@@ -187,6 +187,10 @@ uint32_t jk__code_label_plus(jk__code *c, uint32_t base, int64_t addend)
     uint32_t s;
     if (c->err.status)
         return 0;
+    if (c->finished) {
+        jk__code_fail(c, JK_ESTATE, "cannot create labels after finish");
+        return 0;
+    }
     if (base == 0 || base >= c->nsyms) {
         jk__code_fail(c, JK_ELABEL, "label plus offset: label #%u does not exist",
                       (unsigned)base);
@@ -229,7 +233,7 @@ static jk_status bind_derived(jk__code *c)
     for (i = 1; i < c->nsyms; i++) {
         jk__sym *s = &c->syms[i];
         const jk__sym *b;
-        if (!s->derived)
+        if (!s->derived || s->bound) /* bound by an earlier layout of this code */
             continue;
         b = &c->syms[s->base];
         if (!b->bound) {
@@ -239,8 +243,8 @@ static jk_status bind_derived(jk__code *c)
                                  jk__code_sym_name(c, s->base, tmp, sizeof tmp));
         }
         s->bound = 1;
-        s->item = b->item;
         s->raw = (size_t)((uint64_t)b->raw + (uint64_t)s->addend);
+        s->item = b->item; /* replaces base */
     }
     return JK_OK;
 }

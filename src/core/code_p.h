@@ -54,12 +54,16 @@ typedef struct jk__sym {
     uint8_t used;
     uint8_t derived;  /* JK__SYM_LOCAL standing `addend` bytes from label `base`;
                          bound from it at finish */
-    uint32_t item;    /* number of items emitted before the bind */
-    uint32_t base;    /* derived: the label it is measured from */
-    int64_t addend;   /* derived / JK__SYM_EXTERN: bytes past the base / the symbol */
+    union {
+        uint32_t item;  /* number of items emitted before the bind */
+        uint32_t base;  /* derived, until bound: the label it is measured from */
+    };
     size_t raw;       /* raw offset of the bind */
     size_t fin;       /* final offset (after layout) */
-    uint64_t addr;    /* JK__SYM_ABS: the address */
+    union {
+        uint64_t addr;  /* JK__SYM_ABS: the address */
+        int64_t addend; /* derived / JK__SYM_EXTERN: bytes past the base / the symbol */
+    };
     char *name;       /* owned; may be NULL */
 } jk__sym;
 
