@@ -64,6 +64,8 @@ void jk__code_reset(jk__code *c)
     c->nlong = 0;
     c->nderived = 0;
     c->nfar = 0;
+    c->keep_long = NULL;
+    c->nkeep = 0;
     c->pool_len = 0;
     c->pool_align = 0;
     c->npents = 0;
@@ -610,7 +612,9 @@ static int relax_aligned(jk__code *c, size_t *total)
                     target = (int64_t)((ptrdiff_t)s->raw + (t ? c->items[t - 1].shift : 0));
                 } else {
                     target = (int64_t)((ptrdiff_t)s->raw + c->items[t - 1].shift);
-                    if (stretch < 0 || aligns[t] == aligns[i + 1])
+                    if (stretch == 0)
+                        ;
+                    else if (stretch < 0 || aligns[t] == aligns[i + 1])
                         target += stretch;
                     else if (target < (int64_t)fin)
                         target = (int64_t)((ptrdiff_t)it->raw + it->raw_len + old) + stretch;
@@ -633,6 +637,27 @@ static int relax_aligned(jk__code *c, size_t *total)
     free(aligns);
     *total = (size_t)((ptrdiff_t)c->len + shift);
     return 1;
+}
+
+size_t jk__code_long_branches(const jk__code *c, uint8_t *bits, size_t nbytes)
+{
+    size_t k = 0;
+    uint32_t i;
+    for (i = 0; i < c->nitems; i++) {
+        const jk__item *it = &c->items[i];
+        if (it->kind != JK__ITEM_BRANCH)
+            continue;
+        if (it->is_long && k / 8 < nbytes)
+            bits[k / 8] |= (uint8_t)(1u << (k % 8));
+        k++;
+    }
+    return k;
+}
+
+void jk__code_keep_long(jk__code *c, const uint8_t *bits, size_t nbytes)
+{
+    c->keep_long = bits;
+    c->nkeep = nbytes;
 }
 
 /* Copy n bytes in 32-byte pieces: may write up to 31 bytes past dst + n and
@@ -725,6 +750,19 @@ static jk_status lay_out(jk__code *c, size_t *size)
         if (c->syms[i].used && c->syms[i].kind == JK__SYM_LOCAL && !c->syms[i].bound)
             return jk__code_fail(c, JK_ELABEL, "label %s never bound",
                                  jk__code_sym_name(c, i, tmp, sizeof tmp));
+    }
+    if (c->keep_long) { /* branches long in an earlier pass of the front end */
+        size_t nb = 0;
+        for (i = 0; i < c->nitems && nb < 8 * c->nkeep; i++) {
+            jk__item *it = &c->items[i];
+            if (it->kind != JK__ITEM_BRANCH)
+                continue;
+            if (!it->is_long && (c->keep_long[nb / 8] >> (nb % 8) & 1u)) {
+                it->is_long = 1;
+                c->nlong++;
+            }
+            nb++;
+        }
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
     if (c->naligns == 0 && c->nfar == 0) {

@@ -130,6 +130,10 @@ typedef struct jk__code {
     uint32_t code_items, code_naligns;
     size_t slot_raw;        /* raw offset of the far slots (8 bytes each) */
     jk__fill_fn fill;
+    /* relaxable branches to start long at finish (bit k: the k-th
+     * JK__ITEM_BRANCH); the caller's array, cleared by reset */
+    const uint8_t *keep_long;
+    size_t nkeep;
     uint32_t nlong;         /* branches long from the start (a target outside) */
     /* constant pool (placed at finish) */
     uint8_t *pool;
@@ -281,6 +285,15 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size);
  * `at`. Needs c->far. */
 jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long_opc,
                        unsigned long_opc_len);
+
+/* A front end that assembles the same text in several passes keeps the
+ * layout converging by letting branches only grow from pass to pass: after
+ * finish, jk__code_long_branches ORs bit k of `bits` (nbytes long) for
+ * each k-th relaxable branch that is long and returns how many there are;
+ * jk__code_keep_long (after reset, before finish) makes the branches whose
+ * bits are set start long. */
+size_t jk__code_long_branches(const jk__code *c, uint8_t *bits, size_t nbytes);
+void jk__code_keep_long(jk__code *c, const uint8_t *bits, size_t nbytes);
 
 /* Copy the final image to dst and apply relocations for runtime address.
  * A far item a rel32 cannot reach from there turns far, which lays the code

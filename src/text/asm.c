@@ -30,6 +30,7 @@
  * (capped by max_errors). Nothing after a failed pass is installed.
  */
 #include "text/text_p.h"
+#include "x86/x86_front.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -3051,6 +3052,11 @@ static void pass_reset(jk_asm *A)
     jk_x86_reset(A->x);
     if (A->res_fn)
         jk_x86_set_resolver(A->x, A->res_fn, A->res_ctx);
+    /* From the third pass on, a branch that was long stays long: the values
+     * layout-dependent expressions take then come from complete layouts,
+     * and sizes that only grow make the passes converge. */
+    if (A->pass >= 3 && A->ngrown)
+        jk__x86_keep_long(A->x, A->grown, A->ngrown);
     A->ndots = 0;
     A->nstmts = 0;
     A->nwhere = 0;
@@ -3230,6 +3236,18 @@ static int end_pass(jk_asm *A)
         return 0;
     }
     A->codesize = size;
+    if (A->pass >= 2 && A->layout_used) {
+        size_t n = jk__x86_long_branches(A->x, A->grown, A->ngrown);
+        if ((n + 7) / 8 > A->ngrown) {
+            uint8_t *g = realloc(A->grown, (n + 7) / 8);
+            if (!g)
+                return err(A, NULL, 0, JK_ENOMEM, "out of memory"), 0;
+            memset(g + A->ngrown, 0, (n + 7) / 8 - A->ngrown);
+            A->grown = g;
+            A->ngrown = (n + 7) / 8;
+            jk__x86_long_branches(A->x, A->grown, A->ngrown);
+        }
+    }
     /* new offsets */
     for (uint32_t i = 1; i < A->nsyms; i++) {
         sym *s = &A->syms[i];
@@ -3364,6 +3382,8 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
         if (jk_x86_new(&A->x, A->mode, NULL) != JK_OK)
             return JK_ENOMEM;
     }
+    if (A->grown)
+        memset(A->grown, 0, A->ngrown);
     for (A->pass = 1; A->pass <= MAX_PASSES; A->pass++) {
         int ok;
         pass_reset(A);
@@ -3486,6 +3506,7 @@ void jk_asm_free(jk_asm *A)
     free(A->where);
     free(A->dots);
     free(A->numcnt);
+    free(A->grown);
     free(A);
 }
 

@@ -158,6 +158,8 @@ struct jk_asm {
     char last_global[128];
     size_t last_global_len;
     uint32_t *numcnt;          /* numeric labels: definitions so far, per 0..99 */
+    uint8_t *grown;            /* relaxable branches long in a pass from the second on */
+    size_t ngrown;             /* bytes of grown */
     size_t times_budget;
 };
 

@@ -6,6 +6,7 @@
  * the NOP filler and the mode.
  */
 #include "x86/x86_p.h"
+#include "x86/x86_front.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +278,16 @@ jk_label jk_x86_label_extern(jk_x86_asm *a, const char *name)
 jk_label jk_x86_label_plus(jk_x86_asm *a, jk_label l, int64_t addend)
 {
     return a ? jk__code_label_plus(&a->code, l, addend) : 0;
+}
+
+size_t jk__x86_long_branches(const jk_x86_asm *a, uint8_t *bits, size_t nbytes)
+{
+    return jk__code_long_branches(&a->code, bits, nbytes);
+}
+
+void jk__x86_keep_long(jk_x86_asm *a, const uint8_t *bits, size_t nbytes)
+{
+    jk__code_keep_long(&a->code, bits, nbytes);
 }
 
 jk_status jk_x86_set_resolver(jk_x86_asm *a, jk_x86_resolver fn, void *ctx)

@@ -226,6 +226,148 @@ static void test_relax_replicated(void)
     JT_EQ_U64(c[0], 0xe9); /* b-2 is out of rel8 reach */
 }
 
+/* Random programs whose branch targets are label differences
+ * (`jmp L3 + (L7 - L5)`), '.'-relative or label+k, with replicated runs
+ * (`times`), fills and alignment between them: the layout must settle,
+ * and every branch must land where its expression says in the final code
+ * (read back from the listing and the label offsets). GNU as reaches a
+ * fixed point of its own for label differences, not always the same one,
+ * so this checks meaning, not bytes. */
+static uint64_t lrng;
+static unsigned lrnd(unsigned n)
+{
+    lrng ^= lrng << 13;
+    lrng ^= lrng >> 7;
+    lrng ^= lrng << 17;
+    return (unsigned)(lrng % n);
+}
+
+typedef struct { int kind; unsigned a, b, c; int k; } ltgt; /* 0 plain+k, 1 diff, 2 '.'+k */
+
+static void test_relax_label_differences(void)
+{
+    unsigned seeds = 200, settled = 0, branches = 0;
+    const char *dump = getenv("JK_LDIFF_DUMP"); /* write seed N's program to stdout */
+    for (unsigned seed = 1; seed <= seeds; seed++) {
+        char *src = malloc(1 << 16);
+        ltgt *t = malloc(4096 * sizeof *t);
+        unsigned nl = 4 + seed % 20, nt = 0, len = 0, bad = 0;
+        jk_asm_options o = JK_ASM_OPTIONS_INIT;
+        size_t n;
+        const uint8_t *c;
+        lrng = 0x9E3779B97F4A7C15ull * seed;
+        o.syntax = seed % 3 == 0 ? JK_ASM_SYNTAX_NASM : JK_ASM_SYNTAX_GNU;
+        o.flags = JK_ASM_LISTING;
+        for (unsigned i = 0; i < nl; i++) {
+            len += (unsigned)sprintf(src + len, "L%u:\n", i);
+            for (unsigned k = lrnd(5); k > 0; k--) {
+                unsigned r = lrnd(10), reps = lrnd(4) == 0 ? 2 + lrnd(60) : 1;
+                ltgt x = {0, lrnd(nl), lrnd(nl), lrnd(nl), (int)lrnd(9) - 4};
+                const char *mn = lrnd(2) ? "jmp" : "jne";
+                if (r < 2) {
+                    len += (unsigned)sprintf(src + len, "nop\n");
+                    continue;
+                }
+                if (r < 4) {
+                    len += (unsigned)sprintf(src + len, o.syntax == JK_ASM_SYNTAX_NASM
+                                                            ? "times %u nop\n"
+                                                            : ".fill %u, 1, 0x90\n",
+                                             1 + lrnd(90));
+                    continue;
+                }
+                if (r == 4) {
+                    len += (unsigned)sprintf(src + len, o.syntax == JK_ASM_SYNTAX_NASM
+                                                            ? "align %u\n" : ".balign %u\n",
+                                             1u << (1 + lrnd(5)));
+                    continue;
+                }
+                x.kind = r < 7 ? 1 : r < 9 ? 0 : 2;
+                if (nt + reps > 4096)
+                    break;
+                for (unsigned q = 0; q < reps; q++)
+                    t[nt++] = x;
+                if (reps > 1)
+                    len += (unsigned)sprintf(src + len, "%s ", o.syntax == JK_ASM_SYNTAX_NASM
+                                                                 ? "times" : "");
+                if (reps > 1 && o.syntax != JK_ASM_SYNTAX_NASM) { /* GNU: spelled out */
+                    len -= 1;
+                    for (unsigned q = 0; q + 1 < reps; q++)
+                        len += (unsigned)(x.kind == 1 ? sprintf(src + len, "%s L%u + (L%u - L%u)\n", mn, x.a, x.b, x.c)
+                                          : x.kind == 0 ? sprintf(src + len, "%s L%u%+d\n", mn, x.a, x.k)
+                                                        : sprintf(src + len, "%s .%+d\n", mn, x.k * 37));
+                } else if (reps > 1) {
+                    len += (unsigned)sprintf(src + len, "%u ", reps);
+                }
+                len += (unsigned)(x.kind == 1 ? sprintf(src + len, "%s L%u + (L%u - L%u)\n", mn, x.a, x.b, x.c)
+                                  : x.kind == 0 ? sprintf(src + len, "%s L%u%+d\n", mn, x.a, x.k)
+                                  : sprintf(src + len, "%s %s%+d\n", mn,
+                                            o.syntax == JK_ASM_SYNTAX_NASM ? "$" : ".", x.k * 37));
+            }
+        }
+        jk_asm_free(as_);
+        as_ = NULL;
+        if (dump && (unsigned)atoi(dump) == seed)
+            fwrite(src, 1, len, stdout);
+        JT_EQ_I64(jk_asm_new(&as_, &o, NULL), JK_OK);
+        if (jk_asm_assemble(as_, src, len) != JK_OK) {
+            fprintf(stderr, "seed %u: %s\n%s", seed, jk_asm_diag_text(as_, 0), src);
+            bad = 1;
+        } else {
+            size_t off[64], k = 0;
+            settled++;
+            for (unsigned i = 0; i < nl; i++) {
+                char nm[16];
+                snprintf(nm, sizeof nm, "L%u", i);
+                JT_EQ_I64(jk_asm_label_offset(as_, nm, &off[i]), JK_OK);
+            }
+            c = jk_asm_code(as_, &n);
+            /* walk the statements that are branches, in order */
+            for (size_t i = 0; i < jk_asm_stmt_count(as_) && !bad; i++) {
+                const jk_asm_stmt *st = jk_asm_stmt_at(as_, i);
+                const uint8_t *b = c + st->offset;
+                int64_t at, want;
+                if (!st->size || !(b[0] == 0xeb || b[0] == 0xe9 || b[0] == 0x75 ||
+                                   (b[0] == 0x0f && b[1] == 0x85)) ||
+                    st->text[0] == 'n' || st->text[0] == '.' || st->text[0] == 't' ||
+                    st->text[0] == 'a')
+                    continue;
+                while (k < nt && 0) {}
+                if (st->size == 2)
+                    at = (int64_t)st->offset + 2 + (int8_t)b[1];
+                else {
+                    int32_t d;
+                    memcpy(&d, b + st->size - 4, 4);
+                    at = (int64_t)(st->offset + st->size) + d;
+                }
+                if (k >= nt) {
+                    bad = 1;
+                    break;
+                }
+                want = t[k].kind == 1 ? (int64_t)off[t[k].a] + (int64_t)off[t[k].b] - (int64_t)off[t[k].c]
+                       : t[k].kind == 0 ? (int64_t)off[t[k].a] + t[k].k
+                                        : (int64_t)st->offset + t[k].k * 37;
+                if (at != want) {
+                    fprintf(stderr, "seed %u: '%.*s' at 0x%zx lands at 0x%llx, not 0x%llx\n",
+                            seed, (int)st->text_len, st->text, st->offset, (long long)at,
+                            (long long)want);
+                    bad = 1;
+                }
+                k++;
+                branches++;
+            }
+            if (!bad && k != nt) {
+                fprintf(stderr, "seed %u: %zu branches read back, %u written\n", seed, k, nt);
+                bad = 1;
+            }
+        }
+        JT_EQ_U64(bad, 0);
+        free(src);
+        free(t);
+    }
+    printf("    %u of %u programs settled, %u branches land where their expressions say\n",
+           settled, seeds, branches);
+}
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -575,6 +717,7 @@ int main(int argc, char **argv)
     JT_RUN(test_nasm_habits);
     JT_RUN(test_labels_and_layout);
     JT_RUN(test_relax_replicated);
+    JT_RUN(test_relax_label_differences);
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);
