@@ -232,9 +232,9 @@ static void compile_naive(cg *g, jk_label *open_lbl, jk_label *close_lbl)
         char c = p->cmd[i];
         if (c == '<' || c == '>') {
             run += c == '>' ? 1 : -1;
+        } else {
             if (run > BF_MAX_REACH || run < -BF_MAX_REACH)
                 fail_at(g, i, reach_msg);
-        } else {
             run = 0;
         }
         switch (c) {
