@@ -120,6 +120,10 @@ typedef struct cg {
     size_t npend, cappend;
     long cur;  /* where the program's pointer is */
     long last; /* the last cell accessed, in source order */
+    /* kz_valid: the cell at offset kz is known to be 0 (a loop just ended
+     * on it) and has no pending update. */
+    int kz_valid;
+    long kz;
     /* Start and end labels of the speculative stretches (move/multiply
      * loops), in code order. */
     jk_label *spec;
@@ -280,6 +284,11 @@ static pend *pend_find(cg *g, long off)
 static void pend_put(cg *g, long off, int set, int val)
 {
     pend *q = pend_find(g, off);
+    if (g->kz_valid && off == g->kz) {
+        /* An add to a cell known to be 0 is a store (no load). */
+        set = 1;
+        g->kz_valid = 0;
+    }
     if (q) {
         if (set) {
             q->set = 1;
@@ -351,6 +360,7 @@ static long access_at(cg *g, long o, size_t i)
         flush(g, NULL);
         emit_move(g, b);
         g->cur -= b;
+        g->kz -= b;
         o -= b;
         g->last = 0;
     }
@@ -364,6 +374,13 @@ static void commit_pointer(cg *g)
     emit_move(g, g->cur);
     g->cur = 0;
     g->last = 0;
+    g->kz_valid = 0;
+}
+
+/* Whether the cell at offset o is known to be 0 (after access_at). */
+static int known_zero(const cg *g, long o)
+{
+    return g->kz_valid && g->kz == o;
 }
 
 static void emit_out(cg *g, long off)
@@ -452,6 +469,8 @@ static int try_mul(cg *g, size_t i, const body *b)
     if (d0 != 1 && d0 != 255)
         return 0;
     long base = access_at(g, g->cur, i);
+    if (known_zero(g, base)) /* the loop never runs */
+        return 1;
     if (nt == 0) { /* [-] or [+]: the cell becomes 0 */
         pend_put(g, base, 1, 0);
         g->st->clears++;
@@ -514,7 +533,12 @@ static int try_mul(cg *g, size_t i, const body *b)
         }
     }
     jk_x86_bind(a, done);
-    jk_x86_mov(a, cell(g, base), jk_imm(0));
+    for (size_t k = 0; k < b->ncell; k++)
+        if (known_zero(g, base + b->off[k]))
+            g->kz_valid = 0;
+    /* The loop cell ends at 0: a pending store, which a following `+`
+     * merges with. */
+    pend_put(g, base, 1, 0);
     g->last = base;
     g->st->muls++;
     return 1;
@@ -525,9 +549,9 @@ static void emit_scan(cg *g, size_t i, long step)
 {
     jk_x86_asm *a = g->a;
     jk_label top = jk_x86_label(a, NULL), done = jk_x86_label(a, NULL);
-    long here = g->cur;
-    access_at(g, g->cur, i);
-    here = g->cur; /* access_at may have rebased */
+    long here = access_at(g, g->cur, i); /* == cur, after a possible rebase */
+    if (known_zero(g, here))
+        return;
     int zf = flush(g, &here);
     commit_pointer(g);
     if (!zf)
@@ -538,14 +562,15 @@ static void emit_scan(cg *g, size_t i, long step)
     jk_x86_cmp(a, cell(g, 0), jk_imm(0));
     jk_x86_jne(a, jk_lbl(top));
     jk_x86_bind(a, done);
+    g->kz_valid = 1;
+    g->kz = 0;
     g->st->scans++;
 }
 
 /* The loop test at a bracket: the region ends, the pointer becomes real. */
 static int loop_test(cg *g, size_t i)
 {
-    access_at(g, g->cur, i);
-    long here = g->cur;
+    long here = access_at(g, g->cur, i);
     int zf = flush(g, &here);
     commit_pointer(g);
     if (!zf)
@@ -591,6 +616,8 @@ static void compile_opt(cg *g, jk_label *open_lbl, jk_label *close_lbl)
             flush(g, NULL);
             emit_host_call(g, offsetof(bf_ctx, get), 0);
             jk_x86_mov(a, cell(g, o), JK_AL);
+            if (known_zero(g, o))
+                g->kz_valid = 0;
             break;
         }
         case '[': {
@@ -606,6 +633,10 @@ static void compile_opt(cg *g, jk_label *open_lbl, jk_label *close_lbl)
                     continue;
                 }
             }
+            if (known_zero(g, access_at(g, g->cur, i)) && !pend_find(g, g->cur)) {
+                i = p->match[i] + 1; /* never entered */
+                continue;
+            }
             open_lbl[i] = jk_x86_label(a, NULL);
             close_lbl[i] = jk_x86_label(a, NULL);
             loop_test(g, i);
@@ -618,6 +649,8 @@ static void compile_opt(cg *g, jk_label *open_lbl, jk_label *close_lbl)
             loop_test(g, i);
             jk_x86_jne(a, jk_lbl(open_lbl[p->match[i]]));
             jk_x86_bind(a, close_lbl[p->match[i]]);
+            g->kz_valid = 1;
+            g->kz = 0;
             break;
         default:
             break;
