@@ -13,7 +13,8 @@
  * Times are CPU seconds (user + system) of the run: this process's clock
  * for the in-process modes, the child's rusage for the gcc-built program,
  * so other load on the machine does not count. Each is the best of a few
- * runs; the JIT times include compiling.
+ * runs (1 for the interpreter, 3 for the naive JIT, 5 for the optimizing
+ * JIT and the gcc-built program); the JIT times include compiling.
  */
 #define _GNU_SOURCE
 #include "bf.h"
@@ -319,7 +320,7 @@ int main(void)
     bf_tape tape;
     jk_heap *heap;
     jk_error err;
-    int reps = 3, status = 0;
+    int reps = 5, status = 0;
 
     if (!dir || !*dir)
         dir = JITKIT_BENCH_INPUTS;
@@ -341,7 +342,8 @@ int main(void)
 
     double best[3] = {-1, -1, -1}, comp[3] = {0, 0, 0};
     for (int kind = -1; kind <= BF_JIT_OPT; kind++) {
-        int n = kind < 0 ? 1 : reps; /* the interpreter is slow: once */
+        /* the interpreter and the naive JIT are slow: fewer runs */
+        int n = kind < 0 ? 1 : kind == BF_JIT_NAIVE ? 3 : reps;
         for (int i = 0; i < n; i++) {
             double c = 0, t = run_once(&prog, kind, heap, &tape, &c);
             if (t < 0) {

@@ -8,7 +8,7 @@
  *   register   x86-64 (SysV, Win64)   x86-32 (cdecl)
  *   pointer    rbx                    ebx      the current cell
  *   context    r12                    esi      bf_ctx: host functions, output
- *   scratch    rax rcx (al cl)        eax ecx
+ *   scratch    rax rcx rdx            eax ecx edx
  *
  * The host is reached only through function pointers in the context
  * (`call [r12 + offset]`), so the code works wherever the heap puts it,
@@ -24,8 +24,9 @@
  * and a single `lea` before the next bracket. Loops whose body only adds and
  * moves are recognised: net move 0 and the loop cell stepping by 1 is a
  * clear (`[-]`, a store) or a move/multiply loop (`[->+>++<<]`, straight
- * code under one test); a body of moves only is a scan (`[>]`, a tight
- * loop). Output goes into a buffer in the context, inline; the host is
+ * code, run speculatively: see try_mul); a body of moves only is a scan
+ * (`[>]`, a tight loop). The cell a loop ended on is known to be 0: adds to
+ * it become stores, a loop starting on it is dropped. Output goes into a buffer in the context, inline; the host is
  * called when it is full. Accesses are reordered only within the stretch
  * between two I/O commands, so the output a program produces before a
  * fault is the same as the interpreter's.
@@ -33,7 +34,10 @@
  * Out-of-tape accesses fault on the guard pages (bf.h); the signal handler
  * (POSIX) or vectored exception handler (Windows) checks that the fault is
  * an access to a guard from the generated code, and if so resumes it at the
- * function's fault exit, which returns 1 through the normal epilogue.
+ * function's fault exit, which returns 1 through the normal epilogue - or,
+ * for a speculative move/multiply stretch whose count is 0, right after the
+ * stretch. Only Linux and Windows have the handler; elsewhere a stray
+ * access ends the process with the OS's fault.
  */
 #if !defined(_WIN32) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* REG_RIP / REG_EIP in <ucontext.h> */
