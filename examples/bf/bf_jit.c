@@ -56,6 +56,9 @@
 #include <ucontext.h>
 #define BF_HAVE_SIGNALS 1
 #endif
+#if defined(_WIN32) || defined(BF_HAVE_SIGNALS)
+#define BF_HAVE_FAULT_HANDLER 1 /* else no speculation: every stretch careful */
+#endif
 
 /* What the generated code sees of the host. */
 typedef struct bf_ctx {
@@ -514,8 +517,10 @@ static int try_mul(cg *g, size_t i, const body *b)
     jk_x86_movzx(a, JK_EAX, cell(g, base));
     if (d0 == 1)
         jk_x86_neg(a, JK_EAX);
+#if defined(BF_HAVE_FAULT_HANDLER)
     jk_x86_cmp(a, jk_byte(g->C, (int64_t)(offsetof(bf_ctx, careful) + g->nspec - 1)), jk_imm(0));
     jk_x86_je(a, jk_lbl(spec));
+#endif
     jk_x86_test(a, JK_EAX, JK_EAX);
     jk_x86_jz(a, jk_lbl(done));
     jk_x86_bind(a, spec);
