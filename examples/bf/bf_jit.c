@@ -288,6 +288,12 @@ static pend *pend_find(cg *g, long off)
     return NULL;
 }
 
+static int flush(cg *g, const long *zf_off);
+
+/* Pending updates kept at most; more are emitted early, so that finding a
+ * cell's entry stays cheap in huge straight-line stretches. */
+#define MAX_PEND 256
+
 static void pend_put(cg *g, long off, int set, int val)
 {
     pend *q = pend_find(g, off);
@@ -306,6 +312,8 @@ static void pend_put(cg *g, long off, int set, int val)
         q->val &= 255;
         return;
     }
+    if (g->npend == MAX_PEND)
+        flush(g, NULL);
     if (g->npend == g->cappend) {
         size_t cap = g->cappend ? 2 * g->cappend : 64;
         pend *np = realloc(g->pend, cap * sizeof *np);
