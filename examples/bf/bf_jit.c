@@ -466,6 +466,24 @@ static int simple_body(const cg *g, size_t i, body *b)
     return 1;
 }
 
+/* Emit the pending updates of the cells a move/multiply loop at base reads
+ * or writes; the others stay pending. */
+static void flush_body(cg *g, long base, const body *b)
+{
+    size_t keep = 0;
+    for (size_t k = 0; k < g->npend; k++) {
+        pend q = g->pend[k];
+        int hit = 0;
+        for (size_t c = 0; c < b->ncell && !hit; c++)
+            hit = q.off == base + b->off[c];
+        if (hit)
+            emit_pend(g, &q);
+        else
+            g->pend[keep++] = q;
+    }
+    g->npend = keep;
+}
+
 /* A clear or move/multiply loop at the region offset cur: b->net == 0 and
  * the loop cell changes by +1 or -1 per iteration. */
 static int try_mul(cg *g, size_t i, const body *b)
@@ -521,7 +539,7 @@ static int try_mul(cg *g, size_t i, const body *b)
     g->spec[2 * g->nspec] = spec;
     g->spec[2 * g->nspec + 1] = done;
     g->nspec++;
-    flush(g, NULL);
+    flush_body(g, base, b);
     jk_x86_movzx(a, JK_EAX, cell(g, base));
     if (d0 == 1)
         jk_x86_neg(a, JK_EAX);
