@@ -12,6 +12,7 @@
  */
 #include "bf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,20 +82,19 @@ int main(int argc, char **argv)
     bf_outcome r;
     bf_io io = {write_stdout, read_stdin, NULL};
 
+    int bad = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--interp") || !strcmp(argv[i], "--naive") ||
             !strcmp(argv[i], "--opt"))
             mode = argv[i] + 2;
         else if (!strcmp(argv[i], "--stats"))
             stats = 1;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            path = NULL, i = argc;
-        else if (!path)
-            path = argv[i];
+        else if ((argv[i][0] == '-' && argv[i][1] != '\0') || path)
+            bad = 1; /* an unknown option or a second file */
         else
-            path = NULL, i = argc;
+            path = argv[i];
     }
-    if (!path) {
+    if (!path || bad) {
         fprintf(stderr, "usage: example_bf [--interp|--naive|--opt] [--stats] FILE\n");
         return 64;
     }
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 #endif
     src = read_file(path, &len);
     if (!src) {
-        fprintf(stderr, "example_bf: cannot read %s\n", path);
+        fprintf(stderr, "example_bf: cannot read %s: %s\n", path, strerror(errno));
         return 1;
     }
     if (bf_load(&prog, src, len, msg, sizeof msg) != 0) {
