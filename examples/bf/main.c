@@ -141,11 +141,14 @@ int main(int argc, char **argv)
         }
         double t0 = bf_now();
         r = bf_jit_run(jit, &tape, &io, msg, sizeof msg);
-        if (stats)
+        if (stats && !strcmp(mode, "naive"))
+            fprintf(stderr, "naive: %zu commands -> %zu bytes of code in %.3f ms; ran in %.3f s\n",
+                    st.commands, st.code_bytes, st.compile_s * 1e3, bf_now() - t0);
+        else if (stats)
             fprintf(stderr,
-                    "%s: %zu commands -> %zu bytes of code in %.3f ms; %zu clear, %zu "
+                    "opt: %zu commands -> %zu bytes of code in %.3f ms; %zu clear, %zu "
                     "move/multiply, %zu scan loops recognised, %zu loops left; ran in %.3f s\n",
-                    mode, st.commands, st.code_bytes, st.compile_s * 1e3, st.clears, st.muls,
+                    st.commands, st.code_bytes, st.compile_s * 1e3, st.clears, st.muls,
                     st.scans, st.loops, bf_now() - t0);
         bf_jit_free(jit);
         jk_heap_destroy(heap, NULL);
