@@ -519,7 +519,7 @@ static int try_mul(cg *g, size_t i, const body *b)
      * `done` runs speculatively: with a count of 0 it adds 0, although the
      * loop would not have touched those cells, as a test would have skipped
      * it - but that test is a data-dependent branch that mispredicts often
-     * (mandelbrot.b runs 28% slower with it). Near a tape edge the adds of 0
+     * (mandelbrot.b: 0.60 s with it, 0.46 s without). Near a tape edge the adds of 0
      * can touch a guard: the handler sees al == 0 in the stretch, resumes at
      * `done` and marks the stretch careful, which turns the test back on
      * for it (a well predicted compare of its flag in the context). A fault
