@@ -12,7 +12,8 @@ build:
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-# The main demo: the six seed bytes through the library, then the CLI.
+# The main demo: the six seed bytes through the library, then the CLI, then
+# the Brainfuck JIT.
 demo: build
 	@echo '$$ $(BUILD)/examples/example_hello'
 	@$(BUILD)/examples/example_hello
@@ -20,6 +21,9 @@ demo: build
 	@$(BUILD)/cli/jitkit run --hex "b8 78 56 34 12 c3"
 	@echo "\$$ jitkit run -e 'mov eax, 12345678h; ret'"
 	@$(BUILD)/cli/jitkit run -e 'mov eax, 12345678h; ret'
+	@if [ -x $(BUILD)/examples/bf/example_bf ]; then \
+	    echo '$$ example_bf --opt --stats tests/bf/nested.b'; \
+	    $(BUILD)/examples/bf/example_bf --opt --stats tests/bf/nested.b; fi
 
 # The whole native test suite through ctest.
 test: build
