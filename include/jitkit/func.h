@@ -26,8 +26,8 @@
  *     jk_x86_epilogue(a, &f);                      restores, ret (ret n for stdcall)
  *
  * The frame is fixed: the prologue reserves the largest outgoing argument
- * area the body needs (jk_frame_desc.call_args plus Win64's 32-byte shadow
- * space) and keeps the stack pointer 16-byte aligned, so every call made
+ * area the body needs (jk_frame_desc.call_args, Win64's 32-byte shadow
+ * space included) and keeps the stack pointer 16-byte aligned, so every call made
  * through jk_x86_call_abi is aligned and stack-pointer-relative operands
  * (parameters, locals) stay valid across calls. Code between the prologue
  * and the epilogue must not leave the stack pointer moved at a call.
@@ -195,20 +195,25 @@ typedef struct jk_frame_desc {
     jk_sig sig;               /* the function's own signature (its ABI) */
     uint32_t saved;           /* bit n: general register n is used by the body and restored
                                  at the epilogue (normally the ABI's callee-saved ones) */
+    uint32_t saved_vec;       /* bit n: xmm n is saved and restored (Win64: xmm6-xmm15 are
+                                 callee-saved); 16 bytes each above the locals, movaps */
     uint32_t local_size;      /* bytes of locals (up to 16 MiB) */
     uint32_t local_align;     /* power of two up to 4096; 0 = the word size */
-    uint32_t call_args;       /* largest stack-argument area of a call the body makes,
-                                 excluding Win64's shadow space (jk_frame_reserve_call) */
+    uint32_t call_args;       /* largest stack-argument area of a call the body makes, Win64
+                                 shadow space included (jk_frame_reserve_call); a Win64
+                                 frame that is not a leaf reserves at least 32 */
     uint32_t flags;           /* JK_FRAME_* */
 } jk_frame_desc;
 
-/* Raise d->call_args to fit a call of `callee` from code of `bits` bits.
- * JK_EINVAL as jk_abi_layout. */
+/* Raise d->call_args to fit a call of `callee` from code of `bits` bits,
+ * and for a Win64 function calling a System V one add the registers the
+ * callee may clobber but the caller must preserve (rsi, rdi to saved,
+ * xmm6-xmm15 to saved_vec). JK_EINVAL as jk_abi_layout. */
 JK_API jk_status jk_frame_reserve_call(jk_frame_desc *d, unsigned bits, const jk_sig *callee,
                                        jk_error *err);
 
 /* What the prologue and epilogues did, for unwind tables. Register numbers
- * are the x86 ones (4 = rsp/esp, 5 = rbp/ebp). The CFA is the stack pointer
+ * are the x86 ones (4 = rsp/esp, 5 = rbp/ebp; 16 + n = xmm n). The CFA is the stack pointer
  * before the call that entered the function (entry stack pointer + word). */
 typedef enum jk_cfa_kind {
     JK_CFA_DEF,       /* from here: CFA = reg + off */
@@ -224,14 +229,15 @@ typedef struct jk_cfa_step {
     int32_t off;
 } jk_cfa_step;
 
-#define JK_FRAME_MAX_STEPS 48
+#define JK_FRAME_MAX_STEPS 80
+#define JK_FRAME_MAX_EPI_STEPS 48
 #define JK_FRAME_MAX_EPILOGUES 8
 
 typedef struct jk_frame_epilogue {
     jk_label start;           /* bound at its first byte */
     uint32_t size;            /* bytes, through the ret */
     uint32_t nsteps;
-    jk_cfa_step steps[JK_FRAME_MAX_STEPS];
+    jk_cfa_step steps[JK_FRAME_MAX_EPI_STEPS];
 } jk_frame_epilogue;
 
 typedef struct jk_frame_record {
@@ -241,7 +247,7 @@ typedef struct jk_frame_record {
     uint8_t body_cfa_reg;     /* CFA rule in the body: CFA = body_cfa_reg + body_cfa_off */
     int32_t body_cfa_off;
     uint32_t nsaved;
-    struct { uint8_t reg; int32_t off; } saved[17]; /* slots at CFA + off */
+    struct { uint8_t reg; int32_t off; } saved[33]; /* slots at CFA + off */
     uint32_t nsteps;          /* prologue steps, offsets from entry */
     jk_cfa_step steps[JK_FRAME_MAX_STEPS];
     uint32_t nepilogues;      /* after an epilogue's ret the body rule applies again */
@@ -263,6 +269,9 @@ typedef struct jk_x86_frame {
     uint32_t call_area;       /* outgoing arguments at [sp + 0], incl. Win64 shadow space */
     uint32_t nsaved;
     uint8_t saved_regs[16];   /* pushed after the frame pointer, in this order */
+    uint32_t vec_off;         /* saved xmm registers at [sp + vec_off], 16 bytes each */
+    uint32_t nvec;
+    uint8_t saved_vecs[16];
     unsigned started;         /* prologue emitted */
     jk_frame_record rec;
 } jk_x86_frame;
@@ -270,7 +279,8 @@ typedef struct jk_x86_frame {
 /* Emit the prologue of the function described by d at the current position
  * and fill *f. Errors (sticky, in the assembler's error with a message):
  * JK_EINVAL for descriptions that cannot be built - the wrong ABI for the
- * mode, saving the stack pointer, local_align not a power of two or
+ * mode, saving the stack pointer, saved_vec in 32-bit code or with
+ * realignment, local_align not a power of two or
  * above 16 without JK_FRAME_FP, JK_FRAME_HOME outside Win64, JK_FRAME_LEAF
  * with call_args, sizes beyond 16 MiB - and the emit errors. Frames larger
  * than a page probe each page on the way down (Windows guard pages, stack
@@ -325,6 +335,9 @@ JK_API jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where)
  * stdcall/fastcall callee popped its arguments the stack pointer is lowered
  * again so the frame stays fixed. Clobbers what the ABI lets a call
  * clobber (plus r11 / a free caller-saved register as scratch).
+ *
+ * A Win64 function calling a System V function must have rsi, rdi and
+ * xmm6-xmm15 in its saved sets (the callee may clobber them).
  *
  * JK_EINVAL: no prologue, a leaf frame, a mode/ABI mismatch, a source that
  * does not fit its type, no free scratch register, more stack arguments

@@ -210,6 +210,10 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
     return JK_OK;
 }
 
+/* What a System V callee may clobber that a Win64 caller must keep. */
+#define WIN_OVER_SYSV (1u << 6 | 1u << 7)
+#define WIN_OVER_SYSV_VEC 0xffc0u
+
 jk_status jk_frame_reserve_call(jk_frame_desc *d, unsigned bits, const jk_sig *callee,
                                 jk_error *err)
 {
@@ -221,9 +225,14 @@ jk_status jk_frame_reserve_call(jk_frame_desc *d, unsigned bits, const jk_sig *c
     s = jk_abi_layout(callee, bits, &l, err);
     if (s != JK_OK)
         return s;
-    need = l.abi == JK_ABI_WIN64 ? l.stack_bytes - 32 : l.stack_bytes;
+    need = l.stack_bytes;
     if (need > d->call_args)
         d->call_args = need;
+    if (l.abi == JK_ABI_SYSV64 &&
+        (d->sig.abi == JK_ABI_WIN64 || (d->sig.abi == JK_ABI_HOST && jk_abi_host(bits) == JK_ABI_WIN64))) {
+        d->saved |= WIN_OVER_SYSV;
+        d->saved_vec |= WIN_OVER_SYSV_VEC;
+    }
     return JK_OK;
 }
 
@@ -388,10 +397,11 @@ static uint32_t round_up(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1)
                      JK_FRAME_REALIGN | JK_FRAME_ENDBR | JK_FRAME_NO_ENDBR)
 #define FRAME_MAX (16u << 20)
 
-static void step(jk_cfa_step *steps, uint32_t *n, uint32_t off, jk_cfa_kind k, unsigned reg,
-                 int32_t v)
+/* Append a CFA step (the arrays hold the most a frame can produce). */
+static void step_(jk_cfa_step *steps, uint32_t *n, uint32_t cap, uint32_t off, jk_cfa_kind k,
+                  unsigned reg, int32_t v)
 {
-    if (*n < JK_FRAME_MAX_STEPS) {
+    if (*n < cap) {
         steps[*n].offset = off;
         steps[*n].kind = (uint8_t)k;
         steps[*n].reg = (uint8_t)reg;
@@ -399,6 +409,9 @@ static void step(jk_cfa_step *steps, uint32_t *n, uint32_t off, jk_cfa_kind k, u
         (*n)++;
     }
 }
+
+#define step(steps, n, off, k, reg, v) \
+    step_(steps, n, (uint32_t)(sizeof(steps) / sizeof(steps)[0]), off, k, reg, v)
 
 static uint32_t since(const jk_x86_asm *a, size_t start)
 {
@@ -447,6 +460,10 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         return jk__code_fail(&a->code, JK_EINVAL,
                              "prologue: saved registers 0x%x: %d-bit code has %u general "
                              "registers", d->saved, (int)W * 8, nregs);
+    if (d->saved_vec && (W == 4 || d->saved_vec >> 16))
+        return jk__code_fail(&a->code, JK_EINVAL,
+                             "prologue: saved_vec 0x%x: xmm0-xmm15 in 64-bit code only",
+                             d->saved_vec);
     if (d->local_size > FRAME_MAX || d->call_args > FRAME_MAX)
         return jk__code_fail(&a->code, JK_EINVAL,
                              "prologue: local_size %u / call_args %u: at most 16 MiB each",
@@ -468,18 +485,30 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
                              "prologue: %s needs a frame pointer (JK_FRAME_FP): the realigned "
                              "stack is left through it",
                              A > 16 ? "local_align above 16" : "JK_FRAME_REALIGN");
+    if (d->saved_vec && f->realign)
+        return jk__code_fail(&a->code, JK_EINVAL,
+                             "prologue: saved_vec in a realigned frame is not supported");
     for (n = 0; n < nregs; n++)
         if ((d->saved >> n & 1u) && !(f->fp && n == 5))
             f->saved_regs[f->nsaved++] = (uint8_t)n;
+    for (n = 0; n < 16; n++)
+        if (d->saved_vec >> n & 1u)
+            f->saved_vecs[f->nvec++] = (uint8_t)n;
     f->push_bytes = W * (f->fp + f->nsaved);
     f->call_area = f->leaf ? 0
-                 : round_up((f->layout.abi == JK_ABI_WIN64 ? 32u : 0u) + d->call_args, 16);
+                 : round_up(f->layout.abi == JK_ABI_WIN64 && d->call_args < 32 ? 32u
+                                                                                : d->call_args, 16);
     base = W + f->push_bytes;
     if (f->realign) {
         uint32_t A16 = A > 16 ? A : 16;
         uint32_t lo = round_up(f->call_area, A16);
         f->locals_off = (int32_t)lo;
         f->alloc = round_up(lo + d->local_size, A16);
+    } else if (f->nvec) {
+        /* [call area][locals][xmm saves], the saves 16-byte aligned */
+        f->locals_off = (int32_t)f->call_area;
+        f->vec_off = round_up(f->call_area + d->local_size, 16);
+        f->alloc = round_up(base + f->vec_off + 16 * f->nvec, 16) - base;
     } else if (f->layout.abi == JK_ABI_SYSV64 && f->leaf && !(fl & JK_FRAME_NO_REDZONE) &&
                d->local_size && round_up(base + d->local_size, A) - base <= 128) {
         /* the 128 bytes below rsp belong to a System V function that calls
@@ -552,6 +581,14 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         if (!f->fp)
             step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)(cur + f->alloc));
     }
+    for (i = 0; i < f->nvec; i++) {
+        int32_t slot = (int32_t)(f->vec_off + 16 * i);
+        int32_t rel = slot - (int32_t)(cur + f->alloc); /* CFA-relative */
+        emit2n(a, "movaps", mem_sp(a, slot, 16), xmm(f->saved_vecs[i]));
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, 16u + f->saved_vecs[i], rel);
+        r->saved[r->nsaved].reg = (uint8_t)(16u + f->saved_vecs[i]);
+        r->saved[r->nsaved++].off = rel;
+    }
     r->prologue_size = since(a, start);
     r->body_cfa_reg = f->fp ? 5 : 4;
     r->body_cfa_off = f->fp ? (int32_t)(2 * W) : (int32_t)f->frame_size;
@@ -594,6 +631,11 @@ jk_status jk_x86_epilogue(jk_x86_asm *a, jk_x86_frame *f)
     jk_x86_bind(a, scratch.start);
     start = jk_x86_offset(a);
     cur = W + f->push_bytes;
+    for (i = 0; i < f->nvec; i++) {
+        emit2n(a, "movaps", xmm(f->saved_vecs[i]), mem_sp(a, f->vec_off + 16 * i, 16));
+        step(scratch.steps, &scratch.nsteps, since(a, start), JK_CFA_RESTORE,
+             16u + f->saved_vecs[i], 0);
+    }
     if (f->realign) {
         jk_x86_lea(a, spr(a), jk_x86_mem(0, bpr(a), JK_NOREG, 1, -(int64_t)(W * f->nsaved)));
     } else if (f->alloc) {
@@ -963,6 +1005,13 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
     if (nargs != sig->nparams || (nargs && !args))
         return jk__code_fail(&a->code, JK_EINVAL, "call: %u arguments for %u parameters",
                              nargs, sig->nparams);
+    if (f->layout.abi == JK_ABI_WIN64 && L.abi == JK_ABI_SYSV64 &&
+        ((f->desc.saved & WIN_OVER_SYSV) != WIN_OVER_SYSV ||
+         (f->desc.saved_vec & WIN_OVER_SYSV_VEC) != WIN_OVER_SYSV_VEC))
+        return jk__code_fail(&a->code, JK_EINVAL,
+                             "call: a sysv64 callee may clobber rsi, rdi and xmm6-xmm15, which "
+                             "this win64 function must preserve: add them to jk_frame_desc.saved "
+                             "and saved_vec (jk_frame_reserve_call does)");
     need = L.stack_bytes;
     if (need > f->call_area)
         return jk__code_fail(&a->code, JK_EINVAL,
