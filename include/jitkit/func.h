@@ -69,8 +69,9 @@ typedef enum jk_abi {
     JK_ABI_WIN64,     /* Microsoft x64 */
     JK_ABI_CDECL,     /* i386 cdecl (System V i386 psABI: 16-byte aligned calls) */
     JK_ABI_STDCALL,   /* i386 stdcall: the callee pops its arguments */
-    JK_ABI_FASTCALL,  /* i386 fastcall: first two <= 32-bit integers in ecx, edx;
-                         the callee pops the rest */
+    JK_ABI_FASTCALL,  /* i386 fastcall as GCC implements it: the first two argument
+                         words in ecx, edx when they are <= 32-bit integers (a 64-bit
+                         integer uses them up, on the stack); the callee pops the rest */
     JK_ABI_COUNT
 } jk_abi;
 

@@ -188,12 +188,17 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
             }
             break;
         case JK_ABI_FASTCALL:
-            /* The first two integers of at most 32 bits, left to right,
-             * go to ecx and edx; everything else is on the stack. */
+            /* As GCC does it: ecx and edx are handed out by position to
+             * integers of at most 32 bits; a 64-bit integer goes on the
+             * stack but uses up two register words (so "long long, int"
+             * passes both on the stack); floats take none. MSVC instead
+             * gives the first two small integers wherever they are. */
             if (!is_float(t) && sz <= 4 && ngp < 2) {
                 loc_gp(l, ngp++ ? 2u : 1u, sz);
                 break;
             }
+            if (!is_float(t))
+                ngp = 2;
             /* fall through */
         default: /* cdecl, stdcall */
             loc_stack(l, stack, sz);
