@@ -52,77 +52,14 @@
 /* -- Host functions ---------------------------------------------------------- */
 
 static volatile uintptr_t g_entry_sp; /* stack pointer at a host function's entry */
-static unsigned g_calls;
-
-static uintptr_t mix(unsigned n, const uintptr_t *v)
-{
-    uintptr_t h = 0x9e37u + n;
-    unsigned i;
-    for (i = 0; i < n; i++)
-        h = (h * 1000003u) ^ (v[i] + i);
-    return h;
-}
-
-#define PL0 void
-#define PL1 uintptr_t a0
-#define PL2 PL1, uintptr_t a1
-#define PL3 PL2, uintptr_t a2
-#define PL4 PL3, uintptr_t a3
-#define PL5 PL4, uintptr_t a4
-#define PL6 PL5, uintptr_t a5
-#define PL7 PL6, uintptr_t a6
-#define PL8 PL7, uintptr_t a7
-#define PL9 PL8, uintptr_t a8
-#define PL10 PL9, uintptr_t a9
-#define PL11 PL10, uintptr_t a10
-#define PL12 PL11, uintptr_t a11
-#define PL13 PL12, uintptr_t a12
-#define PL14 PL13, uintptr_t a13
-#define PL15 PL14, uintptr_t a14
-#define PL16 PL15, uintptr_t a15
-#define AL0
-#define AL1 a0
-#define AL2 AL1, a1
-#define AL3 AL2, a2
-#define AL4 AL3, a3
-#define AL5 AL4, a4
-#define AL6 AL5, a5
-#define AL7 AL6, a6
-#define AL8 AL7, a7
-#define AL9 AL8, a8
-#define AL10 AL9, a9
-#define AL11 AL10, a10
-#define AL12 AL11, a11
-#define AL13 AL12, a12
-#define AL14 AL13, a13
-#define AL15 AL14, a14
-#define AL16 AL15, a15
-#define DEFN(cc, pre, n)                                                      \
-    static uintptr_t cc pre##n(PL##n)                                         \
-    {                                                                         \
-        uintptr_t v[17] = {0, AL##n};                                         \
-        g_calls++;                                                            \
-        return mix(n, v + 1);                                                 \
-    }
-#define DEFALL(cc, pre)                                                       \
-    DEFN(cc, pre, 0) DEFN(cc, pre, 1) DEFN(cc, pre, 2) DEFN(cc, pre, 3)       \
-    DEFN(cc, pre, 4) DEFN(cc, pre, 5) DEFN(cc, pre, 6) DEFN(cc, pre, 7)       \
-    DEFN(cc, pre, 8) DEFN(cc, pre, 9) DEFN(cc, pre, 10) DEFN(cc, pre, 11)     \
-    DEFN(cc, pre, 12) DEFN(cc, pre, 13) DEFN(cc, pre, 14) DEFN(cc, pre, 15)   \
-    DEFN(cc, pre, 16)
-#define TABLE(pre)                                                            \
-    {(uintptr_t)pre##0, (uintptr_t)pre##1, (uintptr_t)pre##2,                 \
-     (uintptr_t)pre##3, (uintptr_t)pre##4, (uintptr_t)pre##5,                 \
-     (uintptr_t)pre##6, (uintptr_t)pre##7, (uintptr_t)pre##8,                 \
-     (uintptr_t)pre##9, (uintptr_t)pre##10, (uintptr_t)pre##11,              \
-     (uintptr_t)pre##12, (uintptr_t)pre##13, (uintptr_t)pre##14,             \
-     (uintptr_t)pre##15, (uintptr_t)pre##16}
+#include "hostfns.h"
 
 DEFALL(, hf)
 static const uintptr_t host_fns[17] = TABLE(hf);
 #if M64
-DEFALL(OTHER_CC, of)
-static const uintptr_t other_fns[17] = TABLE(of);
+/* in their own file: mingw gcc 12 -O2 fails with an internal error when
+ * sysv_abi definitions share a file with this one */
+extern const uintptr_t other_fns[17];
 static const jk_abi abis[2] = {HOST_ABI, OTHER_ABI};
 #define NABIS 2
 #else
@@ -1198,16 +1135,19 @@ static void test_record(void)
 
 static void test_errors(void)
 {
-    jk_frame_desc d;
-    jk_x86_frame f, g;
-    jk_sig s = ptr_sig(HOST_ABI, 1);
-    jk_x86_op arg;
+    /* static: mingw gcc 12 -O2 stops with an internal error on this
+     * function's frame otherwise */
+    static jk_x86_frame f, g;
+    static jk_frame_desc d, e_;
+    static jk_sig s, big, n8;
+    static jk_x86_op arg, many[12];
+    s = ptr_sig(HOST_ABI, 1);
     memset(&d, 0, sizeof d);
     d.sig = ptr_sig(HOST_ABI, 0);
 
 #define REFUSED(setup, text)                                                 \
     do {                                                                     \
-        jk_frame_desc e_ = d;                                                \
+        e_ = d;                                                              \
         setup;                                                               \
         begin();                                                             \
         JT_EQ_U64(jk_x86_prologue(A, &f, &e_), JK_EINVAL);                   \
@@ -1245,8 +1185,7 @@ static void test_errors(void)
     JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
     CALL_REFUSED(&f, &s, 0, &arg, "0 arguments for 1 parameters");
     {
-        jk_sig big = ptr_sig(HOST_ABI, 12);
-        jk_x86_op many[12];
+        big = ptr_sig(HOST_ABI, 12);
         for (unsigned i = 0; i < 12; i++)
             many[i] = jk_imm(i);
         begin();
@@ -1255,7 +1194,6 @@ static void test_errors(void)
         JT_CONTAINS(jk_x86_error(A)->message, "raise jk_frame_desc.call_args");
     }
     {
-        jk_sig n8;
         jk_sig_init(&n8, HOST_ABI, JK_TYPE_VOID);
         jk_sig_add(&n8, JK_TYPE_I8);
         begin();
