@@ -796,7 +796,7 @@ static int imm_fits(jk_type t, unsigned size, int64_t v, int64_t *out)
 static jk_x86_op imm32(int64_t v) { return jk_x86_imm((int64_t)(int32_t)(uint32_t)v); }
 
 /* Check and normalize argument i's source for type t (in place). */
-static jk_status check_src(jk_x86_asm *a, unsigned i, jk_type t, jk_x86_op *o, int on_stack)
+static jk_status check_src(jk_x86_asm *a, unsigned i, jk_type t, jk_x86_op *o)
 {
     unsigned W = wordof(a), sz = type_size(t, W);
     const char *tn = type_name(t);
@@ -854,7 +854,6 @@ static jk_status check_src(jk_x86_asm *a, unsigned i, jk_type t, jk_x86_op *o, i
             return jk__code_fail(&a->code, JK_EINVAL,
                                  "call: argument %u (%s): a label address needs a "
                                  "pointer-sized integer type", i, tn);
-        (void)on_stack;
         return JK_OK;
     default:
         return jk__code_fail(&a->code, JK_EINVAL, "call: argument %u (%s): no operand", i, tn);
@@ -1026,7 +1025,7 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
                              f->call_area);
     for (i = 0; i < nargs; i++) {
         src[i] = args[i];
-        s = check_src(a, i, sig->params[i], &src[i], L.params[i].kind == JK_LOC_STACK);
+        s = check_src(a, i, sig->params[i], &src[i]);
         if (s != JK_OK)
             return s;
         busy |= reads(&src[i]);

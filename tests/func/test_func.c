@@ -546,6 +546,7 @@ static void test_calls_matrix(void)
                     if (!fn && abis[si] == JK_ABI_WIN64 && abis[ci] == JK_ABI_SYSV64 &&
                         !have_simd() && strstr(jk_x86_error(A)->message, "movaps")) {
                         /* the frame must save xmm6-xmm15 (movaps) */
+                        snprintf(simd_why, sizeof simd_why, "%s", jk_x86_error(A)->message);
                         skipped++;
                         continue;
                     }
@@ -852,6 +853,62 @@ static void test_sources(void)
         size_t off;
         JT_OK(jk_x86_label_offset(A, data, &off), jk_x86_error(A));
         JT_EQ_U64(ret, cell[1] ^ (((uintptr_t)fn + off) << 1));
+    }
+}
+
+/* Call targets: a register that is also an argument register (moved out of
+ * the way first), a register that is not, and a memory operand (a local
+ * holding the address). */
+static void test_targets(void)
+{
+#if M64
+    jk_abi cabi = HOST_ABI;
+    unsigned clash = HOST_ABI == JK_ABI_WIN64 ? 1u : 7u; /* the first argument register */
+#else
+    jk_abi cabi = JK_ABI_FASTCALL;
+    unsigned clash = 1u; /* ecx */
+#endif
+    unsigned kind;
+    for (kind = 0; kind < 3; kind++) {
+        jk_frame_desc d;
+        jk_x86_frame f;
+        jk_sig hs = ptr_sig(cabi, 2);
+        jk_x86_op args[2], t;
+        uintptr_t a2[2] = {0x4444, 0x5555}, ret, v[2];
+        void *fn;
+        memset(&d, 0, sizeof d);
+        d.sig = ptr_sig(HOST_ABI, 2);
+        d.local_size = 2 * W;
+        d.saved = 1u << 3;
+        jk_frame_reserve_call(&d, BITS, &hs, NULL);
+        begin();
+        JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
+        jk_x86_frame_param(&f, 1, &args[0]);
+        if (args[0].kind == JK_X86_OP_REG && args[0].reg == clash) {
+            jk_x86_mov(A, JK_RAX, args[0]);
+            args[0] = R(0);
+        }
+        args[1] = jk_imm(5);
+        if (kind == 0) { /* in the register the first argument goes to */
+            t = R(clash);
+        } else if (kind == 1) {
+            t = R(3); /* rbx / ebx: saved, no argument */
+        } else {
+            JT_OK(jk_x86_frame_local(&f, W, W, &t), jk_x86_error(A));
+            jk_x86_mov(A, R(3), jk_imm((int64_t)host_fn(cabi, 2)));
+            jk_x86_mov(A, t, R(3));
+            jk_x86_xor(A, R(3), R(3));
+        }
+        if (kind < 2)
+            jk_x86_mov(A, t, jk_imm((int64_t)host_fn(cabi, 2)));
+        JT_OK(jk_x86_call_abi(A, &f, &hs, t, 2, args), jk_x86_error(A));
+        jk_x86_epilogue(A, &f);
+        fn = install();
+        JT_CHECK(fn != NULL);
+        JT_EQ_U64(run(HOST_ABI, fn, 2, a2, &ret), 0);
+        v[0] = a2[1];
+        v[1] = 5;
+        JT_EQ_U64(ret, mix(2, v));
     }
 }
 
@@ -1260,6 +1317,11 @@ static void test_cet(void)
     JT_CHECK(has_endbr(buf));
     JT_OK(jk_x86_label_offset(A, t, &off), jk_x86_error(A));
     JT_CHECK(has_endbr(buf + off));
+    /* by default exactly when the process or the build asks for IBT */
+    d.flags = JK_FRAME_LEAF;
+    begin();
+    JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
+    JT_EQ_U64(f.rec.endbr, jk_cet_want_endbr() ? 4 : 0);
     /* none when refused */
     d.flags = JK_FRAME_NO_ENDBR | JK_FRAME_LEAF;
     begin();
@@ -1293,6 +1355,7 @@ int main(int argc, char **argv)
     JT_RUN(test_home_slots);
     JT_RUN(test_jit_jit_host);
     JT_RUN(test_sources);
+    JT_RUN(test_targets);
     JT_RUN(test_varargs);
     JT_RUN(test_float_args);
     JT_RUN(test_i386_conventions);
