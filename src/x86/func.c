@@ -961,6 +961,23 @@ static void store_stack(jk_x86_asm *a, jk_type t, const jk_x86_op *src, int32_t 
     }
 }
 
+/* Whether store_stack needs its scratch register for this source. */
+static int stack_needs_scratch(jk_type t, const jk_x86_op *src, unsigned W)
+{
+    switch (src->kind) {
+    case JK_X86_OP_MEM:
+    case JK_X86_OP_LABEL:
+        return 1;
+    case JK_X86_OP_REG:
+        return !is_float(t) && type_size(t, W) < 4;
+    case JK_X86_OP_IMM:
+        return !is_float(t) && type_size(t, W) == 8 && W == 8 &&
+               src->value != (int32_t)src->value;
+    default:
+        return 0;
+    }
+}
+
 static void emit_move(jk_x86_asm *a, const move *m)
 {
     jk_type t = (jk_type)m->type;
@@ -1074,10 +1091,7 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
     for (i = 0; i < nargs; i++) {
         if (L.params[i].kind != JK_LOC_STACK)
             continue;
-        if (scr == 0xffu && (src[i].kind == JK_X86_OP_MEM || src[i].kind == JK_X86_OP_LABEL ||
-                             (src[i].kind == JK_X86_OP_REG && type_size(sig->params[i], W) < 4) ||
-                             (src[i].kind == JK_X86_OP_IMM && W == 8 &&
-                              src[i].value != (int32_t)src[i].value)))
+        if (scr == 0xffu && stack_needs_scratch(sig->params[i], &src[i], W))
             return jk__code_fail(&a->code, JK_EINVAL,
                                  "call: argument %u: no free scratch register to copy it to "
                                  "the stack", i);

@@ -1278,6 +1278,23 @@ static void test_errors(void)
         CALL_REFUSED(&f, &s, 1, &arg, "the register has 4 bytes, the type needs 8");
         d.call_args = 0;
     }
+    {
+        /* every scratch candidate is a source, and a memory argument must
+         * go to the stack */
+        jk_frame_desc dd = d;
+        unsigned i;
+        big = ptr_sig(HOST_ABI, 8);
+        for (i = 0; i < 8; i++)
+            many[i] = jk_imm(i);
+        many[0] = R(M64 ? 11 : 0);
+        many[1] = R(M64 ? 10 : 2);
+        many[2] = R(M64 ? 0 : 1);
+        many[7] = jk_x86_mem(W, R(M64 ? 11 : 0), JK_NOREG, 1, 0);
+        JT_OK(jk_frame_reserve_call(&dd, BITS, &big, NULL), &(jk_error){0});
+        begin();
+        JT_OK(jk_x86_prologue(A, &f, &dd), jk_x86_error(A));
+        CALL_REFUSED(&f, &big, 8, many, "argument 7: no free scratch register");
+    }
     /* errors are sticky: a later epilogue reports the first */
     JT_EQ_U64(jk_x86_epilogue(A, &f), JK_EINVAL);
     JT_EQ_U64(jk_x86_frame_param(&f, 5, &arg), JK_EINVAL);
