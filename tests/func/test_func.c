@@ -684,6 +684,59 @@ static void test_frame_options(void)
     JT_CHECK(ran > 0 && refused > 0);
 }
 
+/* A 1 MiB frame: the prologue probes each page on the way down, which
+ * Windows (and wine) need to grow the stack through its guard page. The
+ * body writes the lowest and the highest local, then calls the host. */
+static void test_big_frame(void)
+{
+    jk_frame_desc d;
+    jk_x86_frame f;
+    jk_sig hs = ptr_sig(HOST_ABI, 1);
+    jk_x86_op p, args[1];
+    jk_label stub;
+    uintptr_t a1[1] = {42}, ret, v[1] = {7};
+    void *fn;
+    memset(&d, 0, sizeof d);
+    d.sig = ptr_sig(HOST_ABI, 1);
+    d.local_size = 1u << 20;
+    jk_frame_reserve_call(&d, BITS, &hs, NULL);
+    begin();
+    stub = jk_x86_label(A, "stub");
+    JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
+    JT_OK(jk_x86_frame_local(&f, 0, W, &p), jk_x86_error(A));
+    jk_x86_mov(A, p, jk_imm(7));
+    JT_OK(jk_x86_frame_local(&f, d.local_size - W, W, &p), jk_x86_error(A));
+    jk_x86_mov(A, p, jk_imm(8));
+    JT_EQ_U64(jk_x86_frame_local(&f, d.local_size - W + 1, W, &p), JK_ERANGE);
+    jk_x86_frame_local(&f, 0, W, &args[0]);
+    JT_OK(jk_x86_call_abi(A, &f, &hs, jk_lbl(stub), 1, args), jk_x86_error(A));
+    jk_x86_epilogue(A, &f);
+    emit_stub(stub, HOST_ABI, host_fns[1]);
+    fn = install();
+    JT_CHECK(fn != NULL);
+    JT_EQ_U64(run(HOST_ABI, fn, 1, a1, &ret), 0);
+    JT_EQ_U64(ret, mix(1, v));
+    JT_CHECK(entry_aligned());
+}
+
+/* Up to JK_FRAME_MAX_EPILOGUES epilogues are recorded; one more is refused. */
+static void test_epilogues(void)
+{
+    jk_frame_desc d;
+    jk_x86_frame f;
+    unsigned i;
+    memset(&d, 0, sizeof d);
+    d.sig = ptr_sig(HOST_ABI, 0);
+    d.saved = 1u << 3;
+    begin();
+    JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
+    for (i = 0; i < JK_FRAME_MAX_EPILOGUES; i++)
+        JT_OK(jk_x86_epilogue(A, &f), jk_x86_error(A));
+    JT_EQ_U64(f.rec.nepilogues, JK_FRAME_MAX_EPILOGUES);
+    JT_EQ_U64(jk_x86_epilogue(A, &f), JK_ERANGE);
+    JT_CONTAINS(jk_x86_error(A)->message, "more than 8 epilogues");
+}
+
 /* Win64 home slots: with JK_FRAME_HOME the prologue stores the register
  * parameters there; the body reads them back. */
 static void test_home_slots(void)
@@ -1369,6 +1422,8 @@ int main(int argc, char **argv)
     JT_RUN(test_layout_errors);
     JT_RUN(test_calls_matrix);
     JT_RUN(test_frame_options);
+    JT_RUN(test_big_frame);
+    JT_RUN(test_epilogues);
     JT_RUN(test_home_slots);
     JT_RUN(test_jit_jit_host);
     JT_RUN(test_sources);
