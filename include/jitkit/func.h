@@ -308,8 +308,9 @@ JK_API jk_status jk_x86_frame_home(const jk_x86_frame *f, unsigned i, jk_x86_op 
 JK_API jk_status jk_x86_frame_local(const jk_x86_frame *f, uint32_t off, unsigned size,
                                     jk_x86_op *where);
 
-/* The operand a jk_loc stands for in code of mode m (a register of the
- * location's size; stack locations as [sp + offset] at the call). */
+/* The operand a jk_loc stands for in code of mode m: a register of the
+ * location's size (JK_LOC_GP_PAIR: the low half's), xmm n, st0, or for
+ * stack locations [sp + offset] as at the call. */
 JK_API jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where);
 
 /* -- Calls ----------------------------------------------------------------- */

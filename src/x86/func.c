@@ -325,6 +325,44 @@ jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where)
 #define CET_READ 0x80000000u
 static atomic_uint cet_cache;
 
+/* The CET words of an "x86_Thread_features:" line's value (Linux 6.6+),
+ * e.g. "\tshstk wrss\n", up to the end of the line. */
+static unsigned cet_words(const char *p)
+{
+    unsigned v = 0;
+    while (*p && *p != '\n') {
+        size_t len;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        len = strcspn(p, " \t\n"); /* no strtok: not thread-safe */
+        if (len == 5 && strncmp(p, "shstk", 5) == 0)
+            v |= JK_CET_SHSTK;
+        else if (len == 3 && strncmp(p, "ibt", 3) == 0)
+            v |= JK_CET_IBT;
+        p += len;
+    }
+    return v;
+}
+
+#define CET_KEY "x86_Thread_features:"
+
+/* The CET bits of a whole /proc/self/status text (the _locked line that
+ * follows the features has another name). Shared-private so the tests can
+ * feed it samples. */
+unsigned jk__cet_parse_status(const char *text);
+unsigned jk__cet_parse_status(const char *text)
+{
+    const char *p = text;
+    while (p && *p) {
+        if (strncmp(p, CET_KEY, sizeof CET_KEY - 1) == 0)
+            return cet_words(p + sizeof CET_KEY - 1);
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return 0;
+}
+
 unsigned jk_cet_features(void)
 {
     unsigned v = atomic_load_explicit(&cet_cache, memory_order_relaxed);
@@ -338,25 +376,12 @@ unsigned jk_cet_features(void)
 #endif
 #if defined(__linux__)
     {
-        /* "x86_Thread_features:\tshstk wrss" (Linux 6.6+); the _locked line
-         * that follows has another name. */
         FILE *fp = fopen("/proc/self/status", "r");
-        char line[256];
+        char line[512];
         if (fp) {
-            while (fgets(line, sizeof line, fp)) {
-                static const char key[] = "x86_Thread_features:";
-                char *p, *tok;
-                if (strncmp(line, key, sizeof key - 1) != 0)
-                    continue;
-                p = line + sizeof key - 1;
-                while ((tok = strtok(p, " \t\n")) != NULL) {
-                    p = NULL;
-                    if (strcmp(tok, "shstk") == 0)
-                        v |= JK_CET_SHSTK;
-                    else if (strcmp(tok, "ibt") == 0)
-                        v |= JK_CET_IBT;
-                }
-            }
+            while (fgets(line, sizeof line, fp))
+                if (strncmp(line, CET_KEY, sizeof CET_KEY - 1) == 0)
+                    v |= cet_words(line + sizeof CET_KEY - 1);
             fclose(fp);
         }
     }

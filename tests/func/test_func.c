@@ -1354,6 +1354,20 @@ static void test_errors(void)
     JT_EQ_U64(jk_x86_frame_local(&f, 0, 8, &arg), JK_ERANGE);
 }
 
+unsigned jk__cet_parse_status(const char *text); /* src/x86/func.c */
+
+/* The kernel's status line, as Linux 6.6+ writes it. */
+static void test_cet_parse(void)
+{
+    JT_EQ_U64(jk__cet_parse_status("Name:\tx\nx86_Thread_features:\tshstk wrss\n"
+                                   "x86_Thread_features_locked:\tshstk ibt\n"), JK_CET_SHSTK);
+    JT_EQ_U64(jk__cet_parse_status("\nx86_Thread_features:\tibt shstk\n"), JK_CET_SHSTK | JK_CET_IBT);
+    JT_EQ_U64(jk__cet_parse_status("\nx86_Thread_features:\t\nx86_Thread_features_locked:\tshstk\n"), 0);
+    JT_EQ_U64(jk__cet_parse_status("\nx86_Thread_features_locked:\tibt\n"), 0);
+    JT_EQ_U64(jk__cet_parse_status("\nx86_Thread_features:\tshstkx ibtx\n"), 0);
+    JT_EQ_U64(jk__cet_parse_status(NULL), 0);
+}
+
 static int has_endbr(const uint8_t *p)
 {
     static const uint8_t e64[4] = {0xf3, 0x0f, 0x1e, 0xfa}, e32[4] = {0xf3, 0x0f, 0x1e, 0xfb};
@@ -1433,6 +1447,7 @@ int main(int argc, char **argv)
     JT_RUN(test_i386_conventions);
     JT_RUN(test_record);
     JT_RUN(test_errors);
+    JT_RUN(test_cet_parse);
     JT_RUN(test_cet);
     begin();
     jk_x86_free(A);
