@@ -842,6 +842,10 @@ static jk_status check_src(jk_x86_asm *a, unsigned i, jk_type t, jk_x86_op *o)
             return jk__code_fail(&a->code, JK_EINVAL,
                                  "call: argument %u (%s) needs a general register of at least "
                                  "%u bytes, memory, an immediate or a label", i, tn, sz);
+        if (o->reg >= a->nregs)
+            return jk__code_fail(&a->code, JK_EINVAL,
+                                 "call: argument %u (%s): register number %u in %d-bit code", i,
+                                 tn, (unsigned)o->reg, (int)W * 8);
         if (o->size < sz)
             return jk__code_fail(&a->code, JK_EINVAL,
                                  "call: argument %u (%s): the register has %u bytes, the type "

@@ -1354,6 +1354,81 @@ static void test_errors(void)
     JT_EQ_U64(jk_x86_frame_local(&f, 0, 8, &arg), JK_ERANGE);
 }
 
+/* Random descriptions, signatures and operands (well-formed or not):
+ * nothing crashes or writes out of bounds (run it under ASan), every
+ * refusal has a message, and accepted code assembles. */
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static unsigned rnd(unsigned n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return (unsigned)(rnd_state % n);
+}
+
+static jk_x86_op rnd_op(void)
+{
+    switch (rnd(7)) {
+    case 0: return jk_x86_reg((jk_x86_rclass)rnd(JK_X86_RC_COUNT + 1), rnd(32));
+    case 1: return R(rnd(M64 ? 16 : 8));
+    case 2: return jk_imm((int64_t)rnd(1000) - 500);
+    case 3: return jk_imm((int64_t)((uint64_t)rnd(0xffffff) << rnd(40)));
+    case 4: return jk_x86_mem(rnd(3) ? W : rnd(20), R(rnd(M64 ? 16 : 8)), rnd(2) ? JK_NOREG : R(rnd(8)),
+                              1u << rnd(4), (int64_t)rnd(64));
+    case 5: return jk_x86_reg(JK_X86_RC_XMM, rnd(16));
+    default: return jk_lbl(rnd(4));
+    }
+}
+
+static void test_random_inputs(void)
+{
+    unsigned it, ok = 0, refused = 0;
+    for (it = 0; it < 3000; it++) {
+        jk_frame_desc d;
+        jk_x86_frame f;
+        jk_sig cs;
+        jk_x86_op args[JK_SIG_MAX_PARAMS];
+        unsigned i, n = rnd(20);
+        jk_status st;
+        size_t size;
+        memset(&d, 0, sizeof d);
+        jk_sig_init(&d.sig, rnd(4) ? JK_ABI_HOST : (jk_abi)rnd(JK_ABI_COUNT + 1),
+                    (jk_type)rnd(JK_TYPE_COUNT + 1));
+        for (i = rnd(8); i > 0; i--)
+            jk_sig_add(&d.sig, rnd(8) ? JK_TYPE_PTR : (jk_type)rnd(JK_TYPE_COUNT + 1));
+        d.saved = rnd(8) ? (uint32_t)rnd(1u << (M64 ? 16 : 8)) & ~(1u << 4)
+                         : (uint32_t)rnd(0x7fffffff);
+        d.local_size = rnd(8) ? rnd(300) : rnd(0x7fffffff);
+        d.local_align = rnd(4) ? 0u : 1u << rnd(14);
+        d.flags = rnd(4) ? (uint32_t)rnd(0x80) & (uint32_t)~(JK_FRAME_LEAF | JK_FRAME_HOME |
+                                                            JK_FRAME_REALIGN | JK_FRAME_NO_ENDBR)
+                         : (uint32_t)rnd(0x200);
+        jk_sig_init(&cs, rnd(4) ? JK_ABI_HOST : (jk_abi)rnd(JK_ABI_COUNT + 1), JK_TYPE_PTR);
+        if (rnd(3) == 0)
+            jk_sig_varargs(&cs);
+        for (i = 0; i < n; i++)
+            jk_sig_add(&cs, rnd(6) ? JK_TYPE_PTR : (jk_type)(1 + rnd(JK_TYPE_COUNT - 1)));
+        for (i = 0; i < n; i++)
+            args[i] = rnd(6) ? (rnd(2) ? jk_imm(i) : R(rnd(M64 ? 16 : 8))) : rnd_op();
+        if (rnd(2))
+            jk_frame_reserve_call(&d, BITS, &cs, NULL);
+        begin();
+        st = jk_x86_prologue(A, &f, &d);
+        if (st == JK_OK) {
+            st = jk_x86_call_abi(A, &f, &cs, rnd(2) ? jk_imm(0x1000) : rnd_op(), n, args);
+            jk_x86_epilogue(A, &f);
+        }
+        if (jk_x86_status(A) == JK_OK) {
+            JT_OK(jk_x86_finish(A, &size), jk_x86_error(A));
+            ok++;
+        } else {
+            JT_CHECK(jk_x86_error(A)->message[0] != 0);
+            refused++;
+        }
+    }
+    printf("     %u accepted, %u refused\n", ok, refused);
+}
+
 unsigned jk__cet_parse_status(const char *text); /* src/x86/func.c */
 
 /* The kernel's status line, as Linux 6.6+ writes it. */
@@ -1447,6 +1522,7 @@ int main(int argc, char **argv)
     JT_RUN(test_i386_conventions);
     JT_RUN(test_record);
     JT_RUN(test_errors);
+    JT_RUN(test_random_inputs);
     JT_RUN(test_cet_parse);
     JT_RUN(test_cet);
     begin();
