@@ -17,7 +17,7 @@
  *     jk_sig_init(&d.sig, JK_ABI_HOST, JK_TYPE_I64);
  *     jk_sig_add(&d.sig, JK_TYPE_I64);
  *     d.saved = 1u << 3;                           rbx
- *     jk_frame_reserve_call(&d, 64, &host_sig);    room for its stack arguments
+ *     jk_frame_reserve_call(&d, 64, &host_sig, NULL);   room for its stack args
  *     jk_x86_frame f;
  *     jk_x86_prologue(a, &f, &d);
  *     jk_x86_op p0; jk_x86_frame_param(&f, 0, &p0);
@@ -27,8 +27,8 @@
  *
  * The frame is fixed: the prologue reserves the largest outgoing argument
  * area the body needs (jk_frame_desc.call_args, Win64's 32-byte shadow
- * space included) and keeps the stack pointer 16-byte aligned, so every call made
- * through jk_x86_call_abi is aligned and stack-pointer-relative operands
+ * space included) and keeps the stack pointer 16-byte aligned, so every call
+ * made through jk_x86_call_abi is aligned and stack-pointer-relative operands
  * (parameters, locals) stay valid across calls. Code between the prologue
  * and the epilogue must not leave the stack pointer moved at a call.
  *
