@@ -8,8 +8,12 @@
  *                JitRuntime::release (bench_call_asmjit.cpp)
  *
  * Medians of 7 interleaved rounds, in ns per function. The floor of any
- * such loop is the CPU's cost of running freshly written code (docs/heap.md
- * measures it with no allocator at all: raw write + call).
+ * such loop is the CPU's cost of running freshly written code, measured in
+ * the same run with no assembler and no allocator: the six bytes written
+ * into the next 16-byte slot of one dual-mapped block and called (the
+ * heap's benchmark, docs/heap.md, studies it).
+ *
+ *   BENCH call.floor_write_call_ns   ns
  *
  *   BENCH call.callable_ns.jitkit | call.callable_ns.asmjit |
  *         call.text_callable_ns.jitkit   ns
@@ -19,6 +23,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #ifdef JK_BENCH_ASMJIT
@@ -69,6 +74,30 @@ static double text_ns(jk_heap *h, long iters, long *sink)
     return (now_ns() - t0) / (double)iters;
 }
 
+static double floor_ns(long iters, long *sink)
+{
+    static const uint8_t code[] = {0xb8, 42, 0, 0, 0, 0xc3};
+    jk_mem_options o = {JK_MEM_DUAL, NULL};
+    jk_mem *m;
+    uint8_t *w, *x;
+    double t0, t;
+    if (jk_mem_alloc(&m, (size_t)iters * 16 + 4096, &o, NULL) != JK_OK)
+        return -1;
+    w = jk_mem_writable(m);
+    x = jk_mem_exec(m);
+    memset(w, 0xcc, jk_mem_size(m));
+    if (jk_mem_commit(m, NULL) != JK_OK)
+        return -1;
+    t0 = now_ns();
+    for (long i = 0; i < iters; i++) {
+        memcpy(w + (size_t)i * 16, code, sizeof code);
+        *sink += ((int (*)(void))(uintptr_t)(x + (size_t)i * 16))();
+    }
+    t = (now_ns() - t0) / (double)iters;
+    jk_mem_free(m, NULL);
+    return t;
+}
+
 static int cmp(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
@@ -79,24 +108,28 @@ int main(int argc, char **argv)
 {
     enum { ROUNDS = 7 };
     long iters = argc > 1 ? atol(argv[1]) : 100000, sink = 0;
-    double v[3][ROUNDS];
+    double v[4][ROUNDS];
     jk_heap *h;
     if (jk_heap_default(&h, NULL) != JK_OK)
         return 1;
     for (int r = 0; r < ROUNDS; r++) {
         v[0][r] = api_ns(h, iters, &sink);
         v[1][r] = text_ns(h, iters, &sink);
+        v[3][r] = floor_ns(iters, &sink);
 #ifdef JK_BENCH_ASMJIT
         v[2][r] = jk_bench_call_asmjit_ns(iters, &sink);
 #else
         v[2][r] = 0;
 #endif
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         qsort(v[k], ROUNDS, sizeof v[k][0], cmp);
     printf("source to callable, ns per function (median of %d rounds of %ld)\n", ROUNDS, iters);
     printf("  jitkit C API  %8.1f\n  jitkit text   %8.1f\n", v[0][ROUNDS / 2], v[1][ROUNDS / 2]);
+    printf("  floor         %8.1f   (write + call, no assembler, no allocator)\n",
+           v[3][ROUNDS / 2]);
     printf("BENCH call.callable_ns.jitkit %.1f ns\n", v[0][ROUNDS / 2]);
+    printf("BENCH call.floor_write_call_ns %.1f ns\n", v[3][ROUNDS / 2]);
     printf("BENCH call.text_callable_ns.jitkit %.1f ns\n", v[1][ROUNDS / 2]);
 #ifdef JK_BENCH_ASMJIT
     printf("  asmjit        %8.1f   (%.2fx jitkit)\n", v[2][ROUNDS / 2],
