@@ -34,15 +34,20 @@ jk_status jk__code_fail(jk__code *c, jk_status s, const char *fmt, ...)
 
 void jk__code_init(jk__code *c, unsigned addr_bytes)
 {
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(jk__code, ibuf)); /* the inline storage needs no zeroes */
     c->addr_bytes = addr_bytes;
     c->nsyms = 1;
+    c->buf = c->ibuf;
+    c->cap = sizeof c->ibuf;
+    jk__code_regate(c);
 }
 
 static void free_results(jk__code *c)
 {
-    free(c->out);
-    free(c->relocs);
+    if (c->out != c->iout)
+        free(c->out);
+    if (c->relocs != c->irel)
+        free(c->relocs);
     c->out = NULL;
     c->relocs = NULL;
     c->out_len = 0;
@@ -80,13 +85,14 @@ void jk__code_reset(jk__code *c)
 void jk__code_free(jk__code *c)
 {
     jk__code_reset(c);
-    free(c->buf);
+    if (c->buf != c->ibuf)
+        free(c->buf);
     free(c->syms);
     free(c->fixes);
     free(c->items);
     free(c->pool);
     free(c->pents);
-    memset(c, 0, sizeof *c);
+    memset(c, 0, offsetof(jk__code, ibuf));
 }
 
 /* Grow *p (an array of *cap elements of `size`) to hold `need` elements:
@@ -116,9 +122,21 @@ jk_status jk__code_reserve_slow(jk__code *c, size_t need)
 {
     if (c->err.status)
         return c->err.status;
-    if (need > ((size_t)-1) - c->len || !grow((void **)&c->buf, &c->cap, c->len + need, 1))
+    if (c->buf == c->ibuf) { /* out of the inline buffer */
+        void *p = NULL;
+        size_t cap = sizeof c->ibuf;
+        if (need > ((size_t)-1) - c->len || !grow(&p, &cap, c->len + need, 1))
+            return jk__code_fail(c, JK_ENOMEM,
+                                 "out of memory growing the code buffer to %zu bytes",
+                                 c->len + need);
+        memcpy(p, c->ibuf, c->len);
+        c->buf = p;
+        c->cap = cap;
+    } else if (need > ((size_t)-1) - c->len ||
+               !grow((void **)&c->buf, &c->cap, c->len + need, 1)) {
         return jk__code_fail(c, JK_ENOMEM, "out of memory growing the code buffer to %zu bytes",
                              c->len + need);
+    }
     jk__code_regate(c);
     return JK_OK;
 }
@@ -787,8 +805,10 @@ static jk_status lay_out(jk__code *c, size_t *size)
     /* 32 bytes of slack behind both buffers for copy_run */
     if (jk__code_reserve(c, 32))
         return c->err.status;
-    c->out = malloc(total + 32);
-    c->relocs = malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
+    c->out = total + 32 <= sizeof c->iout ? c->iout : malloc(total + 32);
+    c->relocs = c->nfixes + c->nitems + 1 <= sizeof c->irel / sizeof c->irel[0]
+                    ? c->irel
+                    : malloc((c->nfixes + c->nitems + 1) * sizeof *c->relocs);
     if (!c->out || !c->relocs) {
         free_results(c);
         return jk__code_fail(c, JK_ENOMEM, "out of memory for the final code (%zu bytes)", total);

@@ -161,6 +161,13 @@ typedef struct jk__code {
      * jk__code_regate recomputes it whenever one of these or cap changes. */
     size_t qlim;
     uint8_t hold;
+    /* Small code needs no allocation: the buffer, the final image and the
+     * relocations start inside the object (buf == ibuf, out == iout, relocs
+     * == irel) and move to the heap when they outgrow it. Last: init and
+     * free zero only what comes before. */
+    uint8_t ibuf[256];
+    uint8_t iout[256];
+    jk__reloc irel[4];
 } jk__code;
 
 /* Store v at p, little-endian, any alignment (one store on little-endian

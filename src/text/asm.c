@@ -582,7 +582,7 @@ static char *arena_copy(jk_asm *A, const char *s, size_t n)
 
 static int sym_grow_hash(jk_asm *A)
 {
-    uint32_t nsize = A->symmask ? (A->symmask + 1) * 2 : 1024;
+    uint32_t nsize = A->symmask ? (A->symmask + 1) * 2 : 64;
     uint32_t *nh = calloc(nsize, sizeof *nh);
     if (!nh)
         return 0;
@@ -1161,7 +1161,7 @@ static int numlbl_ref(lx *L, val *out)
     if (num >= NUMLBL_MAX)
         return err(A, L->k.s, L->k.n, JK_ERANGE, "numeric label %llu too large (max %d)",
                    (unsigned long long)num, NUMLBL_MAX - 1);
-    inst = (long)A->numcnt[num] - (L->k.c == 'b' ? 1 : 0);
+    inst = (long)(A->numcnt ? A->numcnt[num] : 0) - (L->k.c == 'b' ? 1 : 0);
     if (inst < 0)
         return err(A, L->k.s, L->k.n, JK_ELABEL, "no earlier definition of label '%llu'",
                    (unsigned long long)num);
@@ -2834,8 +2834,12 @@ static int label_def(jk_asm *A, const tok *t)
         if (t->v >= NUMLBL_MAX)
             return err(A, t->s, t->n, JK_ERANGE, "numeric label too large (max %d)",
                        NUMLBL_MAX - 1);
+        if (!A->numcnt && !(A->numcnt = calloc(NUMLBL_MAX, sizeof *A->numcnt)))
+            return err(A, t->s, t->n, JK_ENOMEM, "out of memory");
         snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t->v, A->numcnt[t->v]);
         A->numcnt[t->v]++;
+        if (t->v >= A->numhi)
+            A->numhi = (size_t)t->v + 1;
         return define_label(A, name, strlen(name), t->s, t->n, NULL);
     }
     if (A->opt.syntax == JK_ASM_SYNTAX_NASM && t->n > 1 && t->s[0] == '.' && t->s[1] != '.') {
@@ -3068,7 +3072,9 @@ static void pass_reset(jk_asm *A)
     A->last_global_len = 0;
     A->times_budget = TIMES_MAX;
     A->in_times = 0;
-    memset(A->numcnt, 0, NUMLBL_MAX * sizeof *A->numcnt);
+    if (A->numhi) /* only what the last pass counted */
+        memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
+    A->numhi = 0;
     A->syms[A->start_sym].kind = SYM_LABEL;
     A->syms[A->start_sym].def_pass = A->pass;
     A->syms[A->start_sym].raw = 0;
@@ -3476,9 +3482,8 @@ jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *e)
     A->fname = arena_copy(A, opt->filename ? opt->filename : "<input>",
                           strlen(opt->filename ? opt->filename : "<input>"));
     A->opt.filename = A->fname;
-    A->numcnt = calloc(NUMLBL_MAX, sizeof *A->numcnt);
     A->nsyms = 1;
-    if (!A->fname || !A->numcnt || !tables_once() || !sym_grow_hash(A) ||
+    if (!A->fname || !tables_once() || !sym_grow_hash(A) ||
         jk_x86_new(&A->x, A->mode, NULL) != JK_OK) {
         jk_asm_free(A);
         return jk__fail(e, JK_ENOMEM, "jk_asm_new: out of memory");

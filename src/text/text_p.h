@@ -157,7 +157,9 @@ struct jk_asm {
     int emitted;               /* something was emitted this pass */
     char last_global[128];
     size_t last_global_len;
-    uint32_t *numcnt;          /* numeric labels: definitions so far, per 0..99 */
+    uint32_t *numcnt;          /* numeric labels: definitions so far, per number
+                                  (allocated at the first definition) */
+    size_t numhi;              /* numbers below this were counted this pass */
     uint8_t *grown;            /* relaxable branches long in a pass from the second on */
     size_t ngrown;             /* bytes of grown */
     size_t times_budget;

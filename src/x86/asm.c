@@ -8,6 +8,7 @@
 #include "x86/x86_p.h"
 #include "x86/x86_front.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,8 @@ static unsigned far_form(uint8_t *dst, const uint8_t *lf)
 
 /* -- Life cycle ------------------------------------------------------------ */
 
+_Static_assert(offsetof(jk_x86_asm, code) == 0, "jk_x86_new zeroes what follows the code");
+
 jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
 {
     jk_x86_asm *a;
@@ -107,10 +110,11 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     *out = NULL;
     if ((unsigned)mode >= JK_X86_MODE_COUNT)
         return jk__fail(err, JK_EINVAL, "jk_x86_new: bad mode %d", (int)mode);
-    a = calloc(1, sizeof *a);
+    a = malloc(sizeof *a); /* code first: its init zeroes what it needs */
     if (!a)
         return jk__fail(err, JK_ENOMEM, "jk_x86_new: out of memory");
     jk__code_init(&a->code, mode == JK_X86_MODE64 ? 8u : 4u);
+    memset((char *)a + sizeof a->code, 0, sizeof *a - sizeof a->code);
     a->mode = mode;
     if (mode == JK_X86_MODE64)
         a->code.far = far_form; /* rel32 always reaches in 32-bit code */
