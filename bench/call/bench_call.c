@@ -108,28 +108,35 @@ int main(int argc, char **argv)
 {
     enum { ROUNDS = 7 };
     long iters = argc > 1 ? atol(argv[1]) : 100000, sink = 0;
-    double v[4][ROUNDS];
-    jk_heap *h;
-    if (jk_heap_default(&h, NULL) != JK_OK)
+    double v[5][ROUNDS];
+    jk_heap *h, *hn;
+    jk_heap_options no_trap;
+    memset(&no_trap, 0, sizeof no_trap);
+    no_trap.flags = JK_HEAP_NO_TRAP_FILL;
+    if (jk_heap_default(&h, NULL) != JK_OK || jk_heap_new(&hn, &no_trap, NULL) != JK_OK)
         return 1;
     for (int r = 0; r < ROUNDS; r++) {
         v[0][r] = api_ns(h, iters, &sink);
         v[1][r] = text_ns(h, iters, &sink);
         v[3][r] = floor_ns(iters, &sink);
+        v[4][r] = api_ns(hn, iters, &sink);
 #ifdef JK_BENCH_ASMJIT
         v[2][r] = jk_bench_call_asmjit_ns(iters, &sink);
 #else
         v[2][r] = 0;
 #endif
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         qsort(v[k], ROUNDS, sizeof v[k][0], cmp);
     printf("source to callable, ns per function (median of %d rounds of %ld)\n", ROUNDS, iters);
     printf("  jitkit C API  %8.1f\n  jitkit text   %8.1f\n", v[0][ROUNDS / 2], v[1][ROUNDS / 2]);
+    printf("  jitkit C API  %8.1f   (heap with JK_HEAP_NO_TRAP_FILL: frees write nothing)\n",
+           v[4][ROUNDS / 2]);
     printf("  floor         %8.1f   (write + call, no assembler, no allocator)\n",
            v[3][ROUNDS / 2]);
     printf("BENCH call.callable_ns.jitkit %.1f ns\n", v[0][ROUNDS / 2]);
     printf("BENCH call.floor_write_call_ns %.1f ns\n", v[3][ROUNDS / 2]);
+    printf("BENCH call.callable_ns.jitkit_no_trap_fill %.1f ns\n", v[4][ROUNDS / 2]);
     printf("BENCH call.text_callable_ns.jitkit %.1f ns\n", v[1][ROUNDS / 2]);
 #ifdef JK_BENCH_ASMJIT
     printf("  asmjit        %8.1f   (%.2fx jitkit)\n", v[2][ROUNDS / 2],

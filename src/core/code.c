@@ -84,7 +84,10 @@ void jk__code_reset(jk__code *c)
 
 void jk__code_free(jk__code *c)
 {
-    jk__code_reset(c);
+    uint32_t i;
+    for (i = 1; i < c->nsyms; i++)
+        free(c->syms[i].name);
+    free_results(c);
     if (c->buf != c->ibuf)
         free(c->buf);
     free(c->syms);
@@ -92,7 +95,6 @@ void jk__code_free(jk__code *c)
     free(c->items);
     free(c->pool);
     free(c->pents);
-    memset(c, 0, offsetof(jk__code, ibuf));
 }
 
 /* Grow *p (an array of *cap elements of `size`) to hold `need` elements:

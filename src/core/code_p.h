@@ -164,10 +164,11 @@ typedef struct jk__code {
     /* Small code needs no allocation: the buffer, the final image and the
      * relocations start inside the object (buf == ibuf, out == iout, relocs
      * == irel) and move to the heap when they outgrow it. Last: init and
-     * free zero only what comes before. */
-    uint8_t ibuf[256];
-    uint8_t iout[256];
-    jk__reloc irel[4];
+     * free zero only what comes before. Sized so that an assembler object
+     * stays a small allocation (glibc's per-thread cache takes up to 1 KiB). */
+    uint8_t ibuf[64];
+    uint8_t iout[64];
+    jk__reloc irel[1];
 } jk__code;
 
 /* Store v at p, little-endian, any alignment (one store on little-endian
@@ -191,6 +192,8 @@ static inline void jk__code_regate(jk__code *c)
 }
 
 void jk__code_init(jk__code *c, unsigned addr_bytes);
+/* Release everything; c is unusable afterwards (the object holding it is
+ * about to go). */
 void jk__code_free(jk__code *c);
 void jk__code_reset(jk__code *c);
 

@@ -1270,12 +1270,12 @@ jk_status jk_heap_window_commit(jk_heap_window *w, jk_error *err)
     return st;
 }
 
-jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec,
-                          jk_error *err)
+/* One allocation, written by `write`, published (see jk__heap_install_with,
+ * which retries once when the code turns out larger). */
+static jk_status install_once(jk_heap *h, size_t size, jk__heap_write_fn write, void *ctx,
+                              void **exec, size_t *need, jk_error *err)
 {
-    if (!h || !exec || (!code && size))
-        return jk__fail(err, JK_EINVAL, "jk_heap_install: NULL argument");
-    *exec = NULL;
+    jk_status st;
     if (size == 0)
         return jk__fail(err, JK_EINVAL, "code heap: allocation of 0 bytes");
     if (size > SIZE_MAX / 2)
@@ -1286,31 +1286,37 @@ jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec
         chunk *c = a->n ? a->ring[a->cur] : NULL;
         uint32_t n = (uint32_t)((size + GRANULE - 1) / GRANULE), ag = (uint32_t)(h->align / GRANULE);
         uint32_t g = c ? (c->cursor + ag - 1) & ~(ag - 1) : 0;
+        void *ex;
         if (c && !c->sealed && !(h->flags & JK_HEAP_REUSE_LIFO) &&
             (c->is_near || h->near_mode == JK_HEAP_NEAR_ANY || a->near_failed) &&
             g < c->ngran && n <= c->ngran - g && bm_range_clear(c->used, g, g + n)) {
             take_plain(a, c, g, n); /* bump at the cursor */
         } else {
-            jk_status st = arena_alloc(h, a, size, h->align, NULL, &c, &g, err);
+            st = arena_alloc(h, a, size, h->align, NULL, &c, &g, err);
             if (st != JK_OK) {
                 jk__heap_lock_release(&a->lock);
                 return st;
             }
         }
         jk__heap_lock_release(&a->lock);
-        memcpy(c->rw + (size_t)g * GRANULE, code, size);
-        flush_code(c->rx + (size_t)g * GRANULE, size);
+        ex = c->rx + (size_t)g * GRANULE;
+        st = write(ctx, c->rw + (size_t)g * GRANULE, ex, (size_t)n * GRANULE, need);
+        if (st != JK_OK) {
+            (void)jk_heap_free(h, ex, NULL);
+            return st;
+        }
+        flush_code(ex, size);
         atomic_thread_fence(memory_order_release);
-        *exec = c->rx + (size_t)g * GRANULE;
+        *exec = ex;
         return JK_OK;
     } else {
         jk_heap_window w;
         jk_heap_slot s;
-        jk_status st;
+        s.exec = NULL;
         win_init(h, &w);
         st = win_alloc(&w, size, 0, &s, err);
         if (st == JK_OK)
-            memcpy(s.write, code, size);
+            st = write(ctx, s.write, s.exec, s.size, need);
         if (st == JK_OK) {
             st = win_commit(&w, err);
             if (st == JK_OK)
@@ -1319,9 +1325,47 @@ jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec
                 (void)jk_heap_free(h, s.exec, NULL);
         } else {
             (void)win_commit(&w, NULL);
+            if (s.exec)
+                (void)jk_heap_free(h, s.exec, NULL);
         }
         return st;
     }
+}
+
+jk_status jk__heap_install_with(jk_heap *h, size_t size, jk__heap_write_fn write, void *ctx,
+                                void **exec, jk_error *err)
+{
+    size_t need = 0;
+    jk_status st;
+    *exec = NULL;
+    st = install_once(h, size, write, ctx, exec, &need, err);
+    /* larger each time (a writer's code only grows), so this ends */
+    while (st == JK_ENOSPACE && need > size) {
+        size = need;
+        st = install_once(h, size, write, ctx, exec, &need, err);
+    }
+    return st;
+}
+
+static jk_status copy_code(void *ctx, void *wr, void *ex, size_t cap, size_t *need)
+{
+    const jk_heap_slot *src = ctx; /* .write: the bytes, .size: their count */
+    (void)ex;
+    (void)cap;
+    (void)need;
+    memcpy(wr, src->write, src->size);
+    return JK_OK;
+}
+
+jk_status jk_heap_install(jk_heap *h, const void *code, size_t size, void **exec,
+                          jk_error *err)
+{
+    jk_heap_slot src;
+    if (!h || !exec || (!code && size))
+        return jk__fail(err, JK_EINVAL, "jk_heap_install: NULL argument");
+    src.write = (void *)(uintptr_t)code;
+    src.size = size;
+    return jk__heap_install_with(h, size, copy_code, &src, exec, err);
 }
 
 /* Find the live function containing [p, p+n): chunk, start granule and

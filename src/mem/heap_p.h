@@ -20,6 +20,16 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* jk_heap_install for code whose bytes depend on where it lands (an
+ * assembler's relocations): `write` fills the `cap` bytes at `wr`, which run
+ * at `ex`, and returns JK_OK or a status; with JK_ENOSPACE it sets *need
+ * (larger than before: a writer's code only grows) and the install is tried
+ * again with that size. On any failure the memory is freed and the status
+ * returned. */
+typedef jk_status (*jk__heap_write_fn)(void *ctx, void *wr, void *ex, size_t cap, size_t *need);
+jk_status jk__heap_install_with(jk_heap *h, size_t size, jk__heap_write_fn write, void *ctx,
+                                void **exec, jk_error *err);
+
 /* -- A small lock ---------------------------------------------------------
  * Held for a few hundred nanoseconds at most in the DUAL fast path, so a
  * test-and-test-and-set lock beats a mutex (its release is a plain store).

@@ -7,6 +7,7 @@
  */
 #include "x86/x86_p.h"
 #include "x86/x86_front.h"
+#include "mem/heap_p.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -143,7 +144,7 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
         a->kxmask = 0xFFull << 32 | hi << 40 | 0xFCull << 48;
         a->kxwant = (uint64_t)a->addr_rc << 32;
     }
-    if (jk__code_reserve(&a->code, 256)) {
+    if (jk__code_reserve(&a->code, 32)) { /* the quick path's gate needs 32 */
         jk__code_free(&a->code);
         free(a);
         return jk__fail(err, JK_ENOMEM, "jk_x86_new: out of memory");
@@ -460,12 +461,18 @@ jk_status jk_x86_install(jk_x86_asm *a, const jk_mem_options *opt, jk_mem **mem,
     return JK_OK;
 }
 
+/* jk__heap_install_with's writer: the image with its relocations for where
+ * it lands (JK_ENOSPACE with *need when a far call grew it). */
+static jk_status heap_write(void *ctx, void *wr, void *ex, size_t cap, size_t *need)
+{
+    jk_x86_asm *a = ctx;
+    return jk__code_copy_fit(&a->code, wr, cap, (uint64_t)(uintptr_t)ex, need);
+}
+
 jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn)
 {
-    jk_heap_window *w;
-    jk_heap_slot slot;
     jk_error e;
-    size_t size, need = 0;
+    size_t size;
     jk_status s;
     if (!a)
         return JK_EINVAL;
@@ -477,33 +484,12 @@ jk_status jk_x86_install_heap(jk_x86_asm *a, jk_heap *h, void **fn)
         return s;
     if (!h && (s = jk_heap_default(&h, &e)) != JK_OK)
         return jk__code_fail(&a->code, s, "install: %s", e.message);
-    do { /* as in jk_x86_install: a far call may grow the code */
-        s = jk_heap_window_begin(h, &w, &e);
-        if (s)
-            return jk__code_fail(&a->code, s, "install: %s", e.message);
-        s = jk_heap_alloc(w, need > size ? need : size ? size : 1, 0, &slot, &e);
-        if (s) {
-            jk_heap_window_commit(w, NULL);
-            return jk__code_fail(&a->code, s, "install: %s", e.message);
-        }
-        s = jk__code_copy_fit(&a->code, slot.write, slot.size, (uint64_t)(uintptr_t)slot.exec,
-                              &need);
-        if (s == JK_OK) {
-            s = jk_heap_window_commit(w, &e);
-            if (s) {
-                jk_heap_free(h, slot.exec, NULL);
-                return jk__code_fail(&a->code, s, "install: %s", e.message);
-            }
-            break;
-        }
-        /* too small now (then again, larger), or the copy's error (recorded) */
-        jk_heap_window_commit(w, NULL);
-        jk_heap_free(h, slot.exec, NULL);
-    } while (s == JK_ENOSPACE);
-    if (s)
-        return s;
-    *fn = slot.exec;
-    return JK_OK;
+    e.message[0] = '\0';
+    s = jk__heap_install_with(h, size ? size : 1, heap_write, a, fn, &e);
+    if (s != JK_OK && !a->code.err.status) /* the heap's error, not the copy's */
+        return jk__code_fail(&a->code, s, "install: %s",
+                             e.message[0] ? e.message : jk_status_str(s));
+    return s;
 }
 
 jk_status jk_x86_label_offset(const jk_x86_asm *a, jk_label l, size_t *offset)
