@@ -72,7 +72,8 @@ endif()
 # build (the library only: no tests, no CLI).
 foreach(way subdir fetch)
   run(${CMAKE_COMMAND} -S ${SRC_DIR}/tests/install/${way} -B ${WORK}/${way}-build
-      -DJITKIT_SOURCE=${SRC_DIR} -DCMAKE_C_COMPILER=${CC} -DCMAKE_BUILD_TYPE=Release)
+      -DJITKIT_SOURCE=${SRC_DIR} -DCMAKE_C_COMPILER=${CC} -DCMAKE_BUILD_TYPE=Release
+      -DJITKIT_BUILD_SHARED=OFF)
   run(${CMAKE_COMMAND} --build ${WORK}/${way}-build -j 2)
   run(${WORK}/${way}-build/consumer)
   if(NOT last_out MATCHES "result = 0x12345678")
