@@ -19,16 +19,21 @@ change here. Three things make many .c files one translation unit:
   file guards itself; a second guard is harmless).
 - Private headers are hoisted: all of them come before the first source, in
   the order their own includes require, so a header first met inside a
-  per-OS #if is still visible to the files after it. Quoted includes of
+  per-OS #if is still visible to the files after it. (So a private header
+  must compile on every OS and not depend on macros a .c file defines
+  before including it; clang's unused-function warning is off over them,
+  as it is for headers.) Quoted includes of
   other files (.inc, .def: X-macro lists) stay where they are, inlined every
   time they are met.
 - File-scope names. Macros a .c file defines are #undef'd after it (not
   the ones it tests for first: those may be the system's). A static
   function or variable defined in more than one .c file is renamed inside
-  each of them by a macro (#define fits8 jk__amalg_code_fits8 ... #undef
-  fits8), so the sources keep their short static names. Anything else that
-  clashes (two typedefs of one name, say) is an error the compile test
-  reports; rename it in the source.
+  each of them by a macro (#define fits8 jk__amalg_core_code_fits8 ...
+  #undef fits8), so the sources keep their short static names; so is a
+  typedef or struct/union/enum tag that two .c files define. What these
+  patterns miss (a declaration split over lines, two enums with a constant
+  of one name) is an error the compile test reports; rename it in the
+  source.
 
 Nothing is written when the output would be unchanged, so `make` does not
 rebuild what depends on it.
@@ -49,7 +54,7 @@ DEFINE_RE = re.compile(r'^\s*#\s*define\s+([A-Za-z_]\w*)')
 # A file-scope static definition as this code base writes them: at column 0,
 # "static [qualifiers] type [*]name(" or "... name[ ... =" / "name =" / "name;".
 STATIC_RE = re.compile(
-    r'^static\s+(?:(?:inline|const|volatile|unsigned|signed|struct|union|enum|'
+    r'^static\s+(?:(?:inline|const|volatile|unsigned|signed|long|short|struct|union|enum|'
     r'_Thread_local|_Atomic|_Noreturn)\s+)*[A-Za-z_]\w*(?:\s+|\s*\*+\s*)'
     r'(?:const\s+)?\**\s*([A-Za-z_]\w*)\s*(\(|\[|=|;)')
 
@@ -195,12 +200,24 @@ def expand(path, out, stack=()):
             out.append("/* ---- end of %s ---- */" % rel(dep))
 
 
+# File-scope type names of a .c file: "typedef ... name;" on one line, the
+# "} name;" closing a typedef at column 0, and "struct name {" tags.
+TYPEDEF_RE = re.compile(r'^typedef\b[^;{]*?\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?;')
+TYPEDEF_END_RE = re.compile(r'^}\s*([A-Za-z_]\w*)\s*;')
+TAG_RE = re.compile(r'^(?:typedef\s+)?(?:struct|union|enum)\s+([A-Za-z_]\w*)\s*\{')
+FNPTR_TYPEDEF_RE = re.compile(r'^typedef\b[^;]*\(\s*\*\s*([A-Za-z_]\w*)\s*\)')
+
+
 def file_statics(path):
+    """The names a .c file defines for itself at file scope: static
+    functions and variables, typedefs, struct/union/enum tags."""
     names = set()
     for line in read(path):
-        m = STATIC_RE.match(line)
-        if m:
-            names.add(m.group(1))
+        for rx in (STATIC_RE, FNPTR_TYPEDEF_RE, TYPEDEF_RE, TYPEDEF_END_RE, TAG_RE):
+            m = rx.match(line)
+            if m:
+                names.add(m.group(1))
+                break
     return names
 
 

@@ -4,7 +4,8 @@ do not exercise yet (tools/amalgamate.py describes the rules):
 
   - a public header included in the middle of another one;
   - a public header the umbrella does not include;
-  - two .c files in different folders with a static function of one name;
+  - two .c files in different folders with a static function of one name,
+    and with a typedef'd struct of one name but different members;
   - two .c files defining one macro differently for themselves;
   - a macro a file defines only if the system did not (#ifndef): kept;
   - per-OS files *_posix.c / *_windows.c without guards of their own,
@@ -56,13 +57,17 @@ static inline int t_sum(t_pair p) { return p.a + p.b; }
 """,
     "src/a/one.c": """#include "a/priv_p.h"
 #define LOCAL 1
-static int helper(void) { return LOCAL; }
+typedef struct ctx {
+    int v;
+} ctx;
+static int helper(void) { ctx c = {LOCAL}; return c.v; }
 int jk__one(void) { return helper(); }
 """,
     "src/b/two.c": """#include "a/priv_p.h"
 #define LOCAL 2
 #define ITEM(x) +x
-static int helper(void) { return LOCAL; }
+typedef struct ctx { long w; } ctx;
+static int helper(void) { ctx c = {LOCAL}; return (int)c.w; }
 int jk__two(void) { return helper(); }
 int jk__list(void) { return 0
 #include "b/list.inc"
