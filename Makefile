@@ -4,7 +4,7 @@ JOBS   ?= 2
 CMAKE  ?= cmake
 PREFIX ?= /usr/local
 
-.PHONY: all build demo test matrix asan bench fuzz install clean
+.PHONY: all build demo test matrix asan bench fuzz install clean amalgamate
 
 all: build
 
@@ -53,5 +53,11 @@ bench:
 install: build
 	@$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
+# The single-file distribution: dist/jitkit.h and dist/jitkit.c, generated
+# from include/ and src/ (never committed; see README.md).
+amalgamate:
+	@python3 tools/amalgamate.py --out dist
+	@wc -l dist/jitkit.h dist/jitkit.c
+
 clean:
-	rm -rf $(BUILD) build-matrix build-bench
+	rm -rf $(BUILD) build-matrix build-bench dist

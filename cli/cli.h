@@ -39,4 +39,10 @@ int dis_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, int mod
 size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mode64, char *buf,
                size_t cap);
 
+/* Disassemble the whole of code, calling fn for each instruction (address,
+ * length, text) in order; fn returns nonzero to stop. Undecodable bytes are
+ * reported as "(bad)". Returns 0, or -1 with a message printed. */
+typedef int (*dis_fn)(void *ctx, uint64_t addr, size_t len, const char *text);
+int dis_each(const uint8_t *code, size_t n, uint64_t base, int mode64, dis_fn fn, void *ctx);
+
 #endif

@@ -72,6 +72,23 @@ static int zy_listing(FILE *out, const uint8_t *code, size_t n, uint64_t base, i
     return 0;
 }
 
+static int zy_each(const uint8_t *code, size_t n, uint64_t base, int mode64, dis_fn fn, void *ctx)
+{
+    size_t off = 0;
+    char text[128];
+    while (off < n) {
+        size_t len = zy_one(code, n, off, base, mode64, text, sizeof text);
+        if (len == 0) {
+            len = 1;
+            snprintf(text, sizeof text, "(bad)");
+        }
+        if (fn(ctx, base + off, len, text))
+            break;
+        off += len;
+    }
+    return 0;
+}
+
 #endif
 
 /* -- objdump ---------------------------------------------------------------- */
@@ -89,6 +106,13 @@ static size_t od_one(const uint8_t *code, size_t n, size_t off, uint64_t base, i
 {
     (void)code; (void)n; (void)off; (void)base; (void)mode64; (void)buf; (void)cap;
     return 0;
+}
+
+static int od_each(const uint8_t *code, size_t n, uint64_t base, int mode64, dis_fn fn, void *ctx)
+{
+    (void)code; (void)n; (void)base; (void)mode64; (void)fn; (void)ctx;
+    fprintf(stderr, "%s: dis: this build has no disassembler (build with libzydis)\n", prog);
+    return -1;
 }
 #else
 
@@ -208,6 +232,25 @@ static size_t od_one(const uint8_t *code, size_t n, size_t off, uint64_t base, i
         return 0;
     return c.len;
 }
+
+typedef struct each_ctx {
+    dis_fn fn;
+    void *ctx;
+} each_ctx;
+
+static int each_line(void *ctx, uint64_t addr, const char *hex, const char *text)
+{
+    each_ctx *c = ctx;
+    return c->fn(c->ctx, addr, strlen(hex) / 2, text);
+}
+
+static int od_each(const uint8_t *code, size_t n, uint64_t base, int mode64, dis_fn fn, void *ctx)
+{
+    each_ctx c;
+    c.fn = fn;
+    c.ctx = ctx;
+    return run_objdump(code, n, base, mode64, each_line, &c);
+}
 #endif
 
 /* -- Choice -------------------------------------------------------------- */
@@ -248,4 +291,13 @@ size_t dis_one(const uint8_t *code, size_t n, size_t off, uint64_t base, int mod
         return zy_one(code, n, off, base, mode64, buf, cap);
 #endif
     return od_one(code, n, off, base, mode64, buf, cap);
+}
+
+int dis_each(const uint8_t *code, size_t n, uint64_t base, int mode64, dis_fn fn, void *ctx)
+{
+#ifdef JK_HAVE_ZYDIS
+    if (use_zydis())
+        return zy_each(code, n, base, mode64, fn, ctx);
+#endif
+    return od_each(code, n, base, mode64, fn, ctx);
 }

@@ -1,7 +1,7 @@
 /*
  * jitkit - the command-line tool.
  *
- *     jitkit asm [-m32|-m64] [--syntax=gnu|nasm] [-o out.bin] [--listing] FILE|-
+ *     jitkit asm [-m32|-m64] [--syntax=gnu|nasm] [-o out.bin] [--listing [--dis]] FILE|-
  *     jitkit run [-m32] [--args 1 2.5 ...] [--ret int|double] FILE | - | -e TEXT | --hex "b8 .."
  *     jitkit dis [-m32] [--base ADDR] FILE | --hex "b8 78 56 34 12 c3"
  *     jitkit --version | --help
@@ -832,10 +832,87 @@ static int cmd_run(int argc, char **argv)
 
 /* -- asm -------------------------------------------------------------------- */
 
+/* asm --listing --dis: the whole code is disassembled once (one objdump run,
+ * not one per statement) and each decoded instruction is shown beside the
+ * statement in which it starts, so what was written and what a decoder
+ * reads back sit on one line. */
+typedef struct dis_insn {
+    uint64_t addr;
+    size_t len;
+    char text[112];
+} dis_insn;
+
+typedef struct dis_list {
+    dis_insn *v;
+    size_t n, cap;
+    int oom;
+} dis_list;
+
+static int collect_insn(void *ctx, uint64_t addr, size_t len, const char *text)
+{
+    dis_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        dis_insn *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n].addr = addr;
+    l->v[l->n].len = len;
+    snprintf(l->v[l->n].text, sizeof l->v[l->n].text, "%s", text);
+    l->n++;
+    return 0;
+}
+
+static int print_listing(jk_asm *as, const uint8_t *code, size_t n, const text_opts *t, int dis)
+{
+    dis_list l = {NULL, 0, 0, 0};
+    size_t k = 0;
+    if (dis) {
+        if (dis_each(code, n, t->base, t->mode == JK_X86_MODE64, collect_insn, &l) != 0) {
+            free(l.v);
+            return EXIT_FAILED;
+        }
+        if (l.oom) {
+            fprintf(stderr, "%s: asm: out of memory for the disassembly\n", prog);
+            free(l.v);
+            return EXIT_FAILED;
+        }
+        printf("# disassembled by %s\n", dis_engine());
+    }
+    for (size_t i = 0; i < jk_asm_stmt_count(as); i++) {
+        const jk_asm_stmt *s = jk_asm_stmt_at(as, i);
+        if (!s->size)
+            continue;
+        printf("%zx\t", s->offset);
+        for (size_t j = 0; j < s->size; j++)
+            printf("%02x", code[s->offset + j]);
+        printf("\t%.*s", (int)s->text_len, s->text);
+        if (dis) {
+            const char *sep = "\t";
+            /* instructions that start inside this statement */
+            while (k < l.n && l.v[k].addr - t->base < s->offset + s->size) {
+                if (l.v[k].addr - t->base >= s->offset) {
+                    printf("%s%s", sep, l.v[k].text);
+                    sep = "; ";
+                }
+                k++;
+            }
+        }
+        putchar('\n');
+    }
+    free(l.v);
+    return 0;
+}
+
 static int cmd_asm(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
-    int listing = 0, rc = 0;
+    int listing = 0, dis = 0, rc = 0;
     text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
     size_t len, n;
     char *text;
@@ -853,17 +930,20 @@ static int cmd_asm(int argc, char **argv)
             out = argv[++i];
         } else if (strcmp(a, "--listing") == 0 || strcmp(a, "-l") == 0) {
             listing = 1;
+        } else if (strcmp(a, "--dis") == 0) {
+            listing = dis = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: %s asm [-m32|-m64] [--syntax=gnu|nasm] [--base ADDR] [-o OUT]\n"
-                   "                  [--listing] FILE|-\n"
+                   "                  [--listing [--dis]] FILE|-\n"
                    "  Assemble Intel-syntax text into raw machine code.\n"
                    "  -m32, -m64      32- or 64-bit code (default 64)\n"
                    "  --syntax=S      gnu (default: GNU as / objdump -M intel) or nasm\n"
                    "  --base ADDR     address the code will run at (absolute targets)\n"
                    "  -o OUT          write the bytes to OUT\n"
                    "  --listing       per statement: offset<TAB>bytes<TAB>statement\n"
+                   "  --dis           listing plus <TAB>the bytes disassembled by %s\n"
                    "  Without -o and --listing the bytes are printed in hex.\n",
-                   prog);
+                   prog, dis_engine());
             return 0;
         } else if (a[0] != '-' || strcmp(a, "-") == 0) {
             if (file)
@@ -893,15 +973,9 @@ static int cmd_asm(int argc, char **argv)
         }
     }
     if (listing) {
-        for (size_t i = 0; i < jk_asm_stmt_count(as); i++) {
-            const jk_asm_stmt *s = jk_asm_stmt_at(as, i);
-            if (!s->size)
-                continue;
-            printf("%zx\t", s->offset);
-            for (size_t j = 0; j < s->size; j++)
-                printf("%02x", code[s->offset + j]);
-            printf("\t%.*s\n", (int)s->text_len, s->text);
-        }
+        int lrc = print_listing(as, code, n, &t, dis);
+        if (lrc)
+            rc = lrc;
     } else if (!out) {
         print_hex_lines(stdout, code, n);
     }

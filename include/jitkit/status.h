@@ -16,6 +16,8 @@
 
 #include <stddef.h>
 
+#include "jitkit/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -71,10 +73,9 @@ JK_API const char *jk_status_str(jk_status status);
 /* Symbolic name of a status ("JK_ENOMEM"); never NULL. Thread-safe. */
 JK_API const char *jk_status_name(jk_status status);
 
-/* Library version as "MAJOR.MINOR.PATCH". */
-#define JITKIT_VERSION_MAJOR 0
-#define JITKIT_VERSION_MINOR 1
-#define JITKIT_VERSION_PATCH 0
+/* The version of the library linked in, "MAJOR.MINOR.PATCH" (static
+ * storage, never NULL); JK_VERSION_STRING in jitkit/version.h is the one
+ * compiled against. Thread-safe. */
 JK_API const char *jk_version(void);
 
 #ifdef __cplusplus

@@ -1,5 +1,7 @@
-# Install the build tree into a scratch prefix, then build and run a consumer
-# two ways: with find_package(jitkit) and with pkg-config.
+# Build and run one consumer program (consumer/consumer.c) each way a project
+# takes jitkit: the installed CMake package (find_package), pkg-config (the
+# shared library), add_subdirectory of the source tree, FetchContent from a
+# local path. (The amalgamation is tests/ship's.)
 #   -DBUILD_DIR=... -DSRC_DIR=... -DWORK=... -DCC=...
 file(REMOVE_RECURSE ${WORK})
 function(run)
@@ -27,6 +29,28 @@ if(NOT last_out MATCHES "result = 0x12345678")
 endif()
 message("find_package consumer: ${last_out}")
 
+# The shared library's SONAME follows the README's policy:
+# libjitkit.so.0.MINOR while the major number is 0, libjitkit.so.MAJOR after.
+file(GLOB sos ${WORK}/prefix/lib*/libjitkit.so ${WORK}/prefix/lib/*/libjitkit.so)
+find_program(READELF readelf)
+if(sos AND READELF)
+  list(GET sos 0 so)
+  run(${READELF} -d ${so})
+  file(STRINGS ${SRC_DIR}/include/jitkit/version.h v REGEX "^#define JK_VERSION_(MAJOR|MINOR) ")
+  string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*" "\\1;\\2" v "${v}")
+  list(GET v 0 major)
+  list(GET v 1 minor)
+  if(major EQUAL 0)
+    set(soname libjitkit.so.0.${minor})
+  else()
+    set(soname libjitkit.so.${major})
+  endif()
+  if(NOT last_out MATCHES "SONAME[^\n]*\\[${soname}\\]")
+    message(FATAL_ERROR "expected SONAME ${soname}:\n${last_out}")
+  endif()
+  message("shared library SONAME: ${soname}")
+endif()
+
 # 2. pkg-config (links the shared library)
 find_program(PKG_CONFIG pkg-config)
 if(PKG_CONFIG)
@@ -43,3 +67,17 @@ if(PKG_CONFIG)
   endif()
   message("pkg-config consumer: ${last_out}")
 endif()
+
+# 3. add_subdirectory and 4. FetchContent: jitkit built inside the consumer's
+# build (the library only: no tests, no CLI).
+foreach(way subdir fetch)
+  run(${CMAKE_COMMAND} -S ${SRC_DIR}/tests/install/${way} -B ${WORK}/${way}-build
+      -DJITKIT_SOURCE=${SRC_DIR} -DCMAKE_C_COMPILER=${CC} -DCMAKE_BUILD_TYPE=Release
+      -DJITKIT_BUILD_SHARED=OFF)
+  run(${CMAKE_COMMAND} --build ${WORK}/${way}-build -j 2)
+  run(${WORK}/${way}-build/consumer)
+  if(NOT last_out MATCHES "result = 0x12345678")
+    message(FATAL_ERROR "consumer (${way}) printed: ${last_out}")
+  endif()
+  message("${way} consumer: ${last_out}")
+endforeach()
