@@ -329,8 +329,9 @@ JK_API jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where)
  *
  * target: a label (jk_lbl: a function in this code, jk_x86_label_abs,
  * jk_x86_label_extern - call rel32, placed by the core), an immediate
- * absolute address (64-bit: mov r11, imm64; call r11 - reaches anywhere;
- * 32-bit: call rel32), or a register / memory operand (call indirect).
+ * absolute address (an absolute label: call rel32, or in 64-bit code
+ * through a slot when the installed code is out of reach), or a register /
+ * memory operand (call indirect).
  *
  * Order: stack arguments, then register arguments, then al = number of
  * vector registers for System V variadic calls, then the call; after a

@@ -1202,14 +1202,12 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
     if (tscr != 0xffu) {
         jk_x86_call(a, gpr(tscr, W));
     } else if (target.kind == JK_X86_OP_IMM) {
-        if (W == 8) {
-            jk_x86_mov(a, JK_R11, target);
-            jk_x86_call(a, JK_R11);
-        } else {
-            jk_label l = jk_x86_label_abs(a, (uint64_t)(uint32_t)target.value);
-            if (l)
-                jk_x86_call(a, jk_lbl(l));
-        }
+        /* a host address: call rel32 where the code lands within reach,
+         * else through a slot after the code (decided at install) */
+        jk_label l = jk_x86_label_abs(a, W == 8 ? (uint64_t)target.value
+                                                : (uint64_t)(uint32_t)target.value);
+        if (l)
+            jk_x86_call(a, jk_lbl(l));
     } else {
         jk_x86_call(a, target);
     }
