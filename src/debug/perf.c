@@ -173,6 +173,7 @@ static jk_status open_dump(const char *dir, unsigned machine, jk_error *err)
         goto fail_os;
     }
     dump_pid = pid;
+    code_index = 0; /* indices are per file */
     return JK_OK;
 fail_os:
     e = errno;
