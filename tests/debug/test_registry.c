@@ -14,6 +14,9 @@
 #if !defined(_WIN32)
 #  include <dlfcn.h>
 #  include <pthread.h>
+#else
+#  define WIN32_LEAN_AND_MEAN
+#  include <windows.h>
 #endif
 
 /* gdb's view: the descriptor is a global of the library. */
@@ -229,6 +232,70 @@ static void test_threads(void)
 #endif
 }
 
+/* Win64: the UNWIND_INFO of the test function, and the limits. */
+static void test_win64(void)
+{
+#if defined(_WIN32) && JF_64
+    jk_debug *d;
+    jk_error err;
+    jk_mem *m;
+    jk_cfi *c;
+    DWORD64 base = 0;
+    PRUNTIME_FUNCTION rf;
+    const uint8_t *ui;
+    unsigned char fake[512];
+    JT_OK(jk_mem_load(&m, code.bytes, code.size, NULL, &err), &err);
+    JT_OK(jk_debug_new(&d, NULL, &err), &err);
+    JT_OK(jk_debug_register(d, jk_mem_exec(m), code.size, "w", cfi, &err), &err);
+    rf = RtlLookupFunctionEntry((DWORD64)(uintptr_t)jk_mem_exec(m) + 12, &base, NULL);
+    JT_CHECK(rf != NULL);
+    JT_EQ_U64(base + rf->BeginAddress, (uintptr_t)jk_mem_exec(m));
+    JT_EQ_U64(rf->EndAddress - rf->BeginAddress, code.size);
+    ui = (const uint8_t *)(uintptr_t)(base + rf->UnwindData);
+    /* push rbp @1, push rbx @2, sub rsp, 40 @6, lea rbp, [rsp+32] @11 */
+    JT_EQ_U64(ui[0], 1);    /* version 1, no flags */
+    JT_EQ_U64(ui[1], 11);   /* prologue size */
+    JT_EQ_U64(ui[2], 4);    /* codes */
+    JT_EQ_U64(ui[3], 0x25); /* rbp, frame offset 2*16 */
+    JT_EQ_U64(ui[4], 11); JT_EQ_U64(ui[5], 0x03);        /* SET_FPREG */
+    JT_EQ_U64(ui[6], 6);  JT_EQ_U64(ui[7], 0x02 | 4 << 4); /* ALLOC_SMALL 40 */
+    JT_EQ_U64(ui[8], 2);  JT_EQ_U64(ui[9], 0x00 | 3 << 4); /* PUSH rbx */
+    JT_EQ_U64(ui[10], 1); JT_EQ_U64(ui[11], 0x00 | 5 << 4); /* PUSH rbp */
+    JT_OK(jk_debug_unregister(d, jk_mem_exec(m), &err), &err);
+    JT_CHECK(RtlLookupFunctionEntry((DWORD64)(uintptr_t)jk_mem_exec(m) + 12, &base, NULL) == NULL);
+
+    /* a push after the frame register is set */
+    JT_OK(jk_cfi_new(&c, JK_CFI_X86_64, &err), &err);
+    jk_cfi_startproc(c);
+    jk_cfi_def_cfa_offset(c, 1, 16);
+    jk_cfi_offset(c, 1, JK_DW_X64_RBP, -16);
+    jk_cfi_def_cfa_register(c, 4, JK_DW_X64_RBP);
+    jk_cfi_offset(c, 5, JK_DW_X64_RBX, -24);
+    jk_cfi_endproc(c, 16);
+    JT_EQ_I64(jk_debug_register(d, fake, 16, "f", c, &err), JK_ERANGE);
+    JT_CONTAINS(err.message, "rbx is saved at 5 below the frame base");
+    /* a frame offset Windows cannot express */
+    jk_cfi_reset(c);
+    jk_cfi_startproc(c);
+    jk_cfi_def_cfa_offset(c, 1, 16);
+    jk_cfi_def_cfa(c, 5, JK_DW_X64_RBP, 8);
+    jk_cfi_endproc(c, 16);
+    JT_EQ_I64(jk_debug_register(d, fake, 16, "f", c, &err), JK_ERANGE);
+    JT_CONTAINS(err.message, "frame register rbp at 5 is rsp+8");
+    /* a prologue longer than 255 bytes */
+    jk_cfi_reset(c);
+    jk_cfi_startproc(c);
+    jk_cfi_def_cfa_offset(c, 300, 16);
+    jk_cfi_endproc(c, 400);
+    JT_EQ_I64(jk_debug_register(d, fake, 400, "f", c, &err), JK_ERANGE);
+    JT_CONTAINS(err.message, "beyond 255 bytes");
+    JT_EQ_U64(jk_debug_count(d), 0);
+    jk_cfi_free(c);
+    jk_debug_destroy(d, NULL);
+    jk_mem_free(m, NULL);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     jk_error err;
@@ -252,6 +319,7 @@ int main(int argc, char **argv)
     JT_RUN(test_env);
     JT_RUN(test_many);
     JT_RUN(test_threads);
+    JT_RUN(test_win64);
     jk_cfi_free(cfi);
     return jt_finish();
 }
