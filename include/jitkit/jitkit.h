@@ -9,5 +9,6 @@
 #include "jitkit/x86.h"
 #include "jitkit/heap.h"
 #include "jitkit/asm.h"
+#include "jitkit/debug.h"
 
 #endif

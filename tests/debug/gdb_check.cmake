@@ -1,6 +1,7 @@
 # Run a program under gdb -batch and check the output.
 #   -DGDB=path -DEXE=program -DCMDS="cmd1|cmd2|..."  gdb commands, in order
 #   -DEXPECT="re1|re2|..."  regexes that must all match the output, in order
+#   -DARGS="a|b|..."        the program's arguments (optional)
 # Prints "SKIP: ..." (the test's SKIP_REGULAR_EXPRESSION) when gdb cannot
 # trace processes here.
 string(REPLACE "|" ";" cmds "${CMDS}")
@@ -8,7 +9,12 @@ set(args -batch -nx -iex "set debuginfod enabled off" -iex "set pagination off")
 foreach(c ${cmds})
   list(APPEND args -ex "${c}")
 endforeach()
-execute_process(COMMAND ${GDB} ${args} ${EXE}
+set(prog ${EXE})
+if(DEFINED ARGS)
+  string(REPLACE "|" ";" pargs "${ARGS}")
+  set(prog --args ${EXE} ${pargs})
+endif()
+execute_process(COMMAND ${GDB} ${args} ${prog}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("gdb exit ${rc}\n--- stdout\n${out}--- stderr\n${err}")
 if("${out}${err}" MATCHES "ptrace: Operation not permitted|Could not trace the inferior|not in executable format")
