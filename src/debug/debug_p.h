@@ -95,7 +95,8 @@ typedef struct jk__dbg_fn {
     uint8_t *blob;        /* the ELF image for gdb, or just the .eh_frame */
     uint8_t *eh;          /* the .eh_frame inside blob; NULL without CFI */
     size_t eh_size;
-    void *unwind;         /* the unwinder's handle (FDE, function table) */
+    void *unwind;         /* the unwinder's handle (FDE, group, function table) */
+    unsigned unwind_idx;  /* place in its group (libgcc) */
     void *gdb;            /* the jit_code_entry */
     char name[];
 } jk__dbg_fn;
