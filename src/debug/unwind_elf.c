@@ -10,7 +10,7 @@
  *                   a whole .eh_frame section, zero-terminated; libgcc
  *                   allocates its own bookkeeping object, so deregistering
  *                   a begin it does not know aborts - we only ever hand it
- *                   back what it took
+ *                   back what it took. Functions go to it in groups (below).
  *
  * Which one unwinds is decided by what the program links, so it is looked
  * up once at run time in the global scope (dlsym RTLD_DEFAULT): libunwind's

@@ -44,6 +44,18 @@ static const void *fde_of(const void *pc)
     return find_fde ? find_fde((void *)(uintptr_t)pc, bases) : NULL;
 }
 
+/* The start address the FDE found for pc describes (pc-relative, 8 bytes
+ * on 64-bit hosts, 4 on 32-bit: the encoding of jitkit's groups). */
+static uintptr_t fde_begin(const void *pc)
+{
+    const unsigned char *fde = fde_of(pc);
+    intptr_t rel = 0;
+    if (!fde)
+        return 0;
+    memcpy(&rel, fde + 8, sizeof rel);
+    return (uintptr_t)(fde + 8) + (uintptr_t)rel;
+}
+
 static size_t gdb_entries(void)
 {
     size_t n = 0;
@@ -167,12 +179,39 @@ static void test_many(void)
     jk_debug *d;
     jk_heap *h;
     jk_error err;
+    jk_cfi *longer;
     static void *fns[N];
+    /* every third function has a much longer description, so the groups'
+       buffers grow while they fill */
+    JT_OK(jk_cfi_new(&longer, JK_CFI_HOST, &err), &err);
+    jk_cfi_startproc(longer);
+    for (uint32_t i = 0; i < 24; i++) {
+        jk_cfi_remember_state(longer, i);
+        jk_cfi_def_cfa_offset(longer, i, 16 + 8 * (int32_t)i);
+        jk_cfi_restore_state(longer, i + 1);
+    }
+    JT_OK(jk_cfi_endproc(longer, (uint32_t)code.size), jk_cfi_error(longer));
     JT_OK(jk_heap_new(&h, NULL, &err), &err);
     JT_OK(jk_debug_new(&d, NULL, &err), &err);
     for (int i = 0; i < N; i++)
-        JT_OK(jk_debug_heap_install(d, h, code.bytes, code.size, "many", cfi, &fns[i], &err),
-              &err);
+        JT_OK(jk_debug_heap_install(d, h, code.bytes, code.size, "many", i % 3 ? cfi : longer,
+                                    &fns[i], &err), &err);
+    if (find_fde) {
+        int missing = 0;
+        for (int i = 0; i < N; i++)
+            missing += fde_begin((char *)fns[i] + 3) != (uintptr_t)fns[i];
+        JT_EQ_I64(missing, 0);
+        /* take out every fifth, oldest first: the rest stay found */
+        for (int i = 0; i < N; i += 5)
+            JT_OK(jk_debug_heap_free(d, h, fns[i], &err), &err);
+        for (int i = 0; i < N; i++)
+            missing += i % 5 ? fde_begin(fns[i]) != (uintptr_t)fns[i] : fde_of(fns[i]) != NULL;
+        JT_EQ_I64(missing, 0);
+        for (int i = 0; i < N; i += 5)
+            JT_OK(jk_debug_heap_install(d, h, code.bytes, code.size, "again", longer, &fns[i],
+                                        &err), &err);
+    }
+    jk_cfi_free(longer);
     JT_EQ_U64(jk_debug_count(d), N);
     if (find_fde) {
         JT_CHECK(fde_of(fns[0]) != NULL);
