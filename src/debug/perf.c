@@ -212,7 +212,11 @@ jk_status jk__perf_add(const jk__dbg_fn *f, unsigned flags, const char *jitdump_
         uint8_t rec[56];
         struct iovec iov[3];
         size_t nlen = strlen(f->name) + 1;
+#if defined(__aarch64__)
+        s = open_dump(jitdump_dir, ai ? ai->elf_machine : 183 /* EM_AARCH64 */, err);
+#else
         s = open_dump(jitdump_dir, ai ? ai->elf_machine : 0, err);
+#endif
         if (s == JK_OK) {
             le(rec, JIT_CODE_LOAD, 4);
             le(rec + 4, sizeof rec + nlen + f->size, 4);
