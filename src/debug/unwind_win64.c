@@ -219,10 +219,6 @@ static jk_status translate(const jk_cfi *c, uint8_t *out, size_t *len, jk_error 
     memset(ops, 0, sizeof ops);
     for (i = 0; i < c->nsteps && nops < MAX_SLOTS; i++) {
         const jk__cfi_step *s = &c->steps[i];
-        if (s->at > 255)
-            return jk__fail(err, JK_ERANGE, "jk_debug_register: Win64: the prologue step at "
-                            "offset %u lies beyond 255 bytes (the UNWIND_INFO limit)",
-                            (unsigned)s->at);
         if (i < sizeof consumed && consumed[i])
             continue;
         switch (s->verb) {
@@ -236,7 +232,7 @@ static jk_status translate(const jk_cfi *c, uint8_t *out, size_t *len, jk_error 
                 if (fp_set || delta < 0)
                     goto epilogue; /* back to rsp, or popping: the epilogue */
                 if (delta == 0)
-                    break;
+                    continue;
                 if (delta % 8)
                     return jk__fail(err, JK_ERANGE, "jk_debug_register: Win64: stack "
                                     "adjustment of %d bytes at %u is not a multiple of 8",
@@ -289,7 +285,7 @@ static jk_status translate(const jk_cfi *c, uint8_t *out, size_t *len, jk_error 
             int gpr = win_gpr(s->reg);
             int xmm = s->reg >= 17 && s->reg < 33;
             if (s->reg == JK_DW_X64_RA)
-                break; /* the return address is where Windows expects it */
+                continue; /* the return address is where Windows expects it */
             if (gpr < 0 && !xmm)
                 return jk__fail(err, JK_ERANGE, "jk_debug_register: Win64: the save of DWARF "
                                 "register %u at %u has no UNWIND_INFO code", (unsigned)s->reg,
@@ -303,10 +299,14 @@ static jk_status translate(const jk_cfi *c, uint8_t *out, size_t *len, jk_error 
         }
         case CFI_UNDEFINED:
         case CFI_SAME_VALUE:
-            break; /* nothing Windows can express; harmless in a prologue */
+            continue; /* nothing Windows can express */
         default:
             goto epilogue;
         }
+        if (s->at > 255)
+            return jk__fail(err, JK_ERANGE, "jk_debug_register: Win64: the prologue step at "
+                            "offset %u lies beyond 255 bytes (the UNWIND_INFO limit)",
+                            (unsigned)s->at);
         prolog_end = s->at;
     }
 epilogue:
