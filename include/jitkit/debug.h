@@ -221,14 +221,16 @@ JK_API const char *jk_debug_unwinder(void);
  * "" gives "jit_<address>") with the unwind rules `cfi` (ended with
  * jk_cfi_endproc; NULL: no unwind info, only names for gdb and perf).
  * The code must already be installed: JITDUMP copies its bytes.
- * JK_EINVAL (size 0, code already registered in this registry, cfi not
- * ended or failed, its size larger than `size`, cfi for another
- * architecture than the process's when UNWIND is on), JK_ENOTNEAR (Windows: the
- * unwind data cannot be placed within 4 GiB of the code), JK_ERANGE
- * (Windows limits: prologue longer than 255 bytes, a frame-pointer offset
- * above 240 or not a multiple of 16, a save that UNWIND_INFO cannot
- * express - the message says which), JK_ENOMEM, JK_EOS (writing a perf
- * file). On failure nothing stays registered. Thread-safe. */
+ * JK_EINVAL (size 0, a line break in the name, code already registered in
+ * this registry, cfi not ended or failed or longer than `size`, cfi for
+ * another architecture than the process's when UNWIND is on),
+ * JK_ENOTNEAR (Windows: no memory for the unwind data within 4 GiB of the
+ * code), JK_ERANGE (Windows limits: a prologue step beyond 255 bytes, a
+ * frame-register offset above 240 or not a multiple of 16, a push after
+ * the frame register is set, a save UNWIND_INFO cannot express - the
+ * message says which), JK_ENOMEM, JK_EOS (opening or writing a perf file;
+ * a map line already written stays). On failure nothing stays registered.
+ * Thread-safe. */
 JK_API jk_status jk_debug_register(jk_debug *d, const void *code, size_t size,
                                    const char *name, const jk_cfi *cfi, jk_error *err);
 

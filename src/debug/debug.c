@@ -307,6 +307,9 @@ jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const ch
             return jk__fail(err, JK_EINVAL, "jk_debug_register: the unwind description "
                             "covers %u bytes, the code has %zu", (unsigned)cfi->size, size);
     }
+    if (name && strpbrk(name, "\n\r"))
+        return jk__fail(err, JK_EINVAL, "jk_debug_register: the name contains a line break "
+                                        "(perf's map file is one line per function)");
     if (!name || !*name) {
         snprintf(autoname, sizeof autoname, "jit_%llx", (unsigned long long)(uintptr_t)code);
         name = autoname;

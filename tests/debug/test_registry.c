@@ -87,6 +87,8 @@ static void test_errors(void)
     JT_EQ_I64(jk_debug_register(d, bytes, 16, "f", open, &err), JK_EINVAL);
     JT_CONTAINS(err.message, "covers 32 bytes, the code has 16");
     jk_cfi_free(open);
+    JT_EQ_I64(jk_debug_register(d, bytes, 16, "two\nlines", NULL, &err), JK_EINVAL);
+    JT_CONTAINS(err.message, "line break");
     JT_OK(jk_debug_register(d, bytes, 16, "f", NULL, &err), &err);
     JT_EQ_I64(jk_debug_register(d, bytes, 16, "g", NULL, &err), JK_EINVAL);
     JT_CONTAINS(err.message, "already registered");
