@@ -34,6 +34,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__linux__)
+#  include <unistd.h>
+#endif
 
 #if defined(_MSC_VER)
 #  define NOINLINE __declspec(noinline)
@@ -127,6 +130,10 @@ int main(void)
         return 1;
     }
     printf("jit_outer at %p (%zu bytes), unwinder %s\n", entry, size, jk_debug_unwinder());
+#if defined(__linux__)
+    printf("perf map: /tmp/perf-%ld.map\n", (long)getpid());
+    fflush(stdout);
+#endif
 
     memcpy(&jit_outer, &entry, sizeof entry);
     r = jit_outer(20);

@@ -17,6 +17,11 @@ endif()
 execute_process(COMMAND ${GDB} ${args} ${prog}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 message("gdb exit ${rc}\n--- stdout\n${out}--- stderr\n${err}")
+# the perf map file the program announced is of no further use
+string(REGEX MATCHALL "/tmp/perf-[0-9]+\\.map" maps "${out}")
+foreach(m ${maps})
+  file(REMOVE ${m})
+endforeach()
 if("${out}${err}" MATCHES "ptrace: Operation not permitted|Could not trace the inferior|not in executable format")
   message("SKIP: gdb cannot run the program here")
   return()
