@@ -44,15 +44,24 @@ static const void *fde_of(const void *pc)
     return find_fde ? find_fde((void *)(uintptr_t)pc, bases) : NULL;
 }
 
-/* The start address the FDE found for pc describes (pc-relative, 8 bytes
- * on 64-bit hosts, 4 on 32-bit: the encoding of jitkit's groups). */
+/* The start address the FDE found for pc describes: pc-relative, sdata4
+ * or sdata8 as its CIE (jitkit's layout: the encoding is byte 16) says. */
 static uintptr_t fde_begin(const void *pc)
 {
-    const unsigned char *fde = fde_of(pc);
-    intptr_t rel = 0;
+    const unsigned char *fde = fde_of(pc), *cie;
+    uint32_t back;
+    int64_t rel = 0;
+    int32_t rel4;
     if (!fde)
         return 0;
-    memcpy(&rel, fde + 8, sizeof rel);
+    memcpy(&back, fde + 4, 4);
+    cie = fde + 4 - back;
+    if ((cie[16] & 0x0f) == 0x0c) {
+        memcpy(&rel, fde + 8, 8);
+    } else {
+        memcpy(&rel4, fde + 8, 4);
+        rel = rel4;
+    }
     return (uintptr_t)(fde + 8) + (uintptr_t)rel;
 }
 
