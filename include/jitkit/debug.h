@@ -20,9 +20,9 @@
  *             again when the function is freed:
  *
  *       UNWIND   the system unwinder. ELF platforms: a CIE and an FDE
- *                (.eh_frame format) handed to libgcc's __register_frame (a
- *                zero-terminated .eh_frame per group of functions) or to
- *                LLVM libunwind's __unw_add_dynamic_fde when that is the
+ *                (.eh_frame format) per function, handed to libgcc (a
+ *                __register_frame_table object per group of functions) or
+ *                to LLVM libunwind's __unw_add_dynamic_fde when that is the
  *                unwinder of the process (found at run time). Windows x64: UNWIND_INFO
  *                + RUNTIME_FUNCTION through RtlAddFunctionTable.
  *       GDB      the GDB JIT interface: an in-memory ELF object per function
@@ -42,9 +42,9 @@
  * Costs: jitkit's bookkeeping is O(1) per function (an address hash and a
  * list). libgcc before GCC 13 walks a list of registered objects for every
  * frame it unwinds, so with libgcc functions are registered in groups of 64
- * (one .eh_frame per group, rebuilt when a member joins or leaves): 10,000
- * registered functions cost about 1 us per unwinder lookup instead of
- * 80 us (docs/debugging.md, bench/debug). gdb re-reads its JIT objects on
+ * (one __register_frame_table object per group, re-registered when a member
+ * joins or leaves): with 10,000 registered functions an unwinder lookup
+ * costs a few us instead of 80 (docs/debugging.md, bench/debug). gdb re-reads its JIT objects on
  * every registration, which is why it is opt-in.
  *
  * Threads: a registry may be used from any number of threads (it has a

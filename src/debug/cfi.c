@@ -9,7 +9,8 @@
  * kept as a resolved step (offset, verb, register, CFA rule after it) for
  * the Win64 translation, which needs the rule at every point.
  *
- * One .eh_frame per function, the form libgcc's __register_frame takes:
+ * One .eh_frame per function (the unwinders are given its FDE, which points
+ * back to its CIE):
  *
  *     CIE   length | id 0 | version 1 | "zR" | code align 1 | data align -8
  *           | RA column | aug. length 1 | FDE encoding | initial rule:

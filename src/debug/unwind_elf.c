@@ -6,8 +6,10 @@
  *
  *   LLVM libunwind  __unw_add_dynamic_fde(fde) / __unw_remove_dynamic_fde:
  *                   one FDE (its CIE is found through the CIE pointer)
- *   libgcc          __register_frame(begin) / __deregister_frame(begin):
- *                   a whole .eh_frame section, zero-terminated; libgcc
+ *   libgcc          __register_frame(begin) takes a whole .eh_frame,
+ *                   zero-terminated, __register_frame_table(table) a
+ *                   NULL-terminated table of FDE pointers;
+ *                   __deregister_frame(begin) takes either back. libgcc
  *                   allocates its own bookkeeping object, so deregistering
  *                   a begin it does not know aborts - we only ever hand it
  *                   back what it took. Functions go to it in groups (below).
@@ -33,7 +35,8 @@
 typedef void (*frame_fn)(const void *);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static frame_fn add_fn, remove_fn, add_table_fn;
+static frame_fn add_fn, remove_fn;   /* libunwind: per FDE; libgcc: remove */
+static frame_fn add_table_fn;        /* libgcc */
 static const char *kind; /* "libunwind", "libgcc" or NULL */
 static int per_fde;
 
@@ -55,18 +58,16 @@ static void detect(void)
         per_fde = 1;
         return;
     }
-    add_fn = sym(RTLD_DEFAULT, "__register_frame");
     remove_fn = sym(RTLD_DEFAULT, "__deregister_frame");
     add_table_fn = sym(RTLD_DEFAULT, "__register_frame_table");
-    if (!add_fn || !remove_fn || !add_table_fn) {
+    if (!remove_fn || !add_table_fn) {
         h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
         if (h) {
-            add_fn = sym(h, "__register_frame");
             remove_fn = sym(h, "__deregister_frame");
             add_table_fn = sym(h, "__register_frame_table");
         }
     }
-    if (add_fn && remove_fn && add_table_fn)
+    if (remove_fn && add_table_fn)
         kind = "libgcc";
 }
 
