@@ -29,16 +29,17 @@
 #if !defined(_WIN32) && !defined(__APPLE__) && (defined(__x86_64__) || defined(__i386__))
 
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 
 typedef void (*frame_fn)(const void *);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static frame_fn add_fn, remove_fn;   /* libunwind: per FDE; libgcc: remove */
-static frame_fn add_table_fn;        /* libgcc */
+static frame_fn add_fn, remove_fn; /* libunwind: per FDE; libgcc: per .eh_frame */
+static frame_fn add_table_fn;      /* libgcc: groups */
 static const char *kind; /* "libunwind", "libgcc" or NULL */
-static int per_fde;
+static enum { PER_FDE, PER_EH_FRAME, GROUPS } mode;
 
 static frame_fn sym(void *h, const char *name)
 {
@@ -48,6 +49,31 @@ static frame_fn sym(void *h, const char *name)
     return f;
 }
 
+/* 1 if h is a libgcc_s from GCC 13 or later: its version script defines
+ * GCC_13.0.0 (on x86, for the bfloat16 conversions). Those keep registered
+ * frames in a B-tree - and their __deregister_frame cannot take back a
+ * __register_frame_table object (it reads the table as an .eh_frame). */
+#if defined(__GLIBC__)
+static int libgcc_13_or_later(void *h)
+{
+    static const char *const probes[] = {"__truncsfbf2", "__truncdfbf2", "__extendbfsf2"};
+    static const char *const versions[] = {"GCC_13.0.0", "GCC_14.0.0", "GCC_15.0.0"};
+    for (size_t i = 0; i < sizeof probes / sizeof *probes; i++)
+        for (size_t j = 0; j < sizeof versions / sizeof *versions; j++)
+            if (dlvsym(h, probes[i], versions[j]))
+                return 1;
+    return 0;
+}
+#endif
+
+/* JITKIT_UNWIND_GROUPS=0: one libgcc object per function even where
+ * groups would be used (for comparisons, and to test that path). */
+static int env_says_no_groups(void)
+{
+    const char *e = getenv("JITKIT_UNWIND_GROUPS");
+    return e && strcmp(e, "0") == 0;
+}
+
 static void detect(void)
 {
     void *h;
@@ -55,20 +81,33 @@ static void detect(void)
     remove_fn = sym(RTLD_DEFAULT, "__unw_remove_dynamic_fde");
     if (add_fn && remove_fn) {
         kind = "libunwind";
-        per_fde = 1;
+        mode = PER_FDE;
         return;
     }
+    /* libgcc_s: already loaded (C++ programs, or glibc loaded it), else
+       loaded now - the copy glibc's backtrace() would load later */
+    h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+    if (!h)
+        h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
+    add_fn = sym(RTLD_DEFAULT, "__register_frame");
     remove_fn = sym(RTLD_DEFAULT, "__deregister_frame");
     add_table_fn = sym(RTLD_DEFAULT, "__register_frame_table");
-    if (!remove_fn || !add_table_fn) {
-        h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
-        if (h) {
-            remove_fn = sym(h, "__deregister_frame");
-            add_table_fn = sym(h, "__register_frame_table");
-        }
+    if (!add_fn || !remove_fn)
+        return;
+    kind = "libgcc";
+    /* Groups only where they are known to be needed and to work: the
+       list-based libgcc_s before GCC 13 (the symbols found must be its
+       own, not a static libgcc's in the program). */
+    mode = PER_EH_FRAME;
+#if defined(__GLIBC__)
+    if (h && add_table_fn && !libgcc_13_or_later(h) && !env_says_no_groups()) {
+        void *t = dlvsym(h, "__register_frame_table", "GCC_3.0");
+        frame_fn tf;
+        memcpy(&tf, &t, sizeof tf);
+        if (t && tf == add_table_fn)
+            mode = GROUPS;
     }
-    if (remove_fn && add_table_fn)
-        kind = "libgcc";
+#endif
 }
 
 const char *jk__unwind_name(void)
@@ -207,10 +246,10 @@ jk_status jk__unwind_add(jk__dbg_fn *f, const jk_cfi *cfi, jk_error *err)
     if (cfi->arch != jk__cfi_host_arch())
         return jk__fail(err, JK_EINVAL, "jk_debug_register: the unwind description is for "
                                         "another architecture than this process");
-    if (!per_fde)
+    if (mode == GROUPS)
         return group_add(f, err);
-    /* libunwind takes the FDE, which follows the CIE */
-    f->unwind = f->eh + cie_bytes(f);
+    /* libunwind takes the FDE (it follows the CIE), libgcc the .eh_frame */
+    f->unwind = mode == PER_FDE ? f->eh + cie_bytes(f) : f->eh;
     add_fn(f->unwind);
     return JK_OK;
 }
@@ -219,10 +258,10 @@ void jk__unwind_remove(jk__dbg_fn *f)
 {
     if (!f->unwind)
         return;
-    if (per_fde)
-        remove_fn(f->unwind);
-    else
+    if (mode == GROUPS)
         group_remove(f);
+    else
+        remove_fn(f->unwind);
     f->unwind = NULL;
 }
 
