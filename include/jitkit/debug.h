@@ -37,7 +37,8 @@
  *
  * The environment can switch consumers on for a registry that did not ask
  * for them (unless JK_DEBUG_NO_ENV): JITKIT_GDB=1, JITKIT_PERF=map or
- * JITKIT_PERF=jitdump (also "map,jitdump").
+ * JITKIT_PERF=jitdump (also "map,jitdump"). JITKIT_UNWIND_GROUPS=0 makes
+ * the libgcc path register one object per function (see Costs).
  *
  * Costs: jitkit's bookkeeping is O(1) per function (an address hash and a
  * list). libgcc before GCC 13 walks a list of registered objects for every
