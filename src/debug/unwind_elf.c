@@ -9,10 +9,12 @@
  *   libgcc          __register_frame(begin) takes a whole .eh_frame,
  *                   zero-terminated, __register_frame_table(table) a
  *                   NULL-terminated table of FDE pointers;
- *                   __deregister_frame(begin) takes either back. libgcc
- *                   allocates its own bookkeeping object, so deregistering
- *                   a begin it does not know aborts - we only ever hand it
- *                   back what it took. Functions go to it in groups (below).
+ *                   __deregister_frame(begin) takes either back (tables
+ *                   only before GCC 13). libgcc allocates its own
+ *                   bookkeeping object, so deregistering a begin it does
+ *                   not know aborts - we only ever hand it back what it
+ *                   took. Before GCC 13 functions go to it in groups of
+ *                   64 (below), from GCC 13 on one .eh_frame each.
  *
  * Which one unwinds is decided by what the program links, so it is looked
  * up once at run time in the global scope (dlsym RTLD_DEFAULT): libunwind's
