@@ -8,8 +8,9 @@
  *   debug.c        the registry: address hash, newest-first list, lock,
  *                  options and environment; calls the consumers below in
  *                  order and takes them back in reverse order
- *   unwind_elf.c   ELF unwinders: libgcc __register_frame or LLVM libunwind
- *                  __unw_add_dynamic_fde, found at run time
+ *   unwind_elf.c   ELF unwinders, found at run time: libgcc (groups of
+ *                  functions as frame tables before GCC 13, else one
+ *                  .eh_frame each) or LLVM libunwind __unw_add_dynamic_fde
  *   unwind_win64.c RtlAddFunctionTable with UNWIND_INFO translated from CFI
  *   gdb.c          the GDB JIT interface and the in-memory ELF writer
  *   perf.c         /tmp/perf-<pid>.map and jit-<pid>.dump (Linux)
