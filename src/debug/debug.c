@@ -12,6 +12,12 @@
  * registry (registration is not a hot path: the unwinder and gdb take
  * locks of their own).
  *
+ * The process-wide locks of the consumers (gdb's list, the perf files, the
+ * unwinder's groups) are taken around fork() so a child never inherits one
+ * held by another thread; a registry's own lock is not (as with any
+ * object: do not fork while another thread is inside a call on it, if the
+ * child is to use it).
+ *
  * Per function one allocation holds what the consumers read: the ELF image
  * for gdb when GDB is on (its .eh_frame doubles as the unwinder's), else
  * just the .eh_frame.
@@ -73,6 +79,31 @@ static unsigned env_flags(void)
     return f;
 }
 
+/* -- fork() ------------------------------------------------------------------------ */
+
+#if !defined(_WIN32)
+static void fork_prepare(void)
+{
+    jk__unwind_fork(0);
+    jk__gdb_fork(0);
+    jk__perf_fork(0);
+}
+
+static void fork_after(void)
+{
+    jk__perf_fork(1);
+    jk__gdb_fork(1);
+    jk__unwind_fork(1);
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void install_fork_handlers(void)
+{
+    (void)pthread_atfork(fork_prepare, fork_after, fork_after);
+}
+#endif
+
 /* -- Life cycle ----------------------------------------------------------------- */
 
 jk_status jk_debug_new(jk_debug **out, const jk_debug_options *opt, jk_error *err)
@@ -103,6 +134,9 @@ jk_status jk_debug_new(jk_debug **out, const jk_debug_options *opt, jk_error *er
     d = jk__calloc(1, sizeof *d);
     if (!d)
         return jk__fail(err, JK_ENOMEM, "jk_debug_new: out of memory");
+#if !defined(_WIN32)
+    pthread_once(&fork_once, install_fork_handlers);
+#endif
     if (!dir)
         dir = getenv("JITDUMPDIR");
     if (!dir || !*dir)

@@ -130,6 +130,13 @@ jk_status jk__perf_add(const jk__dbg_fn *f, unsigned flags, const char *jitdump_
 /* 1 if this process has not written perf files yet since it was forked. */
 int jk__perf_pid_changed(unsigned long *pid_seen);
 
+/* fork() (POSIX): each file's process-wide lock, taken before a fork and
+ * released after it in both processes, so the child never inherits one
+ * held by a thread that does not exist there (phase 0 lock, 1 unlock). */
+void jk__gdb_fork(int phase);
+void jk__perf_fork(int phase);
+void jk__unwind_fork(int phase);
+
 /* The GDB JIT interface symbols (their names are gdb's). */
 struct jit_code_entry;
 struct jit_descriptor;

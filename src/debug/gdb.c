@@ -227,6 +227,14 @@ void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *img, size_t 
 
 /* -- Registration -------------------------------------------------------------------- */
 
+void jk__gdb_fork(int phase)
+{
+    if (phase == 0)
+        GDB_LOCK();
+    else
+        GDB_UNLOCK();
+}
+
 jk_status jk__gdb_add(jk__dbg_fn *f, size_t image_size, jk_error *err)
 {
     struct jit_code_entry *e = jk__calloc(1, sizeof *e);

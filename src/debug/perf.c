@@ -52,6 +52,14 @@ int jk__perf_supported(void)
     return 1;
 }
 
+void jk__perf_fork(int phase)
+{
+    if (phase == 0)
+        pthread_mutex_lock(&perf_lock);
+    else
+        pthread_mutex_unlock(&perf_lock);
+}
+
 int jk__perf_pid_changed(unsigned long *pid_seen)
 {
     unsigned long now = (unsigned long)getpid();
@@ -249,6 +257,11 @@ jk_status jk__perf_add(const jk__dbg_fn *f, unsigned flags, const char *jitdump_
 int jk__perf_supported(void)
 {
     return 0;
+}
+
+void jk__perf_fork(int phase)
+{
+    (void)phase;
 }
 
 int jk__perf_pid_changed(unsigned long *pid_seen)

@@ -153,6 +153,14 @@ typedef struct group {
 static pthread_mutex_t group_lock = PTHREAD_MUTEX_INITIALIZER;
 static group *with_room;
 
+void jk__unwind_fork(int phase)
+{
+    if (phase == 0)
+        pthread_mutex_lock(&group_lock);
+    else
+        pthread_mutex_unlock(&group_lock);
+}
+
 static size_t cie_bytes(const jk__dbg_fn *f)
 {
     return 4 + ((size_t)f->eh[0] | (size_t)f->eh[1] << 8 | (size_t)f->eh[2] << 16 |
@@ -268,6 +276,11 @@ void jk__unwind_remove(jk__dbg_fn *f)
 }
 
 #elif !defined(_WIN32)
+
+void jk__unwind_fork(int phase)
+{
+    (void)phase;
+}
 
 /* No unwinder we know how to feed (macOS has its own dynamic-FDE entry,
  * AArch64 needs a CIE of its own: not done yet). */
