@@ -2,6 +2,7 @@
 #   -DGDB=path -DEXE=program -DCMDS="cmd1|cmd2|..."  gdb commands, in order
 #   -DEXPECT="re1|re2|..."  regexes that must all match the output, in order
 #   -DARGS="a|b|..."        the program's arguments (optional)
+#   -DSETENV=NAME=VALUE     one environment variable for the program
 # Prints "SKIP: ..." (the test's SKIP_REGULAR_EXPRESSION) when gdb cannot
 # trace processes here.
 string(REPLACE "|" ";" cmds "${CMDS}")
@@ -11,6 +12,11 @@ foreach(c ${cmds})
 endforeach()
 # LeakSanitizer cannot run under ptrace (sanitizer builds)
 set(ENV{ASAN_OPTIONS} "detect_leaks=0")
+if(DEFINED SETENV)
+  string(REGEX REPLACE "=.*" "" env_name "${SETENV}")
+  string(REGEX REPLACE "^[^=]*=" "" env_value "${SETENV}")
+  set(ENV{${env_name}} "${env_value}")
+endif()
 set(prog ${EXE})
 if(DEFINED ARGS)
   string(REPLACE "|" ";" pargs "${ARGS}")
