@@ -146,20 +146,33 @@ JK_API void jk_cfi_reset(jk_cfi *c);
  * 0..127, a save offset that is not a multiple of the slot size) with a
  * message naming the verb and its offset; every later call returns it.
  */
+/* Begin the function (code offset 0) with the call-target rule. */
 JK_API jk_status jk_cfi_startproc(jk_cfi *c);
-/* `size`: the function's length in bytes; registration checks that the
- * code given to jk_debug_register is at least that long. */
+/* End it. `size`: the function's length in bytes, not before the last
+ * verb; registration checks that the code given to jk_debug_register is
+ * at least that long. */
 JK_API jk_status jk_cfi_endproc(jk_cfi *c, uint32_t size);
+/* CFA = reg + offset (offset >= 0). */
 JK_API jk_status jk_cfi_def_cfa(jk_cfi *c, uint32_t at, unsigned reg, int32_t offset);
+/* CFA = (same register) + offset, e.g. 16 after a push at entry. */
 JK_API jk_status jk_cfi_def_cfa_offset(jk_cfi *c, uint32_t at, int32_t offset);
+/* CFA = reg + (same offset), e.g. rbp after mov rbp, rsp. */
 JK_API jk_status jk_cfi_def_cfa_register(jk_cfi *c, uint32_t at, unsigned reg);
+/* CFA offset += delta (a push: +8; encoded as def_cfa_offset). */
 JK_API jk_status jk_cfi_adjust_cfa_offset(jk_cfi *c, uint32_t at, int32_t delta);
+/* reg's caller value is saved at CFA + offset (a multiple of the slot
+ * size: 8 on x86-64, 4 on x86-32). */
 JK_API jk_status jk_cfi_offset(jk_cfi *c, uint32_t at, unsigned reg, int32_t offset);
 /* Saved at `offset` from the current CFA register (not from the CFA). */
 JK_API jk_status jk_cfi_rel_offset(jk_cfi *c, uint32_t at, unsigned reg, int32_t offset);
+/* reg holds its caller's value again (as at startproc). */
 JK_API jk_status jk_cfi_restore(jk_cfi *c, uint32_t at, unsigned reg);
+/* Push the whole rule set / pop it back (an epilogue in the middle of the
+ * function: remember before it, restore after its ret). */
 JK_API jk_status jk_cfi_remember_state(jk_cfi *c, uint32_t at);
 JK_API jk_status jk_cfi_restore_state(jk_cfi *c, uint32_t at);
+/* reg's caller value cannot be recovered (undefined return address: the
+ * outermost frame) / reg is not changed by this function. */
 JK_API jk_status jk_cfi_undefined(jk_cfi *c, uint32_t at, unsigned reg);
 JK_API jk_status jk_cfi_same_value(jk_cfi *c, uint32_t at, unsigned reg);
 
