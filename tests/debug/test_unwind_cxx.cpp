@@ -129,8 +129,20 @@ static int check_trace(void *code, size_t size, char *why, size_t n)
 
 static jf_code code;
 
+/* The catch right in the JIT function's caller. */
+__attribute__((noinline)) static int direct_catch(jf_outer f)
+{
+    try {
+        f(cb_throw, 3);
+    } catch (const std::runtime_error &e) {
+        return strcmp(e.what(), "from the callback 3") == 0 ? 1 : 2;
+    }
+    return 0;
+}
+
 static void test_exception_caught(void)
 {
+    JT_EQ_I64(direct_catch(jf_as_outer(jit_code)), 1);
     int caught = 0;
     std::string what;
     try {
