@@ -106,6 +106,12 @@ static inline unsigned jk_dw_x86_gpr(unsigned hw, int mode64)
     return mode64 ? x64[hw & 15u] : (hw & 7u);
 }
 
+/* DWARF number of a register named as GNU as's .cfi_* directives take it:
+ * "rbp" or "%rbp", r8..r15 (also r8d...: the same register), "rip" (the
+ * return address column), xmm0..xmm15 in 64-bit mode; eax..edi, "eip" in
+ * 32-bit mode; case-insensitive. -1 if unknown. For the text front end. */
+JK_API int jk_dw_reg_find(int mode64, const char *name);
+
 /* -- Call frame information ------------------------------------------------ */
 
 typedef enum jk_cfi_arch {

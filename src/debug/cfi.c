@@ -80,6 +80,66 @@ const jk__cfi_arch_info *jk__cfi_arch(jk_cfi_arch arch)
     return arch > JK_CFI_HOST && arch < JK_CFI_ARCH_COUNT ? &arch_info[arch] : NULL;
 }
 
+/* -- Register names ------------------------------------------------------------ */
+
+static int lower_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char c = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+        if (c != *b)
+            return 0;
+    }
+    return *a == *b;
+}
+
+int jk_dw_reg_find(int mode64, const char *name)
+{
+    static const char *const gpr64[17] = {"rax", "rdx", "rcx", "rbx", "rsi", "rdi",
+                                          "rbp", "rsp", "r8",  "r9",  "r10", "r11",
+                                          "r12", "r13", "r14", "r15", "rip"};
+    static const char *const gpr32[9] = {"eax", "ecx", "edx", "ebx", "esp",
+                                         "ebp", "esi", "edi", "eip"};
+    char buf[8];
+    size_t n;
+    if (!name)
+        return -1;
+    if (*name == '%')
+        name++;
+    n = strlen(name);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    if (mode64) {
+        for (int i = 0; i < 17; i++)
+            if (lower_eq(name, gpr64[i]))
+                return i;
+        /* r8d / r8w / r8b name the same register as r8 */
+        memcpy(buf, name, n + 1);
+        if (n >= 3 && (buf[n - 1] == 'd' || buf[n - 1] == 'w' || buf[n - 1] == 'b' ||
+                       buf[n - 1] == 'D' || buf[n - 1] == 'W' || buf[n - 1] == 'B')) {
+            buf[n - 1] = 0;
+            for (int i = 8; i < 16; i++)
+                if (lower_eq(buf, gpr64[i]))
+                    return i;
+        }
+        memcpy(buf, name, 3);
+        buf[3] = 0;
+        if ((n == 4 || n == 5) && lower_eq(buf, "xmm")) {
+            int v = 0;
+            for (const char *p = name + 3; *p; p++) {
+                if (*p < '0' || *p > '9')
+                    return -1;
+                v = v * 10 + (*p - '0');
+            }
+            return v < 16 ? (int)JK_DW_X64_XMM(v) : -1;
+        }
+        return -1;
+    }
+    for (int i = 0; i < 9; i++)
+        if (lower_eq(name, gpr32[i]))
+            return i;
+    return -1;
+}
+
 /* -- Building ---------------------------------------------------------------- */
 
 static void initial_state(jk_cfi *c)

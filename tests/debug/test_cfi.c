@@ -278,6 +278,31 @@ static void test_errors(void)
     jk_cfi_free(NULL);
 }
 
+static void test_register_names(void)
+{
+    JT_EQ_I64(jk_dw_reg_find(1, "rbp"), JK_DW_X64_RBP);
+    JT_EQ_I64(jk_dw_reg_find(1, "%RSP"), JK_DW_X64_RSP);
+    JT_EQ_I64(jk_dw_reg_find(1, "rdx"), JK_DW_X64_RDX);
+    JT_EQ_I64(jk_dw_reg_find(1, "r13"), 13);
+    JT_EQ_I64(jk_dw_reg_find(1, "r13d"), 13);
+    JT_EQ_I64(jk_dw_reg_find(1, "rip"), JK_DW_X64_RA);
+    JT_EQ_I64(jk_dw_reg_find(1, "xmm15"), JK_DW_X64_XMM(15));
+    JT_EQ_I64(jk_dw_reg_find(1, "xmm16"), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, "xmm1x"), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, "eax"), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, ""), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, NULL), -1);
+    JT_EQ_I64(jk_dw_reg_find(0, "ebp"), JK_DW_X86_EBP);
+    JT_EQ_I64(jk_dw_reg_find(0, "%esp"), JK_DW_X86_ESP);
+    JT_EQ_I64(jk_dw_reg_find(0, "eip"), JK_DW_X86_RA);
+    JT_EQ_I64(jk_dw_reg_find(0, "rbp"), -1);
+    /* the same numbers as jk_dw_x86_gpr for the hardware numbering */
+    JT_EQ_I64(jk_dw_x86_gpr(5, 1), JK_DW_X64_RBP);
+    JT_EQ_I64(jk_dw_x86_gpr(4, 1), JK_DW_X64_RSP);
+    JT_EQ_I64(jk_dw_x86_gpr(2, 1), JK_DW_X64_RDX);
+    JT_EQ_I64(jk_dw_x86_gpr(5, 0), JK_DW_X86_EBP);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -287,5 +312,6 @@ int main(int argc, char **argv)
     JT_RUN(test_against_gas32);
     JT_RUN(test_eh_frame_far);
     JT_RUN(test_errors);
+    JT_RUN(test_register_names);
     return jt_finish();
 }
