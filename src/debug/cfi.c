@@ -121,8 +121,10 @@ int jk_dw_reg_find(int mode64, const char *name)
                 if (lower_eq(buf, gpr64[i]))
                     return i;
         }
-        memcpy(buf, name, 3);
-        buf[3] = 0;
+        if (n == 4 || n == 5) {
+            memcpy(buf, name, 3);
+            buf[3] = 0;
+        }
         if ((n == 4 || n == 5) && lower_eq(buf, "xmm")) {
             int v = 0;
             for (const char *p = name + 3; *p; p++) {

@@ -291,6 +291,9 @@ static void test_register_names(void)
     JT_EQ_I64(jk_dw_reg_find(1, "xmm1x"), -1);
     JT_EQ_I64(jk_dw_reg_find(1, "eax"), -1);
     JT_EQ_I64(jk_dw_reg_find(1, ""), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, "x"), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, "%"), -1);
+    JT_EQ_I64(jk_dw_reg_find(1, "r8long"), -1);
     JT_EQ_I64(jk_dw_reg_find(1, NULL), -1);
     JT_EQ_I64(jk_dw_reg_find(0, "ebp"), JK_DW_X86_EBP);
     JT_EQ_I64(jk_dw_reg_find(0, "%esp"), JK_DW_X86_ESP);
