@@ -674,6 +674,8 @@ static int cmd_run(int argc, char **argv)
     void *entry;
     run_result result;
     text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
+    jk_debug_options dopt = {0, NULL};
+    jk_debug *dbg = NULL;
     t.mode = host_mode();
     memset(&args, 0, sizeof args);
 
@@ -721,9 +723,19 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("run: --ret takes int or double, not '%s'", v);
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
+        } else if (strcmp(a, "--gdb") == 0) {
+            dopt.flags |= JK_DEBUG_GDB;
+        } else if (strncmp(a, "--perf=", 7) == 0) {
+            if (strcmp(a + 7, "map") == 0)
+                dopt.flags |= JK_DEBUG_PERF_MAP;
+            else if (strcmp(a + 7, "jitdump") == 0)
+                dopt.flags |= JK_DEBUG_JITDUMP;
+            else
+                return usage_error("run: --perf takes map or jitdump, not '%s'", a + 7);
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: %s run [-m32|-m64] [--syntax=gnu|nasm] [--args N...] [--ret int|double]\n"
-                   "                  [--strategy S] [-v] (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
+                   "                  [--strategy S] [--gdb] [--perf=map|jitdump] [-v]\n"
+                   "                  (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
                    "  Assemble (or take) machine code, call it as a function, print its result.\n"
                    "  FILE, -         Intel-syntax source (- = standard input)\n"
                    "  -e TEXT         source on the command line: -e 'mov eax, 12345678h; ret'\n"
@@ -732,6 +744,8 @@ static int cmd_run(int argc, char **argv)
                    "                  nan) arguments in any order, passed as the C ABI does\n"
                    "  --ret T         int (default): result = 0x2a (42); double: result = 2.5\n"
                    "  --strategy S    auto (default), flip, dual\n"
+                   "  --gdb           register the code as jit:main with gdb (also JITKIT_GDB=1)\n"
+                   "  --perf=map|jitdump  name it jit:main for perf (also JITKIT_PERF=...)\n"
                    "  -v, --verbose   also print the memory strategy and code address\n"
                    "  A crash in the code is reported with signal, address, code offset and\n"
                    "  instruction (exit code 3).\n",
@@ -813,7 +827,18 @@ static int cmd_run(int argc, char **argv)
     crash_n = n;
 #endif
     entry = jk_mem_exec(mem);
+    /* names for gdb and perf (no unwind rules: the code's frame is unknown) */
+    if (jk_debug_new(&dbg, &dopt, &err) != JK_OK ||
+        jk_debug_register(dbg, entry, n, "jit:main", NULL, &err) != JK_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.message);
+        jk_debug_destroy(dbg, NULL);
+        free(code);
+        jk_asm_free(as);
+        jk_mem_free(mem, NULL);
+        return EXIT_FAILED;
+    }
     result = call_guarded(entry, &args);
+    jk_debug_destroy(dbg, NULL);
     if (args.ret_dbl) {
         char num[64];
         format_double(result.d, num, sizeof num);

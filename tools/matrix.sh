@@ -47,14 +47,16 @@ $name: ${line:-no ctest summary} (exit $rc)"
 for p in $want; do
     case $p in
     gcc)     run_one gcc -DCMAKE_C_COMPILER=gcc ;;
-    clang)   run_one clang -DCMAKE_C_COMPILER=clang ;;
+    clang)   run_one clang -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ ;;
     asan)    run_one asan -DCMAKE_C_COMPILER=clang -DJITKIT_SANITIZE=ON ;;
     m32)     run_one m32 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-i386.cmake ;;
     mingw)   run_one mingw -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake ;;
     aarch64) run_one aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-aarch64.cmake ;;
-    # ThreadSanitizer over the code heap's threaded tests (the rest of the
-    # suite has no threads; the fuzz targets need ASan, which excludes TSan).
-    tsan)    targets="test_heap test_heap_mt test_heap_faults test_heap_fork"; only="^heap"
+    # ThreadSanitizer over the threaded tests of the code heap and the debug
+    # registry (the rest of the suite has no threads; the fuzz targets need
+    # ASan, which excludes TSan).
+    tsan)    targets="test_heap test_heap_mt test_heap_faults test_heap_fork test_unwind_registry"
+             only="^heap|^unwind_registry"
              run_one tsan -DCMAKE_C_COMPILER=clang -DCMAKE_C_FLAGS=-fsanitize=thread \
                  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DJITKIT_BUILD_CLI=OFF \
                  -DJITKIT_BUILD_EXAMPLES=OFF

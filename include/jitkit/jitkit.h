@@ -10,5 +10,6 @@
 #include "jitkit/heap.h"
 #include "jitkit/asm.h"
 #include "jitkit/func.h"
+#include "jitkit/debug.h"
 
 #endif

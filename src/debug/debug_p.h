@@ -1,0 +1,145 @@
+/*
+ * debug/debug_p.h - what the parts of the debug module share: the recorded
+ * CFI, one registered function, and the per-consumer contracts.
+ *
+ *   cfi.c          jk_cfi: the verbs -> DWARF call frame instructions (and
+ *                  a list of resolved steps for the Win64 translation);
+ *                  the .eh_frame writer (CIE + FDE + terminator)
+ *   debug.c        the registry: address hash, newest-first list, lock,
+ *                  options and environment; calls the consumers below in
+ *                  order and takes them back in reverse order
+ *   unwind_elf.c   ELF unwinders, found at run time: libgcc (groups of
+ *                  functions as frame tables before GCC 13, else one
+ *                  .eh_frame each) or LLVM libunwind __unw_add_dynamic_fde
+ *   unwind_win64.c RtlAddFunctionTable with UNWIND_INFO translated from CFI
+ *   gdb.c          the GDB JIT interface and the in-memory ELF writer
+ *   perf.c         /tmp/perf-<pid>.map and jit-<pid>.dump (Linux)
+ *
+ * Each consumer file compiles to its portable stub where its OS part does
+ * not apply, so the build adds every file.
+ */
+#ifndef JK_DEBUG_DEBUG_P_H
+#define JK_DEBUG_DEBUG_P_H
+
+#include "jitkit/debug.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One verb as applied, with the CFA rule in force after it. */
+typedef enum cfi_verb {
+    CFI_DEF_CFA,         /* reg, off = new CFA offset */
+    CFI_DEF_CFA_OFFSET,  /* off = new CFA offset */
+    CFI_DEF_CFA_REGISTER,/* reg */
+    CFI_OFFSET,          /* reg saved at CFA + off */
+    CFI_RESTORE,
+    CFI_REMEMBER,
+    CFI_RESTORE_STATE,
+    CFI_UNDEFINED,
+    CFI_SAME_VALUE,
+    CFI_VERB_COUNT
+} cfi_verb;
+
+typedef struct jk__cfi_step {
+    uint32_t at;
+    uint8_t verb;     /* cfi_verb */
+    uint8_t reg;
+    uint8_t cfa_reg;  /* CFA rule after the step */
+    int32_t off;
+    int32_t cfa_off;
+} jk__cfi_step;
+
+typedef struct cfi_state {
+    unsigned cfa_reg;
+    int32_t cfa_off;
+} cfi_state;
+
+struct jk_cfi {
+    jk_cfi_arch arch;    /* resolved, never HOST */
+    int started, ended;
+    uint32_t loc;        /* offset the instructions have advanced to */
+    uint32_t last_at;
+    uint32_t size;       /* from endproc */
+    cfi_state cur;
+    cfi_state *stack;    /* remember_state */
+    size_t depth, stack_cap;
+    uint8_t *ins;        /* DWARF call frame instructions */
+    size_t len, cap;
+    jk__cfi_step *steps;
+    size_t nsteps, steps_cap;
+    jk_error error;      /* sticky first error */
+};
+
+/* Architecture parameters of the CIE. */
+typedef struct jk__cfi_arch_info {
+    unsigned ptr_size;   /* 4 or 8 */
+    int data_align;      /* -4 / -8 */
+    unsigned ra_reg;
+    unsigned sp_reg;
+    unsigned elf_machine;
+} jk__cfi_arch_info;
+
+const jk__cfi_arch_info *jk__cfi_arch(jk_cfi_arch arch);
+jk_cfi_arch jk__cfi_host_arch(void);
+
+/* Size of the .eh_frame jk_cfi_eh_frame writes for c (any address). */
+size_t jk__eh_frame_size(const jk_cfi *c);
+
+/* -- A registered function ---------------------------------------------------- */
+
+typedef struct jk__dbg_fn {
+    const void *code;
+    size_t size;
+    struct jk__dbg_fn *prev, *next; /* registry list, newest first */
+    unsigned done;        /* JK_DEBUG_* consumers that accepted it */
+    jk_cfi_arch arch;
+    uint8_t *blob;        /* the ELF image for gdb, or just the .eh_frame */
+    uint8_t *eh;          /* the .eh_frame inside blob; NULL without CFI */
+    size_t eh_size;
+    void *unwind;         /* the unwinder's handle (FDE, group, function table) */
+    unsigned unwind_idx;  /* place in its group (libgcc) */
+    void *gdb;            /* the jit_code_entry */
+    char name[];
+} jk__dbg_fn;
+
+/* -- Unwinder (unwind_elf.c / unwind_win64.c) ------------------------------------ */
+
+/* "libgcc", "libunwind", "win64", or NULL when there is none. */
+const char *jk__unwind_name(void);
+/* Register f's unwind data (f->eh on ELF; built from cfi on Windows). */
+jk_status jk__unwind_add(jk__dbg_fn *f, const jk_cfi *cfi, jk_error *err);
+void jk__unwind_remove(jk__dbg_fn *f);
+/* 1 if the unwinder reads .eh_frame (then debug.c builds f->eh). */
+int jk__unwind_wants_eh_frame(void);
+
+/* -- GDB (gdb.c) ------------------------------------------------------------- */
+
+/* Size of the ELF image for f (name, eh_size set) and, given the buffer,
+ * write it; f->eh then points at its .eh_frame, written for that place. */
+size_t jk__gdb_image_size(const jk__dbg_fn *f, const jk_cfi *cfi);
+void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *image, size_t size);
+jk_status jk__gdb_add(jk__dbg_fn *f, size_t image_size, jk_error *err);
+void jk__gdb_remove(jk__dbg_fn *f);
+
+/* -- perf (perf.c) ------------------------------------------------------------ */
+
+int jk__perf_supported(void);
+/* Write f's map line and/or code-load record (flags: PERF_MAP, JITDUMP). */
+jk_status jk__perf_add(const jk__dbg_fn *f, unsigned flags, const char *jitdump_dir,
+                       jk_error *err);
+/* 1 if this process has not written perf files yet since it was forked. */
+int jk__perf_pid_changed(unsigned long *pid_seen);
+
+/* fork() (POSIX): each file's process-wide lock, taken before a fork and
+ * released after it in both processes, so the child never inherits one
+ * held by a thread that does not exist there (phase 0 lock, 1 unlock). */
+void jk__gdb_fork(int phase);
+void jk__perf_fork(int phase);
+void jk__unwind_fork(int phase);
+
+/* The GDB JIT interface symbols (their names are gdb's). */
+struct jit_code_entry;
+struct jit_descriptor;
+JK_API void __jit_debug_register_code(void);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * gdb.c - the GDB JIT interface: an in-memory ELF object per function,
+ * linked into the list gdb reads from __jit_debug_descriptor.
+ *
+ * The protocol (GDB manual, "JIT Compilation Interface"): the process
+ * exports a descriptor {version 1, action, relevant entry, first entry} and
+ * a function __jit_debug_register_code that gdb puts a breakpoint on. To
+ * add an object, link its entry into the doubly-linked list, set action =
+ * REGISTER and relevant = the entry, call the function; to remove one,
+ * unlink it, set relevant = it and action = UNREGISTER, call. gdb reads the object from our
+ * memory when it stops there. One global lock guards the list for every
+ * registry in the process.
+ *
+ * The object is an ELF executable without program headers, as gdb's BFD
+ * reads it:
+ *
+ *     ELF header | .eh_frame | .symtab | .strtab | .shstrtab | section headers
+ *     sections: [1] .text      NOBITS, ALLOC+EXEC, addr = the code, its size
+ *               [2] .eh_frame  PROGBITS, ALLOC, addr = where these very bytes
+ *                              are (its pc-relative addresses are written
+ *                              for that place, so the unwinder can be given
+ *                              the same bytes)
+ *               [3] .symtab    null symbol + the function (GLOBAL FUNC in .text)
+ *               [4] .strtab, [5] .shstrtab
+ *
+ * .text has no contents: gdb disassembles and sets breakpoints in the live
+ * process's memory.
+ */
+#include "debug/debug_p.h"
+
+#include "core/error.h"
+#include "core/fault.h"
+
+#include <string.h>
+
+#if defined(_WIN32)
+#  define WIN32_LEAN_AND_MEAN
+#  include <windows.h>
+static SRWLOCK gdb_lock = SRWLOCK_INIT;
+#  define GDB_LOCK() AcquireSRWLockExclusive(&gdb_lock)
+#  define GDB_UNLOCK() ReleaseSRWLockExclusive(&gdb_lock)
+#else
+#  include <pthread.h>
+static pthread_mutex_t gdb_lock = PTHREAD_MUTEX_INITIALIZER;
+#  define GDB_LOCK() pthread_mutex_lock(&gdb_lock)
+#  define GDB_UNLOCK() pthread_mutex_unlock(&gdb_lock)
+#endif
+
+/* -- The interface (names and layout are gdb's) --------------------------------- */
+
+enum { JIT_NOACTION = 0, JIT_REGISTER_FN = 1, JIT_UNREGISTER_FN = 2 };
+
+struct jit_code_entry {
+    struct jit_code_entry *next_entry;
+    struct jit_code_entry *prev_entry;
+    const char *symfile_addr;
+    uint64_t symfile_size;
+};
+
+struct jit_descriptor {
+    uint32_t version;
+    uint32_t action_flag;
+    struct jit_code_entry *relevant_entry;
+    struct jit_code_entry *first_entry;
+};
+
+JK_API extern struct jit_descriptor __jit_debug_descriptor;
+JK_API struct jit_descriptor __jit_debug_descriptor = {1, JIT_NOACTION, NULL, NULL};
+
+#if defined(__GNUC__)
+__attribute__((noinline, used))
+#elif defined(_MSC_VER)
+__declspec(noinline)
+#endif
+void __jit_debug_register_code(void)
+{
+    /* gdb's breakpoint lands here; the asm keeps the call from being
+       folded away */
+#if defined(__GNUC__)
+    __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* -- The ELF image ------------------------------------------------------------------ */
+
+static const char shstrtab[] = "\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab";
+enum { SH_TEXT = 1, SH_EH = 7, SH_SYMTAB = 17, SH_STRTAB = 25, SH_SHSTRTAB = 33 };
+#define NSECT 6u
+
+typedef struct layout {
+    int is64;
+    size_t ehdr, shent, syment;
+    size_t eh_cap, off_eh, off_sym, off_str, off_shstr, off_sh, total;
+} layout;
+
+static size_t al8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static void make_layout(layout *l, const jk__dbg_fn *f, const jk_cfi *cfi)
+{
+    const jk__cfi_arch_info *ai = jk__cfi_arch(f->arch);
+    l->is64 = ai ? ai->ptr_size == 8 : sizeof(void *) == 8;
+    l->ehdr = l->is64 ? 64 : 52;
+    l->shent = l->is64 ? 64 : 40;
+    l->syment = l->is64 ? 24 : 16;
+    l->eh_cap = cfi ? jk__eh_frame_size(cfi) : 0;
+    l->off_eh = al8(l->ehdr);
+    l->off_sym = al8(l->off_eh + l->eh_cap);
+    l->off_str = l->off_sym + 2 * l->syment;
+    l->off_shstr = l->off_str + 1 + strlen(f->name) + 1;
+    l->off_sh = al8(l->off_shstr + sizeof shstrtab);
+    l->total = l->off_sh + NSECT * l->shent;
+}
+
+size_t jk__gdb_image_size(const jk__dbg_fn *f, const jk_cfi *cfi)
+{
+    layout l;
+    make_layout(&l, f, cfi);
+    return l.total;
+}
+
+static void le(uint8_t *p, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* An address-sized field (Elf64_Addr/Off/Xword or their 32-bit forms). */
+static void word(const layout *l, uint8_t *p, uint64_t v)
+{
+    le(p, v, l->is64 ? 8 : 4);
+}
+
+static void section(const layout *l, uint8_t *img, unsigned idx, unsigned name, unsigned type,
+                    uint64_t flags, uint64_t addr, uint64_t off, uint64_t size, unsigned link,
+                    unsigned info, uint64_t align, uint64_t entsize)
+{
+    uint8_t *s = img + l->off_sh + idx * l->shent;
+    size_t w = l->is64 ? 8 : 4;
+    le(s, name, 4);
+    le(s + 4, type, 4);
+    word(l, s + 8, flags);
+    word(l, s + 8 + w, addr);
+    word(l, s + 8 + 2 * w, off);
+    word(l, s + 8 + 3 * w, size);
+    le(s + 8 + 4 * w, link, 4);
+    le(s + 12 + 4 * w, info, 4);
+    word(l, s + 16 + 4 * w, align);
+    word(l, s + 16 + 5 * w, entsize);
+}
+
+static unsigned host_machine(void)
+{
+#if defined(__aarch64__)
+    return 183; /* EM_AARCH64 */
+#elif defined(__x86_64__) || defined(_M_X64)
+    return 62;
+#else
+    return 3;
+#endif
+}
+
+void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *img, size_t size)
+{
+    layout l;
+    const jk__cfi_arch_info *ai = jk__cfi_arch(f->arch);
+    uint64_t code = (uint64_t)(uintptr_t)f->code;
+    uint8_t *sym;
+    size_t nlen = strlen(f->name), eh_size = 0;
+    make_layout(&l, f, cfi);
+    memset(img, 0, size);
+    /* ELF header */
+    memcpy(img, "\177ELF", 4);
+    img[4] = (uint8_t)(l.is64 ? 2 : 1); /* ELFCLASS64 / 32 */
+    img[5] = 1;                         /* little-endian */
+    img[6] = 1;                         /* EV_CURRENT */
+    le(img + 16, 2, 2);                 /* ET_EXEC */
+    le(img + 18, ai ? ai->elf_machine : host_machine(), 2);
+    le(img + 20, 1, 4);
+    if (l.is64) {
+        le(img + 40, l.off_sh, 8); /* e_shoff; e_entry, e_phoff 0 */
+        le(img + 52, l.ehdr, 2);
+        le(img + 58, l.shent, 2);
+        le(img + 60, NSECT, 2);
+        le(img + 62, NSECT - 1, 2);
+    } else {
+        le(img + 32, l.off_sh, 4);
+        le(img + 40, l.ehdr, 2);
+        le(img + 46, l.shent, 2);
+        le(img + 48, NSECT, 2);
+        le(img + 50, NSECT - 1, 2);
+    }
+    /* .eh_frame, written for the address it has in this image */
+    if (cfi && jk_cfi_eh_frame(cfi, (uint64_t)(uintptr_t)(img + l.off_eh), code, f->size,
+                               img + l.off_eh, l.eh_cap, &eh_size, NULL) == JK_OK) {
+        f->eh = img + l.off_eh;
+        f->eh_size = eh_size;
+    }
+    /* .symtab: [0] null, [1] the function */
+    sym = img + l.off_sym + l.syment;
+    le(sym, 1, 4); /* name at strtab offset 1 */
+    if (l.is64) {
+        sym[4] = 0x12; /* STB_GLOBAL << 4 | STT_FUNC */
+        le(sym + 6, 1, 2);
+        le(sym + 8, code, 8);
+        le(sym + 16, f->size, 8);
+    } else {
+        le(sym + 4, code, 4);
+        le(sym + 8, f->size, 4);
+        sym[12] = 0x12;
+        le(sym + 14, 1, 2);
+    }
+    memcpy(img + l.off_str + 1, f->name, nlen + 1);
+    memcpy(img + l.off_shstr, shstrtab, sizeof shstrtab);
+    /* section headers; [0] stays null */
+    section(&l, img, 1, SH_TEXT, 8 /* NOBITS */, 0x6 /* ALLOC|EXECINSTR */, code, l.off_eh,
+            f->size, 0, 0, 16, 0);
+    section(&l, img, 2, SH_EH, 1 /* PROGBITS */, 0x2 /* ALLOC */,
+            (uint64_t)(uintptr_t)(img + l.off_eh), l.off_eh, eh_size, 0, 0, 8, 0);
+    section(&l, img, 3, SH_SYMTAB, 2 /* SYMTAB */, 0, 0, l.off_sym, 2 * l.syment, 4, 1, 8,
+            l.syment);
+    section(&l, img, 4, SH_STRTAB, 3 /* STRTAB */, 0, 0, l.off_str, nlen + 2, 0, 0, 1, 0);
+    section(&l, img, 5, SH_SHSTRTAB, 3, 0, 0, l.off_shstr, sizeof shstrtab, 0, 0, 1, 0);
+}
+
+/* -- Registration -------------------------------------------------------------------- */
+
+void jk__gdb_fork(int phase)
+{
+    if (phase == 0)
+        GDB_LOCK();
+    else
+        GDB_UNLOCK();
+}
+
+jk_status jk__gdb_add(jk__dbg_fn *f, size_t image_size, jk_error *err)
+{
+    struct jit_code_entry *e = jk__calloc(1, sizeof *e);
+    if (!e)
+        return jk__fail(err, JK_ENOMEM, "jk_debug_register: out of memory");
+    e->symfile_addr = (const char *)f->blob;
+    e->symfile_size = image_size;
+    GDB_LOCK();
+    e->next_entry = __jit_debug_descriptor.first_entry;
+    if (e->next_entry)
+        e->next_entry->prev_entry = e;
+    __jit_debug_descriptor.first_entry = e;
+    __jit_debug_descriptor.relevant_entry = e;
+    __jit_debug_descriptor.action_flag = JIT_REGISTER_FN;
+    __jit_debug_register_code();
+    __jit_debug_descriptor.action_flag = JIT_NOACTION;
+    GDB_UNLOCK();
+    f->gdb = e;
+    return JK_OK;
+}
+
+void jk__gdb_remove(jk__dbg_fn *f)
+{
+    struct jit_code_entry *e = f->gdb;
+    if (!e)
+        return;
+    GDB_LOCK();
+    /* unlink first, then tell gdb which entry went away */
+    if (e->prev_entry)
+        e->prev_entry->next_entry = e->next_entry;
+    else
+        __jit_debug_descriptor.first_entry = e->next_entry;
+    if (e->next_entry)
+        e->next_entry->prev_entry = e->prev_entry;
+    __jit_debug_descriptor.relevant_entry = e;
+    __jit_debug_descriptor.action_flag = JIT_UNREGISTER_FN;
+    __jit_debug_register_code();
+    __jit_debug_descriptor.action_flag = JIT_NOACTION;
+    __jit_debug_descriptor.relevant_entry = NULL;
+    GDB_UNLOCK();
+    jk__free(e);
+    f->gdb = NULL;
+}

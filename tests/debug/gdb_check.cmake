@@ -1,0 +1,48 @@
+# Run a program under gdb -batch and check the output.
+#   -DGDB=path -DEXE=program -DCMDS="cmd1|cmd2|..."  gdb commands, in order
+#   -DEXPECT="re1|re2|..."  regexes that must all match the output, in order
+#   -DARGS="a|b|..."        the program's arguments (optional)
+#   -DSETENV=NAME=VALUE     one environment variable for the program
+# Prints "SKIP: ..." (the test's SKIP_REGULAR_EXPRESSION) when gdb cannot
+# trace processes here.
+string(REPLACE "|" ";" cmds "${CMDS}")
+set(args -batch -nx -iex "set debuginfod enabled off" -iex "set pagination off")
+foreach(c ${cmds})
+  list(APPEND args -ex "${c}")
+endforeach()
+# LeakSanitizer cannot run under ptrace (sanitizer builds)
+set(ENV{ASAN_OPTIONS} "detect_leaks=0")
+if(DEFINED SETENV)
+  string(REGEX REPLACE "=.*" "" env_name "${SETENV}")
+  string(REGEX REPLACE "^[^=]*=" "" env_value "${SETENV}")
+  set(ENV{${env_name}} "${env_value}")
+endif()
+set(prog ${EXE})
+if(DEFINED ARGS)
+  string(REPLACE "|" ";" pargs "${ARGS}")
+  set(prog --args ${EXE} ${pargs})
+endif()
+execute_process(COMMAND ${GDB} ${args} ${prog}
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("gdb exit ${rc}\n--- stdout\n${out}--- stderr\n${err}")
+# the perf map file the program announced is of no further use
+string(REGEX MATCHALL "/tmp/perf-[0-9]+\\.map" maps "${out}")
+foreach(m ${maps})
+  file(REMOVE ${m})
+endforeach()
+if("${out}${err}" MATCHES "ptrace: Operation not permitted|Could not trace the inferior|not in executable format")
+  message("SKIP: gdb cannot run the program here")
+  return()
+endif()
+string(REPLACE "|" ";" expects "${EXPECT}")
+set(rest "${out}")
+foreach(re ${expects})
+  string(REGEX MATCH "${re}" m "${rest}")
+  if(NOT m)
+    message(FATAL_ERROR "gdb output does not match '${re}' (after the previous matches)")
+  endif()
+  string(FIND "${rest}" "${m}" at)
+  string(LENGTH "${m}" len)
+  math(EXPR at "${at} + ${len}")
+  string(SUBSTRING "${rest}" ${at} -1 rest)
+endforeach()

@@ -1,0 +1,295 @@
+/*
+ * test_unwind_cxx.cpp - C++ exceptions and backtraces through JIT code.
+ *
+ * The JIT function (jitfn.h: frame pointer, a saved rbx, a call through a
+ * register) calls a host callback. With its unwind rules registered:
+ *   - an exception thrown in the callback is caught in the C++ caller of
+ *     the JIT function, and the caller's callee-saved state survives;
+ *   - _Unwind_Backtrace and glibc backtrace() called in the callback list
+ *     the JIT frame, then jt_caller, then main;
+ *   - the same through 1000 functions in a code heap (the 500th one);
+ * and, as the control that proves the registration is what matters, the
+ * same throw through an unregistered copy terminates the process (checked
+ * in a forked child).
+ */
+#include "jitfn.h"
+#include "jt.h"
+
+#include <stdexcept>
+#include <string>
+
+#include <unwind.h>
+#if defined(__GLIBC__)
+#  include <execinfo.h>
+#endif
+#if !defined(_WIN32)
+#  include <dlfcn.h>
+#  include <signal.h>
+#  include <sys/wait.h>
+#  include <unistd.h>
+#endif
+
+static jk_debug *dbg;
+static void *jit_code;
+static size_t jit_size;
+static void *trace[64];
+static int ntrace;
+
+static long cb_throw(long v)
+{
+    throw std::runtime_error("from the callback " + std::to_string(v));
+}
+
+static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *)
+{
+    if (ntrace < 64)
+        trace[ntrace++] = (void *)_Unwind_GetIP(ctx);
+    return _URC_NO_REASON;
+}
+
+static long cb_unwind_trace(long v)
+{
+    ntrace = 0;
+    _Unwind_Backtrace(collect, nullptr);
+    return 2 * v;
+}
+
+#if defined(__GLIBC__)
+static long cb_glibc_trace(long v)
+{
+    ntrace = backtrace(trace, 64);
+    return 3 * v;
+}
+#endif
+
+/* A real frame between the test and the JIT function (no tail call). */
+extern "C" __attribute__((noinline)) long jt_caller(jf_outer f, jf_cb cb, long v)
+{
+    volatile long r = f(cb, v);
+    return r;
+}
+
+static int in_jit(void *pc, void *code, size_t size)
+{
+    /* return addresses point after the call: pc - 1 is inside */
+    uintptr_t p = (uintptr_t)pc - 1, c = (uintptr_t)code;
+    return p >= c && p < c + size;
+}
+
+extern "C" long jt_caller(jf_outer f, jf_cb cb, long v);
+
+static const char *sym_of(void *pc)
+{
+#if !defined(_WIN32)
+    Dl_info info;
+    if (dladdr((void *)((uintptr_t)pc - 1), &info) && info.dli_sname)
+        return info.dli_sname;
+#else
+    /* no dladdr: jt_caller is a few dozen bytes; main stays unnamed */
+    uintptr_t p = (uintptr_t)pc - 1, c = (uintptr_t)(void *)jt_caller;
+    if (p >= c && p < c + 128)
+        return "jt_caller";
+#endif
+    return "?";
+}
+
+/* The trace holds the JIT frame, then jt_caller right after it, then main
+ * (or, below it, libc's entry). */
+static int check_trace(void *code, size_t size, char *why, size_t n)
+{
+    int i, j;
+    for (i = 0; i < ntrace; i++)
+        if (in_jit(trace[i], code, size))
+            break;
+    if (i == ntrace) {
+        snprintf(why, n, "no JIT frame among %d frames", ntrace);
+        return 0;
+    }
+    if (i + 1 >= ntrace || strcmp(sym_of(trace[i + 1]), "jt_caller") != 0) {
+        snprintf(why, n, "frame after the JIT one is %s", i + 1 < ntrace ? sym_of(trace[i + 1]) : "missing");
+        return 0;
+    }
+#if defined(_WIN32)
+    if (ntrace > i + 3)
+        return 1; /* and beyond: main and the C runtime's entry */
+#endif
+    for (j = i + 1; j < ntrace; j++) /* main may have inlined the test */
+        if (strcmp(sym_of(trace[j]), "main") == 0 ||
+            strcmp(sym_of(trace[j]), "__libc_start_main") == 0)
+            return 1; /* main itself may be split (main.cold has no export) */
+    snprintf(why, n, "main not reached (%d frames:", ntrace);
+    for (j = 0; j < ntrace; j++) {
+        size_t l = strlen(why);
+        snprintf(why + l, n - l, " %s", in_jit(trace[j], code, size) ? "JIT" : sym_of(trace[j]));
+    }
+    if (strlen(why) + 1 < n)
+        strcat(why, ")");
+    return 0;
+}
+
+static jf_code code;
+
+/* The catch right in the JIT function's caller. */
+__attribute__((noinline)) static int direct_catch(jf_outer f)
+{
+    try {
+        f(cb_throw, 3);
+    } catch (const std::runtime_error &e) {
+        return strcmp(e.what(), "from the callback 3") == 0 ? 1 : 2;
+    }
+    return 0;
+}
+
+static void test_exception_caught(void)
+{
+    JT_EQ_I64(direct_catch(jf_as_outer(jit_code)), 1);
+    int caught = 0;
+    std::string what;
+    try {
+        jt_caller(jf_as_outer(jit_code), cb_throw, 41);
+    } catch (const std::runtime_error &e) {
+        caught = 1;
+        what = e.what();
+    }
+    JT_CHECK(caught);
+    JT_EQ_STR(what.c_str(), "from the callback 41");
+    /* and the code still works normally afterwards */
+    JT_EQ_I64(jt_caller(jf_as_outer(jit_code), cb_unwind_trace, 5), 11);
+}
+
+static void test_exception_callee_saved(void)
+{
+    /* values live in callee-saved registers across the throw must survive:
+       the unwinder restores rbx from the JIT frame's save slot */
+    volatile long sum = 0;
+    for (long i = 0; i < 50; i++) {
+        try {
+            jt_caller(jf_as_outer(jit_code), cb_throw, i);
+        } catch (const std::exception &) {
+            sum += i;
+        }
+    }
+    JT_EQ_I64(sum, 49 * 50 / 2);
+}
+
+static void test_unwind_backtrace(void)
+{
+    char why[512] = "";
+    JT_EQ_I64(jt_caller(jf_as_outer(jit_code), cb_unwind_trace, 20), 41);
+    JT_CHECK_MSG(check_trace(jit_code, jit_size, why, sizeof why), "%s", why);
+}
+
+static void test_glibc_backtrace(void)
+{
+#if defined(__GLIBC__)
+    char why[512] = "";
+    JT_EQ_I64(jt_caller(jf_as_outer(jit_code), cb_glibc_trace, 20), 61);
+    JT_CHECK_MSG(check_trace(jit_code, jit_size, why, sizeof why), "%s", why);
+#else
+    printf("skip glibc backtrace(): not glibc\n");
+#endif
+}
+
+static void test_many_in_heap(void)
+{
+    jk_heap *h;
+    jk_error err;
+    static void *fns[1000];
+    jk_cfi *cfi;
+    int caught = 0;
+    char why[512] = "";
+    JT_OK(jk_heap_new(&h, NULL, &err), &err);
+    JT_OK(jk_cfi_new(&cfi, JK_CFI_HOST, &err), &err);
+    JT_CHECK(jf_build(&code, cfi) == 0);
+    for (int i = 0; i < 1000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "jit_many_%d", i);
+        JT_OK(jk_debug_heap_install(dbg, h, code.bytes, code.size, name, cfi, &fns[i], &err),
+              &err);
+    }
+    JT_EQ_U64(jk_debug_count(dbg), 1001);
+    try {
+        jt_caller(jf_as_outer(fns[500]), cb_throw, 7);
+    } catch (const std::runtime_error &) {
+        caught = 1;
+    }
+    JT_CHECK(caught);
+    JT_EQ_I64(jt_caller(jf_as_outer(fns[999]), cb_unwind_trace, 1), 3);
+    JT_CHECK_MSG(check_trace(fns[999], code.size, why, sizeof why), "%s", why);
+    /* free every other one; the rest keep working */
+    for (int i = 0; i < 1000; i += 2)
+        JT_OK(jk_debug_heap_free(dbg, h, fns[i], &err), &err);
+    caught = 0;
+    try {
+        jt_caller(jf_as_outer(fns[501]), cb_throw, 7);
+    } catch (const std::runtime_error &) {
+        caught = 1;
+    }
+    JT_CHECK(caught);
+    for (int i = 1; i < 1000; i += 2)
+        JT_OK(jk_debug_heap_free(dbg, h, fns[i], &err), &err);
+    JT_EQ_U64(jk_debug_count(dbg), 1);
+    jk_cfi_free(cfi);
+    JT_OK(jk_heap_destroy(h, &err), &err);
+}
+
+static void test_unregistered_terminates(void)
+{
+#if !defined(_WIN32)
+    /* the control: the same code, not registered, cannot be unwound */
+    jk_mem *m;
+    jk_error err;
+    int status = 0;
+    pid_t pid;
+    fflush(stdout);
+    JT_OK(jk_mem_load(&m, code.bytes, code.size, NULL, &err), &err);
+    pid = fork();
+    JT_CHECK(pid >= 0);
+    if (pid == 0) {
+        signal(SIGABRT, SIG_DFL);
+        try {
+            jt_caller(jf_as_outer(jk_mem_exec(m)), cb_throw, 1);
+        } catch (...) {
+            _exit(0); /* caught: the unwinder got through without help */
+        }
+        _exit(3);
+    }
+    JT_CHECK(waitpid(pid, &status, 0) == pid);
+    JT_CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+                 "child status 0x%x: expected std::terminate (SIGABRT)", status);
+    jk_mem_free(m, NULL);
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    jk_error err;
+    jk_cfi *cfi;
+    jk_mem *m;
+    if (argc > 1)
+        jt_only = argv[1];
+    printf("unwinder: %s\n", jk_debug_unwinder());
+    if (jk_cfi_new(&cfi, JK_CFI_HOST, &err) != JK_OK || jf_build(&code, cfi) != 0 ||
+        jk_mem_load(&m, code.bytes, code.size, NULL, &err) != JK_OK ||
+        jk_debug_new(&dbg, NULL, &err) != JK_OK) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        return 1;
+    }
+    jit_code = jk_mem_exec(m);
+    jit_size = code.size;
+    if (jk_debug_register(dbg, jit_code, jit_size, "jit_outer", cfi, &err) != JK_OK) {
+        fprintf(stderr, "register: %s\n", err.message);
+        return 1;
+    }
+    JT_RUN(test_exception_caught);
+    JT_RUN(test_exception_callee_saved);
+    JT_RUN(test_unwind_backtrace);
+    JT_RUN(test_glibc_backtrace);
+    JT_RUN(test_many_in_heap);
+    JT_RUN(test_unregistered_terminates);
+    jk_debug_unregister(dbg, jit_code, NULL);
+    jk_debug_destroy(dbg, NULL);
+    jk_mem_free(m, NULL);
+    jk_cfi_free(cfi);
+    return jt_finish();
+}
