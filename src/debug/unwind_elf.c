@@ -43,7 +43,7 @@ static frame_fn add_table_fn;      /* libgcc: groups */
 static const char *kind; /* "libunwind", "libgcc" or NULL */
 static enum { PER_FDE, PER_EH_FRAME, GROUPS } mode;
 
-static frame_fn sym(void *h, const char *name)
+static frame_fn find_fn(void *h, const char *name)
 {
     void *p = dlsym(h, name);
     frame_fn f;
@@ -79,8 +79,8 @@ static int env_says_no_groups(void)
 static void detect(void)
 {
     void *h;
-    add_fn = sym(RTLD_DEFAULT, "__unw_add_dynamic_fde");
-    remove_fn = sym(RTLD_DEFAULT, "__unw_remove_dynamic_fde");
+    add_fn = find_fn(RTLD_DEFAULT, "__unw_add_dynamic_fde");
+    remove_fn = find_fn(RTLD_DEFAULT, "__unw_remove_dynamic_fde");
     if (add_fn && remove_fn) {
         kind = "libunwind";
         mode = PER_FDE;
@@ -91,9 +91,9 @@ static void detect(void)
     h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
     if (!h)
         h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL);
-    add_fn = sym(RTLD_DEFAULT, "__register_frame");
-    remove_fn = sym(RTLD_DEFAULT, "__deregister_frame");
-    add_table_fn = sym(RTLD_DEFAULT, "__register_frame_table");
+    add_fn = find_fn(RTLD_DEFAULT, "__register_frame");
+    remove_fn = find_fn(RTLD_DEFAULT, "__deregister_frame");
+    add_table_fn = find_fn(RTLD_DEFAULT, "__register_frame_table");
     if (!add_fn || !remove_fn)
         return;
     kind = "libgcc";
