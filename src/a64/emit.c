@@ -1,0 +1,783 @@
+/*
+ * a64/emit.c - the A64 encoder: match the operands against the forms of a
+ * mnemonic (generated from isa/a64.txt), fill the fields, emit the word.
+ *
+ *     ops --for each form of the mnemonic with n operands, in order-->
+ *         put(slot, op): check the operand against the slot's type and OR
+ *         its fields into the base word --first form that takes all-->
+ *         4 bytes + a fix-up (b, bl, adr, adrp, ldr literal) or a relaxable
+ *         branch item (b.cond, cbz, cbnz, tbz, tbnz) for a label operand
+ *
+ * One put() per operand type, none per mnemonic. When no form takes the
+ * operands the message comes from the form that accepted the most of them
+ * (its refusal says why: the range, sp where xzr is meant ...), or lists
+ * the operand kinds when no form has the right shape.
+ *
+ * The pc-relative fields are filled in by the core at finish / copy
+ * through jk__a64_arch (bottom of this file): it measures, range-checks
+ * and encodes imm26 / imm19 / imm14 / adr / adrp fields and writes a
+ * relaxed branch's long form (the inverted branch over a b).
+ */
+#include "a64/a64_p.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* -- Logical immediates --------------------------------------------------- */
+
+static uint64_t ror64(uint64_t v, unsigned r, unsigned e)
+{
+    uint64_t m = e == 64 ? ~0ull : (1ull << e) - 1;
+    r %= e;
+    v &= m;
+    if (r == 0)
+        return v;
+    return ((v >> r) | (v << (e - r))) & m;
+}
+
+int jk_a64_logical_imm(uint64_t v, unsigned width, uint32_t *nimms)
+{
+    unsigned e = 64, s, r;
+    uint64_t x, ones;
+    if (width == 32) {
+        v &= 0xFFFFFFFFu;
+        v |= v << 32;
+    } else if (width != 64) {
+        return 0;
+    }
+    if (v == 0 || v == ~0ull)
+        return 0;
+    /* the smallest element that repeats to v */
+    while (e > 2 && ror64(v, e / 2, 64) == v)
+        e /= 2;
+    x = e == 64 ? v : v & ((1ull << e) - 1);
+    s = 0;
+    for (ones = x; ones; ones &= ones - 1)
+        s++;
+    ones = (1ull << s) - 1; /* s < e <= 64 */
+    /* the element is a run of s ones rotated right by immr */
+    for (r = 0; r < e; r++) {
+        if (ror64(ones, r, e) == x) {
+            uint32_t imms = (uint32_t)(0x3Fu & ~(2u * e - 1u)) | (s - 1u);
+            if (nimms)
+                *nimms = (e == 64 ? 1u << 12 : 0u) | r << 6 | imms;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* -- Operand types ----------------------------------------------------------- */
+
+enum { PUT_OK, PUT_KIND, PUT_REFUSE };
+
+typedef struct enc {
+    uint32_t w;
+    int64_t lsb;          /* bitfield lsb taken by the previous operand */
+    uint32_t label;       /* label operand, 0 if none */
+    unsigned ltype;       /* its slot type */
+    jk_status st;         /* status of a refusal */
+    char why[112];        /* reason of a refusal */
+} enc;
+
+static int refuse(enc *e, jk_status st, const char *fmt, ...) JK_PRINTF(3, 4);
+
+#include <stdarg.h>
+static int refuse(enc *e, jk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->why, sizeof e->why, fmt, ap);
+    va_end(ap);
+    e->st = st;
+    return PUT_REFUSE;
+}
+
+static const char *const mod_names[JK_A64_MOD_COUNT] = {
+    "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx"};
+
+/* A plain register of class X (or W); sp_ok: number 31 is sp (the operand
+ * must be JK_SP / JK_WSP), else it is xzr / wzr. */
+static int put_gp(enc *e, const jk_a64_op *o, int w32, int sp_ok, unsigned pos)
+{
+    unsigned rc = w32 ? JK_A64_RC_W : JK_A64_RC_X, rsp = w32 ? JK_A64_RC_WSP : JK_A64_RC_SP;
+    if (o->kind != JK_A64_OP_REG || (o->rclass != rc && o->rclass != rsp))
+        return PUT_KIND;
+    if (o->mod != JK_A64_MOD_NONE)
+        return refuse(e, JK_EOPERAND, "a plain register is expected, not one with %s",
+                      mod_names[o->mod]);
+    if (o->rclass == rsp && !sp_ok)
+        return refuse(e, JK_EOPERAND, "%s is not allowed here (register 31 is %s in this position)",
+                      w32 ? "wsp" : "sp", w32 ? "wzr" : "xzr");
+    if (o->rclass == rc && o->reg == 31 && sp_ok)
+        return refuse(e, JK_EOPERAND, "%s is not allowed here (register 31 is %s in this position)",
+                      w32 ? "wzr" : "xzr", w32 ? "wsp" : "sp");
+    e->w |= (uint32_t)o->reg << pos;
+    return PUT_OK;
+}
+
+static int put_shifted(enc *e, const jk_a64_op *o, int w32, int ror_ok, unsigned pos)
+{
+    unsigned t;
+    unsigned max = w32 ? 31 : 63;
+    if (o->kind != JK_A64_OP_REG || o->rclass != (w32 ? JK_A64_RC_W : JK_A64_RC_X))
+        return o->kind == JK_A64_OP_REG && (o->rclass == JK_A64_RC_SP || o->rclass == JK_A64_RC_WSP)
+                   ? refuse(e, JK_EOPERAND, "sp cannot be a shifted register")
+                   : PUT_KIND;
+    switch (o->mod) {
+    case JK_A64_MOD_NONE: t = 0; break;
+    case JK_A64_MOD_LSL: t = 0; break;
+    case JK_A64_MOD_LSR: t = 1; break;
+    case JK_A64_MOD_ASR: t = 2; break;
+    case JK_A64_MOD_ROR:
+        if (!ror_ok)
+            return refuse(e, JK_EOPERAND, "ror is not a shift of this instruction");
+        t = 3;
+        break;
+    default:
+        return refuse(e, JK_EOPERAND, "%s is not a shift (lsl, lsr, asr%s)", mod_names[o->mod],
+                      ror_ok ? ", ror" : "");
+    }
+    if (o->amount > max)
+        return refuse(e, JK_ERANGE, "shift amount %u is not 0..%u", o->amount, max);
+    e->w |= (uint32_t)o->reg << pos | t << 22 | (uint32_t)o->amount << 10;
+    return PUT_OK;
+}
+
+/* extended register: option (uxtb 0 .. sxtx 7) and amount 0..4 */
+static int put_extended(enc *e, const jk_a64_op *o, int w32, unsigned pos)
+{
+    unsigned opt;
+    if (o->kind != JK_A64_OP_REG || (o->rclass != JK_A64_RC_X && o->rclass != JK_A64_RC_W))
+        return PUT_KIND;
+    if (w32 && o->rclass != JK_A64_RC_W)
+        return PUT_KIND;
+    if (o->mod == JK_A64_MOD_NONE || o->mod == JK_A64_MOD_LSL) {
+        if (o->rclass == JK_A64_RC_W && !w32)
+            return refuse(e, JK_EOPERAND, "a w register index needs an extend (uxtw, sxtw ...)");
+        opt = w32 ? 2 : 3;
+    } else if (o->mod >= JK_A64_MOD_UXTB && o->mod <= JK_A64_MOD_SXTX) {
+        opt = o->mod >= JK_A64_MOD_SXTB ? 4u + (o->mod - JK_A64_MOD_SXTB)
+                                        : (unsigned)(o->mod - JK_A64_MOD_UXTB);
+        if (!w32 && ((opt & 3) == 3) != (o->rclass == JK_A64_RC_X))
+            return refuse(e, JK_EOPERAND, "%s takes a%s register", mod_names[o->mod],
+                          (opt & 3) == 3 ? "n x" : " w");
+    } else {
+        return refuse(e, JK_EOPERAND, "%s is not an extend", mod_names[o->mod]);
+    }
+    if (o->amount > 4)
+        return refuse(e, JK_ERANGE, "extend amount %u is not 0..4", o->amount);
+    e->w |= (uint32_t)o->reg << pos | opt << 13 | (uint32_t)o->amount << 10;
+    return PUT_OK;
+}
+
+static int plain_imm(const jk_a64_op *o)
+{
+    return o->kind == JK_A64_OP_IMM && o->mod == JK_A64_MOD_NONE;
+}
+
+/* value of a 32-bit immediate: -2^31 .. 2^32-1 accepted, low 32 bits kept */
+static int imm32(enc *e, int64_t v, uint64_t *out)
+{
+    if (v < INT32_MIN || v > (int64_t)UINT32_MAX)
+        return refuse(e, JK_ERANGE, "immediate %lld does not fit 32 bits", (long long)v);
+    *out = (uint64_t)v & 0xFFFFFFFFu;
+    return PUT_OK;
+}
+
+/* hw and imm16 of v as one 16-bit chunk (v == 0: hw 0) */
+static int one_chunk(uint64_t v, unsigned nchunks, uint32_t *hw, uint32_t *imm)
+{
+    unsigned i;
+    for (i = 0; i < nchunks; i++) {
+        if ((v & ~(0xFFFFull << (16 * i))) == 0) {
+            *hw = i;
+            *imm = (uint32_t)(v >> (16 * i)) & 0xFFFFu;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int put_mem_base(enc *e, const jk_a64_op *o, unsigned mode)
+{
+    if (o->kind != JK_A64_OP_MEM)
+        return PUT_KIND;
+    if ((o->flags & JK_A64_MEM_MODE) != mode)
+        return PUT_KIND;
+    if (o->rclass != JK_A64_RC_X && o->rclass != JK_A64_RC_SP)
+        return refuse(e, JK_EOPERAND, "the base must be an x register or sp");
+    if (o->rclass == JK_A64_RC_X && o->reg == 31)
+        return refuse(e, JK_EOPERAND, "xzr cannot be a base register");
+    e->w |= (uint32_t)o->reg << 5;
+    return PUT_OK;
+}
+
+static int put(enc *e, uint32_t slot, const jk_a64_op *o)
+{
+    unsigned t = JK__A64_SLOT_TYPE(slot), pos = JK__A64_SLOT_POS(slot),
+             par = JK__A64_SLOT_PAR(slot);
+    int r;
+    switch (t) {
+    case JK__A_X: return put_gp(e, o, 0, 0, pos);
+    case JK__A_W: return put_gp(e, o, 1, 0, pos);
+    case JK__A_XSP: return put_gp(e, o, 0, 1, pos);
+    case JK__A_WSP: return put_gp(e, o, 1, 1, pos);
+    case JK__A_X2:
+    case JK__A_W2:
+        r = put_gp(e, o, t == JK__A_W2, 0, pos);
+        if (r == PUT_OK)
+            e->w |= (uint32_t)o->reg << par;
+        return r;
+    case JK__A_XSH: return put_shifted(e, o, 0, 0, pos);
+    case JK__A_WSH: return put_shifted(e, o, 1, 0, pos);
+    case JK__A_XSHR: return put_shifted(e, o, 0, 1, pos);
+    case JK__A_WSHR: return put_shifted(e, o, 1, 1, pos);
+    case JK__A_XEXT: return put_extended(e, o, 0, pos);
+    case JK__A_WEXT: return put_extended(e, o, 1, pos);
+    case JK__A_AIMM:
+    case JK__A_NAIMM: {
+        int64_t v = o->value;
+        if (o->kind != JK_A64_OP_IMM)
+            return PUT_KIND;
+        /* naimm: the form of the opposite operation takes -v */
+        if (t == JK__A_NAIMM) {
+            if (v >= 0 || v < -0xFFF000)
+                return refuse(e, JK_ERANGE,
+                              "immediate %lld is not 0..4095 or a multiple of 4096 up to 0xfff000",
+                              (long long)v);
+            v = -v;
+        }
+        if (o->mod == JK_A64_MOD_LSL && (o->amount == 0 || o->amount == 12)) {
+            if (v < 0 || v > 4095)
+                return refuse(e, JK_ERANGE, "immediate %lld is not 0..4095", (long long)v);
+            e->w |= (uint32_t)v << 10 | (o->amount == 12 ? 1u << 22 : 0u);
+            return PUT_OK;
+        }
+        if (o->mod != JK_A64_MOD_NONE)
+            return refuse(e, JK_EOPERAND, "the immediate's shift must be lsl #0 or lsl #12");
+        if (v >= 0 && v <= 4095) {
+            e->w |= (uint32_t)v << 10;
+            return PUT_OK;
+        }
+        if (v > 0 && (v & 0xFFF) == 0 && (v >> 12) <= 4095) {
+            e->w |= (uint32_t)(v >> 12) << 10 | 1u << 22;
+            return PUT_OK;
+        }
+        return refuse(e, JK_ERANGE,
+                      "immediate %lld is not 0..4095 or a multiple of 4096 up to 0xfff000",
+                      (long long)v);
+    }
+    case JK__A_LIMX:
+    case JK__A_LIMW: {
+        uint64_t v = (uint64_t)o->value;
+        uint32_t f;
+        if (!plain_imm(o))
+            return o->kind == JK_A64_OP_IMM ? refuse(e, JK_EOPERAND, "a logical immediate takes no shift")
+                                            : PUT_KIND;
+        if (t == JK__A_LIMW && imm32(e, o->value, &v))
+            return PUT_REFUSE;
+        if (!jk_a64_logical_imm(v, t == JK__A_LIMW ? 32 : 64, &f))
+            return refuse(e, JK_ERANGE,
+                          "0x%llx is not a logical immediate (a rotated run of ones repeated "
+                          "in 2..%u-bit elements)",
+                          (unsigned long long)v, t == JK__A_LIMW ? 32 : 64);
+        e->w |= f << 10;
+        return PUT_OK;
+    }
+    case JK__A_U:
+    case JK__A_S: {
+        int64_t v = o->value, lo = 0, hi = (1ll << par) - 1;
+        if (!plain_imm(o))
+            return o->kind == JK_A64_OP_IMM ? refuse(e, JK_EOPERAND, "this immediate takes no shift")
+                                            : PUT_KIND;
+        if (t == JK__A_S) {
+            lo = -(1ll << (par - 1));
+            hi = (1ll << (par - 1)) - 1;
+        }
+        if (v < lo || v > hi)
+            return refuse(e, JK_ERANGE, "immediate %lld is not %lld..%lld", (long long)v,
+                          (long long)lo, (long long)hi);
+        e->w |= ((uint32_t)(uint64_t)v & (uint32_t)((1ull << par) - 1)) << pos;
+        return PUT_OK;
+    }
+    case JK__A_MWX:
+    case JK__A_MWW: {
+        unsigned n = t == JK__A_MWX ? 4 : 2;
+        if (o->kind != JK_A64_OP_IMM)
+            return PUT_KIND;
+        if (o->mod == JK_A64_MOD_LSL) {
+            if (o->amount % 16 || o->amount / 16 >= n)
+                return refuse(e, JK_EOPERAND, "the shift must be lsl #0, #16%s",
+                              n == 4 ? ", #32 or #48" : "");
+            if (o->value < 0 || o->value > 0xFFFF)
+                return refuse(e, JK_ERANGE, "immediate %lld is not 0..65535", (long long)o->value);
+            e->w |= (uint32_t)o->value << 5 | (uint32_t)(o->amount / 16) << 21;
+            return PUT_OK;
+        }
+        if (o->mod != JK_A64_MOD_NONE)
+            return refuse(e, JK_EOPERAND, "the shift must be lsl");
+        if (o->value < 0 || o->value > 0xFFFF)
+            return refuse(e, JK_ERANGE, "immediate %lld is not 0..65535 (a shift is lsl #16 ...)",
+                          (long long)o->value);
+        e->w |= (uint32_t)o->value << 5;
+        return PUT_OK;
+    }
+    case JK__A_MOVZX:
+    case JK__A_MOVNX:
+    case JK__A_MOVZW:
+    case JK__A_MOVNW: {
+        int w32 = t == JK__A_MOVZW || t == JK__A_MOVNW, inv = t == JK__A_MOVNX || t == JK__A_MOVNW;
+        uint64_t v = (uint64_t)o->value;
+        uint32_t hw, imm;
+        if (!plain_imm(o))
+            return o->kind == JK_A64_OP_IMM ? refuse(e, JK_EOPERAND, "mov takes no shifted immediate")
+                                            : PUT_KIND;
+        if (w32 && imm32(e, o->value, &v))
+            return PUT_REFUSE;
+        if (inv)
+            v = w32 ? ~v & 0xFFFFFFFFu : ~v;
+        if (!one_chunk(v, w32 ? 2 : 4, &hw, &imm))
+            return refuse(e, JK_ERANGE,
+                          "immediate 0x%llx needs more than one instruction (see jk_a64_mov_imm)",
+                          (unsigned long long)(uint64_t)o->value);
+        /* movn of 0xffff in the high half is what movz does: GNU as's choice */
+        if (inv && w32 && imm == 0xFFFF && hw == 1)
+            return refuse(e, JK_ERANGE, "not a movn value");
+        e->w |= imm << 5 | hw << 21;
+        return PUT_OK;
+    }
+    case JK__A_COND:
+    case JK__A_NCOND:
+        if (o->kind != JK_A64_OP_COND)
+            return PUT_KIND;
+        if (o->value < 0 || o->value > 15)
+            return refuse(e, JK_EOPERAND, "condition %lld is not 0..15", (long long)o->value);
+        if (t == JK__A_NCOND && o->value >= 14)
+            return refuse(e, JK_EOPERAND, "the condition cannot be al or nv here");
+        e->w |= (uint32_t)(t == JK__A_NCOND ? o->value ^ 1 : o->value) << pos;
+        return PUT_OK;
+    case JK__A_LSLX:
+    case JK__A_LSLW: {
+        int64_t m = t == JK__A_LSLX ? 63 : 31, v = o->value;
+        if (!plain_imm(o))
+            return o->kind == JK_A64_OP_IMM ? refuse(e, JK_EOPERAND, "shift amount takes no shift")
+                                            : PUT_KIND;
+        if (v < 0 || v > m)
+            return refuse(e, JK_ERANGE, "shift amount %lld is not 0..%lld", (long long)v,
+                          (long long)m);
+        e->w |= (uint32_t)((m + 1 - v) & m) << 16 | (uint32_t)(m - v) << 10;
+        return PUT_OK;
+    }
+    case JK__A_BFXLX:
+    case JK__A_BFXLW:
+    case JK__A_BFILX:
+    case JK__A_BFILW: {
+        int64_t m = (t == JK__A_BFXLX || t == JK__A_BFILX) ? 63 : 31, v = o->value;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (v < 0 || v > m)
+            return refuse(e, JK_ERANGE, "lsb %lld is not 0..%lld", (long long)v, (long long)m);
+        e->lsb = v;
+        if (t == JK__A_BFILX || t == JK__A_BFILW)
+            v = (m + 1 - v) & m;
+        e->w |= (uint32_t)v << 16;
+        return PUT_OK;
+    }
+    case JK__A_BFXWX:
+    case JK__A_BFXWW:
+    case JK__A_BFIWX:
+    case JK__A_BFIWW: {
+        int64_t size = (t == JK__A_BFXWX || t == JK__A_BFIWX) ? 64 : 32, v = o->value;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (v < 1 || v > size - e->lsb)
+            return refuse(e, JK_ERANGE, "width %lld is not 1..%lld (lsb %lld)", (long long)v,
+                          (long long)(size - e->lsb), (long long)e->lsb);
+        if (t == JK__A_BFXWX || t == JK__A_BFXWW)
+            v = e->lsb + v - 1;
+        else
+            v = v - 1;
+        e->w |= (uint32_t)v << 10;
+        return PUT_OK;
+    }
+    case JK__A_TBX:
+    case JK__A_TBW: {
+        int64_t m = t == JK__A_TBX ? 63 : 31, v = o->value;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (v < 0 || v > m)
+            return refuse(e, JK_ERANGE, "bit number %lld is not 0..%lld", (long long)v,
+                          (long long)m);
+        e->w |= (uint32_t)(v >> 5) << 31 | (uint32_t)(v & 31) << 19;
+        return PUT_OK;
+    }
+    case JK__A_REL26:
+    case JK__A_REL19:
+    case JK__A_REL14:
+    case JK__A_ADR:
+    case JK__A_ADRP:
+    case JK__A_LIT19:
+        if (o->kind != JK_A64_OP_LABEL)
+            return PUT_KIND;
+        if (o->value <= 0 || o->value > (int64_t)UINT32_MAX)
+            return refuse(e, JK_ELABEL, "label #%lld does not exist", (long long)o->value);
+        e->label = (uint32_t)o->value;
+        e->ltype = t;
+        return PUT_OK;
+    case JK__A_MU: {
+        int64_t v = o->value;
+        if ((r = put_mem_base(e, o, JK_A64_MEM_OFF)) != PUT_OK)
+            return r;
+        if (v < 0 || (v & ((1ll << par) - 1)) || (v >> par) > 4095)
+            return refuse(e, JK_ERANGE, "offset %lld is not a multiple of %d in 0..%d",
+                          (long long)v, 1 << par, 4095 << par);
+        e->w |= (uint32_t)(v >> par) << 10;
+        return PUT_OK;
+    }
+    case JK__A_MS9:
+    case JK__A_MPRE:
+    case JK__A_MPOST: {
+        int64_t v = o->value;
+        unsigned mode = t == JK__A_MS9 ? JK_A64_MEM_OFF : t == JK__A_MPRE ? JK_A64_MEM_PRE
+                                                                          : JK_A64_MEM_POST;
+        if ((r = put_mem_base(e, o, mode)) != PUT_OK)
+            return r;
+        if (v < -256 || v > 255)
+            return refuse(e, JK_ERANGE, "offset %lld is not -256..255", (long long)v);
+        e->w |= ((uint32_t)(uint64_t)v & 0x1FFu) << 12;
+        return PUT_OK;
+    }
+    case JK__A_MP:
+    case JK__A_MPPRE:
+    case JK__A_MPPOST: {
+        int64_t v = o->value;
+        unsigned mode = t == JK__A_MP ? JK_A64_MEM_OFF : t == JK__A_MPPRE ? JK_A64_MEM_PRE
+                                                                          : JK_A64_MEM_POST;
+        if ((r = put_mem_base(e, o, mode)) != PUT_OK)
+            return r;
+        if ((v & ((1ll << par) - 1)) || v < -(64ll << par) || v > (63ll << par))
+            return refuse(e, JK_ERANGE, "offset %lld is not a multiple of %d in %d..%d",
+                          (long long)v, 1 << par, -(64 << par), 63 << par);
+        e->w |= ((uint32_t)(uint64_t)(v >> par) & 0x7Fu) << 15;
+        return PUT_OK;
+    }
+    case JK__A_M0:
+        if ((r = put_mem_base(e, o, JK_A64_MEM_OFF)) != PUT_OK)
+            return r;
+        if (o->value != 0)
+            return refuse(e, JK_ERANGE, "this instruction takes no offset (%lld)",
+                          (long long)o->value);
+        return PUT_OK;
+    case JK__A_MR: {
+        unsigned opt, s = 0;
+        if ((r = put_mem_base(e, o, JK_A64_MEM_REG)) != PUT_OK)
+            return r;
+        if (o->iclass == JK_A64_RC_X) {
+            if (o->mod == JK_A64_MOD_NONE || o->mod == JK_A64_MOD_LSL)
+                opt = 3;
+            else if (o->mod == JK_A64_MOD_SXTX)
+                opt = 7;
+            else
+                return refuse(e, JK_EOPERAND, "an x index takes lsl or sxtx, not %s",
+                              mod_names[o->mod]);
+            if (o->mod == JK_A64_MOD_LSL && !(o->flags & JK_A64_F_AMOUNT))
+                return refuse(e, JK_EOPERAND, "lsl needs an amount");
+        } else if (o->iclass == JK_A64_RC_W) {
+            if (o->mod == JK_A64_MOD_UXTW)
+                opt = 2;
+            else if (o->mod == JK_A64_MOD_SXTW)
+                opt = 6;
+            else
+                return refuse(e, JK_EOPERAND, "a w index needs uxtw or sxtw");
+        } else {
+            return refuse(e, JK_EOPERAND, "the index must be an x or w register");
+        }
+        if (o->flags & JK_A64_F_AMOUNT) {
+            if (o->amount != 0 && o->amount != par)
+                return refuse(e, JK_ERANGE, "index shift %u is not 0 or %u", o->amount, par);
+            s = par == 0 ? 1u : o->amount == par;
+        }
+        e->w |= (uint32_t)o->index << 16 | opt << 13 | s << 12;
+        return PUT_OK;
+    }
+    case JK__A_SYSREG:
+    case JK__A_SYSOP: {
+        uint64_t v = (uint64_t)o->value;
+        if (o->kind != JK_A64_OP_SYSREG)
+            return PUT_KIND;
+        if (t == JK__A_SYSREG ? (v >> 14) < 2 : (v >> 14) != 1)
+            return refuse(e, JK_EOPERAND, "%s",
+                          t == JK__A_SYSREG ? "not a system register (op0 must be 2 or 3)"
+                                            : "not a cache maintenance operation (op0 must be 1)");
+        e->w |= (uint32_t)(t == JK__A_SYSREG ? v & 0xFFFF : v & 0x3FFF) << 5;
+        return PUT_OK;
+    }
+    case JK__A_BTI:
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (o->value < 1 || o->value > 3)
+            return refuse(e, JK_ERANGE, "bti target %lld is not c (1), j (2) or jc (3)",
+                          (long long)o->value);
+        e->w |= (uint32_t)o->value << 6;
+        return PUT_OK;
+    default:
+        return refuse(e, JK_EINVAL, "internal: operand type %u", t);
+    }
+}
+
+/* -- Emit ------------------------------------------------------------------- */
+
+static const char *kind_name(const jk_a64_op *o)
+{
+    switch (o->kind) {
+    case JK_A64_OP_REG:
+        switch (o->rclass) {
+        case JK_A64_RC_X: return o->mod ? "x+shift" : "x";
+        case JK_A64_RC_W: return o->mod ? "w+extend" : "w";
+        case JK_A64_RC_SP: return "sp";
+        case JK_A64_RC_WSP: return "wsp";
+        default: return "reg?";
+        }
+    case JK_A64_OP_IMM: return "imm";
+    case JK_A64_OP_MEM:
+        switch (o->flags & JK_A64_MEM_MODE) {
+        case JK_A64_MEM_PRE: return "mem!";
+        case JK_A64_MEM_POST: return "mem-post";
+        case JK_A64_MEM_REG: return "mem-reg";
+        default: return "mem";
+        }
+    case JK_A64_OP_LABEL: return "label";
+    case JK_A64_OP_COND: return "cond";
+    case JK_A64_OP_SYSREG: return "sysreg";
+    default: return "?";
+    }
+}
+
+static jk_status emit_label(jk_a64_asm *a, const enc *e, size_t at)
+{
+    jk__code *c = &a->code;
+    if (jk__code_check_sym(c, e->label, jk__a64_mnem_names[a->cur]))
+        return c->err.status;
+    if (e->ltype == JK__A_REL19)
+        return jk__code_branch_arch(c, at, 4, 8, e->label, JK__A64_REACH19);
+    if (e->ltype == JK__A_REL14)
+        return jk__code_branch_arch(c, at, 4, 8, e->label, JK__A64_REACH14);
+    return jk__code_fix(c, JK__FIX_ARCH, at, at, e->label, 0);
+}
+
+jk_status jk_a64_emit(jk_a64_asm *a, jk_a64_mnem id, unsigned n, const jk_a64_op *ops)
+{
+    jk__code *c;
+    enc e, best;
+    unsigned f, lo, hi, i, any = 0;
+    int best_depth = -1, best_slot = 0;
+    if (!a)
+        return JK_EINVAL;
+    c = &a->code;
+    if (c->err.status)
+        return c->err.status;
+    if (c->finished)
+        return jk__code_fail(c, JK_ESTATE, "cannot emit after finish");
+    if ((unsigned)id >= JK_A64_MNEM_COUNT)
+        return jk__code_fail(c, JK_EINVAL, "emit: bad mnemonic id %d", (int)id);
+    if (n > 4 || (n && !ops))
+        return jk__code_fail(c, JK_EINVAL, "%s: %u operands (at most 4, non-NULL)",
+                             jk__a64_mnem_names[id], n);
+    for (i = 0; i < n; i++)
+        if (ops[i].rclass == JK_A64_RC_INVALID || ops[i].kind >= JK_A64_OP_KIND_COUNT ||
+            (ops[i].kind == JK_A64_OP_MEM && (ops[i].flags & JK_A64_MEM_MODE) == JK_A64_MEM_REG &&
+             ops[i].iclass == JK_A64_RC_INVALID) || ops[i].kind == JK_A64_OP_NONE)
+            return jk__code_fail(c, JK_EOPERAND, "%s: operand %u is malformed",
+                                 jk__a64_mnem_names[id], i + 1);
+    memset(&best, 0, sizeof best);
+    a->cur = id;
+    lo = jk__a64_mnem_first[id];
+    hi = jk__a64_mnem_first[id + 1];
+    for (f = lo; f < hi; f++) {
+        const jk__a64_form *fm = &jk__a64_forms[f];
+        int r = PUT_OK;
+        if (fm->nops != n)
+            continue;
+        any = 1;
+        e.w = fm->base;
+        e.lsb = 0;
+        e.label = 0;
+        e.why[0] = 0;
+        for (i = 0; i < n; i++) {
+            r = put(&e, fm->ops[i], &ops[i]);
+            if (r != PUT_OK)
+                break;
+        }
+        if (r == PUT_OK) {
+            size_t at;
+            if (jk__code_reserve(c, 4))
+                return c->err.status;
+            at = c->len;
+            jk__put_le32(c->buf + at, e.w);
+            if (e.label && emit_label(a, &e, at))
+                return c->err.status;
+            c->len = at + 4;
+            c->insn++;
+            a->last_form = f;
+            return JK_OK;
+        }
+        if (r == PUT_REFUSE && (int)i > best_depth) {
+            best_depth = (int)i;
+            best_slot = (int)i;
+            best = e;
+        }
+    }
+    if (!any)
+        return jk__code_fail(c, JK_ENOFORM, "%s: no form takes %u operand%s",
+                             jk__a64_mnem_names[id], n, n == 1 ? "" : "s");
+    if (best_depth >= 0)
+        return jk__code_fail(c, best.st == JK_EOPERAND || best.st == JK_ERANGE ||
+                                        best.st == JK_ELABEL ? best.st : JK_ENOFORM,
+                             "%s: operand %d: %s", jk__a64_mnem_names[id], best_slot + 1,
+                             best.why);
+    {
+        char sig[96];
+        size_t k = 0;
+        for (i = 0; i < n && k < sizeof sig; i++) {
+            int m = snprintf(sig + k, sizeof sig - k, "%s%s", i ? ", " : "", kind_name(&ops[i]));
+            if (m < 0)
+                break;
+            k += (size_t)m;
+        }
+        sig[k < sizeof sig ? k : sizeof sig - 1] = 0;
+        return jk__code_fail(c, JK_ENOFORM, "%s: no form takes (%s)", jk__a64_mnem_names[id],
+                             n ? sig : "");
+    }
+}
+
+jk_status jk_a64_emit0(jk_a64_asm *a, jk_a64_mnem id)
+{
+    return jk_a64_emit(a, id, 0, NULL);
+}
+
+jk_status jk_a64_emit1(jk_a64_asm *a, jk_a64_mnem id, jk_a64_op o0)
+{
+    return jk_a64_emit(a, id, 1, &o0);
+}
+
+jk_status jk_a64_emit2(jk_a64_asm *a, jk_a64_mnem id, jk_a64_op o0, jk_a64_op o1)
+{
+    jk_a64_op ops[2];
+    ops[0] = o0;
+    ops[1] = o1;
+    return jk_a64_emit(a, id, 2, ops);
+}
+
+jk_status jk_a64_emit3(jk_a64_asm *a, jk_a64_mnem id, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    jk_a64_op ops[3];
+    ops[0] = o0;
+    ops[1] = o1;
+    ops[2] = o2;
+    return jk_a64_emit(a, id, 3, ops);
+}
+
+jk_status jk_a64_emit4(jk_a64_asm *a, jk_a64_mnem id, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2,
+                       jk_a64_op o3)
+{
+    jk_a64_op ops[4];
+    ops[0] = o0;
+    ops[1] = o1;
+    ops[2] = o2;
+    ops[3] = o3;
+    return jk_a64_emit(a, id, 4, ops);
+}
+
+/* -- Pc-relative fields (jk__arch_ops) ------------------------------------------ */
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int in_words(int64_t d, unsigned bits)
+{
+    int64_t lim = (int64_t)1 << (bits + 1); /* bits-bit signed word count, in bytes */
+    return (d & 3) == 0 && d >= -lim && d < lim;
+}
+
+static int reach(const jk__item *it, int64_t d)
+{
+    return in_words(d, it->long_form[1] == JK__A64_REACH14 ? 14 : 19);
+}
+
+#define NOP 0xD503201Fu
+
+static int item(uint8_t *out, const uint8_t *raw, const jk__item *it, int local, int64_t d,
+                char *why, size_t n)
+{
+    uint32_t w = get32(raw);
+    unsigned bits = it->long_form[1] == JK__A64_REACH14 ? 14 : 19;
+    if (!it->is_long) {
+        uint32_t m = (1u << bits) - 1;
+        jk__put_le32(out, w | ((uint32_t)(uint64_t)(d >> 2) & m) << 5);
+        return 0;
+    }
+    /* long: the inverted branch skips the b that follows (b.al/b.nv: a nop) */
+    if ((w & 0xFF000010u) == 0x54000000u && (w & 0xFu) >= 14) {
+        jk__put_le32(out, NOP);
+    } else if ((w & 0xFF000010u) == 0x54000000u) {
+        jk__put_le32(out, (w ^ 1u) | 2u << 5);
+    } else {
+        jk__put_le32(out, (w ^ (1u << 24)) | 2u << 5);
+    }
+    if (!local) {
+        jk__put_le32(out + 4, 0x14000000u); /* relocated at copy */
+        return 4;
+    }
+    d -= 4;
+    if (!in_words(d, 26)) {
+        snprintf(why, n, "%lld bytes away: beyond the +-128 MiB of b", (long long)d);
+        return -1;
+    }
+    jk__put_le32(out + 4, 0x14000000u | ((uint32_t)(uint64_t)(d >> 2) & 0x3FFFFFFu));
+    return 0;
+}
+
+static int patch(uint8_t *p, uint64_t target, uint64_t pc, int absolute, char *why, size_t n)
+{
+    uint32_t w = get32(p);
+    int64_t d = (int64_t)(target - pc);
+    if ((w & 0x7C000000u) == 0x14000000u) { /* b, bl */
+        if (!in_words(d, 26)) {
+            snprintf(why, n, "%lld bytes away: beyond the +-128 MiB of %s", (long long)d,
+                     w >> 31 ? "bl" : "b");
+            return -1;
+        }
+        w |= (uint32_t)(uint64_t)(d >> 2) & 0x3FFFFFFu;
+    } else if ((w & 0x9F000000u) == 0x10000000u) { /* adr */
+        if (d < -(1ll << 20) || d >= (1ll << 20)) {
+            snprintf(why, n, "%lld bytes away: beyond the +-1 MiB of adr", (long long)d);
+            return -1;
+        }
+        w |= ((uint32_t)(uint64_t)d & 3u) << 29 | ((uint32_t)((uint64_t)d >> 2) & 0x7FFFFu) << 5;
+    } else if ((w & 0x9F000000u) == 0x90000000u) { /* adrp */
+        int64_t pg;
+        if (!absolute)
+            return 1;
+        pg = (int64_t)((target >> 12) - (pc >> 12));
+        if (pg < -(1ll << 20) || pg >= (1ll << 20)) {
+            snprintf(why, n, "%lld pages away: beyond the +-4 GiB of adrp", (long long)pg);
+            return -1;
+        }
+        w |= ((uint32_t)(uint64_t)pg & 3u) << 29 | ((uint32_t)((uint64_t)pg >> 2) & 0x7FFFFu) << 5;
+    } else { /* ldr literal, prfm literal (and the imm19 branches) */
+        if (!in_words(d, 19)) {
+            snprintf(why, n, (d & 3) ? "%lld bytes away: not a multiple of 4"
+                                     : "%lld bytes away: beyond the +-1 MiB of a literal",
+                     (long long)d);
+            return -1;
+        }
+        w |= ((uint32_t)(uint64_t)(d >> 2) & 0x7FFFFu) << 5;
+    }
+    jk__put_le32(p, w);
+    return 0;
+}
+
+const jk__arch_ops jk__a64_arch = {reach, item, patch};
