@@ -223,8 +223,14 @@ def gen(forms):
     for f in ordered:
         slots = []
         for name, params in f.ops:
-            p = list(params) + [0, 0]
-            slots.append("JK__A64_SLOT(JK__A_%s, %d, %d)" % (name.upper(), p[0], p[1]))
+            posp = TYPES[name][1]
+            pos = [v for i, v in enumerate(params) if i in posp]
+            other = [v for i, v in enumerate(params) if i not in posp]
+            # position: the first bit position; parameter: a second position
+            # (x2:P:Q) or the first other parameter (u:L:W's width, mu:S's size)
+            p0 = pos[0] if pos else 0
+            p1 = pos[1] if len(pos) > 1 else (other[0] if other else 0)
+            slots.append("JK__A64_SLOT(JK__A_%s, %d, %d)" % (name.upper(), p0, p1))
         while len(slots) < 4:
             slots.append("0")
         c.append("    /* %-36s */ {0x%08Xu, %d, {%s}}," % (f.text.split("=")[0].strip()[:36],

@@ -159,9 +159,10 @@ static int put_extended(enc *e, const jk_a64_op *o, int w32, unsigned pos)
     } else if (o->mod >= JK_A64_MOD_UXTB && o->mod <= JK_A64_MOD_SXTX) {
         opt = o->mod >= JK_A64_MOD_SXTB ? 4u + (o->mod - JK_A64_MOD_SXTB)
                                         : (unsigned)(o->mod - JK_A64_MOD_UXTB);
-        if (!w32 && ((opt & 3) == 3) != (o->rclass == JK_A64_RC_X))
-            return refuse(e, JK_EOPERAND, "%s takes a%s register", mod_names[o->mod],
-                          (opt & 3) == 3 ? "n x" : " w");
+        /* uxtx/sxtx take an x register (a w one too, as GNU as and llvm-mc
+         * agree); the others a w register */
+        if (!w32 && (opt & 3) != 3 && o->rclass == JK_A64_RC_X)
+            return refuse(e, JK_EOPERAND, "%s takes a w register", mod_names[o->mod]);
     } else {
         return refuse(e, JK_EOPERAND, "%s is not an extend", mod_names[o->mod]);
     }
@@ -506,10 +507,9 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         uint64_t v = (uint64_t)o->value;
         if (o->kind != JK_A64_OP_SYSREG)
             return PUT_KIND;
-        if (t == JK__A_SYSREG ? (v >> 14) < 2 : (v >> 14) != 1)
+        if (t == JK__A_SYSOP && (v >> 14) != 1)
             return refuse(e, JK_EOPERAND, "%s",
-                          t == JK__A_SYSREG ? "not a system register (op0 must be 2 or 3)"
-                                            : "not a cache maintenance operation (op0 must be 1)");
+                          "not a cache maintenance operation (op0 must be 1)");
         e->w |= (uint32_t)(t == JK__A_SYSREG ? v & 0xFFFF : v & 0x3FFF) << 5;
         return PUT_OK;
     }
@@ -524,6 +524,41 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
     default:
         return refuse(e, JK_EINVAL, "internal: operand type %u", t);
     }
+}
+
+/* -- Constrained unpredictable register combinations --------------------------------- */
+
+/* The Arm ARM leaves these register combinations CONSTRAINED UNPREDICTABLE
+ * (llvm-mc refuses them, GNU as warns): a load pair into one register,
+ * write-back to a base that is also transferred, a store-exclusive status
+ * register that is also the data or the base. jitkit refuses them, so the
+ * result is never a guess. Returns NULL or the reason. */
+static const char *unpredictable(uint32_t w)
+{
+    unsigned rt = w & 31, rn = (w >> 5) & 31, rt2 = (w >> 10) & 31, rs = (w >> 16) & 31;
+    if ((w & 0x3A000000u) == 0x28000000u) { /* load/store pair */
+        unsigned wb = (w >> 23) & 3, load = (w >> 22) & 1;
+        if (load && rt == rt2)
+            return "a load pair into one register is unpredictable";
+        if ((wb == 1 || wb == 3) && rn != 31 && (rn == rt || rn == rt2))
+            return "write-back to a base register that is also transferred is unpredictable";
+        return NULL;
+    }
+    if ((w & 0x3B200000u) == 0x38000000u) { /* load/store register, imm9 forms */
+        unsigned mode = (w >> 10) & 3;
+        if ((mode == 1 || mode == 3) && rn != 31 && rn == rt)
+            return "write-back to a base register that is also transferred is unpredictable";
+        return NULL;
+    }
+    if ((w & 0x3F000000u) == 0x08000000u) { /* exclusives, acquire/release */
+        unsigned load = (w >> 22) & 1, pair = (w >> 21) & 1, o2 = (w >> 23) & 1;
+        if (load && pair && rt == rt2)
+            return "a load pair into one register is unpredictable";
+        if (!load && !o2 && (rs == rt || (pair && rs == rt2) || (rs == rn && rn != 31)))
+            return "the status register of a store-exclusive must differ from the data and "
+                   "base registers";
+    }
+    return NULL;
 }
 
 /* -- Emit ------------------------------------------------------------------- */
@@ -611,6 +646,9 @@ jk_status jk_a64_emit(jk_a64_asm *a, jk_a64_mnem id, unsigned n, const jk_a64_op
         }
         if (r == PUT_OK) {
             size_t at;
+            const char *why = unpredictable(e.w);
+            if (why)
+                return jk__code_fail(c, JK_EOPERAND, "%s: %s", jk__a64_mnem_names[id], why);
             if (jk__code_reserve(c, 4))
                 return c->err.status;
             at = c->len;
