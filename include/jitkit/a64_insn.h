@@ -53,159 +53,327 @@ typedef enum jk_a64_mnem {
     JK_A64_BR = 38,
     JK_A64_BRK = 39,
     JK_A64_BTI = 40,
-    JK_A64_CBNZ = 41,
-    JK_A64_CBZ = 42,
-    JK_A64_CCMN = 43,
-    JK_A64_CCMP = 44,
-    JK_A64_CINC = 45,
-    JK_A64_CINV = 46,
-    JK_A64_CLREX = 47,
-    JK_A64_CLS = 48,
-    JK_A64_CLZ = 49,
-    JK_A64_CMN = 50,
-    JK_A64_CMP = 51,
-    JK_A64_CNEG = 52,
-    JK_A64_CRC32B = 53,
-    JK_A64_CRC32CB = 54,
-    JK_A64_CRC32CH = 55,
-    JK_A64_CRC32CW = 56,
-    JK_A64_CRC32CX = 57,
-    JK_A64_CRC32H = 58,
-    JK_A64_CRC32W = 59,
-    JK_A64_CRC32X = 60,
-    JK_A64_CSEL = 61,
-    JK_A64_CSET = 62,
-    JK_A64_CSETM = 63,
-    JK_A64_CSINC = 64,
-    JK_A64_CSINV = 65,
-    JK_A64_CSNEG = 66,
-    JK_A64_DC = 67,
-    JK_A64_DMB = 68,
-    JK_A64_DSB = 69,
-    JK_A64_EON = 70,
-    JK_A64_EOR = 71,
-    JK_A64_EXTR = 72,
-    JK_A64_HINT = 73,
-    JK_A64_HLT = 74,
-    JK_A64_HVC = 75,
-    JK_A64_IC = 76,
-    JK_A64_ISB = 77,
-    JK_A64_LDAR = 78,
-    JK_A64_LDARB = 79,
-    JK_A64_LDARH = 80,
-    JK_A64_LDAXP = 81,
-    JK_A64_LDAXR = 82,
-    JK_A64_LDAXRB = 83,
-    JK_A64_LDAXRH = 84,
-    JK_A64_LDNP = 85,
-    JK_A64_LDP = 86,
-    JK_A64_LDPSW = 87,
-    JK_A64_LDR = 88,
-    JK_A64_LDRB = 89,
-    JK_A64_LDRH = 90,
-    JK_A64_LDRSB = 91,
-    JK_A64_LDRSH = 92,
-    JK_A64_LDRSW = 93,
-    JK_A64_LDUR = 94,
-    JK_A64_LDURB = 95,
-    JK_A64_LDURH = 96,
-    JK_A64_LDURSB = 97,
-    JK_A64_LDURSH = 98,
-    JK_A64_LDURSW = 99,
-    JK_A64_LDXP = 100,
-    JK_A64_LDXR = 101,
-    JK_A64_LDXRB = 102,
-    JK_A64_LDXRH = 103,
-    JK_A64_LSL = 104,
-    JK_A64_LSLV = 105,
-    JK_A64_LSR = 106,
-    JK_A64_LSRV = 107,
-    JK_A64_MADD = 108,
-    JK_A64_MNEG = 109,
-    JK_A64_MOV = 110,
-    JK_A64_MOVK = 111,
-    JK_A64_MOVN = 112,
-    JK_A64_MOVZ = 113,
-    JK_A64_MRS = 114,
-    JK_A64_MSR = 115,
-    JK_A64_MSUB = 116,
-    JK_A64_MUL = 117,
-    JK_A64_MVN = 118,
-    JK_A64_NEG = 119,
-    JK_A64_NEGS = 120,
-    JK_A64_NGC = 121,
-    JK_A64_NGCS = 122,
-    JK_A64_NOP = 123,
-    JK_A64_ORN = 124,
-    JK_A64_ORR = 125,
-    JK_A64_PACIASP = 126,
-    JK_A64_PACIBSP = 127,
-    JK_A64_PRFM = 128,
-    JK_A64_PRFUM = 129,
-    JK_A64_RBIT = 130,
-    JK_A64_RET = 131,
-    JK_A64_REV = 132,
-    JK_A64_REV16 = 133,
-    JK_A64_REV32 = 134,
-    JK_A64_ROR = 135,
-    JK_A64_RORV = 136,
-    JK_A64_SBC = 137,
-    JK_A64_SBCS = 138,
-    JK_A64_SBFIZ = 139,
-    JK_A64_SBFM = 140,
-    JK_A64_SBFX = 141,
-    JK_A64_SDIV = 142,
-    JK_A64_SEV = 143,
-    JK_A64_SEVL = 144,
-    JK_A64_SMADDL = 145,
-    JK_A64_SMNEGL = 146,
-    JK_A64_SMSUBL = 147,
-    JK_A64_SMULH = 148,
-    JK_A64_SMULL = 149,
-    JK_A64_STLR = 150,
-    JK_A64_STLRB = 151,
-    JK_A64_STLRH = 152,
-    JK_A64_STLXP = 153,
-    JK_A64_STLXR = 154,
-    JK_A64_STLXRB = 155,
-    JK_A64_STLXRH = 156,
-    JK_A64_STNP = 157,
-    JK_A64_STP = 158,
-    JK_A64_STR = 159,
-    JK_A64_STRB = 160,
-    JK_A64_STRH = 161,
-    JK_A64_STUR = 162,
-    JK_A64_STURB = 163,
-    JK_A64_STURH = 164,
-    JK_A64_STXP = 165,
-    JK_A64_STXR = 166,
-    JK_A64_STXRB = 167,
-    JK_A64_STXRH = 168,
-    JK_A64_SUB = 169,
-    JK_A64_SUBS = 170,
-    JK_A64_SVC = 171,
-    JK_A64_SXTB = 172,
-    JK_A64_SXTH = 173,
-    JK_A64_SXTW = 174,
-    JK_A64_TBNZ = 175,
-    JK_A64_TBZ = 176,
-    JK_A64_TST = 177,
-    JK_A64_UBFIZ = 178,
-    JK_A64_UBFM = 179,
-    JK_A64_UBFX = 180,
-    JK_A64_UDF = 181,
-    JK_A64_UDIV = 182,
-    JK_A64_UMADDL = 183,
-    JK_A64_UMNEGL = 184,
-    JK_A64_UMSUBL = 185,
-    JK_A64_UMULH = 186,
-    JK_A64_UMULL = 187,
-    JK_A64_UXTB = 188,
-    JK_A64_UXTH = 189,
-    JK_A64_WFE = 190,
-    JK_A64_WFI = 191,
-    JK_A64_YIELD = 192,
-    JK_A64_MNEM_COUNT = 193
+    JK_A64_CAS = 41,
+    JK_A64_CASA = 42,
+    JK_A64_CASAB = 43,
+    JK_A64_CASAH = 44,
+    JK_A64_CASAL = 45,
+    JK_A64_CASALB = 46,
+    JK_A64_CASALH = 47,
+    JK_A64_CASB = 48,
+    JK_A64_CASH = 49,
+    JK_A64_CASL = 50,
+    JK_A64_CASLB = 51,
+    JK_A64_CASLH = 52,
+    JK_A64_CBNZ = 53,
+    JK_A64_CBZ = 54,
+    JK_A64_CCMN = 55,
+    JK_A64_CCMP = 56,
+    JK_A64_CINC = 57,
+    JK_A64_CINV = 58,
+    JK_A64_CLREX = 59,
+    JK_A64_CLS = 60,
+    JK_A64_CLZ = 61,
+    JK_A64_CMN = 62,
+    JK_A64_CMP = 63,
+    JK_A64_CNEG = 64,
+    JK_A64_CRC32B = 65,
+    JK_A64_CRC32CB = 66,
+    JK_A64_CRC32CH = 67,
+    JK_A64_CRC32CW = 68,
+    JK_A64_CRC32CX = 69,
+    JK_A64_CRC32H = 70,
+    JK_A64_CRC32W = 71,
+    JK_A64_CRC32X = 72,
+    JK_A64_CSEL = 73,
+    JK_A64_CSET = 74,
+    JK_A64_CSETM = 75,
+    JK_A64_CSINC = 76,
+    JK_A64_CSINV = 77,
+    JK_A64_CSNEG = 78,
+    JK_A64_DC = 79,
+    JK_A64_DMB = 80,
+    JK_A64_DSB = 81,
+    JK_A64_EON = 82,
+    JK_A64_EOR = 83,
+    JK_A64_EXTR = 84,
+    JK_A64_HINT = 85,
+    JK_A64_HLT = 86,
+    JK_A64_HVC = 87,
+    JK_A64_IC = 88,
+    JK_A64_ISB = 89,
+    JK_A64_LDADD = 90,
+    JK_A64_LDADDA = 91,
+    JK_A64_LDADDAB = 92,
+    JK_A64_LDADDAH = 93,
+    JK_A64_LDADDAL = 94,
+    JK_A64_LDADDALB = 95,
+    JK_A64_LDADDALH = 96,
+    JK_A64_LDADDB = 97,
+    JK_A64_LDADDH = 98,
+    JK_A64_LDADDL = 99,
+    JK_A64_LDADDLB = 100,
+    JK_A64_LDADDLH = 101,
+    JK_A64_LDAR = 102,
+    JK_A64_LDARB = 103,
+    JK_A64_LDARH = 104,
+    JK_A64_LDAXP = 105,
+    JK_A64_LDAXR = 106,
+    JK_A64_LDAXRB = 107,
+    JK_A64_LDAXRH = 108,
+    JK_A64_LDCLR = 109,
+    JK_A64_LDCLRA = 110,
+    JK_A64_LDCLRAB = 111,
+    JK_A64_LDCLRAH = 112,
+    JK_A64_LDCLRAL = 113,
+    JK_A64_LDCLRALB = 114,
+    JK_A64_LDCLRALH = 115,
+    JK_A64_LDCLRB = 116,
+    JK_A64_LDCLRH = 117,
+    JK_A64_LDCLRL = 118,
+    JK_A64_LDCLRLB = 119,
+    JK_A64_LDCLRLH = 120,
+    JK_A64_LDEOR = 121,
+    JK_A64_LDEORA = 122,
+    JK_A64_LDEORAB = 123,
+    JK_A64_LDEORAH = 124,
+    JK_A64_LDEORAL = 125,
+    JK_A64_LDEORALB = 126,
+    JK_A64_LDEORALH = 127,
+    JK_A64_LDEORB = 128,
+    JK_A64_LDEORH = 129,
+    JK_A64_LDEORL = 130,
+    JK_A64_LDEORLB = 131,
+    JK_A64_LDEORLH = 132,
+    JK_A64_LDNP = 133,
+    JK_A64_LDP = 134,
+    JK_A64_LDPSW = 135,
+    JK_A64_LDR = 136,
+    JK_A64_LDRB = 137,
+    JK_A64_LDRH = 138,
+    JK_A64_LDRSB = 139,
+    JK_A64_LDRSH = 140,
+    JK_A64_LDRSW = 141,
+    JK_A64_LDSET = 142,
+    JK_A64_LDSETA = 143,
+    JK_A64_LDSETAB = 144,
+    JK_A64_LDSETAH = 145,
+    JK_A64_LDSETAL = 146,
+    JK_A64_LDSETALB = 147,
+    JK_A64_LDSETALH = 148,
+    JK_A64_LDSETB = 149,
+    JK_A64_LDSETH = 150,
+    JK_A64_LDSETL = 151,
+    JK_A64_LDSETLB = 152,
+    JK_A64_LDSETLH = 153,
+    JK_A64_LDSMAX = 154,
+    JK_A64_LDSMAXA = 155,
+    JK_A64_LDSMAXAB = 156,
+    JK_A64_LDSMAXAH = 157,
+    JK_A64_LDSMAXAL = 158,
+    JK_A64_LDSMAXALB = 159,
+    JK_A64_LDSMAXALH = 160,
+    JK_A64_LDSMAXB = 161,
+    JK_A64_LDSMAXH = 162,
+    JK_A64_LDSMAXL = 163,
+    JK_A64_LDSMAXLB = 164,
+    JK_A64_LDSMAXLH = 165,
+    JK_A64_LDSMIN = 166,
+    JK_A64_LDSMINA = 167,
+    JK_A64_LDSMINAB = 168,
+    JK_A64_LDSMINAH = 169,
+    JK_A64_LDSMINAL = 170,
+    JK_A64_LDSMINALB = 171,
+    JK_A64_LDSMINALH = 172,
+    JK_A64_LDSMINB = 173,
+    JK_A64_LDSMINH = 174,
+    JK_A64_LDSMINL = 175,
+    JK_A64_LDSMINLB = 176,
+    JK_A64_LDSMINLH = 177,
+    JK_A64_LDUMAX = 178,
+    JK_A64_LDUMAXA = 179,
+    JK_A64_LDUMAXAB = 180,
+    JK_A64_LDUMAXAH = 181,
+    JK_A64_LDUMAXAL = 182,
+    JK_A64_LDUMAXALB = 183,
+    JK_A64_LDUMAXALH = 184,
+    JK_A64_LDUMAXB = 185,
+    JK_A64_LDUMAXH = 186,
+    JK_A64_LDUMAXL = 187,
+    JK_A64_LDUMAXLB = 188,
+    JK_A64_LDUMAXLH = 189,
+    JK_A64_LDUMIN = 190,
+    JK_A64_LDUMINA = 191,
+    JK_A64_LDUMINAB = 192,
+    JK_A64_LDUMINAH = 193,
+    JK_A64_LDUMINAL = 194,
+    JK_A64_LDUMINALB = 195,
+    JK_A64_LDUMINALH = 196,
+    JK_A64_LDUMINB = 197,
+    JK_A64_LDUMINH = 198,
+    JK_A64_LDUMINL = 199,
+    JK_A64_LDUMINLB = 200,
+    JK_A64_LDUMINLH = 201,
+    JK_A64_LDUR = 202,
+    JK_A64_LDURB = 203,
+    JK_A64_LDURH = 204,
+    JK_A64_LDURSB = 205,
+    JK_A64_LDURSH = 206,
+    JK_A64_LDURSW = 207,
+    JK_A64_LDXP = 208,
+    JK_A64_LDXR = 209,
+    JK_A64_LDXRB = 210,
+    JK_A64_LDXRH = 211,
+    JK_A64_LSL = 212,
+    JK_A64_LSLV = 213,
+    JK_A64_LSR = 214,
+    JK_A64_LSRV = 215,
+    JK_A64_MADD = 216,
+    JK_A64_MNEG = 217,
+    JK_A64_MOV = 218,
+    JK_A64_MOVK = 219,
+    JK_A64_MOVN = 220,
+    JK_A64_MOVZ = 221,
+    JK_A64_MRS = 222,
+    JK_A64_MSR = 223,
+    JK_A64_MSUB = 224,
+    JK_A64_MUL = 225,
+    JK_A64_MVN = 226,
+    JK_A64_NEG = 227,
+    JK_A64_NEGS = 228,
+    JK_A64_NGC = 229,
+    JK_A64_NGCS = 230,
+    JK_A64_NOP = 231,
+    JK_A64_ORN = 232,
+    JK_A64_ORR = 233,
+    JK_A64_PACIASP = 234,
+    JK_A64_PACIBSP = 235,
+    JK_A64_PRFM = 236,
+    JK_A64_PRFUM = 237,
+    JK_A64_RBIT = 238,
+    JK_A64_RET = 239,
+    JK_A64_REV = 240,
+    JK_A64_REV16 = 241,
+    JK_A64_REV32 = 242,
+    JK_A64_ROR = 243,
+    JK_A64_RORV = 244,
+    JK_A64_SBC = 245,
+    JK_A64_SBCS = 246,
+    JK_A64_SBFIZ = 247,
+    JK_A64_SBFM = 248,
+    JK_A64_SBFX = 249,
+    JK_A64_SDIV = 250,
+    JK_A64_SEV = 251,
+    JK_A64_SEVL = 252,
+    JK_A64_SMADDL = 253,
+    JK_A64_SMNEGL = 254,
+    JK_A64_SMSUBL = 255,
+    JK_A64_SMULH = 256,
+    JK_A64_SMULL = 257,
+    JK_A64_STADD = 258,
+    JK_A64_STADDB = 259,
+    JK_A64_STADDH = 260,
+    JK_A64_STADDL = 261,
+    JK_A64_STADDLB = 262,
+    JK_A64_STADDLH = 263,
+    JK_A64_STCLR = 264,
+    JK_A64_STCLRB = 265,
+    JK_A64_STCLRH = 266,
+    JK_A64_STCLRL = 267,
+    JK_A64_STCLRLB = 268,
+    JK_A64_STCLRLH = 269,
+    JK_A64_STEOR = 270,
+    JK_A64_STEORB = 271,
+    JK_A64_STEORH = 272,
+    JK_A64_STEORL = 273,
+    JK_A64_STEORLB = 274,
+    JK_A64_STEORLH = 275,
+    JK_A64_STLR = 276,
+    JK_A64_STLRB = 277,
+    JK_A64_STLRH = 278,
+    JK_A64_STLXP = 279,
+    JK_A64_STLXR = 280,
+    JK_A64_STLXRB = 281,
+    JK_A64_STLXRH = 282,
+    JK_A64_STNP = 283,
+    JK_A64_STP = 284,
+    JK_A64_STR = 285,
+    JK_A64_STRB = 286,
+    JK_A64_STRH = 287,
+    JK_A64_STSET = 288,
+    JK_A64_STSETB = 289,
+    JK_A64_STSETH = 290,
+    JK_A64_STSETL = 291,
+    JK_A64_STSETLB = 292,
+    JK_A64_STSETLH = 293,
+    JK_A64_STSMAX = 294,
+    JK_A64_STSMAXB = 295,
+    JK_A64_STSMAXH = 296,
+    JK_A64_STSMAXL = 297,
+    JK_A64_STSMAXLB = 298,
+    JK_A64_STSMAXLH = 299,
+    JK_A64_STSMIN = 300,
+    JK_A64_STSMINB = 301,
+    JK_A64_STSMINH = 302,
+    JK_A64_STSMINL = 303,
+    JK_A64_STSMINLB = 304,
+    JK_A64_STSMINLH = 305,
+    JK_A64_STUMAX = 306,
+    JK_A64_STUMAXB = 307,
+    JK_A64_STUMAXH = 308,
+    JK_A64_STUMAXL = 309,
+    JK_A64_STUMAXLB = 310,
+    JK_A64_STUMAXLH = 311,
+    JK_A64_STUMIN = 312,
+    JK_A64_STUMINB = 313,
+    JK_A64_STUMINH = 314,
+    JK_A64_STUMINL = 315,
+    JK_A64_STUMINLB = 316,
+    JK_A64_STUMINLH = 317,
+    JK_A64_STUR = 318,
+    JK_A64_STURB = 319,
+    JK_A64_STURH = 320,
+    JK_A64_STXP = 321,
+    JK_A64_STXR = 322,
+    JK_A64_STXRB = 323,
+    JK_A64_STXRH = 324,
+    JK_A64_SUB = 325,
+    JK_A64_SUBS = 326,
+    JK_A64_SVC = 327,
+    JK_A64_SWP = 328,
+    JK_A64_SWPA = 329,
+    JK_A64_SWPAB = 330,
+    JK_A64_SWPAH = 331,
+    JK_A64_SWPAL = 332,
+    JK_A64_SWPALB = 333,
+    JK_A64_SWPALH = 334,
+    JK_A64_SWPB = 335,
+    JK_A64_SWPH = 336,
+    JK_A64_SWPL = 337,
+    JK_A64_SWPLB = 338,
+    JK_A64_SWPLH = 339,
+    JK_A64_SXTB = 340,
+    JK_A64_SXTH = 341,
+    JK_A64_SXTW = 342,
+    JK_A64_TBNZ = 343,
+    JK_A64_TBZ = 344,
+    JK_A64_TST = 345,
+    JK_A64_UBFIZ = 346,
+    JK_A64_UBFM = 347,
+    JK_A64_UBFX = 348,
+    JK_A64_UDF = 349,
+    JK_A64_UDIV = 350,
+    JK_A64_UMADDL = 351,
+    JK_A64_UMNEGL = 352,
+    JK_A64_UMSUBL = 353,
+    JK_A64_UMULH = 354,
+    JK_A64_UMULL = 355,
+    JK_A64_UXTB = 356,
+    JK_A64_UXTH = 357,
+    JK_A64_WFE = 358,
+    JK_A64_WFI = 359,
+    JK_A64_YIELD = 360,
+    JK_A64_MNEM_COUNT = 361
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -386,6 +554,54 @@ static inline jk_status jk_a64_bti1(struct jk_a64_asm *a, jk_a64_op o0)
 {
     return jk_a64_emit1(a, JK_A64_BTI, o0);
 }
+static inline jk_status jk_a64_cas(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CAS, o0, o1, o2);
+}
+static inline jk_status jk_a64_casa(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASA, o0, o1, o2);
+}
+static inline jk_status jk_a64_casab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_casah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_casal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_casalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_casalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_casb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASB, o0, o1, o2);
+}
+static inline jk_status jk_a64_cash(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASH, o0, o1, o2);
+}
+static inline jk_status jk_a64_casl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASL, o0, o1, o2);
+}
+static inline jk_status jk_a64_caslb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_caslh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CASLH, o0, o1, o2);
+}
 static inline jk_status jk_a64_cbnz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_CBNZ, o0, o1);
@@ -542,6 +758,54 @@ static inline jk_status jk_a64_isb1(struct jk_a64_asm *a, jk_a64_op o0)
 {
     return jk_a64_emit1(a, JK_A64_ISB, o0);
 }
+static inline jk_status jk_a64_ldadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADD, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldadda(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldaddlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDADDLH, o0, o1, o2);
+}
 static inline jk_status jk_a64_ldar(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_LDAR, o0, o1);
@@ -569,6 +833,102 @@ static inline jk_status jk_a64_ldaxrb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64
 static inline jk_status jk_a64_ldaxrh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_LDAXRH, o0, o1);
+}
+static inline jk_status jk_a64_ldclr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLR, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclra(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclral(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclralb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclralh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldclrlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDCLRLH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeor(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEOR, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeora(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeoral(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeoralb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeoralh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldeorlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDEORLH, o0, o1, o2);
 }
 static inline jk_status jk_a64_ldnp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -605,6 +965,246 @@ static inline jk_status jk_a64_ldrsh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 static inline jk_status jk_a64_ldrsw(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_LDRSW, o0, o1);
+}
+static inline jk_status jk_a64_ldset(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSET, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldseta(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldseth(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsetlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSETLH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAX, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxa(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmaxlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMAXLH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMIN, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsmina(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldsminlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDSMINLH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAX, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxa(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumaxlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMAXLH, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMIN, o0, o1, o2);
+}
+static inline jk_status jk_a64_ldumina(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINA, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINB, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINH, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINL, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_lduminlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_LDUMINLH, o0, o1, o2);
 }
 static inline jk_status jk_a64_ldur(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -834,6 +1434,78 @@ static inline jk_status jk_a64_smull(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_SMULL, o0, o1, o2);
 }
+static inline jk_status jk_a64_stadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADD, o0, o1);
+}
+static inline jk_status jk_a64_staddb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADDB, o0, o1);
+}
+static inline jk_status jk_a64_staddh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADDH, o0, o1);
+}
+static inline jk_status jk_a64_staddl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADDL, o0, o1);
+}
+static inline jk_status jk_a64_staddlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADDLB, o0, o1);
+}
+static inline jk_status jk_a64_staddlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STADDLH, o0, o1);
+}
+static inline jk_status jk_a64_stclr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLR, o0, o1);
+}
+static inline jk_status jk_a64_stclrb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLRB, o0, o1);
+}
+static inline jk_status jk_a64_stclrh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLRH, o0, o1);
+}
+static inline jk_status jk_a64_stclrl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLRL, o0, o1);
+}
+static inline jk_status jk_a64_stclrlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLRLB, o0, o1);
+}
+static inline jk_status jk_a64_stclrlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STCLRLH, o0, o1);
+}
+static inline jk_status jk_a64_steor(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEOR, o0, o1);
+}
+static inline jk_status jk_a64_steorb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEORB, o0, o1);
+}
+static inline jk_status jk_a64_steorh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEORH, o0, o1);
+}
+static inline jk_status jk_a64_steorl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEORL, o0, o1);
+}
+static inline jk_status jk_a64_steorlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEORLB, o0, o1);
+}
+static inline jk_status jk_a64_steorlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STEORLH, o0, o1);
+}
 static inline jk_status jk_a64_stlr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_STLR, o0, o1);
@@ -882,6 +1554,126 @@ static inline jk_status jk_a64_strh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit2(a, JK_A64_STRH, o0, o1);
 }
+static inline jk_status jk_a64_stset(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSET, o0, o1);
+}
+static inline jk_status jk_a64_stsetb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSETB, o0, o1);
+}
+static inline jk_status jk_a64_stseth(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSETH, o0, o1);
+}
+static inline jk_status jk_a64_stsetl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSETL, o0, o1);
+}
+static inline jk_status jk_a64_stsetlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSETLB, o0, o1);
+}
+static inline jk_status jk_a64_stsetlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSETLH, o0, o1);
+}
+static inline jk_status jk_a64_stsmax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAX, o0, o1);
+}
+static inline jk_status jk_a64_stsmaxb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAXB, o0, o1);
+}
+static inline jk_status jk_a64_stsmaxh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAXH, o0, o1);
+}
+static inline jk_status jk_a64_stsmaxl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAXL, o0, o1);
+}
+static inline jk_status jk_a64_stsmaxlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAXLB, o0, o1);
+}
+static inline jk_status jk_a64_stsmaxlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMAXLH, o0, o1);
+}
+static inline jk_status jk_a64_stsmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMIN, o0, o1);
+}
+static inline jk_status jk_a64_stsminb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMINB, o0, o1);
+}
+static inline jk_status jk_a64_stsminh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMINH, o0, o1);
+}
+static inline jk_status jk_a64_stsminl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMINL, o0, o1);
+}
+static inline jk_status jk_a64_stsminlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMINLB, o0, o1);
+}
+static inline jk_status jk_a64_stsminlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STSMINLH, o0, o1);
+}
+static inline jk_status jk_a64_stumax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAX, o0, o1);
+}
+static inline jk_status jk_a64_stumaxb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAXB, o0, o1);
+}
+static inline jk_status jk_a64_stumaxh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAXH, o0, o1);
+}
+static inline jk_status jk_a64_stumaxl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAXL, o0, o1);
+}
+static inline jk_status jk_a64_stumaxlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAXLB, o0, o1);
+}
+static inline jk_status jk_a64_stumaxlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMAXLH, o0, o1);
+}
+static inline jk_status jk_a64_stumin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMIN, o0, o1);
+}
+static inline jk_status jk_a64_stuminb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMINB, o0, o1);
+}
+static inline jk_status jk_a64_stuminh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMINH, o0, o1);
+}
+static inline jk_status jk_a64_stuminl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMINL, o0, o1);
+}
+static inline jk_status jk_a64_stuminlb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMINLB, o0, o1);
+}
+static inline jk_status jk_a64_stuminlh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_STUMINLH, o0, o1);
+}
 static inline jk_status jk_a64_stur(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_STUR, o0, o1);
@@ -921,6 +1713,54 @@ static inline jk_status jk_a64_subs(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_svc(struct jk_a64_asm *a, jk_a64_op o0)
 {
     return jk_a64_emit1(a, JK_A64_SVC, o0);
+}
+static inline jk_status jk_a64_swp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWP, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpa(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPA, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpab(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPAB, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpah(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPAH, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpalb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPALB, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpalh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPALH, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPB, o0, o1, o2);
+}
+static inline jk_status jk_a64_swph(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPH, o0, o1, o2);
+}
+static inline jk_status jk_a64_swpl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPL, o0, o1, o2);
+}
+static inline jk_status jk_a64_swplb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPLB, o0, o1, o2);
+}
+static inline jk_status jk_a64_swplh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SWPLH, o0, o1, o2);
 }
 static inline jk_status jk_a64_sxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {

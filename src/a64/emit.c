@@ -552,7 +552,7 @@ static const char *unpredictable(uint32_t w)
     }
     if ((w & 0x3F000000u) == 0x08000000u) { /* exclusives, acquire/release */
         unsigned load = (w >> 22) & 1, pair = (w >> 21) & 1, o2 = (w >> 23) & 1;
-        if (load && pair && rt == rt2)
+        if (load && pair && !o2 && rt == rt2)
             return "a load pair into one register is unpredictable";
         if (!load && !o2 && (rs == rt || (pair && rs == rt2) || (rs == rn && rn != 31)))
             return "the status register of a store-exclusive must differ from the data and "
