@@ -93,6 +93,14 @@ TYPES = {
     "sysreg": (0, (), lambda p: bits(5, 16)),
     "sysop": (0, (), lambda p: bits(5, 14)),
     "bti": (0, (), lambda p: bits(6, 2)),
+    "fb": (1, (0,), lambda p: bits(p[0], 5)),
+    "fh": (1, (0,), lambda p: bits(p[0], 5)),
+    "fs": (1, (0,), lambda p: bits(p[0], 5)),
+    "fd": (1, (0,), lambda p: bits(p[0], 5)),
+    "fq": (1, (0,), lambda p: bits(p[0], 5)),
+    "fimms": (0, (), lambda p: bits(13, 8)),
+    "fimmd": (0, (), lambda p: bits(13, 8)),
+    "fzero": (0, (), lambda p: 0),
 }
 
 # parameter limits checked per type

@@ -57,6 +57,7 @@ typedef enum jk_a64_opkind {
     JK_A64_OP_LABEL,   /* branch / adr / literal target */
     JK_A64_OP_COND,    /* condition code eq..nv (value 0..15) */
     JK_A64_OP_SYSREG,  /* system register / dc-ic operation (value: op0:op1:CRn:CRm:op2) */
+    JK_A64_OP_FIMM,    /* floating-point immediate (value: the bits of a double) */
     JK_A64_OP_KIND_COUNT
 } jk_a64_opkind;
 
@@ -66,6 +67,11 @@ typedef enum jk_a64_rclass {
     JK_A64_RC_W,       /* w0..w30, 31 = wzr */
     JK_A64_RC_SP,      /* sp (number 31) */
     JK_A64_RC_WSP,     /* wsp (number 31) */
+    JK_A64_RC_B,       /* b0..b31: the low 8 bits of v0..v31 */
+    JK_A64_RC_H,       /* h0..h31 (16 bits) */
+    JK_A64_RC_S,       /* s0..s31 (single) */
+    JK_A64_RC_D,       /* d0..d31 (double) */
+    JK_A64_RC_Q,       /* q0..q31 (128 bits) */
     JK_A64_RC_INVALID, /* marks a malformed operand; rejected by emit */
     JK_A64_RC_COUNT
 } jk_a64_rclass;
@@ -98,6 +104,7 @@ typedef enum jk_a64_mod {
  *   LABEL:  value (label id)
  *   COND:   value (0..15)
  *   SYSREG: value (op0 << 14 | op1 << 11 | CRn << 7 | CRm << 3 | op2)
+ *   FIMM:   value (the bits of a double: fmov #imm, fcmp #0.0)
  */
 typedef struct jk_a64_op {
     uint8_t kind;
@@ -171,6 +178,17 @@ static inline jk_a64_op jk_a64_lbl(jk_label l)
     jk_a64_op o = jk_a64_none();
     o.kind = JK_A64_OP_LABEL;
     o.value = (int64_t)l;
+    return o;
+}
+
+/* A floating-point immediate (fmov s0, #1.5; fcmp d0, #0.0). */
+static inline jk_a64_op jk_a64_fimm(double v)
+{
+    union { double d; int64_t i; } u;
+    jk_a64_op o = jk_a64_none();
+    u.d = v;
+    o.kind = JK_A64_OP_FIMM;
+    o.value = u.i;
     return o;
 }
 
@@ -441,6 +459,111 @@ JK_API size_t jk_a64_insn_index(const jk_a64_asm *a);
 #define JK_W30 JK_A64_W_(30)
 #define JK_WZR JK_A64_W_(31)
 #define JK_WSP jk_a64_reg(JK_A64_RC_WSP, 31)
+
+/* Floating-point / SIMD registers by width: JK_S0.. (single), JK_D0..
+ * (double), JK_Q0.. (128 bits); b and h registers through JK_A64_B_(n),
+ * JK_A64_H_(n). */
+#define JK_A64_B_(n) jk_a64_reg(JK_A64_RC_B, n)
+#define JK_A64_H_(n) jk_a64_reg(JK_A64_RC_H, n)
+#define JK_A64_S_(n) jk_a64_reg(JK_A64_RC_S, n)
+#define JK_A64_D_(n) jk_a64_reg(JK_A64_RC_D, n)
+#define JK_A64_Q_(n) jk_a64_reg(JK_A64_RC_Q, n)
+#define JK_S0 JK_A64_S_(0)
+#define JK_S1 JK_A64_S_(1)
+#define JK_S2 JK_A64_S_(2)
+#define JK_S3 JK_A64_S_(3)
+#define JK_S4 JK_A64_S_(4)
+#define JK_S5 JK_A64_S_(5)
+#define JK_S6 JK_A64_S_(6)
+#define JK_S7 JK_A64_S_(7)
+#define JK_S8 JK_A64_S_(8)
+#define JK_S9 JK_A64_S_(9)
+#define JK_S10 JK_A64_S_(10)
+#define JK_S11 JK_A64_S_(11)
+#define JK_S12 JK_A64_S_(12)
+#define JK_S13 JK_A64_S_(13)
+#define JK_S14 JK_A64_S_(14)
+#define JK_S15 JK_A64_S_(15)
+#define JK_S16 JK_A64_S_(16)
+#define JK_S17 JK_A64_S_(17)
+#define JK_S18 JK_A64_S_(18)
+#define JK_S19 JK_A64_S_(19)
+#define JK_S20 JK_A64_S_(20)
+#define JK_S21 JK_A64_S_(21)
+#define JK_S22 JK_A64_S_(22)
+#define JK_S23 JK_A64_S_(23)
+#define JK_S24 JK_A64_S_(24)
+#define JK_S25 JK_A64_S_(25)
+#define JK_S26 JK_A64_S_(26)
+#define JK_S27 JK_A64_S_(27)
+#define JK_S28 JK_A64_S_(28)
+#define JK_S29 JK_A64_S_(29)
+#define JK_S30 JK_A64_S_(30)
+#define JK_S31 JK_A64_S_(31)
+#define JK_D0 JK_A64_D_(0)
+#define JK_D1 JK_A64_D_(1)
+#define JK_D2 JK_A64_D_(2)
+#define JK_D3 JK_A64_D_(3)
+#define JK_D4 JK_A64_D_(4)
+#define JK_D5 JK_A64_D_(5)
+#define JK_D6 JK_A64_D_(6)
+#define JK_D7 JK_A64_D_(7)
+#define JK_D8 JK_A64_D_(8)
+#define JK_D9 JK_A64_D_(9)
+#define JK_D10 JK_A64_D_(10)
+#define JK_D11 JK_A64_D_(11)
+#define JK_D12 JK_A64_D_(12)
+#define JK_D13 JK_A64_D_(13)
+#define JK_D14 JK_A64_D_(14)
+#define JK_D15 JK_A64_D_(15)
+#define JK_D16 JK_A64_D_(16)
+#define JK_D17 JK_A64_D_(17)
+#define JK_D18 JK_A64_D_(18)
+#define JK_D19 JK_A64_D_(19)
+#define JK_D20 JK_A64_D_(20)
+#define JK_D21 JK_A64_D_(21)
+#define JK_D22 JK_A64_D_(22)
+#define JK_D23 JK_A64_D_(23)
+#define JK_D24 JK_A64_D_(24)
+#define JK_D25 JK_A64_D_(25)
+#define JK_D26 JK_A64_D_(26)
+#define JK_D27 JK_A64_D_(27)
+#define JK_D28 JK_A64_D_(28)
+#define JK_D29 JK_A64_D_(29)
+#define JK_D30 JK_A64_D_(30)
+#define JK_D31 JK_A64_D_(31)
+#define JK_Q0 JK_A64_Q_(0)
+#define JK_Q1 JK_A64_Q_(1)
+#define JK_Q2 JK_A64_Q_(2)
+#define JK_Q3 JK_A64_Q_(3)
+#define JK_Q4 JK_A64_Q_(4)
+#define JK_Q5 JK_A64_Q_(5)
+#define JK_Q6 JK_A64_Q_(6)
+#define JK_Q7 JK_A64_Q_(7)
+#define JK_Q8 JK_A64_Q_(8)
+#define JK_Q9 JK_A64_Q_(9)
+#define JK_Q10 JK_A64_Q_(10)
+#define JK_Q11 JK_A64_Q_(11)
+#define JK_Q12 JK_A64_Q_(12)
+#define JK_Q13 JK_A64_Q_(13)
+#define JK_Q14 JK_A64_Q_(14)
+#define JK_Q15 JK_A64_Q_(15)
+#define JK_Q16 JK_A64_Q_(16)
+#define JK_Q17 JK_A64_Q_(17)
+#define JK_Q18 JK_A64_Q_(18)
+#define JK_Q19 JK_A64_Q_(19)
+#define JK_Q20 JK_A64_Q_(20)
+#define JK_Q21 JK_A64_Q_(21)
+#define JK_Q22 JK_A64_Q_(22)
+#define JK_Q23 JK_A64_Q_(23)
+#define JK_Q24 JK_A64_Q_(24)
+#define JK_Q25 JK_A64_Q_(25)
+#define JK_Q26 JK_A64_Q_(26)
+#define JK_Q27 JK_A64_Q_(27)
+#define JK_Q28 JK_A64_Q_(28)
+#define JK_Q29 JK_A64_Q_(29)
+#define JK_Q30 JK_A64_Q_(30)
+#define JK_Q31 JK_A64_Q_(31)
 
 /* Condition codes (jk_a64_cond(JK_A64_EQ), cset/csel/ccmp operands). */
 enum {

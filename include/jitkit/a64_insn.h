@@ -97,283 +97,325 @@ typedef enum jk_a64_mnem {
     JK_A64_EON = 82,
     JK_A64_EOR = 83,
     JK_A64_EXTR = 84,
-    JK_A64_HINT = 85,
-    JK_A64_HLT = 86,
-    JK_A64_HVC = 87,
-    JK_A64_IC = 88,
-    JK_A64_ISB = 89,
-    JK_A64_LDADD = 90,
-    JK_A64_LDADDA = 91,
-    JK_A64_LDADDAB = 92,
-    JK_A64_LDADDAH = 93,
-    JK_A64_LDADDAL = 94,
-    JK_A64_LDADDALB = 95,
-    JK_A64_LDADDALH = 96,
-    JK_A64_LDADDB = 97,
-    JK_A64_LDADDH = 98,
-    JK_A64_LDADDL = 99,
-    JK_A64_LDADDLB = 100,
-    JK_A64_LDADDLH = 101,
-    JK_A64_LDAR = 102,
-    JK_A64_LDARB = 103,
-    JK_A64_LDARH = 104,
-    JK_A64_LDAXP = 105,
-    JK_A64_LDAXR = 106,
-    JK_A64_LDAXRB = 107,
-    JK_A64_LDAXRH = 108,
-    JK_A64_LDCLR = 109,
-    JK_A64_LDCLRA = 110,
-    JK_A64_LDCLRAB = 111,
-    JK_A64_LDCLRAH = 112,
-    JK_A64_LDCLRAL = 113,
-    JK_A64_LDCLRALB = 114,
-    JK_A64_LDCLRALH = 115,
-    JK_A64_LDCLRB = 116,
-    JK_A64_LDCLRH = 117,
-    JK_A64_LDCLRL = 118,
-    JK_A64_LDCLRLB = 119,
-    JK_A64_LDCLRLH = 120,
-    JK_A64_LDEOR = 121,
-    JK_A64_LDEORA = 122,
-    JK_A64_LDEORAB = 123,
-    JK_A64_LDEORAH = 124,
-    JK_A64_LDEORAL = 125,
-    JK_A64_LDEORALB = 126,
-    JK_A64_LDEORALH = 127,
-    JK_A64_LDEORB = 128,
-    JK_A64_LDEORH = 129,
-    JK_A64_LDEORL = 130,
-    JK_A64_LDEORLB = 131,
-    JK_A64_LDEORLH = 132,
-    JK_A64_LDNP = 133,
-    JK_A64_LDP = 134,
-    JK_A64_LDPSW = 135,
-    JK_A64_LDR = 136,
-    JK_A64_LDRB = 137,
-    JK_A64_LDRH = 138,
-    JK_A64_LDRSB = 139,
-    JK_A64_LDRSH = 140,
-    JK_A64_LDRSW = 141,
-    JK_A64_LDSET = 142,
-    JK_A64_LDSETA = 143,
-    JK_A64_LDSETAB = 144,
-    JK_A64_LDSETAH = 145,
-    JK_A64_LDSETAL = 146,
-    JK_A64_LDSETALB = 147,
-    JK_A64_LDSETALH = 148,
-    JK_A64_LDSETB = 149,
-    JK_A64_LDSETH = 150,
-    JK_A64_LDSETL = 151,
-    JK_A64_LDSETLB = 152,
-    JK_A64_LDSETLH = 153,
-    JK_A64_LDSMAX = 154,
-    JK_A64_LDSMAXA = 155,
-    JK_A64_LDSMAXAB = 156,
-    JK_A64_LDSMAXAH = 157,
-    JK_A64_LDSMAXAL = 158,
-    JK_A64_LDSMAXALB = 159,
-    JK_A64_LDSMAXALH = 160,
-    JK_A64_LDSMAXB = 161,
-    JK_A64_LDSMAXH = 162,
-    JK_A64_LDSMAXL = 163,
-    JK_A64_LDSMAXLB = 164,
-    JK_A64_LDSMAXLH = 165,
-    JK_A64_LDSMIN = 166,
-    JK_A64_LDSMINA = 167,
-    JK_A64_LDSMINAB = 168,
-    JK_A64_LDSMINAH = 169,
-    JK_A64_LDSMINAL = 170,
-    JK_A64_LDSMINALB = 171,
-    JK_A64_LDSMINALH = 172,
-    JK_A64_LDSMINB = 173,
-    JK_A64_LDSMINH = 174,
-    JK_A64_LDSMINL = 175,
-    JK_A64_LDSMINLB = 176,
-    JK_A64_LDSMINLH = 177,
-    JK_A64_LDUMAX = 178,
-    JK_A64_LDUMAXA = 179,
-    JK_A64_LDUMAXAB = 180,
-    JK_A64_LDUMAXAH = 181,
-    JK_A64_LDUMAXAL = 182,
-    JK_A64_LDUMAXALB = 183,
-    JK_A64_LDUMAXALH = 184,
-    JK_A64_LDUMAXB = 185,
-    JK_A64_LDUMAXH = 186,
-    JK_A64_LDUMAXL = 187,
-    JK_A64_LDUMAXLB = 188,
-    JK_A64_LDUMAXLH = 189,
-    JK_A64_LDUMIN = 190,
-    JK_A64_LDUMINA = 191,
-    JK_A64_LDUMINAB = 192,
-    JK_A64_LDUMINAH = 193,
-    JK_A64_LDUMINAL = 194,
-    JK_A64_LDUMINALB = 195,
-    JK_A64_LDUMINALH = 196,
-    JK_A64_LDUMINB = 197,
-    JK_A64_LDUMINH = 198,
-    JK_A64_LDUMINL = 199,
-    JK_A64_LDUMINLB = 200,
-    JK_A64_LDUMINLH = 201,
-    JK_A64_LDUR = 202,
-    JK_A64_LDURB = 203,
-    JK_A64_LDURH = 204,
-    JK_A64_LDURSB = 205,
-    JK_A64_LDURSH = 206,
-    JK_A64_LDURSW = 207,
-    JK_A64_LDXP = 208,
-    JK_A64_LDXR = 209,
-    JK_A64_LDXRB = 210,
-    JK_A64_LDXRH = 211,
-    JK_A64_LSL = 212,
-    JK_A64_LSLV = 213,
-    JK_A64_LSR = 214,
-    JK_A64_LSRV = 215,
-    JK_A64_MADD = 216,
-    JK_A64_MNEG = 217,
-    JK_A64_MOV = 218,
-    JK_A64_MOVK = 219,
-    JK_A64_MOVN = 220,
-    JK_A64_MOVZ = 221,
-    JK_A64_MRS = 222,
-    JK_A64_MSR = 223,
-    JK_A64_MSUB = 224,
-    JK_A64_MUL = 225,
-    JK_A64_MVN = 226,
-    JK_A64_NEG = 227,
-    JK_A64_NEGS = 228,
-    JK_A64_NGC = 229,
-    JK_A64_NGCS = 230,
-    JK_A64_NOP = 231,
-    JK_A64_ORN = 232,
-    JK_A64_ORR = 233,
-    JK_A64_PACIASP = 234,
-    JK_A64_PACIBSP = 235,
-    JK_A64_PRFM = 236,
-    JK_A64_PRFUM = 237,
-    JK_A64_RBIT = 238,
-    JK_A64_RET = 239,
-    JK_A64_REV = 240,
-    JK_A64_REV16 = 241,
-    JK_A64_REV32 = 242,
-    JK_A64_ROR = 243,
-    JK_A64_RORV = 244,
-    JK_A64_SBC = 245,
-    JK_A64_SBCS = 246,
-    JK_A64_SBFIZ = 247,
-    JK_A64_SBFM = 248,
-    JK_A64_SBFX = 249,
-    JK_A64_SDIV = 250,
-    JK_A64_SEV = 251,
-    JK_A64_SEVL = 252,
-    JK_A64_SMADDL = 253,
-    JK_A64_SMNEGL = 254,
-    JK_A64_SMSUBL = 255,
-    JK_A64_SMULH = 256,
-    JK_A64_SMULL = 257,
-    JK_A64_STADD = 258,
-    JK_A64_STADDB = 259,
-    JK_A64_STADDH = 260,
-    JK_A64_STADDL = 261,
-    JK_A64_STADDLB = 262,
-    JK_A64_STADDLH = 263,
-    JK_A64_STCLR = 264,
-    JK_A64_STCLRB = 265,
-    JK_A64_STCLRH = 266,
-    JK_A64_STCLRL = 267,
-    JK_A64_STCLRLB = 268,
-    JK_A64_STCLRLH = 269,
-    JK_A64_STEOR = 270,
-    JK_A64_STEORB = 271,
-    JK_A64_STEORH = 272,
-    JK_A64_STEORL = 273,
-    JK_A64_STEORLB = 274,
-    JK_A64_STEORLH = 275,
-    JK_A64_STLR = 276,
-    JK_A64_STLRB = 277,
-    JK_A64_STLRH = 278,
-    JK_A64_STLXP = 279,
-    JK_A64_STLXR = 280,
-    JK_A64_STLXRB = 281,
-    JK_A64_STLXRH = 282,
-    JK_A64_STNP = 283,
-    JK_A64_STP = 284,
-    JK_A64_STR = 285,
-    JK_A64_STRB = 286,
-    JK_A64_STRH = 287,
-    JK_A64_STSET = 288,
-    JK_A64_STSETB = 289,
-    JK_A64_STSETH = 290,
-    JK_A64_STSETL = 291,
-    JK_A64_STSETLB = 292,
-    JK_A64_STSETLH = 293,
-    JK_A64_STSMAX = 294,
-    JK_A64_STSMAXB = 295,
-    JK_A64_STSMAXH = 296,
-    JK_A64_STSMAXL = 297,
-    JK_A64_STSMAXLB = 298,
-    JK_A64_STSMAXLH = 299,
-    JK_A64_STSMIN = 300,
-    JK_A64_STSMINB = 301,
-    JK_A64_STSMINH = 302,
-    JK_A64_STSMINL = 303,
-    JK_A64_STSMINLB = 304,
-    JK_A64_STSMINLH = 305,
-    JK_A64_STUMAX = 306,
-    JK_A64_STUMAXB = 307,
-    JK_A64_STUMAXH = 308,
-    JK_A64_STUMAXL = 309,
-    JK_A64_STUMAXLB = 310,
-    JK_A64_STUMAXLH = 311,
-    JK_A64_STUMIN = 312,
-    JK_A64_STUMINB = 313,
-    JK_A64_STUMINH = 314,
-    JK_A64_STUMINL = 315,
-    JK_A64_STUMINLB = 316,
-    JK_A64_STUMINLH = 317,
-    JK_A64_STUR = 318,
-    JK_A64_STURB = 319,
-    JK_A64_STURH = 320,
-    JK_A64_STXP = 321,
-    JK_A64_STXR = 322,
-    JK_A64_STXRB = 323,
-    JK_A64_STXRH = 324,
-    JK_A64_SUB = 325,
-    JK_A64_SUBS = 326,
-    JK_A64_SVC = 327,
-    JK_A64_SWP = 328,
-    JK_A64_SWPA = 329,
-    JK_A64_SWPAB = 330,
-    JK_A64_SWPAH = 331,
-    JK_A64_SWPAL = 332,
-    JK_A64_SWPALB = 333,
-    JK_A64_SWPALH = 334,
-    JK_A64_SWPB = 335,
-    JK_A64_SWPH = 336,
-    JK_A64_SWPL = 337,
-    JK_A64_SWPLB = 338,
-    JK_A64_SWPLH = 339,
-    JK_A64_SXTB = 340,
-    JK_A64_SXTH = 341,
-    JK_A64_SXTW = 342,
-    JK_A64_TBNZ = 343,
-    JK_A64_TBZ = 344,
-    JK_A64_TST = 345,
-    JK_A64_UBFIZ = 346,
-    JK_A64_UBFM = 347,
-    JK_A64_UBFX = 348,
-    JK_A64_UDF = 349,
-    JK_A64_UDIV = 350,
-    JK_A64_UMADDL = 351,
-    JK_A64_UMNEGL = 352,
-    JK_A64_UMSUBL = 353,
-    JK_A64_UMULH = 354,
-    JK_A64_UMULL = 355,
-    JK_A64_UXTB = 356,
-    JK_A64_UXTH = 357,
-    JK_A64_WFE = 358,
-    JK_A64_WFI = 359,
-    JK_A64_YIELD = 360,
-    JK_A64_MNEM_COUNT = 361
+    JK_A64_FABS = 85,
+    JK_A64_FADD = 86,
+    JK_A64_FCCMP = 87,
+    JK_A64_FCCMPE = 88,
+    JK_A64_FCMP = 89,
+    JK_A64_FCMPE = 90,
+    JK_A64_FCSEL = 91,
+    JK_A64_FCVT = 92,
+    JK_A64_FCVTAS = 93,
+    JK_A64_FCVTAU = 94,
+    JK_A64_FCVTMS = 95,
+    JK_A64_FCVTMU = 96,
+    JK_A64_FCVTNS = 97,
+    JK_A64_FCVTNU = 98,
+    JK_A64_FCVTPS = 99,
+    JK_A64_FCVTPU = 100,
+    JK_A64_FCVTZS = 101,
+    JK_A64_FCVTZU = 102,
+    JK_A64_FDIV = 103,
+    JK_A64_FMADD = 104,
+    JK_A64_FMAX = 105,
+    JK_A64_FMAXNM = 106,
+    JK_A64_FMIN = 107,
+    JK_A64_FMINNM = 108,
+    JK_A64_FMOV = 109,
+    JK_A64_FMSUB = 110,
+    JK_A64_FMUL = 111,
+    JK_A64_FNEG = 112,
+    JK_A64_FNMADD = 113,
+    JK_A64_FNMSUB = 114,
+    JK_A64_FNMUL = 115,
+    JK_A64_FRINTA = 116,
+    JK_A64_FRINTI = 117,
+    JK_A64_FRINTM = 118,
+    JK_A64_FRINTN = 119,
+    JK_A64_FRINTP = 120,
+    JK_A64_FRINTX = 121,
+    JK_A64_FRINTZ = 122,
+    JK_A64_FSQRT = 123,
+    JK_A64_FSUB = 124,
+    JK_A64_HINT = 125,
+    JK_A64_HLT = 126,
+    JK_A64_HVC = 127,
+    JK_A64_IC = 128,
+    JK_A64_ISB = 129,
+    JK_A64_LDADD = 130,
+    JK_A64_LDADDA = 131,
+    JK_A64_LDADDAB = 132,
+    JK_A64_LDADDAH = 133,
+    JK_A64_LDADDAL = 134,
+    JK_A64_LDADDALB = 135,
+    JK_A64_LDADDALH = 136,
+    JK_A64_LDADDB = 137,
+    JK_A64_LDADDH = 138,
+    JK_A64_LDADDL = 139,
+    JK_A64_LDADDLB = 140,
+    JK_A64_LDADDLH = 141,
+    JK_A64_LDAR = 142,
+    JK_A64_LDARB = 143,
+    JK_A64_LDARH = 144,
+    JK_A64_LDAXP = 145,
+    JK_A64_LDAXR = 146,
+    JK_A64_LDAXRB = 147,
+    JK_A64_LDAXRH = 148,
+    JK_A64_LDCLR = 149,
+    JK_A64_LDCLRA = 150,
+    JK_A64_LDCLRAB = 151,
+    JK_A64_LDCLRAH = 152,
+    JK_A64_LDCLRAL = 153,
+    JK_A64_LDCLRALB = 154,
+    JK_A64_LDCLRALH = 155,
+    JK_A64_LDCLRB = 156,
+    JK_A64_LDCLRH = 157,
+    JK_A64_LDCLRL = 158,
+    JK_A64_LDCLRLB = 159,
+    JK_A64_LDCLRLH = 160,
+    JK_A64_LDEOR = 161,
+    JK_A64_LDEORA = 162,
+    JK_A64_LDEORAB = 163,
+    JK_A64_LDEORAH = 164,
+    JK_A64_LDEORAL = 165,
+    JK_A64_LDEORALB = 166,
+    JK_A64_LDEORALH = 167,
+    JK_A64_LDEORB = 168,
+    JK_A64_LDEORH = 169,
+    JK_A64_LDEORL = 170,
+    JK_A64_LDEORLB = 171,
+    JK_A64_LDEORLH = 172,
+    JK_A64_LDNP = 173,
+    JK_A64_LDP = 174,
+    JK_A64_LDPSW = 175,
+    JK_A64_LDR = 176,
+    JK_A64_LDRB = 177,
+    JK_A64_LDRH = 178,
+    JK_A64_LDRSB = 179,
+    JK_A64_LDRSH = 180,
+    JK_A64_LDRSW = 181,
+    JK_A64_LDSET = 182,
+    JK_A64_LDSETA = 183,
+    JK_A64_LDSETAB = 184,
+    JK_A64_LDSETAH = 185,
+    JK_A64_LDSETAL = 186,
+    JK_A64_LDSETALB = 187,
+    JK_A64_LDSETALH = 188,
+    JK_A64_LDSETB = 189,
+    JK_A64_LDSETH = 190,
+    JK_A64_LDSETL = 191,
+    JK_A64_LDSETLB = 192,
+    JK_A64_LDSETLH = 193,
+    JK_A64_LDSMAX = 194,
+    JK_A64_LDSMAXA = 195,
+    JK_A64_LDSMAXAB = 196,
+    JK_A64_LDSMAXAH = 197,
+    JK_A64_LDSMAXAL = 198,
+    JK_A64_LDSMAXALB = 199,
+    JK_A64_LDSMAXALH = 200,
+    JK_A64_LDSMAXB = 201,
+    JK_A64_LDSMAXH = 202,
+    JK_A64_LDSMAXL = 203,
+    JK_A64_LDSMAXLB = 204,
+    JK_A64_LDSMAXLH = 205,
+    JK_A64_LDSMIN = 206,
+    JK_A64_LDSMINA = 207,
+    JK_A64_LDSMINAB = 208,
+    JK_A64_LDSMINAH = 209,
+    JK_A64_LDSMINAL = 210,
+    JK_A64_LDSMINALB = 211,
+    JK_A64_LDSMINALH = 212,
+    JK_A64_LDSMINB = 213,
+    JK_A64_LDSMINH = 214,
+    JK_A64_LDSMINL = 215,
+    JK_A64_LDSMINLB = 216,
+    JK_A64_LDSMINLH = 217,
+    JK_A64_LDUMAX = 218,
+    JK_A64_LDUMAXA = 219,
+    JK_A64_LDUMAXAB = 220,
+    JK_A64_LDUMAXAH = 221,
+    JK_A64_LDUMAXAL = 222,
+    JK_A64_LDUMAXALB = 223,
+    JK_A64_LDUMAXALH = 224,
+    JK_A64_LDUMAXB = 225,
+    JK_A64_LDUMAXH = 226,
+    JK_A64_LDUMAXL = 227,
+    JK_A64_LDUMAXLB = 228,
+    JK_A64_LDUMAXLH = 229,
+    JK_A64_LDUMIN = 230,
+    JK_A64_LDUMINA = 231,
+    JK_A64_LDUMINAB = 232,
+    JK_A64_LDUMINAH = 233,
+    JK_A64_LDUMINAL = 234,
+    JK_A64_LDUMINALB = 235,
+    JK_A64_LDUMINALH = 236,
+    JK_A64_LDUMINB = 237,
+    JK_A64_LDUMINH = 238,
+    JK_A64_LDUMINL = 239,
+    JK_A64_LDUMINLB = 240,
+    JK_A64_LDUMINLH = 241,
+    JK_A64_LDUR = 242,
+    JK_A64_LDURB = 243,
+    JK_A64_LDURH = 244,
+    JK_A64_LDURSB = 245,
+    JK_A64_LDURSH = 246,
+    JK_A64_LDURSW = 247,
+    JK_A64_LDXP = 248,
+    JK_A64_LDXR = 249,
+    JK_A64_LDXRB = 250,
+    JK_A64_LDXRH = 251,
+    JK_A64_LSL = 252,
+    JK_A64_LSLV = 253,
+    JK_A64_LSR = 254,
+    JK_A64_LSRV = 255,
+    JK_A64_MADD = 256,
+    JK_A64_MNEG = 257,
+    JK_A64_MOV = 258,
+    JK_A64_MOVK = 259,
+    JK_A64_MOVN = 260,
+    JK_A64_MOVZ = 261,
+    JK_A64_MRS = 262,
+    JK_A64_MSR = 263,
+    JK_A64_MSUB = 264,
+    JK_A64_MUL = 265,
+    JK_A64_MVN = 266,
+    JK_A64_NEG = 267,
+    JK_A64_NEGS = 268,
+    JK_A64_NGC = 269,
+    JK_A64_NGCS = 270,
+    JK_A64_NOP = 271,
+    JK_A64_ORN = 272,
+    JK_A64_ORR = 273,
+    JK_A64_PACIASP = 274,
+    JK_A64_PACIBSP = 275,
+    JK_A64_PRFM = 276,
+    JK_A64_PRFUM = 277,
+    JK_A64_RBIT = 278,
+    JK_A64_RET = 279,
+    JK_A64_REV = 280,
+    JK_A64_REV16 = 281,
+    JK_A64_REV32 = 282,
+    JK_A64_ROR = 283,
+    JK_A64_RORV = 284,
+    JK_A64_SBC = 285,
+    JK_A64_SBCS = 286,
+    JK_A64_SBFIZ = 287,
+    JK_A64_SBFM = 288,
+    JK_A64_SBFX = 289,
+    JK_A64_SCVTF = 290,
+    JK_A64_SDIV = 291,
+    JK_A64_SEV = 292,
+    JK_A64_SEVL = 293,
+    JK_A64_SMADDL = 294,
+    JK_A64_SMNEGL = 295,
+    JK_A64_SMSUBL = 296,
+    JK_A64_SMULH = 297,
+    JK_A64_SMULL = 298,
+    JK_A64_STADD = 299,
+    JK_A64_STADDB = 300,
+    JK_A64_STADDH = 301,
+    JK_A64_STADDL = 302,
+    JK_A64_STADDLB = 303,
+    JK_A64_STADDLH = 304,
+    JK_A64_STCLR = 305,
+    JK_A64_STCLRB = 306,
+    JK_A64_STCLRH = 307,
+    JK_A64_STCLRL = 308,
+    JK_A64_STCLRLB = 309,
+    JK_A64_STCLRLH = 310,
+    JK_A64_STEOR = 311,
+    JK_A64_STEORB = 312,
+    JK_A64_STEORH = 313,
+    JK_A64_STEORL = 314,
+    JK_A64_STEORLB = 315,
+    JK_A64_STEORLH = 316,
+    JK_A64_STLR = 317,
+    JK_A64_STLRB = 318,
+    JK_A64_STLRH = 319,
+    JK_A64_STLXP = 320,
+    JK_A64_STLXR = 321,
+    JK_A64_STLXRB = 322,
+    JK_A64_STLXRH = 323,
+    JK_A64_STNP = 324,
+    JK_A64_STP = 325,
+    JK_A64_STR = 326,
+    JK_A64_STRB = 327,
+    JK_A64_STRH = 328,
+    JK_A64_STSET = 329,
+    JK_A64_STSETB = 330,
+    JK_A64_STSETH = 331,
+    JK_A64_STSETL = 332,
+    JK_A64_STSETLB = 333,
+    JK_A64_STSETLH = 334,
+    JK_A64_STSMAX = 335,
+    JK_A64_STSMAXB = 336,
+    JK_A64_STSMAXH = 337,
+    JK_A64_STSMAXL = 338,
+    JK_A64_STSMAXLB = 339,
+    JK_A64_STSMAXLH = 340,
+    JK_A64_STSMIN = 341,
+    JK_A64_STSMINB = 342,
+    JK_A64_STSMINH = 343,
+    JK_A64_STSMINL = 344,
+    JK_A64_STSMINLB = 345,
+    JK_A64_STSMINLH = 346,
+    JK_A64_STUMAX = 347,
+    JK_A64_STUMAXB = 348,
+    JK_A64_STUMAXH = 349,
+    JK_A64_STUMAXL = 350,
+    JK_A64_STUMAXLB = 351,
+    JK_A64_STUMAXLH = 352,
+    JK_A64_STUMIN = 353,
+    JK_A64_STUMINB = 354,
+    JK_A64_STUMINH = 355,
+    JK_A64_STUMINL = 356,
+    JK_A64_STUMINLB = 357,
+    JK_A64_STUMINLH = 358,
+    JK_A64_STUR = 359,
+    JK_A64_STURB = 360,
+    JK_A64_STURH = 361,
+    JK_A64_STXP = 362,
+    JK_A64_STXR = 363,
+    JK_A64_STXRB = 364,
+    JK_A64_STXRH = 365,
+    JK_A64_SUB = 366,
+    JK_A64_SUBS = 367,
+    JK_A64_SVC = 368,
+    JK_A64_SWP = 369,
+    JK_A64_SWPA = 370,
+    JK_A64_SWPAB = 371,
+    JK_A64_SWPAH = 372,
+    JK_A64_SWPAL = 373,
+    JK_A64_SWPALB = 374,
+    JK_A64_SWPALH = 375,
+    JK_A64_SWPB = 376,
+    JK_A64_SWPH = 377,
+    JK_A64_SWPL = 378,
+    JK_A64_SWPLB = 379,
+    JK_A64_SWPLH = 380,
+    JK_A64_SXTB = 381,
+    JK_A64_SXTH = 382,
+    JK_A64_SXTW = 383,
+    JK_A64_TBNZ = 384,
+    JK_A64_TBZ = 385,
+    JK_A64_TST = 386,
+    JK_A64_UBFIZ = 387,
+    JK_A64_UBFM = 388,
+    JK_A64_UBFX = 389,
+    JK_A64_UCVTF = 390,
+    JK_A64_UDF = 391,
+    JK_A64_UDIV = 392,
+    JK_A64_UMADDL = 393,
+    JK_A64_UMNEGL = 394,
+    JK_A64_UMSUBL = 395,
+    JK_A64_UMULH = 396,
+    JK_A64_UMULL = 397,
+    JK_A64_UXTB = 398,
+    JK_A64_UXTH = 399,
+    JK_A64_WFE = 400,
+    JK_A64_WFI = 401,
+    JK_A64_YIELD = 402,
+    JK_A64_MNEM_COUNT = 403
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -733,6 +775,166 @@ static inline jk_status jk_a64_eor(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 static inline jk_status jk_a64_extr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
     return jk_a64_emit4(a, JK_A64_EXTR, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fabs(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FABS, o0, o1);
+}
+static inline jk_status jk_a64_fadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FADD, o0, o1, o2);
+}
+static inline jk_status jk_a64_fccmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FCCMP, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fccmpe(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FCCMPE, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fcmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCMP, o0, o1);
+}
+static inline jk_status jk_a64_fcmpe(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCMPE, o0, o1);
+}
+static inline jk_status jk_a64_fcsel(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FCSEL, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fcvt(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVT, o0, o1);
+}
+static inline jk_status jk_a64_fcvtas(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTAS, o0, o1);
+}
+static inline jk_status jk_a64_fcvtau(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTAU, o0, o1);
+}
+static inline jk_status jk_a64_fcvtms(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTMS, o0, o1);
+}
+static inline jk_status jk_a64_fcvtmu(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTMU, o0, o1);
+}
+static inline jk_status jk_a64_fcvtns(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTNS, o0, o1);
+}
+static inline jk_status jk_a64_fcvtnu(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTNU, o0, o1);
+}
+static inline jk_status jk_a64_fcvtps(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTPS, o0, o1);
+}
+static inline jk_status jk_a64_fcvtpu(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTPU, o0, o1);
+}
+static inline jk_status jk_a64_fcvtzs(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTZS, o0, o1);
+}
+static inline jk_status jk_a64_fcvtzu(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FCVTZU, o0, o1);
+}
+static inline jk_status jk_a64_fdiv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FDIV, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FMADD, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fmax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMAX, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmaxnm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMAXNM, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMIN, o0, o1, o2);
+}
+static inline jk_status jk_a64_fminnm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMINNM, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmov(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FMOV, o0, o1);
+}
+static inline jk_status jk_a64_fmsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FMSUB, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fmul(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMUL, o0, o1, o2);
+}
+static inline jk_status jk_a64_fneg(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FNEG, o0, o1);
+}
+static inline jk_status jk_a64_fnmadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FNMADD, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fnmsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
+{
+    return jk_a64_emit4(a, JK_A64_FNMSUB, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fnmul(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FNMUL, o0, o1, o2);
+}
+static inline jk_status jk_a64_frinta(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTA, o0, o1);
+}
+static inline jk_status jk_a64_frinti(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTI, o0, o1);
+}
+static inline jk_status jk_a64_frintm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTM, o0, o1);
+}
+static inline jk_status jk_a64_frintn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTN, o0, o1);
+}
+static inline jk_status jk_a64_frintp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTP, o0, o1);
+}
+static inline jk_status jk_a64_frintx(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTX, o0, o1);
+}
+static inline jk_status jk_a64_frintz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FRINTZ, o0, o1);
+}
+static inline jk_status jk_a64_fsqrt(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FSQRT, o0, o1);
+}
+static inline jk_status jk_a64_fsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FSUB, o0, o1, o2);
 }
 static inline jk_status jk_a64_hint(struct jk_a64_asm *a, jk_a64_op o0)
 {
@@ -1402,6 +1604,10 @@ static inline jk_status jk_a64_sbfx(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit4(a, JK_A64_SBFX, o0, o1, o2, o3);
 }
+static inline jk_status jk_a64_scvtf(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SCVTF, o0, o1);
+}
 static inline jk_status jk_a64_sdiv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SDIV, o0, o1, o2);
@@ -1797,6 +2003,10 @@ static inline jk_status jk_a64_ubfm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_ubfx(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
     return jk_a64_emit4(a, JK_A64_UBFX, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_ucvtf(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UCVTF, o0, o1);
 }
 static inline jk_status jk_a64_udf(struct jk_a64_asm *a, jk_a64_op o0)
 {

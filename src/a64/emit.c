@@ -214,6 +214,37 @@ static int put_mem_base(enc *e, const jk_a64_op *o, unsigned mode)
     return PUT_OK;
 }
 
+/* fmov's 8-bit immediate: the double equal to +-(16 + efgh)/16 * 2^n, n in
+ * -3..4 (VFPExpandImm: n = cd - 3 when b, cd + 1 when not). -1 if none. */
+static int fimm8(int64_t bits)
+{
+    union { double d; int64_t i; } u;
+    unsigned k;
+    u.i = bits;
+    for (k = 0; k < 256; k++) {
+        double m = (16.0 + (k & 15)) / 16.0;
+        int n = (k & 0x40) ? (int)((k >> 4) & 3) - 3 : (int)((k >> 4) & 3) + 1;
+        for (; n > 0; n--)
+            m *= 2.0;
+        for (; n < 0; n++)
+            m /= 2.0;
+        if ((k & 0x80 ? -m : m) == u.d)
+            return (int)k;
+    }
+    return -1;
+}
+
+static int put_fp(enc *e, const jk_a64_op *o, unsigned rc, unsigned pos)
+{
+    if (o->kind != JK_A64_OP_REG || o->rclass != rc)
+        return PUT_KIND;
+    if (o->mod != JK_A64_MOD_NONE)
+        return refuse(e, JK_EOPERAND, "a plain register is expected, not one with %s",
+                      mod_names[o->mod]);
+    e->w |= (uint32_t)o->reg << pos;
+    return PUT_OK;
+}
+
 static int put(enc *e, uint32_t slot, const jk_a64_op *o)
 {
     unsigned t = JK__A64_SLOT_TYPE(slot), pos = JK__A64_SLOT_POS(slot),
@@ -521,6 +552,31 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
                           (long long)o->value);
         e->w |= (uint32_t)o->value << 6;
         return PUT_OK;
+    case JK__A_FB: return put_fp(e, o, JK_A64_RC_B, pos);
+    case JK__A_FH: return put_fp(e, o, JK_A64_RC_H, pos);
+    case JK__A_FS: return put_fp(e, o, JK_A64_RC_S, pos);
+    case JK__A_FD: return put_fp(e, o, JK_A64_RC_D, pos);
+    case JK__A_FQ: return put_fp(e, o, JK_A64_RC_Q, pos);
+    case JK__A_FIMMS:
+    case JK__A_FIMMD: {
+        int k;
+        if (o->kind != JK_A64_OP_FIMM)
+            return PUT_KIND;
+        k = fimm8(o->value);
+        if (k < 0)
+            return refuse(e, JK_ERANGE, "the value is not an fmov immediate "
+                                        "(+-n/16 * 2^e, n 16..31, e -3..4)");
+        e->w |= (uint32_t)k << 13;
+        return PUT_OK;
+    }
+    case JK__A_FZERO:
+        if (o->kind == JK_A64_OP_IMM && o->mod == JK_A64_MOD_NONE && o->value == 0)
+            return PUT_OK;
+        if (o->kind != JK_A64_OP_FIMM)
+            return PUT_KIND;
+        if (o->value != 0)
+            return refuse(e, JK_ERANGE, "only #0.0 can be compared with");
+        return PUT_OK;
     default:
         return refuse(e, JK_EINVAL, "internal: operand type %u", t);
     }
@@ -536,17 +592,18 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
 static const char *unpredictable(uint32_t w)
 {
     unsigned rt = w & 31, rn = (w >> 5) & 31, rt2 = (w >> 10) & 31, rs = (w >> 16) & 31;
+    unsigned v = (w >> 26) & 1; /* fp/simd registers: never the base */
     if ((w & 0x3A000000u) == 0x28000000u) { /* load/store pair */
         unsigned wb = (w >> 23) & 3, load = (w >> 22) & 1;
         if (load && rt == rt2)
             return "a load pair into one register is unpredictable";
-        if ((wb == 1 || wb == 3) && rn != 31 && (rn == rt || rn == rt2))
+        if (!v && (wb == 1 || wb == 3) && rn != 31 && (rn == rt || rn == rt2))
             return "write-back to a base register that is also transferred is unpredictable";
         return NULL;
     }
     if ((w & 0x3B200000u) == 0x38000000u) { /* load/store register, imm9 forms */
         unsigned mode = (w >> 10) & 3;
-        if ((mode == 1 || mode == 3) && rn != 31 && rn == rt)
+        if (!v && (mode == 1 || mode == 3) && rn != 31 && rn == rt)
             return "write-back to a base register that is also transferred is unpredictable";
         return NULL;
     }
@@ -572,6 +629,11 @@ static const char *kind_name(const jk_a64_op *o)
         case JK_A64_RC_W: return o->mod ? "w+extend" : "w";
         case JK_A64_RC_SP: return "sp";
         case JK_A64_RC_WSP: return "wsp";
+        case JK_A64_RC_B: return "b";
+        case JK_A64_RC_H: return "h";
+        case JK_A64_RC_S: return "s";
+        case JK_A64_RC_D: return "d";
+        case JK_A64_RC_Q: return "q";
         default: return "reg?";
         }
     case JK_A64_OP_IMM: return "imm";
@@ -585,6 +647,7 @@ static const char *kind_name(const jk_a64_op *o)
     case JK_A64_OP_LABEL: return "label";
     case JK_A64_OP_COND: return "cond";
     case JK_A64_OP_SYSREG: return "sysreg";
+    case JK_A64_OP_FIMM: return "fimm";
     default: return "?";
     }
 }

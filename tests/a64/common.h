@@ -23,6 +23,11 @@ static inline void tc_regname(char *buf, size_t n, unsigned rc, unsigned r)
     case JK_A64_RC_W: r == 31 ? snprintf(buf, n, "wzr") : snprintf(buf, n, "w%u", r); break;
     case JK_A64_RC_SP: snprintf(buf, n, "sp"); break;
     case JK_A64_RC_WSP: snprintf(buf, n, "wsp"); break;
+    case JK_A64_RC_B: snprintf(buf, n, "b%u", r); break;
+    case JK_A64_RC_H: snprintf(buf, n, "h%u", r); break;
+    case JK_A64_RC_S: snprintf(buf, n, "s%u", r); break;
+    case JK_A64_RC_D: snprintf(buf, n, "d%u", r); break;
+    case JK_A64_RC_Q: snprintf(buf, n, "q%u", r); break;
     default: snprintf(buf, n, "?"); break;
     }
 }
@@ -94,6 +99,14 @@ static inline void tc_op(char *buf, size_t n, const jk_a64_op *o, unsigned t)
             return;
         }
     case JK_A64_OP_LABEL: snprintf(buf, n, ".L%lld", (long long)o->value); return;
+    case JK_A64_OP_FIMM: {
+        union { double d; int64_t i; } u;
+        u.i = o->value;
+        snprintf(buf, n, "#%.17g", u.d);
+        if (!strchr(buf, '.') && !strchr(buf, 'e') && n > strlen(buf) + 2)
+            strcat(buf, ".0");
+        return;
+    }
     case JK_A64_OP_COND: snprintf(buf, n, "%s", tc_cond[o->value & 15]); return;
     case JK_A64_OP_SYSREG:
         if (t == JK__A_SYSOP) {

@@ -432,6 +432,39 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
             v[k++] = JK_A64_DC_CIVAC;
         }
         return k;
+    case JK__A_FB: case JK__A_FH: case JK__A_FS: case JK__A_FD: case JK__A_FQ: {
+        unsigned rc = t == JK__A_FB ? JK_A64_RC_B : t == JK__A_FH ? JK_A64_RC_H
+                    : t == JK__A_FS ? JK_A64_RC_S : t == JK__A_FD ? JK_A64_RC_D : JK_A64_RC_Q;
+        if (neg) {
+            v[k++] = R(rc == JK_A64_RC_S ? JK_A64_RC_D : JK_A64_RC_S, 1);
+            return k;
+        }
+        v[k++] = R(rc, slot + 1);
+        for (i = 0; i < 32; i++)
+            if (i != slot + 1)
+                v[k++] = R(rc, i);
+        return k;
+    }
+    case JK__A_FIMMS: case JK__A_FIMMD: {
+        static const double ok[] = {1.0, -1.0, 0.125, -0.125, 31.0, -31.0, 1.9375, 2.5, 0.1875,
+                                    16.0, 0.5};
+        static const double bad[] = {0.1, 32.0, 0.0, 0.0625, 1.03125};
+        if (neg) {
+            for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                v[k++] = jk_a64_fimm(bad[i]);
+            return k;
+        }
+        for (i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            v[k++] = jk_a64_fimm(ok[i]);
+        return k;
+    }
+    case JK__A_FZERO:
+        if (neg) {
+            v[k++] = jk_a64_fimm(1.0);
+            return k;
+        }
+        v[k++] = jk_a64_fimm(0.0);
+        return k;
     case JK__A_BTI:
         if (neg) {
             v[k++] = I(4);

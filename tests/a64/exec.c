@@ -10,6 +10,7 @@
 
 #include "jitkit/a64.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -431,6 +432,82 @@ static void test_mov_imm_exec(void)
     jk_a64_free(a);
 }
 
+/* -- Scalar floating point against C ---------------------------------------------- */
+
+typedef double (*fnd2)(double, double);
+typedef int64_t (*fni_d)(double);
+typedef float (*fnf2)(float, float);
+
+static void test_fp(void)
+{
+    static const double v[] = {0.0, 1.0, -2.5, 3.25, 1e10, -1e-3, 123456.75, 0.1};
+    jk_a64_asm *a = new_asm();
+    uint64_t kbits;
+    double k = 0.75;
+    jk_label c;
+    fnd2 f;
+    fni_d g;
+    fnf2 h;
+    unsigned i, j;
+    /* (a + b) * 1.5 - sqrt(|a|) + fma(a, b, k) / 2, k from the pool */
+    memcpy(&kbits, &k, 8);
+    c = jk_a64_const(a, &kbits, 8, 8);
+    jk_a64_fadd(a, JK_D2, JK_D0, JK_D1);
+    jk_a64_fmov(a, JK_D3, jk_a64_fimm(1.5));
+    jk_a64_fmul(a, JK_D2, JK_D2, JK_D3);
+    jk_a64_fabs(a, JK_D4, JK_D0);
+    jk_a64_fsqrt(a, JK_D4, JK_D4);
+    jk_a64_fsub(a, JK_D2, JK_D2, JK_D4);
+    jk_a64_ldr(a, JK_D5, jk_a64_lbl(c));
+    jk_a64_fmadd(a, JK_D6, JK_D0, JK_D1, JK_D5);
+    jk_a64_fmov(a, JK_D7, jk_a64_fimm(2.0));
+    jk_a64_fdiv(a, JK_D6, JK_D6, JK_D7);
+    jk_a64_fadd(a, JK_D0, JK_D2, JK_D6);
+    jk_a64_ret(a);
+    f = (fnd2)install(a);
+    JT_CHECK(f != NULL);
+    for (i = 0; i < 8; i++)
+        for (j = 0; j < 8; j++) {
+            double x = v[i], y = v[j];
+            double want = (x + y) * 1.5 - sqrt(fabs(x)) + fma(x, y, 0.75) / 2.0;
+            JT_CHECK_MSG(f(x, y) == want, "(%g, %g): %.17g, want %.17g", x, y, f(x, y), want);
+        }
+    /* max(a, b) via fcmp + fcsel; conversions both ways */
+    jk_a64_reset(a);
+    jk_a64_fcmp(a, JK_D0, JK_D1);
+    jk_a64_fcsel(a, JK_D0, JK_D0, JK_D1, jk_a64_cond(JK_A64_GT));
+    jk_a64_ret(a);
+    f = (fnd2)install(a);
+    JT_CHECK(f != NULL);
+    for (i = 0; i < 8; i++)
+        for (j = 0; j < 8; j++)
+            JT_CHECK(f(v[i], v[j]) == (v[i] > v[j] ? v[i] : v[j]));
+    jk_a64_reset(a);
+    jk_a64_fcvtzs(a, JK_X0, JK_D0);
+    jk_a64_scvtf(a, JK_D1, JK_X0);
+    jk_a64_fcmp(a, JK_D1, jk_a64_fimm(0.0));
+    jk_a64_cset(a, JK_X1, jk_a64_cond(JK_A64_MI));
+    jk_a64_add(a, JK_X0, JK_X0, jk_a64_op_lsl(JK_X1, 32));
+    jk_a64_ret(a);
+    g = (fni_d)install(a);
+    JT_CHECK(g != NULL);
+    for (i = 0; i < 8; i++) {
+        int64_t t = (int64_t)v[i];
+        JT_EQ_I64(g(v[i]), t + ((double)t < 0 ? (1ll << 32) : 0));
+    }
+    /* single precision through memory: stp/ldp of s registers on the stack */
+    jk_a64_reset(a);
+    jk_a64_stp(a, JK_S0, JK_S1, jk_a64_mem_pre(JK_XSP, -16));
+    jk_a64_ldr(a, JK_S2, jk_a64_mem(JK_XSP, 4));
+    jk_a64_ldr(a, JK_S3, jk_a64_mem_post(JK_XSP, 16));
+    jk_a64_fnmul(a, JK_S0, JK_S2, JK_S3);
+    jk_a64_ret(a);
+    h = (fnf2)install(a);
+    JT_CHECK(h != NULL);
+    JT_CHECK(h(1.5f, -4.0f) == 6.0f);
+    jk_a64_free(a);
+}
+
 int main(int argc, char **argv)
 {
     unsigned k;
@@ -444,6 +521,7 @@ int main(int argc, char **argv)
     JT_RUN(test_literals_calls);
     JT_RUN(test_sysregs);
     JT_RUN(test_mov_imm_exec);
+    JT_RUN(test_fp);
     for (k = 0; k < g_nmem; k++)
         jk_mem_free(g_mem[k], NULL);
     return jt_finish();
