@@ -101,6 +101,28 @@ TYPES = {
     "fimms": (0, (), lambda p: bits(13, 8)),
     "fimmd": (0, (), lambda p: bits(13, 8)),
     "fzero": (0, (), lambda p: 0),
+    "vi": (2, (0,), lambda p: bits(p[0], 5)),
+    "vf": (2, (0,), lambda p: bits(p[0], 5)),
+    "vb": (1, (0,), lambda p: bits(p[0], 5)),
+    "vb2": (2, (0, 1), lambda p: bits(p[0], 5) | bits(p[1], 5)),
+    "vdup": (2, (0,), lambda p: bits(p[0], 5)),
+    "veb": (1, (0,), lambda p: bits(p[0], 5) | bits(16, 5)),
+    "veh": (1, (0,), lambda p: bits(p[0], 5) | bits(16, 5)),
+    "ves": (1, (0,), lambda p: bits(p[0], 5) | bits(16, 5)),
+    "ved": (1, (0,), lambda p: bits(p[0], 5) | bits(16, 5)),
+    "vlist": (1, (), lambda p: bits(0, 5)),
+    "mlpost": (0, (), lambda p: bits(5, 5)),
+}
+
+# Fields shared by the vector operands of a form (Q, size): claimed by the
+# first vector operand only; the encoder checks the others agree.
+VSHARED = {
+    "vi": bits(30, 1) | bits(22, 2),
+    "vf": bits(30, 1) | bits(22, 1),
+    "vb": bits(30, 1),
+    "vb2": bits(30, 1),
+    "vdup": bits(30, 1) | bits(16, 5),
+    "vlist": bits(30, 1) | bits(10, 2),
 }
 
 # parameter limits checked per type
@@ -112,6 +134,10 @@ LIMITS = {
     "mp": lambda p: 2 <= p[0] <= 4,
     "mppre": lambda p: 2 <= p[0] <= 4,
     "mppost": lambda p: 2 <= p[0] <= 4,
+    "vi": lambda p: 0 < p[1] < 256,
+    "vf": lambda p: 0 < p[1] < 256,
+    "vdup": lambda p: 0 < p[1] < 256,
+    "vlist": lambda p: 1 <= p[0] <= 4,
 }
 REGPOS = (0, 5, 10, 16)
 
@@ -170,8 +196,12 @@ def read_forms(path):
                 fail(lineno, "more than 4 operands")
             base = int(hexv, 16)
             used = 0
+            vec = False
             for name, params in ops:
                 mask = TYPES[name][2](params)
+                if name in VSHARED and not vec:
+                    mask |= VSHARED[name]
+                    vec = True
                 if mask & base:
                     fail(lineno, "base 0x%08x has bits 0x%08x set in the field of '%s'"
                          % (base, mask & base, name))

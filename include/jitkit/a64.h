@@ -58,6 +58,7 @@ typedef enum jk_a64_opkind {
     JK_A64_OP_COND,    /* condition code eq..nv (value 0..15) */
     JK_A64_OP_SYSREG,  /* system register / dc-ic operation (value: op0:op1:CRn:CRm:op2) */
     JK_A64_OP_FIMM,    /* floating-point immediate (value: the bits of a double) */
+    JK_A64_OP_VLIST,   /* register list {vN.T, ...}: reg first, amount count, iclass arrangement */
     JK_A64_OP_KIND_COUNT
 } jk_a64_opkind;
 
@@ -72,6 +73,7 @@ typedef enum jk_a64_rclass {
     JK_A64_RC_S,       /* s0..s31 (single) */
     JK_A64_RC_D,       /* d0..d31 (double) */
     JK_A64_RC_Q,       /* q0..q31 (128 bits) */
+    JK_A64_RC_V,       /* v0..v31 with an arrangement or an element (iclass, index) */
     JK_A64_RC_INVALID, /* marks a malformed operand; rejected by emit */
     JK_A64_RC_COUNT
 } jk_a64_rclass;
@@ -85,6 +87,15 @@ typedef enum jk_a64_mod {
     JK_A64_MOD_SXTB, JK_A64_MOD_SXTH, JK_A64_MOD_SXTW, JK_A64_MOD_SXTX,
     JK_A64_MOD_COUNT
 } jk_a64_mod;
+
+/* Vector arrangements (jk_a64_op.iclass of a JK_A64_RC_V register): bit 0 is
+ * Q (128 bits), bits 1..2 the element size. Elements (vN.s[i]) use the
+ * JK_A64_E* codes with the index in jk_a64_op.index. */
+typedef enum jk_a64_arr {
+    JK_A64_8B, JK_A64_16B, JK_A64_4H, JK_A64_8H, JK_A64_2S, JK_A64_4S, JK_A64_1D, JK_A64_2D,
+    JK_A64_EB, JK_A64_EH, JK_A64_ES, JK_A64_ED,
+    JK_A64_ARR_COUNT
+} jk_a64_arr;
 
 /* Memory addressing modes (low two bits of jk_a64_op.flags for MEM). */
 #define JK_A64_MEM_OFF   0u /* [base, #imm] */
@@ -178,6 +189,40 @@ static inline jk_a64_op jk_a64_lbl(jk_label l)
     jk_a64_op o = jk_a64_none();
     o.kind = JK_A64_OP_LABEL;
     o.value = (int64_t)l;
+    return o;
+}
+
+/* vN.T: a vector register with an arrangement (JK_A64_4S ...). */
+static inline jk_a64_op jk_a64_v(unsigned n, jk_a64_arr arr)
+{
+    jk_a64_op o = jk_a64_reg(JK_A64_RC_V, n);
+    o.iclass = (uint8_t)arr;
+    if ((unsigned)arr > JK_A64_2D)
+        o.rclass = JK_A64_RC_INVALID;
+    return o;
+}
+
+/* vN.T[i]: one element (esize JK_A64_EB, EH, ES or ED). */
+static inline jk_a64_op jk_a64_velem(unsigned n, jk_a64_arr esize, unsigned i)
+{
+    jk_a64_op o = jk_a64_reg(JK_A64_RC_V, n);
+    o.iclass = (uint8_t)esize;
+    o.index = (uint8_t)i;
+    if ((unsigned)esize < JK_A64_EB || (unsigned)esize > JK_A64_ED || i > 15)
+        o.rclass = JK_A64_RC_INVALID;
+    return o;
+}
+
+/* {vN.T, vN+1.T, ...}: count (1..4) consecutive registers (modulo 32). */
+static inline jk_a64_op jk_a64_vlist(unsigned first, unsigned count, jk_a64_arr arr)
+{
+    jk_a64_op o = jk_a64_none();
+    o.kind = JK_A64_OP_VLIST;
+    o.reg = (uint8_t)(first & 31u);
+    o.amount = (uint8_t)count;
+    o.iclass = (uint8_t)arr;
+    if (first > 31 || count < 1 || count > 4 || (unsigned)arr > JK_A64_2D)
+        o.kind = JK_A64_OP_REG, o.rclass = JK_A64_RC_INVALID;
     return o;
 }
 

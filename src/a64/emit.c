@@ -76,6 +76,8 @@ typedef struct enc {
     int64_t lsb;          /* bitfield lsb taken by the previous operand */
     uint32_t label;       /* label operand, 0 if none */
     unsigned ltype;       /* its slot type */
+    int varr;             /* arrangement of the first vector operand, -1 before */
+    unsigned vbytes;      /* bytes of the register list (post-index amount) */
     jk_status st;         /* status of a refusal */
     char why[112];        /* reason of a refusal */
 } enc;
@@ -242,6 +244,29 @@ static int put_fp(enc *e, const jk_a64_op *o, unsigned rc, unsigned pos)
         return refuse(e, JK_EOPERAND, "a plain register is expected, not one with %s",
                       mod_names[o->mod]);
     e->w |= (uint32_t)o->reg << pos;
+    return PUT_OK;
+}
+
+static const char *const arr_names[JK_A64_ARR_COUNT] = {
+    "8b", "16b", "4h", "8h", "2s", "4s", "1d", "2d", "b[]", "h[]", "s[]", "d[]"};
+
+/* A vector operand's arrangement: in the form's set, and the same as the
+ * first vector operand's (which writes the shared Q / size fields). */
+static int put_varr(enc *e, const jk_a64_op *o, unsigned mask, uint32_t shared)
+{
+    unsigned arr = o->iclass;
+    if (arr > JK_A64_2D)
+        return refuse(e, JK_EOPERAND, "an element (%s) where a vector is expected", arr_names[arr]);
+    if (!(mask & (1u << arr)))
+        return refuse(e, JK_EOPERAND, "arrangement .%s is not one this instruction takes",
+                      arr_names[arr]);
+    if (e->varr < 0) {
+        e->varr = (int)arr;
+        e->w |= shared;
+    } else if ((unsigned)e->varr != arr) {
+        return refuse(e, JK_EOPERAND, "arrangement .%s differs from the first operand's .%s",
+                      arr_names[arr], arr_names[e->varr]);
+    }
     return PUT_OK;
 }
 
@@ -577,6 +602,60 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         if (o->value != 0)
             return refuse(e, JK_ERANGE, "only #0.0 can be compared with");
         return PUT_OK;
+    case JK__A_VI:
+    case JK__A_VF:
+    case JK__A_VB:
+    case JK__A_VB2:
+    case JK__A_VDUP: {
+        unsigned arr = o->iclass, mask = t == JK__A_VB || t == JK__A_VB2 ? 3u : par;
+        uint32_t sh = (arr & 1u) << 30;
+        if (o->kind != JK_A64_OP_REG || o->rclass != JK_A64_RC_V)
+            return PUT_KIND;
+        if (t == JK__A_VI)
+            sh |= (arr >> 1) << 22;
+        else if (t == JK__A_VF)
+            sh |= (arr == JK_A64_2D ? 1u : 0u) << 22;
+        else if (t == JK__A_VDUP)
+            sh |= (1u << (arr >> 1)) << 16;
+        if ((r = put_varr(e, o, mask, sh)) != PUT_OK)
+            return r;
+        e->w |= (uint32_t)o->reg << pos;
+        if (t == JK__A_VB2)
+            e->w |= (uint32_t)o->reg << par;
+        return PUT_OK;
+    }
+    case JK__A_VEB:
+    case JK__A_VEH:
+    case JK__A_VES:
+    case JK__A_VED: {
+        unsigned sz = t - JK__A_VEB, idx = o->index;
+        if (o->kind != JK_A64_OP_REG || o->rclass != JK_A64_RC_V ||
+            o->iclass != JK_A64_EB + sz)
+            return PUT_KIND;
+        if (idx >= 16u >> sz)
+            return refuse(e, JK_ERANGE, "element index %u is not 0..%u", idx, (16u >> sz) - 1);
+        e->w |= (uint32_t)o->reg << pos | ((idx << (sz + 1)) | (1u << sz)) << 16;
+        return PUT_OK;
+    }
+    case JK__A_VLIST: {
+        unsigned arr = o->iclass;
+        if (o->kind != JK_A64_OP_VLIST)
+            return PUT_KIND;
+        if (o->amount != par)
+            return refuse(e, JK_EOPERAND, "a list of %u registers, not %u", par, o->amount);
+        if (arr > JK_A64_2D)
+            return refuse(e, JK_EOPERAND, "a list of vectors is expected");
+        e->vbytes = par * ((arr & 1u) ? 16u : 8u);
+        e->w |= (uint32_t)o->reg | (arr & 1u) << 30 | (arr >> 1) << 10;
+        return PUT_OK;
+    }
+    case JK__A_MLPOST:
+        if ((r = put_mem_base(e, o, JK_A64_MEM_POST)) != PUT_OK)
+            return r;
+        if (o->value != (int64_t)e->vbytes)
+            return refuse(e, JK_ERANGE, "the post-index amount must be the list's %u bytes, not %lld",
+                          e->vbytes, (long long)o->value);
+        return PUT_OK;
     default:
         return refuse(e, JK_EINVAL, "internal: operand type %u", t);
     }
@@ -634,6 +713,7 @@ static const char *kind_name(const jk_a64_op *o)
         case JK_A64_RC_S: return "s";
         case JK_A64_RC_D: return "d";
         case JK_A64_RC_Q: return "q";
+        case JK_A64_RC_V: return o->iclass >= JK_A64_EB ? "v[i]" : "v";
         default: return "reg?";
         }
     case JK_A64_OP_IMM: return "imm";
@@ -648,6 +728,7 @@ static const char *kind_name(const jk_a64_op *o)
     case JK_A64_OP_COND: return "cond";
     case JK_A64_OP_SYSREG: return "sysreg";
     case JK_A64_OP_FIMM: return "fimm";
+    case JK_A64_OP_VLIST: return "vlist";
     default: return "?";
     }
 }
@@ -700,6 +781,8 @@ jk_status jk_a64_emit(jk_a64_asm *a, jk_a64_mnem id, unsigned n, const jk_a64_op
         any = 1;
         e.w = fm->base;
         e.lsb = 0;
+        e.varr = -1;
+        e.vbytes = 0;
         e.label = 0;
         e.why[0] = 0;
         for (i = 0; i < n; i++) {

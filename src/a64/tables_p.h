@@ -43,6 +43,8 @@ enum {
     JK__A_MU, JK__A_MS9, JK__A_MPRE, JK__A_MPOST, JK__A_MR, JK__A_MP, JK__A_MPPRE,
     JK__A_MPPOST, JK__A_M0, JK__A_SYSREG, JK__A_SYSOP, JK__A_BTI,
     JK__A_FB, JK__A_FH, JK__A_FS, JK__A_FD, JK__A_FQ, JK__A_FIMMS, JK__A_FIMMD, JK__A_FZERO,
+    JK__A_VI, JK__A_VF, JK__A_VB, JK__A_VB2, JK__A_VDUP, JK__A_VEB, JK__A_VEH, JK__A_VES, JK__A_VED,
+    JK__A_VLIST, JK__A_MLPOST,
     JK__A_COUNT
 };
 

@@ -16,6 +16,9 @@ static const char *const tc_cond[16] = {"eq", "ne", "cs", "cc", "mi", "pl", "vs"
 static const char *const tc_mod[JK_A64_MOD_COUNT] = {
     "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx"};
 
+static const char *const tc_arr[JK_A64_ARR_COUNT] = {"8b", "16b", "4h", "8h", "2s", "4s",
+                                                     "1d", "2d", "b", "h", "s", "d"};
+
 static inline void tc_regname(char *buf, size_t n, unsigned rc, unsigned r)
 {
     switch (rc) {
@@ -50,7 +53,24 @@ static inline void tc_op(char *buf, size_t n, const jk_a64_op *o, unsigned t)
 {
     char r[16], r2[16];
     switch (o->kind) {
+    case JK_A64_OP_VLIST: {
+        size_t k = 0;
+        unsigned i;
+        for (i = 0; i < o->amount && k + 1 < n; i++)
+            k += (size_t)snprintf(buf + k, n - k, "%sv%u.%s", i ? ", " : "{", (o->reg + i) & 31,
+                                  tc_arr[o->iclass % JK_A64_ARR_COUNT]);
+        if (k + 1 < n)
+            snprintf(buf + k, n - k, "}");
+        return;
+    }
     case JK_A64_OP_REG:
+        if (o->rclass == JK_A64_RC_V) {
+            if (o->iclass >= JK_A64_EB)
+                snprintf(buf, n, "v%u.%s[%u]", o->reg, tc_arr[o->iclass % JK_A64_ARR_COUNT], o->index);
+            else
+                snprintf(buf, n, "v%u.%s", o->reg, tc_arr[o->iclass % JK_A64_ARR_COUNT]);
+            return;
+        }
         tc_regname(r, sizeof r, o->rclass, o->reg);
         if (o->mod && (o->flags & JK_A64_F_AMOUNT))
             snprintf(buf, n, "%s, %s #%u", r, tc_mod[o->mod], o->amount);

@@ -465,6 +465,59 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         }
         v[k++] = jk_a64_fimm(0.0);
         return k;
+    case JK__A_VI: case JK__A_VF: case JK__A_VB: case JK__A_VB2: case JK__A_VDUP: {
+        unsigned mask = (t == JK__A_VB || t == JK__A_VB2) ? 3u : par, a, def = 0;
+        for (a = 0; a < 8; a++)
+            if (mask & (1u << a))
+                def = a; /* the widest taken: 16b / 8h / 4s / 2d */
+        if (neg) {
+            for (a = 0; a < 8; a++)
+                if (!(mask & (1u << a)))
+                    v[k++] = jk_a64_v(1, (jk_a64_arr)a);
+            if (slot == 0) /* an element is valid last (mul by element) */
+                v[k++] = jk_a64_velem(1, JK_A64_ES, 0);
+            return k;
+        }
+        /* every register at the default arrangement; only slot 0 varies the
+         * arrangement (the others must match it) */
+        v[k++] = jk_a64_v(slot + 1, (jk_a64_arr)def);
+        for (i = 0; i < 32; i++)
+            if (i != slot + 1)
+                v[k++] = jk_a64_v(i, (jk_a64_arr)def);
+        return k;
+    }
+    case JK__A_VEB: case JK__A_VEH: case JK__A_VES: case JK__A_VED: {
+        unsigned sz = t - JK__A_VEB, n = 16u >> sz;
+        if (neg) {
+            v[k++] = jk_a64_velem(1, (jk_a64_arr)(JK_A64_EB + sz), n);
+            v[k++] = jk_a64_v(1, JK_A64_4S);
+            return k;
+        }
+        v[k++] = jk_a64_velem(slot + 1, (jk_a64_arr)(JK_A64_EB + sz), 1);
+        for (i = 0; i < n; i++)
+            v[k++] = jk_a64_velem(30, (jk_a64_arr)(JK_A64_EB + sz), i);
+        v[k++] = jk_a64_velem(0, (jk_a64_arr)(JK_A64_EB + sz), 0);
+        v[k++] = jk_a64_velem(31, (jk_a64_arr)(JK_A64_EB + sz), n - 1);
+        return k;
+    }
+    case JK__A_VLIST: {
+        unsigned a;
+        if (neg) {
+            v[k++] = jk_a64_vlist(0, par == 4 ? 1 : par + 1, JK_A64_16B);
+            return k;
+        }
+        v[k++] = jk_a64_vlist(2, par, JK_A64_16B);
+        for (a = 0; a < 8; a++)
+            v[k++] = jk_a64_vlist(a * 4 + 1, par, (jk_a64_arr)a);
+        v[k++] = jk_a64_vlist(31, par, JK_A64_4S); /* wraps to v0 */
+        return k;
+    }
+    case JK__A_MLPOST:
+        if (neg) {
+            v[k++] = jk_a64_mem_post(b1, 8);
+            return k;
+        }
+        return 0; /* filled from the list by the caller */
     case JK__A_BTI:
         if (neg) {
             v[k++] = I(4);
@@ -512,6 +565,26 @@ static int encode_one(jk_a64_asm *a, const inst *x, uint32_t *w, unsigned *form)
     return 1;
 }
 
+static int vec_type(unsigned t)
+{
+    return t == JK__A_VI || t == JK__A_VF || t == JK__A_VB || t == JK__A_VB2 || t == JK__A_VDUP;
+}
+
+/* vector operands follow slot 0's arrangement; a post-index amount is the
+ * list's size */
+static void fix_vec(const jk__a64_form *fm, inst *x)
+{
+    unsigned s;
+    for (s = 1; s < fm->nops; s++) {
+        unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]);
+        if (vec_type(t) && vec_type(JK__A64_SLOT_TYPE(fm->ops[0])))
+            x->ops[s].iclass = x->ops[0].iclass;
+        if (t == JK__A_MLPOST && x->ops[0].kind == JK_A64_OP_VLIST)
+            x->ops[s] = jk_a64_mem_post(R(JK_A64_RC_X, 28), (int64_t)x->ops[0].amount *
+                                                            ((x->ops[0].iclass & 1) ? 16 : 8));
+    }
+}
+
 static void generate(void)
 {
     unsigned f, s, k;
@@ -529,12 +602,28 @@ static void generate(void)
             variants(fm, s, v, 0);
             base.ops[s] = v[0];
         }
+        fix_vec(fm, &base);
         push(&g_pos, &g_npos, &g_cpos, &base);
+        /* every arrangement the form takes, on all its vector operands */
+        if (fm->nops && vec_type(JK__A64_SLOT_TYPE(fm->ops[0]))) {
+            unsigned t0 = JK__A64_SLOT_TYPE(fm->ops[0]), a;
+            unsigned mask = (t0 == JK__A_VB || t0 == JK__A_VB2) ? 3u : JK__A64_SLOT_PAR(fm->ops[0]);
+            for (a = 0; a < 8; a++) {
+                inst x = base;
+                if (!(mask & (1u << a)))
+                    continue;
+                for (s = 0; s < fm->nops; s++)
+                    if (vec_type(JK__A64_SLOT_TYPE(fm->ops[s])))
+                        x.ops[s].iclass = (uint8_t)a;
+                push(&g_pos, &g_npos, &g_cpos, &x);
+            }
+        }
         for (s = 0; s < fm->nops; s++) {
             int nv = variants(fm, s, v, 0);
             for (k = 1; k < (unsigned)nv; k++) {
                 inst x = base;
                 x.ops[s] = v[k];
+                fix_vec(fm, &x);
                 push(&g_pos, &g_npos, &g_cpos, &x);
             }
             nv = variants(fm, s, v, 1);

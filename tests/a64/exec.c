@@ -508,6 +508,68 @@ static void test_fp(void)
     jk_a64_free(a);
 }
 
+/* -- Advanced SIMD against C ------------------------------------------------------ */
+
+typedef uint64_t (*fn3)(uint64_t, uint64_t, uint64_t);
+
+static void test_simd(void)
+{
+    jk_a64_asm *a = new_asm();
+    fn3 f;
+    uint32_t x[8], y[8], out[8];
+    double dx[2] = {1.5, -2.25}, dy[2] = {4.0, 0.5}, dout[2];
+    unsigned i;
+    for (i = 0; i < 8; i++) {
+        x[i] = 0x10000001u * (i + 1);
+        y[i] = 0x01234567u ^ (i * 0x1111u);
+    }
+    /* out = (x + y) * y ^ ~x per lane (two vectors), returns lane 1 of the
+     * sum with a w register inserted into lane 3 of it first */
+    jk_a64_ld1(a, jk_a64_vlist(0, 2, JK_A64_4S), jk_a64_mem_post(JK_X0, 32)); /* v0, v1 = x */
+    jk_a64_ld1(a, jk_a64_vlist(2, 2, JK_A64_4S), jk_a64_mem(JK_X1, 0));       /* v2, v3 = y */
+    for (i = 0; i < 2; i++) {
+        jk_a64_op xv = jk_a64_v(i, JK_A64_4S), yv = jk_a64_v(2 + i, JK_A64_4S);
+        jk_a64_op t = jk_a64_v(4 + i, JK_A64_4S), u = jk_a64_v(6 + i, JK_A64_16B);
+        jk_a64_add(a, t, xv, yv);
+        jk_a64_mul(a, t, t, yv);
+        jk_a64_not(a, u, jk_a64_v(i, JK_A64_16B));
+        jk_a64_eor(a, jk_a64_v(4 + i, JK_A64_16B), jk_a64_v(4 + i, JK_A64_16B), u);
+    }
+    jk_a64_st1(a, jk_a64_vlist(4, 2, JK_A64_4S), jk_a64_mem(JK_X2, 0));
+    jk_a64_add(a, jk_a64_v(8, JK_A64_4S), jk_a64_v(0, JK_A64_4S), jk_a64_v(2, JK_A64_4S));
+    jk_a64_mov(a, JK_W9, jk_a64_imm(77));
+    jk_a64_ins(a, jk_a64_velem(8, JK_A64_ES, 3), JK_W9);
+    jk_a64_umov(a, JK_W0, jk_a64_velem(8, JK_A64_ES, 1));
+    jk_a64_umov(a, JK_W10, jk_a64_velem(8, JK_A64_ES, 3));
+    jk_a64_add(a, JK_X0, JK_X0, jk_a64_op_lsl(JK_X10, 32));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    JT_EQ_U64(f((uint64_t)(uintptr_t)x, (uint64_t)(uintptr_t)y, (uint64_t)(uintptr_t)out),
+              (uint32_t)(x[1] + y[1]) | 77ull << 32);
+    for (i = 0; i < 8; i++)
+        JT_EQ_U64(out[i], ((x[i] + y[i]) * y[i]) ^ ~x[i]);
+    /* doubles: out = sqrt(|x * y|) - x, dup of a general register */
+    jk_a64_reset(a);
+    jk_a64_ld1(a, jk_a64_vlist(0, 1, JK_A64_2D), jk_a64_mem(JK_X0, 0));
+    jk_a64_ld1(a, jk_a64_vlist(1, 1, JK_A64_2D), jk_a64_mem(JK_X1, 0));
+    jk_a64_fmul(a, jk_a64_v(2, JK_A64_2D), jk_a64_v(0, JK_A64_2D), jk_a64_v(1, JK_A64_2D));
+    jk_a64_fabs(a, jk_a64_v(2, JK_A64_2D), jk_a64_v(2, JK_A64_2D));
+    jk_a64_fsqrt(a, jk_a64_v(2, JK_A64_2D), jk_a64_v(2, JK_A64_2D));
+    jk_a64_fsub(a, jk_a64_v(2, JK_A64_2D), jk_a64_v(2, JK_A64_2D), jk_a64_v(0, JK_A64_2D));
+    jk_a64_st1(a, jk_a64_vlist(2, 1, JK_A64_2D), jk_a64_mem(JK_X2, 0));
+    jk_a64_mov(a, JK_W3, jk_a64_imm(0x55));
+    jk_a64_dup(a, jk_a64_v(5, JK_A64_16B), JK_W3);
+    jk_a64_umov(a, JK_W0, jk_a64_velem(5, JK_A64_EB, 9));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    JT_EQ_U64(f((uint64_t)(uintptr_t)dx, (uint64_t)(uintptr_t)dy, (uint64_t)(uintptr_t)dout), 0x55);
+    for (i = 0; i < 2; i++)
+        JT_CHECK(dout[i] == sqrt(fabs(dx[i] * dy[i])) - dx[i]);
+    jk_a64_free(a);
+}
+
 int main(int argc, char **argv)
 {
     unsigned k;
@@ -522,6 +584,7 @@ int main(int argc, char **argv)
     JT_RUN(test_sysregs);
     JT_RUN(test_mov_imm_exec);
     JT_RUN(test_fp);
+    JT_RUN(test_simd);
     for (k = 0; k < g_nmem; k++)
         jk_mem_free(g_mem[k], NULL);
     return jt_finish();
