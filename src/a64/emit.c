@@ -611,6 +611,8 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         uint32_t sh = (arr & 1u) << 30;
         if (o->kind != JK_A64_OP_REG || o->rclass != JK_A64_RC_V)
             return PUT_KIND;
+        if (arr > JK_A64_2D)
+            return put_varr(e, o, mask, 0); /* the refusal */
         if (t == JK__A_VI)
             sh |= (arr >> 1) << 22;
         else if (t == JK__A_VF)
@@ -763,10 +765,15 @@ jk_status jk_a64_emit(jk_a64_asm *a, jk_a64_mnem id, unsigned n, const jk_a64_op
     if (n > 4 || (n && !ops))
         return jk__code_fail(c, JK_EINVAL, "%s: %u operands (at most 4, non-NULL)",
                              jk__a64_mnem_names[id], n);
+    /* operands built by hand: nothing out of its field's range gets in */
     for (i = 0; i < n; i++)
-        if (ops[i].rclass == JK_A64_RC_INVALID || ops[i].kind >= JK_A64_OP_KIND_COUNT ||
+        if (ops[i].rclass >= JK_A64_RC_INVALID || ops[i].kind >= JK_A64_OP_KIND_COUNT ||
+            ops[i].kind == JK_A64_OP_NONE || ops[i].reg > 31 || ops[i].mod >= JK_A64_MOD_COUNT ||
             (ops[i].kind == JK_A64_OP_MEM && (ops[i].flags & JK_A64_MEM_MODE) == JK_A64_MEM_REG &&
-             ops[i].iclass == JK_A64_RC_INVALID) || ops[i].kind == JK_A64_OP_NONE)
+             (ops[i].iclass >= JK_A64_RC_INVALID || ops[i].index > 31)) ||
+            (ops[i].kind == JK_A64_OP_REG && ops[i].rclass == JK_A64_RC_V &&
+             ops[i].iclass >= JK_A64_ARR_COUNT) ||
+            (ops[i].kind == JK_A64_OP_VLIST && ops[i].iclass >= JK_A64_ARR_COUNT))
             return jk__code_fail(c, JK_EOPERAND, "%s: operand %u is malformed",
                                  jk__a64_mnem_names[id], i + 1);
     memset(&best, 0, sizeof best);

@@ -573,6 +573,59 @@ static void test_data_align(void)
     jk_a64_free(a);
 }
 
+/* Random operands for every mnemonic and operand count: accepted or a clean
+ * error, never a crash (run under ASan/UBSan in the matrix); an accepted
+ * instruction is one word. */
+static void test_random_operands(void)
+{
+    jk_a64_asm *a = new_asm();
+    uint64_t seed = 0x243F6A8885A308D3ull;
+    unsigned iter, ok = 0;
+    for (iter = 0; iter < 200000; iter++) {
+        jk_a64_op ops[4];
+        unsigned n, i;
+        jk_a64_mnem m;
+        jk_status st;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        m = (jk_a64_mnem)(seed % JK_A64_MNEM_COUNT);
+        n = (unsigned)(seed >> 20) % 5;
+        for (i = 0; i < n; i++) {
+            uint64_t r;
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            r = seed;
+            memset(&ops[i], 0, sizeof ops[i]);
+            ops[i].kind = (uint8_t)(r % (JK_A64_OP_KIND_COUNT + 1));
+            ops[i].rclass = (uint8_t)((r >> 8) % (JK_A64_RC_COUNT + 1));
+            ops[i].reg = (uint8_t)((r >> 16) % 34);
+            ops[i].mod = (uint8_t)((r >> 24) % (JK_A64_MOD_COUNT + 1));
+            ops[i].amount = (uint8_t)((r >> 28) % 70);
+            ops[i].flags = (uint8_t)(r >> 36);
+            ops[i].iclass = (uint8_t)((r >> 44) % 14);
+            ops[i].index = (uint8_t)((r >> 48) % 34);
+            ops[i].value = (r >> 56) & 1 ? (int64_t)(seed * 0x9E3779B97F4A7C15ull)
+                                         : (int64_t)((r >> 40) % 9000) - 4500;
+            if (ops[i].kind == JK_A64_OP_LABEL)
+                ops[i].value = (int64_t)(r % 3);
+        }
+        jk_a64_reset(a);
+        jk_a64_label(a, NULL);
+        jk_a64_label(a, NULL);
+        st = jk_a64_emit(a, m, n, ops);
+        if (st == JK_OK) {
+            ok++;
+            JT_EQ_U64(jk_a64_offset(a), 4);
+        } else {
+            JT_CHECK(jk_a64_error(a)->message[0] != 0);
+        }
+    }
+    printf("random operands: %u of 200000 accepted\n", ok);
+    jk_a64_free(a);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -585,5 +638,6 @@ int main(int argc, char **argv)
     JT_RUN(test_relax_chain);
     JT_RUN(test_fix_ranges);
     JT_RUN(test_data_align);
+    JT_RUN(test_random_operands);
     return jt_finish();
 }
