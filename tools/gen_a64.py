@@ -3,6 +3,7 @@
 
     tools/gen_a64.py            write src/a64/tables.c and include/jitkit/a64_insn.h
     tools/gen_a64.py --check    exit 1 if the committed files are not current
+    tools/gen_a64.py --validate FILE   only check FILE (the tests feed it bad lines)
 
 Input: one form per line, `mnemonic op, op, ... = base` (the format and the
 operand types are described at the top of isa/a64.txt). The generator
@@ -154,7 +155,7 @@ class Form:
 
 
 def fail(lineno, msg):
-    sys.stderr.write("isa/a64.txt:%d: %s\n" % (lineno, msg))
+    sys.stderr.write("%s:%d: %s\n" % (CUR, lineno, msg))
     sys.exit(1)
 
 
@@ -180,7 +181,12 @@ def parse_op(lineno, tok):
     return (name, tuple(params))
 
 
+CUR = "isa/a64.txt"
+
+
 def read_forms(path):
+    global CUR
+    CUR = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
     forms = []
     with open(path) as f:
         for lineno, raw in enumerate(f, 1):
@@ -340,8 +346,15 @@ def gen(forms):
 
 
 def main():
-    forms = read_forms(ISA)
+    path = ISA
+    if "--validate" in sys.argv:
+        # tools/gen_a64.py --validate FILE: check a data file, write nothing
+        path = sys.argv[sys.argv.index("--validate") + 1]
+    forms = read_forms(path)
     check_duplicates(forms)
+    if "--validate" in sys.argv:
+        print("%d forms" % len(forms))
+        return
     c_text, h_text, nforms, nmnem = gen(forms)
     if "--check" in sys.argv:
         bad = 0
