@@ -302,7 +302,7 @@ static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t 
     uint32_t i;
     for (i = 0; i < c->nitems; i++) {
         jk__item *it = &c->items[i];
-        const jk__sym *s = &c->syms[it->sym];
+        const jk__sym *s;
         size_t n = it->raw - src;
         int r;
         memcpy(c->out + dst, c->buf + src, n);
@@ -314,6 +314,7 @@ static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t 
             dst += pad;
             continue;
         }
+        s = &c->syms[it->sym];
         why[0] = 0;
         r = c->arch->item(c->out + dst, c->buf + it->raw, it, s->kind == JK__SYM_LOCAL,
                           s->kind == JK__SYM_LOCAL ? (int64_t)s->fin - (int64_t)dst : 0, why,
