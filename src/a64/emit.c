@@ -559,13 +559,18 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         return PUT_OK;
     }
     case JK__A_SYSREG:
-    case JK__A_SYSOP: {
+    case JK__A_DCOP:
+    case JK__A_ICOP: {
         uint64_t v = (uint64_t)o->value;
+        unsigned crn = (unsigned)(v >> 7) & 15, crm = (unsigned)(v >> 3) & 15;
         if (o->kind != JK_A64_OP_SYSREG)
             return PUT_KIND;
-        if (t == JK__A_SYSOP && (v >> 14) != 1)
-            return refuse(e, JK_EOPERAND, "%s",
-                          "not a cache maintenance operation (op0 must be 1)");
+        /* dc and ic share the encoding space: an ic operation given to dc
+         * (or the reverse) would silently be the other instruction */
+        if (t != JK__A_SYSREG &&
+            ((v >> 14) != 1 || crn != 7 || (t == JK__A_ICOP) != (crm == 1 || crm == 5)))
+            return refuse(e, JK_EOPERAND, "not a%s operation",
+                          t == JK__A_DCOP ? " dc (data cache)" : "n ic (instruction cache)");
         e->w |= (uint32_t)(t == JK__A_SYSREG ? v & 0xFFFF : v & 0x3FFF) << 5;
         return PUT_OK;
     }

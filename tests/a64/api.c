@@ -280,6 +280,11 @@ static void test_errors(void)
     JT_CONTAINS(jk_a64_error(a)->message, "malformed");
     jk_a64_reset(a);
     JT_EQ_U64(jk_a64_mov_imm(a, JK_XSP, 5), JK_EOPERAND);
+    jk_a64_reset(a);
+    JT_EQ_U64(jk_a64_dc(a, JK_A64_IC_IVAU, JK_X0), JK_EOPERAND);
+    JT_CONTAINS(jk_a64_error(a)->message, "dc: operand 1: not a dc (data cache) operation");
+    jk_a64_reset(a);
+    JT_EQ_U64(jk_a64_ic(a, JK_A64_DC_ZVA, JK_X0), JK_EOPERAND);
     jk_a64_free(a);
     JT_EQ_U64(jk_a64_new(NULL, NULL), JK_EINVAL);
     JT_EQ_U64(jk_a64_emit(NULL, JK_A64_NOP, 0, NULL), JK_EINVAL);

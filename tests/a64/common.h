@@ -129,7 +129,7 @@ static inline void tc_op(char *buf, size_t n, const jk_a64_op *o, unsigned t)
     }
     case JK_A64_OP_COND: snprintf(buf, n, "%s", tc_cond[o->value & 15]); return;
     case JK_A64_OP_SYSREG:
-        if (t == JK__A_SYSOP) {
+        if (t == JK__A_DCOP || t == JK__A_ICOP) {
             snprintf(buf, n, "%s", tc_sysop(o->value));
         } else {
             uint64_t v = (uint64_t)o->value;

@@ -420,10 +420,13 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
             v[k++] = JK_A64_DCZID_EL0;
         }
         return k;
-    case JK__A_SYSOP:
-        if (neg)
-            return 0;
-        if (tc_form_mnem((unsigned)(f - jk__a64_forms)) == JK_A64_IC) {
+    case JK__A_DCOP:
+    case JK__A_ICOP:
+        if (neg) {
+            v[k++] = t == JK__A_DCOP ? JK_A64_IC_IVAU : JK_A64_DC_CVAU;
+            return k;
+        }
+        if (t == JK__A_ICOP) {
             v[k++] = JK_A64_IC_IVAU;
         } else {
             v[k++] = JK_A64_DC_CVAU;
