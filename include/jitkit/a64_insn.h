@@ -16,422 +16,451 @@ typedef enum jk_a64_mnem {
     JK_A64_ADC = 1,
     JK_A64_ADCS = 2,
     JK_A64_ADD = 3,
-    JK_A64_ADDS = 4,
-    JK_A64_ADR = 5,
-    JK_A64_ADRP = 6,
-    JK_A64_AND = 7,
-    JK_A64_ANDS = 8,
-    JK_A64_ASR = 9,
-    JK_A64_ASRV = 10,
-    JK_A64_AUTIASP = 11,
-    JK_A64_AUTIBSP = 12,
-    JK_A64_B = 13,
-    JK_A64_B_AL = 14,
-    JK_A64_B_CC = 15,
-    JK_A64_B_CS = 16,
-    JK_A64_B_EQ = 17,
-    JK_A64_B_GE = 18,
-    JK_A64_B_GT = 19,
-    JK_A64_B_HI = 20,
-    JK_A64_B_HS = 21,
-    JK_A64_B_LE = 22,
-    JK_A64_B_LO = 23,
-    JK_A64_B_LS = 24,
-    JK_A64_B_LT = 25,
-    JK_A64_B_MI = 26,
-    JK_A64_B_NE = 27,
-    JK_A64_B_NV = 28,
-    JK_A64_B_PL = 29,
-    JK_A64_B_VC = 30,
-    JK_A64_B_VS = 31,
-    JK_A64_BFI = 32,
-    JK_A64_BFM = 33,
-    JK_A64_BFXIL = 34,
-    JK_A64_BIC = 35,
-    JK_A64_BICS = 36,
-    JK_A64_BL = 37,
-    JK_A64_BLR = 38,
-    JK_A64_BR = 39,
-    JK_A64_BRK = 40,
-    JK_A64_BTI = 41,
-    JK_A64_CAS = 42,
-    JK_A64_CASA = 43,
-    JK_A64_CASAB = 44,
-    JK_A64_CASAH = 45,
-    JK_A64_CASAL = 46,
-    JK_A64_CASALB = 47,
-    JK_A64_CASALH = 48,
-    JK_A64_CASB = 49,
-    JK_A64_CASH = 50,
-    JK_A64_CASL = 51,
-    JK_A64_CASLB = 52,
-    JK_A64_CASLH = 53,
-    JK_A64_CBNZ = 54,
-    JK_A64_CBZ = 55,
-    JK_A64_CCMN = 56,
-    JK_A64_CCMP = 57,
-    JK_A64_CINC = 58,
-    JK_A64_CINV = 59,
-    JK_A64_CLREX = 60,
-    JK_A64_CLS = 61,
-    JK_A64_CLZ = 62,
-    JK_A64_CMEQ = 63,
-    JK_A64_CMGE = 64,
-    JK_A64_CMGT = 65,
-    JK_A64_CMHI = 66,
-    JK_A64_CMHS = 67,
-    JK_A64_CMN = 68,
-    JK_A64_CMP = 69,
-    JK_A64_CNEG = 70,
-    JK_A64_CRC32B = 71,
-    JK_A64_CRC32CB = 72,
-    JK_A64_CRC32CH = 73,
-    JK_A64_CRC32CW = 74,
-    JK_A64_CRC32CX = 75,
-    JK_A64_CRC32H = 76,
-    JK_A64_CRC32W = 77,
-    JK_A64_CRC32X = 78,
-    JK_A64_CSEL = 79,
-    JK_A64_CSET = 80,
-    JK_A64_CSETM = 81,
-    JK_A64_CSINC = 82,
-    JK_A64_CSINV = 83,
-    JK_A64_CSNEG = 84,
-    JK_A64_DC = 85,
-    JK_A64_DMB = 86,
-    JK_A64_DSB = 87,
-    JK_A64_DUP = 88,
-    JK_A64_EON = 89,
-    JK_A64_EOR = 90,
-    JK_A64_EXTR = 91,
-    JK_A64_FABS = 92,
-    JK_A64_FADD = 93,
-    JK_A64_FCCMP = 94,
-    JK_A64_FCCMPE = 95,
-    JK_A64_FCMP = 96,
-    JK_A64_FCMPE = 97,
-    JK_A64_FCSEL = 98,
-    JK_A64_FCVT = 99,
-    JK_A64_FCVTAS = 100,
-    JK_A64_FCVTAU = 101,
-    JK_A64_FCVTMS = 102,
-    JK_A64_FCVTMU = 103,
-    JK_A64_FCVTNS = 104,
-    JK_A64_FCVTNU = 105,
-    JK_A64_FCVTPS = 106,
-    JK_A64_FCVTPU = 107,
-    JK_A64_FCVTZS = 108,
-    JK_A64_FCVTZU = 109,
-    JK_A64_FDIV = 110,
-    JK_A64_FMADD = 111,
-    JK_A64_FMAX = 112,
-    JK_A64_FMAXNM = 113,
-    JK_A64_FMIN = 114,
-    JK_A64_FMINNM = 115,
-    JK_A64_FMOV = 116,
-    JK_A64_FMSUB = 117,
-    JK_A64_FMUL = 118,
-    JK_A64_FNEG = 119,
-    JK_A64_FNMADD = 120,
-    JK_A64_FNMSUB = 121,
-    JK_A64_FNMUL = 122,
-    JK_A64_FRINTA = 123,
-    JK_A64_FRINTI = 124,
-    JK_A64_FRINTM = 125,
-    JK_A64_FRINTN = 126,
-    JK_A64_FRINTP = 127,
-    JK_A64_FRINTX = 128,
-    JK_A64_FRINTZ = 129,
-    JK_A64_FSQRT = 130,
-    JK_A64_FSUB = 131,
-    JK_A64_HINT = 132,
-    JK_A64_HLT = 133,
-    JK_A64_HVC = 134,
-    JK_A64_IC = 135,
-    JK_A64_INS = 136,
-    JK_A64_ISB = 137,
-    JK_A64_LD1 = 138,
-    JK_A64_LDADD = 139,
-    JK_A64_LDADDA = 140,
-    JK_A64_LDADDAB = 141,
-    JK_A64_LDADDAH = 142,
-    JK_A64_LDADDAL = 143,
-    JK_A64_LDADDALB = 144,
-    JK_A64_LDADDALH = 145,
-    JK_A64_LDADDB = 146,
-    JK_A64_LDADDH = 147,
-    JK_A64_LDADDL = 148,
-    JK_A64_LDADDLB = 149,
-    JK_A64_LDADDLH = 150,
-    JK_A64_LDAR = 151,
-    JK_A64_LDARB = 152,
-    JK_A64_LDARH = 153,
-    JK_A64_LDAXP = 154,
-    JK_A64_LDAXR = 155,
-    JK_A64_LDAXRB = 156,
-    JK_A64_LDAXRH = 157,
-    JK_A64_LDCLR = 158,
-    JK_A64_LDCLRA = 159,
-    JK_A64_LDCLRAB = 160,
-    JK_A64_LDCLRAH = 161,
-    JK_A64_LDCLRAL = 162,
-    JK_A64_LDCLRALB = 163,
-    JK_A64_LDCLRALH = 164,
-    JK_A64_LDCLRB = 165,
-    JK_A64_LDCLRH = 166,
-    JK_A64_LDCLRL = 167,
-    JK_A64_LDCLRLB = 168,
-    JK_A64_LDCLRLH = 169,
-    JK_A64_LDEOR = 170,
-    JK_A64_LDEORA = 171,
-    JK_A64_LDEORAB = 172,
-    JK_A64_LDEORAH = 173,
-    JK_A64_LDEORAL = 174,
-    JK_A64_LDEORALB = 175,
-    JK_A64_LDEORALH = 176,
-    JK_A64_LDEORB = 177,
-    JK_A64_LDEORH = 178,
-    JK_A64_LDEORL = 179,
-    JK_A64_LDEORLB = 180,
-    JK_A64_LDEORLH = 181,
-    JK_A64_LDNP = 182,
-    JK_A64_LDP = 183,
-    JK_A64_LDPSW = 184,
-    JK_A64_LDR = 185,
-    JK_A64_LDRB = 186,
-    JK_A64_LDRH = 187,
-    JK_A64_LDRSB = 188,
-    JK_A64_LDRSH = 189,
-    JK_A64_LDRSW = 190,
-    JK_A64_LDSET = 191,
-    JK_A64_LDSETA = 192,
-    JK_A64_LDSETAB = 193,
-    JK_A64_LDSETAH = 194,
-    JK_A64_LDSETAL = 195,
-    JK_A64_LDSETALB = 196,
-    JK_A64_LDSETALH = 197,
-    JK_A64_LDSETB = 198,
-    JK_A64_LDSETH = 199,
-    JK_A64_LDSETL = 200,
-    JK_A64_LDSETLB = 201,
-    JK_A64_LDSETLH = 202,
-    JK_A64_LDSMAX = 203,
-    JK_A64_LDSMAXA = 204,
-    JK_A64_LDSMAXAB = 205,
-    JK_A64_LDSMAXAH = 206,
-    JK_A64_LDSMAXAL = 207,
-    JK_A64_LDSMAXALB = 208,
-    JK_A64_LDSMAXALH = 209,
-    JK_A64_LDSMAXB = 210,
-    JK_A64_LDSMAXH = 211,
-    JK_A64_LDSMAXL = 212,
-    JK_A64_LDSMAXLB = 213,
-    JK_A64_LDSMAXLH = 214,
-    JK_A64_LDSMIN = 215,
-    JK_A64_LDSMINA = 216,
-    JK_A64_LDSMINAB = 217,
-    JK_A64_LDSMINAH = 218,
-    JK_A64_LDSMINAL = 219,
-    JK_A64_LDSMINALB = 220,
-    JK_A64_LDSMINALH = 221,
-    JK_A64_LDSMINB = 222,
-    JK_A64_LDSMINH = 223,
-    JK_A64_LDSMINL = 224,
-    JK_A64_LDSMINLB = 225,
-    JK_A64_LDSMINLH = 226,
-    JK_A64_LDUMAX = 227,
-    JK_A64_LDUMAXA = 228,
-    JK_A64_LDUMAXAB = 229,
-    JK_A64_LDUMAXAH = 230,
-    JK_A64_LDUMAXAL = 231,
-    JK_A64_LDUMAXALB = 232,
-    JK_A64_LDUMAXALH = 233,
-    JK_A64_LDUMAXB = 234,
-    JK_A64_LDUMAXH = 235,
-    JK_A64_LDUMAXL = 236,
-    JK_A64_LDUMAXLB = 237,
-    JK_A64_LDUMAXLH = 238,
-    JK_A64_LDUMIN = 239,
-    JK_A64_LDUMINA = 240,
-    JK_A64_LDUMINAB = 241,
-    JK_A64_LDUMINAH = 242,
-    JK_A64_LDUMINAL = 243,
-    JK_A64_LDUMINALB = 244,
-    JK_A64_LDUMINALH = 245,
-    JK_A64_LDUMINB = 246,
-    JK_A64_LDUMINH = 247,
-    JK_A64_LDUMINL = 248,
-    JK_A64_LDUMINLB = 249,
-    JK_A64_LDUMINLH = 250,
-    JK_A64_LDUR = 251,
-    JK_A64_LDURB = 252,
-    JK_A64_LDURH = 253,
-    JK_A64_LDURSB = 254,
-    JK_A64_LDURSH = 255,
-    JK_A64_LDURSW = 256,
-    JK_A64_LDXP = 257,
-    JK_A64_LDXR = 258,
-    JK_A64_LDXRB = 259,
-    JK_A64_LDXRH = 260,
-    JK_A64_LSL = 261,
-    JK_A64_LSLV = 262,
-    JK_A64_LSR = 263,
-    JK_A64_LSRV = 264,
-    JK_A64_MADD = 265,
-    JK_A64_MNEG = 266,
-    JK_A64_MOV = 267,
-    JK_A64_MOVK = 268,
-    JK_A64_MOVN = 269,
-    JK_A64_MOVZ = 270,
-    JK_A64_MRS = 271,
-    JK_A64_MSR = 272,
-    JK_A64_MSUB = 273,
-    JK_A64_MUL = 274,
-    JK_A64_MVN = 275,
-    JK_A64_NEG = 276,
-    JK_A64_NEGS = 277,
-    JK_A64_NGC = 278,
-    JK_A64_NGCS = 279,
-    JK_A64_NOP = 280,
-    JK_A64_NOT = 281,
-    JK_A64_ORN = 282,
-    JK_A64_ORR = 283,
-    JK_A64_PACIASP = 284,
-    JK_A64_PACIBSP = 285,
-    JK_A64_PRFM = 286,
-    JK_A64_PRFUM = 287,
-    JK_A64_RBIT = 288,
-    JK_A64_RET = 289,
-    JK_A64_REV = 290,
-    JK_A64_REV16 = 291,
-    JK_A64_REV32 = 292,
-    JK_A64_ROR = 293,
-    JK_A64_RORV = 294,
-    JK_A64_SBC = 295,
-    JK_A64_SBCS = 296,
-    JK_A64_SBFIZ = 297,
-    JK_A64_SBFM = 298,
-    JK_A64_SBFX = 299,
-    JK_A64_SCVTF = 300,
-    JK_A64_SDIV = 301,
-    JK_A64_SEV = 302,
-    JK_A64_SEVL = 303,
-    JK_A64_SMADDL = 304,
-    JK_A64_SMAX = 305,
-    JK_A64_SMIN = 306,
-    JK_A64_SMNEGL = 307,
-    JK_A64_SMSUBL = 308,
-    JK_A64_SMULH = 309,
-    JK_A64_SMULL = 310,
-    JK_A64_ST1 = 311,
-    JK_A64_STADD = 312,
-    JK_A64_STADDB = 313,
-    JK_A64_STADDH = 314,
-    JK_A64_STADDL = 315,
-    JK_A64_STADDLB = 316,
-    JK_A64_STADDLH = 317,
-    JK_A64_STCLR = 318,
-    JK_A64_STCLRB = 319,
-    JK_A64_STCLRH = 320,
-    JK_A64_STCLRL = 321,
-    JK_A64_STCLRLB = 322,
-    JK_A64_STCLRLH = 323,
-    JK_A64_STEOR = 324,
-    JK_A64_STEORB = 325,
-    JK_A64_STEORH = 326,
-    JK_A64_STEORL = 327,
-    JK_A64_STEORLB = 328,
-    JK_A64_STEORLH = 329,
-    JK_A64_STLR = 330,
-    JK_A64_STLRB = 331,
-    JK_A64_STLRH = 332,
-    JK_A64_STLXP = 333,
-    JK_A64_STLXR = 334,
-    JK_A64_STLXRB = 335,
-    JK_A64_STLXRH = 336,
-    JK_A64_STNP = 337,
-    JK_A64_STP = 338,
-    JK_A64_STR = 339,
-    JK_A64_STRB = 340,
-    JK_A64_STRH = 341,
-    JK_A64_STSET = 342,
-    JK_A64_STSETB = 343,
-    JK_A64_STSETH = 344,
-    JK_A64_STSETL = 345,
-    JK_A64_STSETLB = 346,
-    JK_A64_STSETLH = 347,
-    JK_A64_STSMAX = 348,
-    JK_A64_STSMAXB = 349,
-    JK_A64_STSMAXH = 350,
-    JK_A64_STSMAXL = 351,
-    JK_A64_STSMAXLB = 352,
-    JK_A64_STSMAXLH = 353,
-    JK_A64_STSMIN = 354,
-    JK_A64_STSMINB = 355,
-    JK_A64_STSMINH = 356,
-    JK_A64_STSMINL = 357,
-    JK_A64_STSMINLB = 358,
-    JK_A64_STSMINLH = 359,
-    JK_A64_STUMAX = 360,
-    JK_A64_STUMAXB = 361,
-    JK_A64_STUMAXH = 362,
-    JK_A64_STUMAXL = 363,
-    JK_A64_STUMAXLB = 364,
-    JK_A64_STUMAXLH = 365,
-    JK_A64_STUMIN = 366,
-    JK_A64_STUMINB = 367,
-    JK_A64_STUMINH = 368,
-    JK_A64_STUMINL = 369,
-    JK_A64_STUMINLB = 370,
-    JK_A64_STUMINLH = 371,
-    JK_A64_STUR = 372,
-    JK_A64_STURB = 373,
-    JK_A64_STURH = 374,
-    JK_A64_STXP = 375,
-    JK_A64_STXR = 376,
-    JK_A64_STXRB = 377,
-    JK_A64_STXRH = 378,
-    JK_A64_SUB = 379,
-    JK_A64_SUBS = 380,
-    JK_A64_SVC = 381,
-    JK_A64_SWP = 382,
-    JK_A64_SWPA = 383,
-    JK_A64_SWPAB = 384,
-    JK_A64_SWPAH = 385,
-    JK_A64_SWPAL = 386,
-    JK_A64_SWPALB = 387,
-    JK_A64_SWPALH = 388,
-    JK_A64_SWPB = 389,
-    JK_A64_SWPH = 390,
-    JK_A64_SWPL = 391,
-    JK_A64_SWPLB = 392,
-    JK_A64_SWPLH = 393,
-    JK_A64_SXTB = 394,
-    JK_A64_SXTH = 395,
-    JK_A64_SXTW = 396,
-    JK_A64_TBNZ = 397,
-    JK_A64_TBZ = 398,
-    JK_A64_TST = 399,
-    JK_A64_UBFIZ = 400,
-    JK_A64_UBFM = 401,
-    JK_A64_UBFX = 402,
-    JK_A64_UCVTF = 403,
-    JK_A64_UDF = 404,
-    JK_A64_UDIV = 405,
-    JK_A64_UMADDL = 406,
-    JK_A64_UMAX = 407,
-    JK_A64_UMIN = 408,
-    JK_A64_UMNEGL = 409,
-    JK_A64_UMOV = 410,
-    JK_A64_UMSUBL = 411,
-    JK_A64_UMULH = 412,
-    JK_A64_UMULL = 413,
-    JK_A64_UXTB = 414,
-    JK_A64_UXTH = 415,
-    JK_A64_WFE = 416,
-    JK_A64_WFI = 417,
-    JK_A64_YIELD = 418,
-    JK_A64_MNEM_COUNT = 419
+    JK_A64_ADDP = 4,
+    JK_A64_ADDS = 5,
+    JK_A64_ADR = 6,
+    JK_A64_ADRP = 7,
+    JK_A64_AND = 8,
+    JK_A64_ANDS = 9,
+    JK_A64_ASR = 10,
+    JK_A64_ASRV = 11,
+    JK_A64_AUTIASP = 12,
+    JK_A64_AUTIBSP = 13,
+    JK_A64_B = 14,
+    JK_A64_B_AL = 15,
+    JK_A64_B_CC = 16,
+    JK_A64_B_CS = 17,
+    JK_A64_B_EQ = 18,
+    JK_A64_B_GE = 19,
+    JK_A64_B_GT = 20,
+    JK_A64_B_HI = 21,
+    JK_A64_B_HS = 22,
+    JK_A64_B_LE = 23,
+    JK_A64_B_LO = 24,
+    JK_A64_B_LS = 25,
+    JK_A64_B_LT = 26,
+    JK_A64_B_MI = 27,
+    JK_A64_B_NE = 28,
+    JK_A64_B_NV = 29,
+    JK_A64_B_PL = 30,
+    JK_A64_B_VC = 31,
+    JK_A64_B_VS = 32,
+    JK_A64_BFI = 33,
+    JK_A64_BFM = 34,
+    JK_A64_BFXIL = 35,
+    JK_A64_BIC = 36,
+    JK_A64_BICS = 37,
+    JK_A64_BIF = 38,
+    JK_A64_BIT = 39,
+    JK_A64_BL = 40,
+    JK_A64_BLR = 41,
+    JK_A64_BR = 42,
+    JK_A64_BRK = 43,
+    JK_A64_BSL = 44,
+    JK_A64_BTI = 45,
+    JK_A64_CAS = 46,
+    JK_A64_CASA = 47,
+    JK_A64_CASAB = 48,
+    JK_A64_CASAH = 49,
+    JK_A64_CASAL = 50,
+    JK_A64_CASALB = 51,
+    JK_A64_CASALH = 52,
+    JK_A64_CASB = 53,
+    JK_A64_CASH = 54,
+    JK_A64_CASL = 55,
+    JK_A64_CASLB = 56,
+    JK_A64_CASLH = 57,
+    JK_A64_CBNZ = 58,
+    JK_A64_CBZ = 59,
+    JK_A64_CCMN = 60,
+    JK_A64_CCMP = 61,
+    JK_A64_CINC = 62,
+    JK_A64_CINV = 63,
+    JK_A64_CLREX = 64,
+    JK_A64_CLS = 65,
+    JK_A64_CLZ = 66,
+    JK_A64_CMEQ = 67,
+    JK_A64_CMGE = 68,
+    JK_A64_CMGT = 69,
+    JK_A64_CMHI = 70,
+    JK_A64_CMHS = 71,
+    JK_A64_CMN = 72,
+    JK_A64_CMP = 73,
+    JK_A64_CMTST = 74,
+    JK_A64_CNEG = 75,
+    JK_A64_CNT = 76,
+    JK_A64_CRC32B = 77,
+    JK_A64_CRC32CB = 78,
+    JK_A64_CRC32CH = 79,
+    JK_A64_CRC32CW = 80,
+    JK_A64_CRC32CX = 81,
+    JK_A64_CRC32H = 82,
+    JK_A64_CRC32W = 83,
+    JK_A64_CRC32X = 84,
+    JK_A64_CSEL = 85,
+    JK_A64_CSET = 86,
+    JK_A64_CSETM = 87,
+    JK_A64_CSINC = 88,
+    JK_A64_CSINV = 89,
+    JK_A64_CSNEG = 90,
+    JK_A64_DC = 91,
+    JK_A64_DMB = 92,
+    JK_A64_DSB = 93,
+    JK_A64_DUP = 94,
+    JK_A64_EON = 95,
+    JK_A64_EOR = 96,
+    JK_A64_EXTR = 97,
+    JK_A64_FABS = 98,
+    JK_A64_FADD = 99,
+    JK_A64_FADDP = 100,
+    JK_A64_FCCMP = 101,
+    JK_A64_FCCMPE = 102,
+    JK_A64_FCMEQ = 103,
+    JK_A64_FCMGE = 104,
+    JK_A64_FCMGT = 105,
+    JK_A64_FCMP = 106,
+    JK_A64_FCMPE = 107,
+    JK_A64_FCSEL = 108,
+    JK_A64_FCVT = 109,
+    JK_A64_FCVTAS = 110,
+    JK_A64_FCVTAU = 111,
+    JK_A64_FCVTMS = 112,
+    JK_A64_FCVTMU = 113,
+    JK_A64_FCVTNS = 114,
+    JK_A64_FCVTNU = 115,
+    JK_A64_FCVTPS = 116,
+    JK_A64_FCVTPU = 117,
+    JK_A64_FCVTZS = 118,
+    JK_A64_FCVTZU = 119,
+    JK_A64_FDIV = 120,
+    JK_A64_FMADD = 121,
+    JK_A64_FMAX = 122,
+    JK_A64_FMAXNM = 123,
+    JK_A64_FMIN = 124,
+    JK_A64_FMINNM = 125,
+    JK_A64_FMLA = 126,
+    JK_A64_FMLS = 127,
+    JK_A64_FMOV = 128,
+    JK_A64_FMSUB = 129,
+    JK_A64_FMUL = 130,
+    JK_A64_FNEG = 131,
+    JK_A64_FNMADD = 132,
+    JK_A64_FNMSUB = 133,
+    JK_A64_FNMUL = 134,
+    JK_A64_FRINTA = 135,
+    JK_A64_FRINTI = 136,
+    JK_A64_FRINTM = 137,
+    JK_A64_FRINTN = 138,
+    JK_A64_FRINTP = 139,
+    JK_A64_FRINTX = 140,
+    JK_A64_FRINTZ = 141,
+    JK_A64_FSQRT = 142,
+    JK_A64_FSUB = 143,
+    JK_A64_HINT = 144,
+    JK_A64_HLT = 145,
+    JK_A64_HVC = 146,
+    JK_A64_IC = 147,
+    JK_A64_INS = 148,
+    JK_A64_ISB = 149,
+    JK_A64_LD1 = 150,
+    JK_A64_LDADD = 151,
+    JK_A64_LDADDA = 152,
+    JK_A64_LDADDAB = 153,
+    JK_A64_LDADDAH = 154,
+    JK_A64_LDADDAL = 155,
+    JK_A64_LDADDALB = 156,
+    JK_A64_LDADDALH = 157,
+    JK_A64_LDADDB = 158,
+    JK_A64_LDADDH = 159,
+    JK_A64_LDADDL = 160,
+    JK_A64_LDADDLB = 161,
+    JK_A64_LDADDLH = 162,
+    JK_A64_LDAR = 163,
+    JK_A64_LDARB = 164,
+    JK_A64_LDARH = 165,
+    JK_A64_LDAXP = 166,
+    JK_A64_LDAXR = 167,
+    JK_A64_LDAXRB = 168,
+    JK_A64_LDAXRH = 169,
+    JK_A64_LDCLR = 170,
+    JK_A64_LDCLRA = 171,
+    JK_A64_LDCLRAB = 172,
+    JK_A64_LDCLRAH = 173,
+    JK_A64_LDCLRAL = 174,
+    JK_A64_LDCLRALB = 175,
+    JK_A64_LDCLRALH = 176,
+    JK_A64_LDCLRB = 177,
+    JK_A64_LDCLRH = 178,
+    JK_A64_LDCLRL = 179,
+    JK_A64_LDCLRLB = 180,
+    JK_A64_LDCLRLH = 181,
+    JK_A64_LDEOR = 182,
+    JK_A64_LDEORA = 183,
+    JK_A64_LDEORAB = 184,
+    JK_A64_LDEORAH = 185,
+    JK_A64_LDEORAL = 186,
+    JK_A64_LDEORALB = 187,
+    JK_A64_LDEORALH = 188,
+    JK_A64_LDEORB = 189,
+    JK_A64_LDEORH = 190,
+    JK_A64_LDEORL = 191,
+    JK_A64_LDEORLB = 192,
+    JK_A64_LDEORLH = 193,
+    JK_A64_LDNP = 194,
+    JK_A64_LDP = 195,
+    JK_A64_LDPSW = 196,
+    JK_A64_LDR = 197,
+    JK_A64_LDRB = 198,
+    JK_A64_LDRH = 199,
+    JK_A64_LDRSB = 200,
+    JK_A64_LDRSH = 201,
+    JK_A64_LDRSW = 202,
+    JK_A64_LDSET = 203,
+    JK_A64_LDSETA = 204,
+    JK_A64_LDSETAB = 205,
+    JK_A64_LDSETAH = 206,
+    JK_A64_LDSETAL = 207,
+    JK_A64_LDSETALB = 208,
+    JK_A64_LDSETALH = 209,
+    JK_A64_LDSETB = 210,
+    JK_A64_LDSETH = 211,
+    JK_A64_LDSETL = 212,
+    JK_A64_LDSETLB = 213,
+    JK_A64_LDSETLH = 214,
+    JK_A64_LDSMAX = 215,
+    JK_A64_LDSMAXA = 216,
+    JK_A64_LDSMAXAB = 217,
+    JK_A64_LDSMAXAH = 218,
+    JK_A64_LDSMAXAL = 219,
+    JK_A64_LDSMAXALB = 220,
+    JK_A64_LDSMAXALH = 221,
+    JK_A64_LDSMAXB = 222,
+    JK_A64_LDSMAXH = 223,
+    JK_A64_LDSMAXL = 224,
+    JK_A64_LDSMAXLB = 225,
+    JK_A64_LDSMAXLH = 226,
+    JK_A64_LDSMIN = 227,
+    JK_A64_LDSMINA = 228,
+    JK_A64_LDSMINAB = 229,
+    JK_A64_LDSMINAH = 230,
+    JK_A64_LDSMINAL = 231,
+    JK_A64_LDSMINALB = 232,
+    JK_A64_LDSMINALH = 233,
+    JK_A64_LDSMINB = 234,
+    JK_A64_LDSMINH = 235,
+    JK_A64_LDSMINL = 236,
+    JK_A64_LDSMINLB = 237,
+    JK_A64_LDSMINLH = 238,
+    JK_A64_LDUMAX = 239,
+    JK_A64_LDUMAXA = 240,
+    JK_A64_LDUMAXAB = 241,
+    JK_A64_LDUMAXAH = 242,
+    JK_A64_LDUMAXAL = 243,
+    JK_A64_LDUMAXALB = 244,
+    JK_A64_LDUMAXALH = 245,
+    JK_A64_LDUMAXB = 246,
+    JK_A64_LDUMAXH = 247,
+    JK_A64_LDUMAXL = 248,
+    JK_A64_LDUMAXLB = 249,
+    JK_A64_LDUMAXLH = 250,
+    JK_A64_LDUMIN = 251,
+    JK_A64_LDUMINA = 252,
+    JK_A64_LDUMINAB = 253,
+    JK_A64_LDUMINAH = 254,
+    JK_A64_LDUMINAL = 255,
+    JK_A64_LDUMINALB = 256,
+    JK_A64_LDUMINALH = 257,
+    JK_A64_LDUMINB = 258,
+    JK_A64_LDUMINH = 259,
+    JK_A64_LDUMINL = 260,
+    JK_A64_LDUMINLB = 261,
+    JK_A64_LDUMINLH = 262,
+    JK_A64_LDUR = 263,
+    JK_A64_LDURB = 264,
+    JK_A64_LDURH = 265,
+    JK_A64_LDURSB = 266,
+    JK_A64_LDURSH = 267,
+    JK_A64_LDURSW = 268,
+    JK_A64_LDXP = 269,
+    JK_A64_LDXR = 270,
+    JK_A64_LDXRB = 271,
+    JK_A64_LDXRH = 272,
+    JK_A64_LSL = 273,
+    JK_A64_LSLV = 274,
+    JK_A64_LSR = 275,
+    JK_A64_LSRV = 276,
+    JK_A64_MADD = 277,
+    JK_A64_MLA = 278,
+    JK_A64_MLS = 279,
+    JK_A64_MNEG = 280,
+    JK_A64_MOV = 281,
+    JK_A64_MOVK = 282,
+    JK_A64_MOVN = 283,
+    JK_A64_MOVZ = 284,
+    JK_A64_MRS = 285,
+    JK_A64_MSR = 286,
+    JK_A64_MSUB = 287,
+    JK_A64_MUL = 288,
+    JK_A64_MVN = 289,
+    JK_A64_NEG = 290,
+    JK_A64_NEGS = 291,
+    JK_A64_NGC = 292,
+    JK_A64_NGCS = 293,
+    JK_A64_NOP = 294,
+    JK_A64_NOT = 295,
+    JK_A64_ORN = 296,
+    JK_A64_ORR = 297,
+    JK_A64_PACIASP = 298,
+    JK_A64_PACIBSP = 299,
+    JK_A64_PRFM = 300,
+    JK_A64_PRFUM = 301,
+    JK_A64_RBIT = 302,
+    JK_A64_RET = 303,
+    JK_A64_REV = 304,
+    JK_A64_REV16 = 305,
+    JK_A64_REV32 = 306,
+    JK_A64_REV64 = 307,
+    JK_A64_ROR = 308,
+    JK_A64_RORV = 309,
+    JK_A64_SABD = 310,
+    JK_A64_SBC = 311,
+    JK_A64_SBCS = 312,
+    JK_A64_SBFIZ = 313,
+    JK_A64_SBFM = 314,
+    JK_A64_SBFX = 315,
+    JK_A64_SCVTF = 316,
+    JK_A64_SDIV = 317,
+    JK_A64_SEV = 318,
+    JK_A64_SEVL = 319,
+    JK_A64_SMADDL = 320,
+    JK_A64_SMAX = 321,
+    JK_A64_SMIN = 322,
+    JK_A64_SMNEGL = 323,
+    JK_A64_SMSUBL = 324,
+    JK_A64_SMULH = 325,
+    JK_A64_SMULL = 326,
+    JK_A64_SQADD = 327,
+    JK_A64_SQSUB = 328,
+    JK_A64_SSHL = 329,
+    JK_A64_ST1 = 330,
+    JK_A64_STADD = 331,
+    JK_A64_STADDB = 332,
+    JK_A64_STADDH = 333,
+    JK_A64_STADDL = 334,
+    JK_A64_STADDLB = 335,
+    JK_A64_STADDLH = 336,
+    JK_A64_STCLR = 337,
+    JK_A64_STCLRB = 338,
+    JK_A64_STCLRH = 339,
+    JK_A64_STCLRL = 340,
+    JK_A64_STCLRLB = 341,
+    JK_A64_STCLRLH = 342,
+    JK_A64_STEOR = 343,
+    JK_A64_STEORB = 344,
+    JK_A64_STEORH = 345,
+    JK_A64_STEORL = 346,
+    JK_A64_STEORLB = 347,
+    JK_A64_STEORLH = 348,
+    JK_A64_STLR = 349,
+    JK_A64_STLRB = 350,
+    JK_A64_STLRH = 351,
+    JK_A64_STLXP = 352,
+    JK_A64_STLXR = 353,
+    JK_A64_STLXRB = 354,
+    JK_A64_STLXRH = 355,
+    JK_A64_STNP = 356,
+    JK_A64_STP = 357,
+    JK_A64_STR = 358,
+    JK_A64_STRB = 359,
+    JK_A64_STRH = 360,
+    JK_A64_STSET = 361,
+    JK_A64_STSETB = 362,
+    JK_A64_STSETH = 363,
+    JK_A64_STSETL = 364,
+    JK_A64_STSETLB = 365,
+    JK_A64_STSETLH = 366,
+    JK_A64_STSMAX = 367,
+    JK_A64_STSMAXB = 368,
+    JK_A64_STSMAXH = 369,
+    JK_A64_STSMAXL = 370,
+    JK_A64_STSMAXLB = 371,
+    JK_A64_STSMAXLH = 372,
+    JK_A64_STSMIN = 373,
+    JK_A64_STSMINB = 374,
+    JK_A64_STSMINH = 375,
+    JK_A64_STSMINL = 376,
+    JK_A64_STSMINLB = 377,
+    JK_A64_STSMINLH = 378,
+    JK_A64_STUMAX = 379,
+    JK_A64_STUMAXB = 380,
+    JK_A64_STUMAXH = 381,
+    JK_A64_STUMAXL = 382,
+    JK_A64_STUMAXLB = 383,
+    JK_A64_STUMAXLH = 384,
+    JK_A64_STUMIN = 385,
+    JK_A64_STUMINB = 386,
+    JK_A64_STUMINH = 387,
+    JK_A64_STUMINL = 388,
+    JK_A64_STUMINLB = 389,
+    JK_A64_STUMINLH = 390,
+    JK_A64_STUR = 391,
+    JK_A64_STURB = 392,
+    JK_A64_STURH = 393,
+    JK_A64_STXP = 394,
+    JK_A64_STXR = 395,
+    JK_A64_STXRB = 396,
+    JK_A64_STXRH = 397,
+    JK_A64_SUB = 398,
+    JK_A64_SUBS = 399,
+    JK_A64_SVC = 400,
+    JK_A64_SWP = 401,
+    JK_A64_SWPA = 402,
+    JK_A64_SWPAB = 403,
+    JK_A64_SWPAH = 404,
+    JK_A64_SWPAL = 405,
+    JK_A64_SWPALB = 406,
+    JK_A64_SWPALH = 407,
+    JK_A64_SWPB = 408,
+    JK_A64_SWPH = 409,
+    JK_A64_SWPL = 410,
+    JK_A64_SWPLB = 411,
+    JK_A64_SWPLH = 412,
+    JK_A64_SXTB = 413,
+    JK_A64_SXTH = 414,
+    JK_A64_SXTW = 415,
+    JK_A64_TBNZ = 416,
+    JK_A64_TBZ = 417,
+    JK_A64_TRN1 = 418,
+    JK_A64_TRN2 = 419,
+    JK_A64_TST = 420,
+    JK_A64_UABD = 421,
+    JK_A64_UBFIZ = 422,
+    JK_A64_UBFM = 423,
+    JK_A64_UBFX = 424,
+    JK_A64_UCVTF = 425,
+    JK_A64_UDF = 426,
+    JK_A64_UDIV = 427,
+    JK_A64_UMADDL = 428,
+    JK_A64_UMAX = 429,
+    JK_A64_UMIN = 430,
+    JK_A64_UMNEGL = 431,
+    JK_A64_UMOV = 432,
+    JK_A64_UMSUBL = 433,
+    JK_A64_UMULH = 434,
+    JK_A64_UMULL = 435,
+    JK_A64_UQADD = 436,
+    JK_A64_UQSUB = 437,
+    JK_A64_USHL = 438,
+    JK_A64_UXTB = 439,
+    JK_A64_UXTH = 440,
+    JK_A64_UZP1 = 441,
+    JK_A64_UZP2 = 442,
+    JK_A64_WFE = 443,
+    JK_A64_WFI = 444,
+    JK_A64_YIELD = 445,
+    JK_A64_ZIP1 = 446,
+    JK_A64_ZIP2 = 447,
+    JK_A64_MNEM_COUNT = 448
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -459,6 +488,10 @@ static inline jk_status jk_a64_adcs(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_add(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_ADD, o0, o1, o2);
+}
+static inline jk_status jk_a64_addp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_ADDP, o0, o1, o2);
 }
 static inline jk_status jk_a64_adds(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -592,6 +625,14 @@ static inline jk_status jk_a64_bics(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_BICS, o0, o1, o2);
 }
+static inline jk_status jk_a64_bif(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_BIF, o0, o1, o2);
+}
+static inline jk_status jk_a64_bit(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_BIT, o0, o1, o2);
+}
 static inline jk_status jk_a64_bl(struct jk_a64_asm *a, jk_a64_op o0)
 {
     return jk_a64_emit1(a, JK_A64_BL, o0);
@@ -607,6 +648,10 @@ static inline jk_status jk_a64_br(struct jk_a64_asm *a, jk_a64_op o0)
 static inline jk_status jk_a64_brk(struct jk_a64_asm *a, jk_a64_op o0)
 {
     return jk_a64_emit1(a, JK_A64_BRK, o0);
+}
+static inline jk_status jk_a64_bsl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_BSL, o0, o1, o2);
 }
 static inline jk_status jk_a64_bti(struct jk_a64_asm *a)
 {
@@ -732,9 +777,17 @@ static inline jk_status jk_a64_cmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 {
     return jk_a64_emit2(a, JK_A64_CMP, o0, o1);
 }
+static inline jk_status jk_a64_cmtst(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_CMTST, o0, o1, o2);
+}
 static inline jk_status jk_a64_cneg(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_CNEG, o0, o1, o2);
+}
+static inline jk_status jk_a64_cnt(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_CNT, o0, o1);
 }
 static inline jk_status jk_a64_crc32b(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -828,6 +881,10 @@ static inline jk_status jk_a64_fadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_FADD, o0, o1, o2);
 }
+static inline jk_status jk_a64_faddp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FADDP, o0, o1, o2);
+}
 static inline jk_status jk_a64_fccmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
     return jk_a64_emit4(a, JK_A64_FCCMP, o0, o1, o2, o3);
@@ -835,6 +892,18 @@ static inline jk_status jk_a64_fccmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 static inline jk_status jk_a64_fccmpe(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
     return jk_a64_emit4(a, JK_A64_FCCMPE, o0, o1, o2, o3);
+}
+static inline jk_status jk_a64_fcmeq(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FCMEQ, o0, o1, o2);
+}
+static inline jk_status jk_a64_fcmge(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FCMGE, o0, o1, o2);
+}
+static inline jk_status jk_a64_fcmgt(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FCMGT, o0, o1, o2);
 }
 static inline jk_status jk_a64_fcmp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -915,6 +984,14 @@ static inline jk_status jk_a64_fmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_fminnm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_FMINNM, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmla(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMLA, o0, o1, o2);
+}
+static inline jk_status jk_a64_fmls(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FMLS, o0, o1, o2);
 }
 static inline jk_status jk_a64_fmov(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -1520,6 +1597,14 @@ static inline jk_status jk_a64_madd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit4(a, JK_A64_MADD, o0, o1, o2, o3);
 }
+static inline jk_status jk_a64_mla(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_MLA, o0, o1, o2);
+}
+static inline jk_status jk_a64_mls(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_MLS, o0, o1, o2);
+}
 static inline jk_status jk_a64_mneg(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_MNEG, o0, o1, o2);
@@ -1632,6 +1717,10 @@ static inline jk_status jk_a64_rev32(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit2(a, JK_A64_REV32, o0, o1);
 }
+static inline jk_status jk_a64_rev64(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_REV64, o0, o1);
+}
 static inline jk_status jk_a64_ror(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_ROR, o0, o1, o2);
@@ -1639,6 +1728,10 @@ static inline jk_status jk_a64_ror(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 static inline jk_status jk_a64_rorv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_RORV, o0, o1, o2);
+}
+static inline jk_status jk_a64_sabd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SABD, o0, o1, o2);
 }
 static inline jk_status jk_a64_sbc(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -1703,6 +1796,18 @@ static inline jk_status jk_a64_smulh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 static inline jk_status jk_a64_smull(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SMULL, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQADD, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQSUB, o0, o1, o2);
+}
+static inline jk_status jk_a64_sshl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSHL, o0, o1, o2);
 }
 static inline jk_status jk_a64_st1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -2056,9 +2161,21 @@ static inline jk_status jk_a64_tbz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 {
     return jk_a64_emit3(a, JK_A64_TBZ, o0, o1, o2);
 }
+static inline jk_status jk_a64_trn1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_TRN1, o0, o1, o2);
+}
+static inline jk_status jk_a64_trn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_TRN2, o0, o1, o2);
+}
 static inline jk_status jk_a64_tst(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_TST, o0, o1);
+}
+static inline jk_status jk_a64_uabd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UABD, o0, o1, o2);
 }
 static inline jk_status jk_a64_ubfiz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
@@ -2116,6 +2233,18 @@ static inline jk_status jk_a64_umull(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_UMULL, o0, o1, o2);
 }
+static inline jk_status jk_a64_uqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQADD, o0, o1, o2);
+}
+static inline jk_status jk_a64_uqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQSUB, o0, o1, o2);
+}
+static inline jk_status jk_a64_ushl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USHL, o0, o1, o2);
+}
 static inline jk_status jk_a64_uxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_UXTB, o0, o1);
@@ -2123,6 +2252,14 @@ static inline jk_status jk_a64_uxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_uxth(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_UXTH, o0, o1);
+}
+static inline jk_status jk_a64_uzp1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UZP1, o0, o1, o2);
+}
+static inline jk_status jk_a64_uzp2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UZP2, o0, o1, o2);
 }
 static inline jk_status jk_a64_wfe(struct jk_a64_asm *a)
 {
@@ -2135,6 +2272,14 @@ static inline jk_status jk_a64_wfi(struct jk_a64_asm *a)
 static inline jk_status jk_a64_yield(struct jk_a64_asm *a)
 {
     return jk_a64_emit0(a, JK_A64_YIELD);
+}
+static inline jk_status jk_a64_zip1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_ZIP1, o0, o1, o2);
+}
+static inline jk_status jk_a64_zip2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_ZIP2, o0, o1, o2);
 }
 
 #endif
