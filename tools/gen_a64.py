@@ -114,6 +114,10 @@ TYPES = {
     "ved": (1, (0,), lambda p: bits(p[0], 5) | bits(16, 5)),
     "vlist": (1, (), lambda p: bits(0, 5)),
     "mlpost": (0, (), lambda p: bits(5, 5)),
+    "vq": (2, (0,), lambda p: bits(p[0], 5)),
+    "vshl": (0, (), lambda p: bits(16, 7)),
+    "vshr": (0, (), lambda p: bits(16, 7)),
+    "vel": (1, (0,), lambda p: bits(p[0], 6) | bits(11, 1)),
 }
 
 # Fields shared by the vector operands of a form (Q, size): claimed by the
@@ -125,6 +129,7 @@ VSHARED = {
     "vb2": bits(30, 1),
     "vdup": bits(30, 1) | bits(16, 5),
     "vlist": bits(30, 1) | bits(10, 2),
+    "vq": bits(30, 1),
 }
 
 # parameter limits checked per type
@@ -139,6 +144,7 @@ LIMITS = {
     "vi": lambda p: 0 < p[1] < 256,
     "vf": lambda p: 0 < p[1] < 256,
     "vdup": lambda p: 0 < p[1] < 256,
+    "vq": lambda p: 0 < p[1] < 256,
     "vlist": lambda p: 1 <= p[0] <= 4,
 }
 REGPOS = (0, 5, 10, 16)

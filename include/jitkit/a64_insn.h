@@ -332,135 +332,144 @@ typedef enum jk_a64_mnem {
     JK_A64_SDIV = 317,
     JK_A64_SEV = 318,
     JK_A64_SEVL = 319,
-    JK_A64_SMADDL = 320,
-    JK_A64_SMAX = 321,
-    JK_A64_SMIN = 322,
-    JK_A64_SMNEGL = 323,
-    JK_A64_SMSUBL = 324,
-    JK_A64_SMULH = 325,
-    JK_A64_SMULL = 326,
-    JK_A64_SQADD = 327,
-    JK_A64_SQSUB = 328,
-    JK_A64_SSHL = 329,
-    JK_A64_ST1 = 330,
-    JK_A64_STADD = 331,
-    JK_A64_STADDB = 332,
-    JK_A64_STADDH = 333,
-    JK_A64_STADDL = 334,
-    JK_A64_STADDLB = 335,
-    JK_A64_STADDLH = 336,
-    JK_A64_STCLR = 337,
-    JK_A64_STCLRB = 338,
-    JK_A64_STCLRH = 339,
-    JK_A64_STCLRL = 340,
-    JK_A64_STCLRLB = 341,
-    JK_A64_STCLRLH = 342,
-    JK_A64_STEOR = 343,
-    JK_A64_STEORB = 344,
-    JK_A64_STEORH = 345,
-    JK_A64_STEORL = 346,
-    JK_A64_STEORLB = 347,
-    JK_A64_STEORLH = 348,
-    JK_A64_STLR = 349,
-    JK_A64_STLRB = 350,
-    JK_A64_STLRH = 351,
-    JK_A64_STLXP = 352,
-    JK_A64_STLXR = 353,
-    JK_A64_STLXRB = 354,
-    JK_A64_STLXRH = 355,
-    JK_A64_STNP = 356,
-    JK_A64_STP = 357,
-    JK_A64_STR = 358,
-    JK_A64_STRB = 359,
-    JK_A64_STRH = 360,
-    JK_A64_STSET = 361,
-    JK_A64_STSETB = 362,
-    JK_A64_STSETH = 363,
-    JK_A64_STSETL = 364,
-    JK_A64_STSETLB = 365,
-    JK_A64_STSETLH = 366,
-    JK_A64_STSMAX = 367,
-    JK_A64_STSMAXB = 368,
-    JK_A64_STSMAXH = 369,
-    JK_A64_STSMAXL = 370,
-    JK_A64_STSMAXLB = 371,
-    JK_A64_STSMAXLH = 372,
-    JK_A64_STSMIN = 373,
-    JK_A64_STSMINB = 374,
-    JK_A64_STSMINH = 375,
-    JK_A64_STSMINL = 376,
-    JK_A64_STSMINLB = 377,
-    JK_A64_STSMINLH = 378,
-    JK_A64_STUMAX = 379,
-    JK_A64_STUMAXB = 380,
-    JK_A64_STUMAXH = 381,
-    JK_A64_STUMAXL = 382,
-    JK_A64_STUMAXLB = 383,
-    JK_A64_STUMAXLH = 384,
-    JK_A64_STUMIN = 385,
-    JK_A64_STUMINB = 386,
-    JK_A64_STUMINH = 387,
-    JK_A64_STUMINL = 388,
-    JK_A64_STUMINLB = 389,
-    JK_A64_STUMINLH = 390,
-    JK_A64_STUR = 391,
-    JK_A64_STURB = 392,
-    JK_A64_STURH = 393,
-    JK_A64_STXP = 394,
-    JK_A64_STXR = 395,
-    JK_A64_STXRB = 396,
-    JK_A64_STXRH = 397,
-    JK_A64_SUB = 398,
-    JK_A64_SUBS = 399,
-    JK_A64_SVC = 400,
-    JK_A64_SWP = 401,
-    JK_A64_SWPA = 402,
-    JK_A64_SWPAB = 403,
-    JK_A64_SWPAH = 404,
-    JK_A64_SWPAL = 405,
-    JK_A64_SWPALB = 406,
-    JK_A64_SWPALH = 407,
-    JK_A64_SWPB = 408,
-    JK_A64_SWPH = 409,
-    JK_A64_SWPL = 410,
-    JK_A64_SWPLB = 411,
-    JK_A64_SWPLH = 412,
-    JK_A64_SXTB = 413,
-    JK_A64_SXTH = 414,
-    JK_A64_SXTW = 415,
-    JK_A64_TBNZ = 416,
-    JK_A64_TBZ = 417,
-    JK_A64_TRN1 = 418,
-    JK_A64_TRN2 = 419,
-    JK_A64_TST = 420,
-    JK_A64_UABD = 421,
-    JK_A64_UBFIZ = 422,
-    JK_A64_UBFM = 423,
-    JK_A64_UBFX = 424,
-    JK_A64_UCVTF = 425,
-    JK_A64_UDF = 426,
-    JK_A64_UDIV = 427,
-    JK_A64_UMADDL = 428,
-    JK_A64_UMAX = 429,
-    JK_A64_UMIN = 430,
-    JK_A64_UMNEGL = 431,
-    JK_A64_UMOV = 432,
-    JK_A64_UMSUBL = 433,
-    JK_A64_UMULH = 434,
-    JK_A64_UMULL = 435,
-    JK_A64_UQADD = 436,
-    JK_A64_UQSUB = 437,
-    JK_A64_USHL = 438,
-    JK_A64_UXTB = 439,
-    JK_A64_UXTH = 440,
-    JK_A64_UZP1 = 441,
-    JK_A64_UZP2 = 442,
-    JK_A64_WFE = 443,
-    JK_A64_WFI = 444,
-    JK_A64_YIELD = 445,
-    JK_A64_ZIP1 = 446,
-    JK_A64_ZIP2 = 447,
-    JK_A64_MNEM_COUNT = 448
+    JK_A64_SHL = 320,
+    JK_A64_SLI = 321,
+    JK_A64_SMADDL = 322,
+    JK_A64_SMAX = 323,
+    JK_A64_SMIN = 324,
+    JK_A64_SMNEGL = 325,
+    JK_A64_SMSUBL = 326,
+    JK_A64_SMULH = 327,
+    JK_A64_SMULL = 328,
+    JK_A64_SQADD = 329,
+    JK_A64_SQSUB = 330,
+    JK_A64_SRI = 331,
+    JK_A64_SRSHR = 332,
+    JK_A64_SSHL = 333,
+    JK_A64_SSHR = 334,
+    JK_A64_SSRA = 335,
+    JK_A64_ST1 = 336,
+    JK_A64_STADD = 337,
+    JK_A64_STADDB = 338,
+    JK_A64_STADDH = 339,
+    JK_A64_STADDL = 340,
+    JK_A64_STADDLB = 341,
+    JK_A64_STADDLH = 342,
+    JK_A64_STCLR = 343,
+    JK_A64_STCLRB = 344,
+    JK_A64_STCLRH = 345,
+    JK_A64_STCLRL = 346,
+    JK_A64_STCLRLB = 347,
+    JK_A64_STCLRLH = 348,
+    JK_A64_STEOR = 349,
+    JK_A64_STEORB = 350,
+    JK_A64_STEORH = 351,
+    JK_A64_STEORL = 352,
+    JK_A64_STEORLB = 353,
+    JK_A64_STEORLH = 354,
+    JK_A64_STLR = 355,
+    JK_A64_STLRB = 356,
+    JK_A64_STLRH = 357,
+    JK_A64_STLXP = 358,
+    JK_A64_STLXR = 359,
+    JK_A64_STLXRB = 360,
+    JK_A64_STLXRH = 361,
+    JK_A64_STNP = 362,
+    JK_A64_STP = 363,
+    JK_A64_STR = 364,
+    JK_A64_STRB = 365,
+    JK_A64_STRH = 366,
+    JK_A64_STSET = 367,
+    JK_A64_STSETB = 368,
+    JK_A64_STSETH = 369,
+    JK_A64_STSETL = 370,
+    JK_A64_STSETLB = 371,
+    JK_A64_STSETLH = 372,
+    JK_A64_STSMAX = 373,
+    JK_A64_STSMAXB = 374,
+    JK_A64_STSMAXH = 375,
+    JK_A64_STSMAXL = 376,
+    JK_A64_STSMAXLB = 377,
+    JK_A64_STSMAXLH = 378,
+    JK_A64_STSMIN = 379,
+    JK_A64_STSMINB = 380,
+    JK_A64_STSMINH = 381,
+    JK_A64_STSMINL = 382,
+    JK_A64_STSMINLB = 383,
+    JK_A64_STSMINLH = 384,
+    JK_A64_STUMAX = 385,
+    JK_A64_STUMAXB = 386,
+    JK_A64_STUMAXH = 387,
+    JK_A64_STUMAXL = 388,
+    JK_A64_STUMAXLB = 389,
+    JK_A64_STUMAXLH = 390,
+    JK_A64_STUMIN = 391,
+    JK_A64_STUMINB = 392,
+    JK_A64_STUMINH = 393,
+    JK_A64_STUMINL = 394,
+    JK_A64_STUMINLB = 395,
+    JK_A64_STUMINLH = 396,
+    JK_A64_STUR = 397,
+    JK_A64_STURB = 398,
+    JK_A64_STURH = 399,
+    JK_A64_STXP = 400,
+    JK_A64_STXR = 401,
+    JK_A64_STXRB = 402,
+    JK_A64_STXRH = 403,
+    JK_A64_SUB = 404,
+    JK_A64_SUBS = 405,
+    JK_A64_SVC = 406,
+    JK_A64_SWP = 407,
+    JK_A64_SWPA = 408,
+    JK_A64_SWPAB = 409,
+    JK_A64_SWPAH = 410,
+    JK_A64_SWPAL = 411,
+    JK_A64_SWPALB = 412,
+    JK_A64_SWPALH = 413,
+    JK_A64_SWPB = 414,
+    JK_A64_SWPH = 415,
+    JK_A64_SWPL = 416,
+    JK_A64_SWPLB = 417,
+    JK_A64_SWPLH = 418,
+    JK_A64_SXTB = 419,
+    JK_A64_SXTH = 420,
+    JK_A64_SXTW = 421,
+    JK_A64_TBNZ = 422,
+    JK_A64_TBZ = 423,
+    JK_A64_TRN1 = 424,
+    JK_A64_TRN2 = 425,
+    JK_A64_TST = 426,
+    JK_A64_UABD = 427,
+    JK_A64_UBFIZ = 428,
+    JK_A64_UBFM = 429,
+    JK_A64_UBFX = 430,
+    JK_A64_UCVTF = 431,
+    JK_A64_UDF = 432,
+    JK_A64_UDIV = 433,
+    JK_A64_UMADDL = 434,
+    JK_A64_UMAX = 435,
+    JK_A64_UMIN = 436,
+    JK_A64_UMNEGL = 437,
+    JK_A64_UMOV = 438,
+    JK_A64_UMSUBL = 439,
+    JK_A64_UMULH = 440,
+    JK_A64_UMULL = 441,
+    JK_A64_UQADD = 442,
+    JK_A64_UQSUB = 443,
+    JK_A64_URSHR = 444,
+    JK_A64_USHL = 445,
+    JK_A64_USHR = 446,
+    JK_A64_USRA = 447,
+    JK_A64_UXTB = 448,
+    JK_A64_UXTH = 449,
+    JK_A64_UZP1 = 450,
+    JK_A64_UZP2 = 451,
+    JK_A64_WFE = 452,
+    JK_A64_WFI = 453,
+    JK_A64_YIELD = 454,
+    JK_A64_ZIP1 = 455,
+    JK_A64_ZIP2 = 456,
+    JK_A64_MNEM_COUNT = 457
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -1769,6 +1778,14 @@ static inline jk_status jk_a64_sevl(struct jk_a64_asm *a)
 {
     return jk_a64_emit0(a, JK_A64_SEVL);
 }
+static inline jk_status jk_a64_shl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SHL, o0, o1, o2);
+}
+static inline jk_status jk_a64_sli(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SLI, o0, o1, o2);
+}
 static inline jk_status jk_a64_smaddl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
     return jk_a64_emit4(a, JK_A64_SMADDL, o0, o1, o2, o3);
@@ -1805,9 +1822,25 @@ static inline jk_status jk_a64_sqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_SQSUB, o0, o1, o2);
 }
+static inline jk_status jk_a64_sri(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SRI, o0, o1, o2);
+}
+static inline jk_status jk_a64_srshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SRSHR, o0, o1, o2);
+}
 static inline jk_status jk_a64_sshl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SSHL, o0, o1, o2);
+}
+static inline jk_status jk_a64_sshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSHR, o0, o1, o2);
+}
+static inline jk_status jk_a64_ssra(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSRA, o0, o1, o2);
 }
 static inline jk_status jk_a64_st1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -2241,9 +2274,21 @@ static inline jk_status jk_a64_uqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_UQSUB, o0, o1, o2);
 }
+static inline jk_status jk_a64_urshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_URSHR, o0, o1, o2);
+}
 static inline jk_status jk_a64_ushl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_USHL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ushr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USHR, o0, o1, o2);
+}
+static inline jk_status jk_a64_usra(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USRA, o0, o1, o2);
 }
 static inline jk_status jk_a64_uxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {

@@ -611,6 +611,7 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
     case JK__A_VF:
     case JK__A_VB:
     case JK__A_VB2:
+    case JK__A_VQ:
     case JK__A_VDUP: {
         unsigned arr = o->iclass, mask = t == JK__A_VB || t == JK__A_VB2 ? 3u : par;
         uint32_t sh = (arr & 1u) << 30;
@@ -654,6 +655,48 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
             return refuse(e, JK_EOPERAND, "a list of vectors is expected");
         e->vbytes = par * ((arr & 1u) ? 16u : 8u);
         e->w |= (uint32_t)o->reg | (arr & 1u) << 30 | (arr >> 1) << 10;
+        return PUT_OK;
+    }
+    case JK__A_VSHL:
+    case JK__A_VSHR: {
+        int64_t es, v = o->value;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (e->varr < 0)
+            return refuse(e, JK_EINVAL, "internal: shift before its vector");
+        es = 8ll << (e->varr >> 1);
+        if (t == JK__A_VSHL ? v < 0 || v >= es : v < 1 || v > es)
+            return refuse(e, JK_ERANGE, "shift %lld is not %d..%lld for .%s", (long long)v,
+                          t == JK__A_VSHL ? 0 : 1, (long long)(t == JK__A_VSHL ? es - 1 : es),
+                          arr_names[e->varr]);
+        e->w |= (uint32_t)(t == JK__A_VSHL ? es + v : 2 * es - v) << 16;
+        return PUT_OK;
+    }
+    case JK__A_VEL: {
+        unsigned sz = (unsigned)o->iclass - JK_A64_EB, idx = o->index;
+        if (o->kind != JK_A64_OP_REG || o->rclass != JK_A64_RC_V || o->iclass < JK_A64_EB)
+            return PUT_KIND;
+        if (e->varr < 0 || sz != ((unsigned)e->varr >> 1))
+            return refuse(e, JK_EOPERAND, "the element must be a .%s of the vectors' size",
+                          e->varr < 0 ? "?" : arr_names[JK_A64_EB + ((unsigned)e->varr >> 1)]);
+        if (sz == 1) {
+            if (o->reg > 15)
+                return refuse(e, JK_EOPERAND, "an h element must be in v0..v15");
+            if (idx > 7)
+                return refuse(e, JK_ERANGE, "element index %u is not 0..7", idx);
+            e->w |= (uint32_t)o->reg << pos | (idx >> 2) << 11 | ((idx >> 1) & 1u) << 21 |
+                    (idx & 1u) << 20;
+        } else if (sz == 2) {
+            if (idx > 3)
+                return refuse(e, JK_ERANGE, "element index %u is not 0..3", idx);
+            e->w |= (uint32_t)o->reg << pos | (idx >> 1) << 11 | (idx & 1u) << 21;
+        } else if (sz == 3) {
+            if (idx > 1)
+                return refuse(e, JK_ERANGE, "element index %u is not 0..1", idx);
+            e->w |= (uint32_t)o->reg << pos | idx << 11;
+        } else {
+            return refuse(e, JK_EOPERAND, "no by-element form for b elements");
+        }
         return PUT_OK;
     }
     case JK__A_MLPOST:

@@ -468,7 +468,29 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         }
         v[k++] = jk_a64_fimm(0.0);
         return k;
-    case JK__A_VI: case JK__A_VF: case JK__A_VB: case JK__A_VB2: case JK__A_VDUP: {
+    case JK__A_VSHL: case JK__A_VSHR:
+        if (neg) {
+            v[k++] = I(t == JK__A_VSHL ? 64 : 0);
+            v[k++] = I(t == JK__A_VSHL ? -1 : 65);
+            return k;
+        }
+        v[k++] = I(1);
+        v[k++] = I(t == JK__A_VSHL ? 0 : 64);
+        v[k++] = I(t == JK__A_VSHL ? 63 : 2);
+        return k;
+    case JK__A_VEL:
+        if (neg) {
+            v[k++] = jk_a64_velem(1, JK_A64_EB, 0);
+            return k;
+        }
+        /* the element size follows the vectors' (fix_vec) */
+        v[k++] = jk_a64_velem(3, JK_A64_ES, 1);
+        for (i = 0; i < 32; i++)
+            v[k++] = jk_a64_velem(i, JK_A64_ES, 0);
+        for (i = 0; i < 8; i++)
+            v[k++] = jk_a64_velem(7, JK_A64_ES, i);
+        return k;
+    case JK__A_VI: case JK__A_VF: case JK__A_VB: case JK__A_VB2: case JK__A_VDUP: case JK__A_VQ: {
         unsigned mask = (t == JK__A_VB || t == JK__A_VB2) ? 3u : par, a, def = 0;
         for (a = 0; a < 8; a++)
             if (mask & (1u << a))
@@ -570,7 +592,8 @@ static int encode_one(jk_a64_asm *a, const inst *x, uint32_t *w, unsigned *form)
 
 static int vec_type(unsigned t)
 {
-    return t == JK__A_VI || t == JK__A_VF || t == JK__A_VB || t == JK__A_VB2 || t == JK__A_VDUP;
+    return t == JK__A_VI || t == JK__A_VF || t == JK__A_VB || t == JK__A_VB2 || t == JK__A_VDUP ||
+           t == JK__A_VQ;
 }
 
 /* vector operands follow slot 0's arrangement; a post-index amount is the
@@ -582,6 +605,21 @@ static void fix_vec(const jk__a64_form *fm, inst *x)
         unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]);
         if (vec_type(t) && vec_type(JK__A64_SLOT_TYPE(fm->ops[0])))
             x->ops[s].iclass = x->ops[0].iclass;
+        if (vec_type(JK__A64_SLOT_TYPE(fm->ops[0])) && x->ops[0].kind == JK_A64_OP_REG) {
+            unsigned es = 8u << (x->ops[0].iclass >> 1);
+            if (t == JK__A_VSHL && x->ops[s].value >= (int64_t)es)
+                x->ops[s].value = es - 1;
+            if (t == JK__A_VSHR && x->ops[s].value > (int64_t)es)
+                x->ops[s].value = es;
+            if (t == JK__A_VEL) {
+                unsigned sz = x->ops[0].iclass >> 1, n = 16u >> sz;
+                x->ops[s].iclass = (uint8_t)(JK_A64_EB + sz);
+                if (x->ops[s].index >= n)
+                    x->ops[s].index = (uint8_t)(n - 1);
+                if (sz == 1 && x->ops[s].reg > 15)
+                    x->ops[s].reg &= 15;
+            }
+        }
         if (t == JK__A_MLPOST && x->ops[0].kind == JK_A64_OP_VLIST)
             x->ops[s] = jk_a64_mem_post(R(JK_A64_RC_X, 28), (int64_t)x->ops[0].amount *
                                                             ((x->ops[0].iclass & 1) ? 16 : 8));
@@ -618,6 +656,7 @@ static void generate(void)
                 for (s = 0; s < fm->nops; s++)
                     if (vec_type(JK__A64_SLOT_TYPE(fm->ops[s])))
                         x.ops[s].iclass = (uint8_t)a;
+                fix_vec(fm, &x);
                 push(&g_pos, &g_npos, &g_cpos, &x);
             }
         }

@@ -567,6 +567,26 @@ static void test_simd(void)
     JT_EQ_U64(f((uint64_t)(uintptr_t)dx, (uint64_t)(uintptr_t)dy, (uint64_t)(uintptr_t)dout), 0x55);
     for (i = 0; i < 2; i++)
         JT_CHECK(dout[i] == sqrt(fabs(dx[i] * dy[i])) - dx[i]);
+    /* shifts by immediate and a multiply by element, three results stored */
+    jk_a64_reset(a);
+    jk_a64_ld1(a, jk_a64_vlist(0, 1, JK_A64_4S), jk_a64_mem(JK_X0, 0));
+    jk_a64_shl(a, jk_a64_v(1, JK_A64_4S), jk_a64_v(0, JK_A64_4S), jk_a64_imm(3));
+    jk_a64_sshr(a, jk_a64_v(2, JK_A64_4S), jk_a64_v(0, JK_A64_4S), jk_a64_imm(5));
+    jk_a64_mul(a, jk_a64_v(3, JK_A64_4S), jk_a64_v(0, JK_A64_4S), jk_a64_velem(0, JK_A64_ES, 2));
+    jk_a64_st1(a, jk_a64_vlist(1, 3, JK_A64_4S), jk_a64_mem(JK_X2, 0));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    {
+        uint32_t o12[12];
+        x[1] = 0x80000010u;
+        f((uint64_t)(uintptr_t)x, 0, (uint64_t)(uintptr_t)o12);
+        for (i = 0; i < 4; i++) {
+            JT_EQ_U64(o12[i], x[i] << 3);
+            JT_EQ_U64(o12[4 + i], (uint32_t)((int32_t)x[i] >> 5));
+            JT_EQ_U64(o12[8 + i], x[i] * x[2]);
+        }
+    }
     jk_a64_free(a);
 }
 
