@@ -35,6 +35,10 @@ def bits(lo, width):
     return ((1 << width) - 1) << lo
 
 
+# fields of a vector immediate: op, a:b:c, cmode, d:e:f:g:h
+VIMM = bits(29, 1) | bits(16, 3) | bits(12, 4) | bits(5, 5)
+
+
 # type name -> (number of parameters, which of them are bit positions,
 #               function(params) -> field mask)
 TYPES = {
@@ -118,6 +122,13 @@ TYPES = {
     "vshl": (0, (), lambda p: bits(16, 7)),
     "vshr": (0, (), lambda p: bits(16, 7)),
     "vel": (1, (0,), lambda p: bits(p[0], 6) | bits(11, 1)),
+    "vmovi": (0, (), lambda p: VIMM),
+    "vmovid": (0, (), lambda p: VIMM),
+    "vmvni": (0, (), lambda p: VIMM),
+    "vorri": (0, (), lambda p: VIMM),
+    "vbici": (0, (), lambda p: VIMM),
+    "vfmovi": (0, (), lambda p: VIMM),
+    "vext": (0, (), lambda p: bits(11, 4)),
 }
 
 # Fields shared by the vector operands of a form (Q, size): claimed by the
@@ -310,10 +321,12 @@ def gen(forms):
     h.append(" * jitkit/a64_insn.h - mnemonic ids and one inline helper per mnemonic and")
     h.append(" * operand count. Included by jitkit/a64.h; do not include directly.")
     h.append(" *")
-    h.append(" * Helper names: jk_a64_<mnemonic> for the smallest operand count the")
-    h.append(" * mnemonic takes, jk_a64_<mnemonic><n> for the others (jk_a64_ret,")
-    h.append(" * jk_a64_ret1); a '.' in the mnemonic becomes '_' (jk_a64_b_eq). Each")
-    h.append(" * returns the status of jk_a64_emit.")
+    h.append(" * Helper names: jk_a64_<mnemonic> for the operand count of the mnemonic's")
+    h.append(" * first form in isa/a64.txt, jk_a64_<mnemonic><n> for the others")
+    h.append(" * (jk_a64_ret / jk_a64_ret1, jk_a64_orr with 3 operands / jk_a64_orr2 for")
+    h.append(" * the vector immediate form); a '.' in the mnemonic becomes '_'")
+    h.append(" * (jk_a64_b_eq). New forms go after a mnemonic's first one, so a name")
+    h.append(" * keeps its meaning. Each returns the status of jk_a64_emit.")
     h.append(" */")
     h.append("#ifndef JITKIT_A64_INSN_H")
     h.append("#define JITKIT_A64_INSN_H")
@@ -335,9 +348,11 @@ def gen(forms):
     h.append("                              jk_a64_op o1, jk_a64_op o2, jk_a64_op o3);")
     h.append("")
     for m in mnems:
-        counts = sorted(set(len(f.ops) for f in forms if f.mnem == m))
-        for k, n in enumerate(counts):
-            name = "jk_a64_%s%s" % (cname(m), "" if k == 0 else str(n))
+        mforms = [f for f in ordered if f.mnem == m]
+        primary = len(mforms[0].ops)
+        counts = sorted(set(len(f.ops) for f in mforms))
+        for n in counts:
+            name = "jk_a64_%s%s" % (cname(m), "" if n == primary else str(n))
             params = "".join(", jk_a64_op o%d" % i for i in range(n))
             args = "".join(", o%d" % i for i in range(n))
             if n > 4:

@@ -270,6 +270,80 @@ static int put_varr(enc *e, const jk_a64_op *o, unsigned mask, uint32_t shared)
     return PUT_OK;
 }
 
+/* The 64-bit byte mask immediate (movi 2d / d): every byte 0x00 or 0xff;
+ * abcdefgh = one bit per byte. -1 if not. */
+static int bytemask8(uint64_t v)
+{
+    unsigned i, k = 0;
+    for (i = 0; i < 8; i++) {
+        unsigned b = (unsigned)(v >> (8 * i)) & 0xFF;
+        if (b != 0 && b != 0xFF)
+            return -1;
+        k |= (b & 1u) << i;
+    }
+    return (int)k;
+}
+
+/* A vector immediate: op, cmode and abcdefgh for the arrangement. */
+static int put_vimm(enc *e, const jk_a64_op *o, unsigned t)
+{
+    unsigned arr = e->varr < 0 ? 0 : (unsigned)e->varr, op = 0, cmode, imm8, shifts;
+    if (t == JK__A_VMOVID)
+        arr = JK_A64_1D;
+    if (t == JK__A_VFMOVI) {
+        int k;
+        if (o->kind != JK_A64_OP_FIMM)
+            return PUT_KIND;
+        k = fimm8(o->value);
+        if (k < 0)
+            return refuse(e, JK_ERANGE, "the value is not an fmov immediate "
+                                        "(+-n/16 * 2^e, n 16..31, e -3..4)");
+        if (arr == JK_A64_2D) {
+            op = 1;
+        }
+        cmode = 15;
+        imm8 = (unsigned)k;
+    } else {
+        if (o->kind != JK_A64_OP_IMM)
+            return PUT_KIND;
+        if (arr == JK_A64_2D || arr == JK_A64_1D) { /* byte mask, no shift */
+            int k = bytemask8((uint64_t)o->value);
+            if (o->mod != JK_A64_MOD_NONE)
+                return refuse(e, JK_EOPERAND, "a 64-bit immediate takes no shift");
+            if (k < 0)
+                return refuse(e, JK_ERANGE, "0x%llx: every byte must be 0x00 or 0xff",
+                              (unsigned long long)o->value);
+            op = 1;
+            cmode = 14;
+            imm8 = (unsigned)k;
+        } else {
+            unsigned sh = o->mod == JK_A64_MOD_LSL ? o->amount : 0;
+            if (o->mod != JK_A64_MOD_NONE && o->mod != JK_A64_MOD_LSL)
+                return refuse(e, JK_EOPERAND, "the shift must be lsl");
+            if (o->value < 0 || o->value > 255)
+                return refuse(e, JK_ERANGE, "immediate %lld is not 0..255 (a shift is lsl #n)",
+                              (long long)o->value);
+            imm8 = (unsigned)o->value;
+            if (arr <= JK_A64_16B) {            /* 8-bit: movi only */
+                if (sh)
+                    return refuse(e, JK_EOPERAND, "an 8-bit element takes no shift");
+                cmode = 14;
+            } else {
+                shifts = arr <= JK_A64_8H ? 2 : 4; /* 16-bit: lsl 0, 8; 32-bit: 0 .. 24 */
+                if (sh % 8 || sh / 8 >= shifts)
+                    return refuse(e, JK_EOPERAND, "the shift must be lsl #0%s",
+                                  shifts == 2 ? " or #8" : ", #8, #16 or #24");
+                cmode = (arr <= JK_A64_8H ? 8u : 0u) | (sh / 8) << 1;
+                if (t == JK__A_VORRI || t == JK__A_VBICI)
+                    cmode |= 1;
+                op = t == JK__A_VMVNI || t == JK__A_VBICI;
+            }
+        }
+    }
+    e->w |= op << 29 | (imm8 >> 5) << 16 | cmode << 12 | (imm8 & 31u) << 5;
+    return PUT_OK;
+}
+
 static int put(enc *e, uint32_t slot, const jk_a64_op *o)
 {
     unsigned t = JK__A64_SLOT_TYPE(slot), pos = JK__A64_SLOT_POS(slot),
@@ -697,6 +771,22 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         } else {
             return refuse(e, JK_EOPERAND, "no by-element form for b elements");
         }
+        return PUT_OK;
+    }
+    case JK__A_VMOVI:
+    case JK__A_VMOVID:
+    case JK__A_VMVNI:
+    case JK__A_VORRI:
+    case JK__A_VBICI:
+    case JK__A_VFMOVI:
+        return put_vimm(e, o, t);
+    case JK__A_VEXT: {
+        unsigned nb = e->varr == JK_A64_16B ? 16 : 8;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (o->value < 0 || o->value >= (int64_t)nb)
+            return refuse(e, JK_ERANGE, "index %lld is not 0..%u", (long long)o->value, nb - 1);
+        e->w |= (uint32_t)o->value << 11;
         return PUT_OK;
     }
     case JK__A_MLPOST:

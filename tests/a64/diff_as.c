@@ -468,6 +468,27 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         }
         v[k++] = jk_a64_fimm(0.0);
         return k;
+    case JK__A_VMOVID:
+        if (neg) {
+            v[k++] = I(0x1234);
+            return k;
+        }
+        v[k++] = I((int64_t)0xFF00FF00FF00FF00ull);
+        v[k++] = I(0);
+        v[k++] = I(-1);
+        v[k++] = I(0xFF);
+        return k;
+    case JK__A_VMOVI: case JK__A_VMVNI: case JK__A_VORRI: case JK__A_VBICI: case JK__A_VFMOVI:
+        return 0; /* by arrangement: see vimm_instances */
+    case JK__A_VEXT:
+        if (neg) {
+            v[k++] = I(16);
+            return k;
+        }
+        v[k++] = I(3);
+        v[k++] = I(0);
+        v[k++] = I(15);
+        return k;
     case JK__A_VSHL: case JK__A_VSHR:
         if (neg) {
             v[k++] = I(t == JK__A_VSHL ? 64 : 0);
@@ -611,6 +632,8 @@ static void fix_vec(const jk__a64_form *fm, inst *x)
                 x->ops[s].value = es - 1;
             if (t == JK__A_VSHR && x->ops[s].value > (int64_t)es)
                 x->ops[s].value = es;
+            if (t == JK__A_VEXT && x->ops[0].iclass == JK_A64_8B && x->ops[s].value > 7)
+                x->ops[s].value = 7;
             if (t == JK__A_VEL) {
                 unsigned sz = x->ops[0].iclass >> 1, n = 16u >> sz;
                 x->ops[s].iclass = (uint8_t)(JK_A64_EB + sz);
@@ -626,6 +649,70 @@ static void fix_vec(const jk__a64_form *fm, inst *x)
     }
 }
 
+/* Forms with a vector immediate: every arrangement with its immediates and
+ * shifts, and the values just beyond. */
+static int vimm_instances(const jk__a64_form *fm, unsigned f)
+{
+    unsigned t, a, mask, i, j;
+    if (fm->nops != 2)
+        return 0;
+    t = JK__A64_SLOT_TYPE(fm->ops[1]);
+    if (t != JK__A_VMOVI && t != JK__A_VMVNI && t != JK__A_VORRI && t != JK__A_VBICI &&
+        t != JK__A_VFMOVI)
+        return 0;
+    mask = JK__A64_SLOT_PAR(fm->ops[0]);
+    for (a = 0; a < 8; a++) {
+        inst x;
+        jk_a64_op vals[24], bad[8];
+        unsigned nv = 0, nb = 0;
+        if (!(mask & (1u << a)))
+            continue;
+        if (t == JK__A_VFMOVI) {
+            vals[nv++] = jk_a64_fimm(1.0);
+            vals[nv++] = jk_a64_fimm(-0.125);
+            vals[nv++] = jk_a64_fimm(31.0);
+            bad[nb++] = jk_a64_fimm(0.1);
+        } else if (a <= JK_A64_16B) {
+            vals[nv++] = I(0);
+            vals[nv++] = I(0xAB);
+            vals[nv++] = I(0xFF);
+            bad[nb++] = I(256);
+            bad[nb++] = SH(I(1), JK_A64_MOD_LSL, 8);
+        } else if (a == JK_A64_2D) {
+            vals[nv++] = I(0);
+            vals[nv++] = I(-1);
+            vals[nv++] = I((int64_t)0xFF00FF00FF00FF00ull);
+            vals[nv++] = I(0xFFFFFFFF);
+            bad[nb++] = I(0x1234);
+        } else {
+            unsigned nsh = a <= JK_A64_8H ? 2 : 4;
+            static const int64_t iv[3] = {0, 0x12, 0xFF};
+            for (i = 0; i < 3; i++) {
+                vals[nv++] = I(iv[i]);
+                for (j = 0; j < nsh; j++)
+                    vals[nv++] = SH(I(iv[i]), JK_A64_MOD_LSL, 8 * j);
+            }
+            bad[nb++] = SH(I(1), JK_A64_MOD_LSL, 8 * nsh);
+            bad[nb++] = I(256);
+            bad[nb++] = SH(I(1), JK_A64_MOD_LSL, 4);
+        }
+        memset(&x, 0, sizeof x);
+        x.form = (uint16_t)f;
+        x.n = 2;
+        for (i = 0; i < nv; i++) {
+            x.ops[0] = jk_a64_v(i % 32, (jk_a64_arr)a);
+            x.ops[1] = vals[i];
+            push(&g_pos, &g_npos, &g_cpos, &x);
+        }
+        for (i = 0; i < nb; i++) {
+            x.ops[0] = jk_a64_v(1, (jk_a64_arr)a);
+            x.ops[1] = bad[i];
+            push(&g_neg, &g_nneg, &g_cneg, &x);
+        }
+    }
+    return 1;
+}
+
 static void generate(void)
 {
     unsigned f, s, k;
@@ -634,7 +721,7 @@ static void generate(void)
         const jk__a64_form *fm;
         inst base;
         fm = &jk__a64_forms[f];
-        if (has_adrp(fm))
+        if (has_adrp(fm) || vimm_instances(fm, f))
             continue;
         memset(&base, 0, sizeof base);
         base.form = (uint16_t)f;

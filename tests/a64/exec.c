@@ -587,6 +587,32 @@ static void test_simd(void)
             JT_EQ_U64(o12[8 + i], x[i] * x[2]);
         }
     }
+    /* vector immediates and ext: movi 4s lsl 8, orr 4s, mvni 8h, fmov 2d, ext */
+    jk_a64_reset(a);
+    jk_a64_movi(a, jk_a64_v(0, JK_A64_4S), jk_a64_op_lsl(jk_a64_imm(0x12), 8));
+    jk_a64_orr2(a, jk_a64_v(0, JK_A64_4S), jk_a64_imm(0x34));
+    jk_a64_mvni(a, jk_a64_v(1, JK_A64_8H), jk_a64_imm(0x0F));
+    jk_a64_fmov(a, jk_a64_v(2, JK_A64_2D), jk_a64_fimm(-2.5));
+    jk_a64_movi(a, jk_a64_v(3, JK_A64_2D), jk_a64_imm((int64_t)0xFF0000FF00FF00FFull));
+    jk_a64_ext(a, jk_a64_v(3, JK_A64_16B), jk_a64_v(3, JK_A64_16B), jk_a64_v(0, JK_A64_16B),
+               jk_a64_imm(8));
+    jk_a64_st1(a, jk_a64_vlist(0, 4, JK_A64_2D), jk_a64_mem(JK_X2, 0));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    {
+        uint64_t o8[8];
+        double d;
+        f(0, 0, (uint64_t)(uintptr_t)o8);
+        JT_EQ_U64(o8[0], 0x0000123400001234ull);
+        JT_EQ_U64(o8[1], 0x0000123400001234ull);
+        JT_EQ_U64(o8[2], 0xFFF0FFF0FFF0FFF0ull);
+        memcpy(&d, &o8[4], 8);
+        JT_CHECK(d == -2.5);
+        /* ext #8 of (v3, v0): the high half of v3, then the low half of v0 */
+        JT_EQ_U64(o8[6], 0xFF0000FF00FF00FFull);
+        JT_EQ_U64(o8[7], 0x0000123400001234ull);
+    }
     jk_a64_free(a);
 }
 
