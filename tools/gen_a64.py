@@ -129,6 +129,11 @@ TYPES = {
     "vbici": (0, (), lambda p: VIMM),
     "vfmovi": (0, (), lambda p: VIMM),
     "vext": (0, (), lambda p: bits(11, 4)),
+    "vwide": (1, (0,), lambda p: bits(p[0], 5)),
+    "vnar": (2, (0,), lambda p: bits(p[0], 5)),
+    "vnsh": (2, (0,), lambda p: bits(p[0], 5)),
+    "vnsh0": (2, (0,), lambda p: bits(p[0], 5)),
+    "vtl": (1, (), lambda p: bits(5, 5)),
 }
 
 # Fields shared by the vector operands of a form (Q, size): claimed by the
@@ -141,6 +146,9 @@ VSHARED = {
     "vdup": bits(30, 1) | bits(16, 5),
     "vlist": bits(30, 1) | bits(10, 2),
     "vq": bits(30, 1),
+    "vnar": bits(30, 1) | bits(22, 2),
+    "vnsh": bits(30, 1),
+    "vnsh0": bits(30, 1) | bits(16, 7),
 }
 
 # parameter limits checked per type
@@ -156,6 +164,10 @@ LIMITS = {
     "vf": lambda p: 0 < p[1] < 256,
     "vdup": lambda p: 0 < p[1] < 256,
     "vq": lambda p: 0 < p[1] < 256,
+    "vnar": lambda p: p[1] in (0, 1),
+    "vnsh": lambda p: p[1] in (0, 1),
+    "vnsh0": lambda p: p[1] in (0, 1),
+    "vtl": lambda p: 1 <= p[0] <= 4,
     "vlist": lambda p: 1 <= p[0] <= 4,
 }
 REGPOS = (0, 5, 10, 16)

@@ -20,461 +20,496 @@ typedef enum jk_a64_mnem {
     JK_A64_ADD = 3,
     JK_A64_ADDP = 4,
     JK_A64_ADDS = 5,
-    JK_A64_ADR = 6,
-    JK_A64_ADRP = 7,
-    JK_A64_AND = 8,
-    JK_A64_ANDS = 9,
-    JK_A64_ASR = 10,
-    JK_A64_ASRV = 11,
-    JK_A64_AUTIASP = 12,
-    JK_A64_AUTIBSP = 13,
-    JK_A64_B = 14,
-    JK_A64_B_AL = 15,
-    JK_A64_B_CC = 16,
-    JK_A64_B_CS = 17,
-    JK_A64_B_EQ = 18,
-    JK_A64_B_GE = 19,
-    JK_A64_B_GT = 20,
-    JK_A64_B_HI = 21,
-    JK_A64_B_HS = 22,
-    JK_A64_B_LE = 23,
-    JK_A64_B_LO = 24,
-    JK_A64_B_LS = 25,
-    JK_A64_B_LT = 26,
-    JK_A64_B_MI = 27,
-    JK_A64_B_NE = 28,
-    JK_A64_B_NV = 29,
-    JK_A64_B_PL = 30,
-    JK_A64_B_VC = 31,
-    JK_A64_B_VS = 32,
-    JK_A64_BFI = 33,
-    JK_A64_BFM = 34,
-    JK_A64_BFXIL = 35,
-    JK_A64_BIC = 36,
-    JK_A64_BICS = 37,
-    JK_A64_BIF = 38,
-    JK_A64_BIT = 39,
-    JK_A64_BL = 40,
-    JK_A64_BLR = 41,
-    JK_A64_BR = 42,
-    JK_A64_BRK = 43,
-    JK_A64_BSL = 44,
-    JK_A64_BTI = 45,
-    JK_A64_CAS = 46,
-    JK_A64_CASA = 47,
-    JK_A64_CASAB = 48,
-    JK_A64_CASAH = 49,
-    JK_A64_CASAL = 50,
-    JK_A64_CASALB = 51,
-    JK_A64_CASALH = 52,
-    JK_A64_CASB = 53,
-    JK_A64_CASH = 54,
-    JK_A64_CASL = 55,
-    JK_A64_CASLB = 56,
-    JK_A64_CASLH = 57,
-    JK_A64_CBNZ = 58,
-    JK_A64_CBZ = 59,
-    JK_A64_CCMN = 60,
-    JK_A64_CCMP = 61,
-    JK_A64_CINC = 62,
-    JK_A64_CINV = 63,
-    JK_A64_CLREX = 64,
-    JK_A64_CLS = 65,
-    JK_A64_CLZ = 66,
-    JK_A64_CMEQ = 67,
-    JK_A64_CMGE = 68,
-    JK_A64_CMGT = 69,
-    JK_A64_CMHI = 70,
-    JK_A64_CMHS = 71,
-    JK_A64_CMN = 72,
-    JK_A64_CMP = 73,
-    JK_A64_CMTST = 74,
-    JK_A64_CNEG = 75,
-    JK_A64_CNT = 76,
-    JK_A64_CRC32B = 77,
-    JK_A64_CRC32CB = 78,
-    JK_A64_CRC32CH = 79,
-    JK_A64_CRC32CW = 80,
-    JK_A64_CRC32CX = 81,
-    JK_A64_CRC32H = 82,
-    JK_A64_CRC32W = 83,
-    JK_A64_CRC32X = 84,
-    JK_A64_CSEL = 85,
-    JK_A64_CSET = 86,
-    JK_A64_CSETM = 87,
-    JK_A64_CSINC = 88,
-    JK_A64_CSINV = 89,
-    JK_A64_CSNEG = 90,
-    JK_A64_DC = 91,
-    JK_A64_DMB = 92,
-    JK_A64_DSB = 93,
-    JK_A64_DUP = 94,
-    JK_A64_EON = 95,
-    JK_A64_EOR = 96,
-    JK_A64_EXT = 97,
-    JK_A64_EXTR = 98,
-    JK_A64_FABS = 99,
-    JK_A64_FADD = 100,
-    JK_A64_FADDP = 101,
-    JK_A64_FCCMP = 102,
-    JK_A64_FCCMPE = 103,
-    JK_A64_FCMEQ = 104,
-    JK_A64_FCMGE = 105,
-    JK_A64_FCMGT = 106,
-    JK_A64_FCMP = 107,
-    JK_A64_FCMPE = 108,
-    JK_A64_FCSEL = 109,
-    JK_A64_FCVT = 110,
-    JK_A64_FCVTAS = 111,
-    JK_A64_FCVTAU = 112,
-    JK_A64_FCVTMS = 113,
-    JK_A64_FCVTMU = 114,
-    JK_A64_FCVTNS = 115,
-    JK_A64_FCVTNU = 116,
-    JK_A64_FCVTPS = 117,
-    JK_A64_FCVTPU = 118,
-    JK_A64_FCVTZS = 119,
-    JK_A64_FCVTZU = 120,
-    JK_A64_FDIV = 121,
-    JK_A64_FMADD = 122,
-    JK_A64_FMAX = 123,
-    JK_A64_FMAXNM = 124,
-    JK_A64_FMIN = 125,
-    JK_A64_FMINNM = 126,
-    JK_A64_FMLA = 127,
-    JK_A64_FMLS = 128,
-    JK_A64_FMOV = 129,
-    JK_A64_FMSUB = 130,
-    JK_A64_FMUL = 131,
-    JK_A64_FNEG = 132,
-    JK_A64_FNMADD = 133,
-    JK_A64_FNMSUB = 134,
-    JK_A64_FNMUL = 135,
-    JK_A64_FRINTA = 136,
-    JK_A64_FRINTI = 137,
-    JK_A64_FRINTM = 138,
-    JK_A64_FRINTN = 139,
-    JK_A64_FRINTP = 140,
-    JK_A64_FRINTX = 141,
-    JK_A64_FRINTZ = 142,
-    JK_A64_FSQRT = 143,
-    JK_A64_FSUB = 144,
-    JK_A64_HINT = 145,
-    JK_A64_HLT = 146,
-    JK_A64_HVC = 147,
-    JK_A64_IC = 148,
-    JK_A64_INS = 149,
-    JK_A64_ISB = 150,
-    JK_A64_LD1 = 151,
-    JK_A64_LDADD = 152,
-    JK_A64_LDADDA = 153,
-    JK_A64_LDADDAB = 154,
-    JK_A64_LDADDAH = 155,
-    JK_A64_LDADDAL = 156,
-    JK_A64_LDADDALB = 157,
-    JK_A64_LDADDALH = 158,
-    JK_A64_LDADDB = 159,
-    JK_A64_LDADDH = 160,
-    JK_A64_LDADDL = 161,
-    JK_A64_LDADDLB = 162,
-    JK_A64_LDADDLH = 163,
-    JK_A64_LDAR = 164,
-    JK_A64_LDARB = 165,
-    JK_A64_LDARH = 166,
-    JK_A64_LDAXP = 167,
-    JK_A64_LDAXR = 168,
-    JK_A64_LDAXRB = 169,
-    JK_A64_LDAXRH = 170,
-    JK_A64_LDCLR = 171,
-    JK_A64_LDCLRA = 172,
-    JK_A64_LDCLRAB = 173,
-    JK_A64_LDCLRAH = 174,
-    JK_A64_LDCLRAL = 175,
-    JK_A64_LDCLRALB = 176,
-    JK_A64_LDCLRALH = 177,
-    JK_A64_LDCLRB = 178,
-    JK_A64_LDCLRH = 179,
-    JK_A64_LDCLRL = 180,
-    JK_A64_LDCLRLB = 181,
-    JK_A64_LDCLRLH = 182,
-    JK_A64_LDEOR = 183,
-    JK_A64_LDEORA = 184,
-    JK_A64_LDEORAB = 185,
-    JK_A64_LDEORAH = 186,
-    JK_A64_LDEORAL = 187,
-    JK_A64_LDEORALB = 188,
-    JK_A64_LDEORALH = 189,
-    JK_A64_LDEORB = 190,
-    JK_A64_LDEORH = 191,
-    JK_A64_LDEORL = 192,
-    JK_A64_LDEORLB = 193,
-    JK_A64_LDEORLH = 194,
-    JK_A64_LDNP = 195,
-    JK_A64_LDP = 196,
-    JK_A64_LDPSW = 197,
-    JK_A64_LDR = 198,
-    JK_A64_LDRB = 199,
-    JK_A64_LDRH = 200,
-    JK_A64_LDRSB = 201,
-    JK_A64_LDRSH = 202,
-    JK_A64_LDRSW = 203,
-    JK_A64_LDSET = 204,
-    JK_A64_LDSETA = 205,
-    JK_A64_LDSETAB = 206,
-    JK_A64_LDSETAH = 207,
-    JK_A64_LDSETAL = 208,
-    JK_A64_LDSETALB = 209,
-    JK_A64_LDSETALH = 210,
-    JK_A64_LDSETB = 211,
-    JK_A64_LDSETH = 212,
-    JK_A64_LDSETL = 213,
-    JK_A64_LDSETLB = 214,
-    JK_A64_LDSETLH = 215,
-    JK_A64_LDSMAX = 216,
-    JK_A64_LDSMAXA = 217,
-    JK_A64_LDSMAXAB = 218,
-    JK_A64_LDSMAXAH = 219,
-    JK_A64_LDSMAXAL = 220,
-    JK_A64_LDSMAXALB = 221,
-    JK_A64_LDSMAXALH = 222,
-    JK_A64_LDSMAXB = 223,
-    JK_A64_LDSMAXH = 224,
-    JK_A64_LDSMAXL = 225,
-    JK_A64_LDSMAXLB = 226,
-    JK_A64_LDSMAXLH = 227,
-    JK_A64_LDSMIN = 228,
-    JK_A64_LDSMINA = 229,
-    JK_A64_LDSMINAB = 230,
-    JK_A64_LDSMINAH = 231,
-    JK_A64_LDSMINAL = 232,
-    JK_A64_LDSMINALB = 233,
-    JK_A64_LDSMINALH = 234,
-    JK_A64_LDSMINB = 235,
-    JK_A64_LDSMINH = 236,
-    JK_A64_LDSMINL = 237,
-    JK_A64_LDSMINLB = 238,
-    JK_A64_LDSMINLH = 239,
-    JK_A64_LDUMAX = 240,
-    JK_A64_LDUMAXA = 241,
-    JK_A64_LDUMAXAB = 242,
-    JK_A64_LDUMAXAH = 243,
-    JK_A64_LDUMAXAL = 244,
-    JK_A64_LDUMAXALB = 245,
-    JK_A64_LDUMAXALH = 246,
-    JK_A64_LDUMAXB = 247,
-    JK_A64_LDUMAXH = 248,
-    JK_A64_LDUMAXL = 249,
-    JK_A64_LDUMAXLB = 250,
-    JK_A64_LDUMAXLH = 251,
-    JK_A64_LDUMIN = 252,
-    JK_A64_LDUMINA = 253,
-    JK_A64_LDUMINAB = 254,
-    JK_A64_LDUMINAH = 255,
-    JK_A64_LDUMINAL = 256,
-    JK_A64_LDUMINALB = 257,
-    JK_A64_LDUMINALH = 258,
-    JK_A64_LDUMINB = 259,
-    JK_A64_LDUMINH = 260,
-    JK_A64_LDUMINL = 261,
-    JK_A64_LDUMINLB = 262,
-    JK_A64_LDUMINLH = 263,
-    JK_A64_LDUR = 264,
-    JK_A64_LDURB = 265,
-    JK_A64_LDURH = 266,
-    JK_A64_LDURSB = 267,
-    JK_A64_LDURSH = 268,
-    JK_A64_LDURSW = 269,
-    JK_A64_LDXP = 270,
-    JK_A64_LDXR = 271,
-    JK_A64_LDXRB = 272,
-    JK_A64_LDXRH = 273,
-    JK_A64_LSL = 274,
-    JK_A64_LSLV = 275,
-    JK_A64_LSR = 276,
-    JK_A64_LSRV = 277,
-    JK_A64_MADD = 278,
-    JK_A64_MLA = 279,
-    JK_A64_MLS = 280,
-    JK_A64_MNEG = 281,
-    JK_A64_MOV = 282,
-    JK_A64_MOVI = 283,
-    JK_A64_MOVK = 284,
-    JK_A64_MOVN = 285,
-    JK_A64_MOVZ = 286,
-    JK_A64_MRS = 287,
-    JK_A64_MSR = 288,
-    JK_A64_MSUB = 289,
-    JK_A64_MUL = 290,
-    JK_A64_MVN = 291,
-    JK_A64_MVNI = 292,
-    JK_A64_NEG = 293,
-    JK_A64_NEGS = 294,
-    JK_A64_NGC = 295,
-    JK_A64_NGCS = 296,
-    JK_A64_NOP = 297,
-    JK_A64_NOT = 298,
-    JK_A64_ORN = 299,
-    JK_A64_ORR = 300,
-    JK_A64_PACIASP = 301,
-    JK_A64_PACIBSP = 302,
-    JK_A64_PRFM = 303,
-    JK_A64_PRFUM = 304,
-    JK_A64_RBIT = 305,
-    JK_A64_RET = 306,
-    JK_A64_REV = 307,
-    JK_A64_REV16 = 308,
-    JK_A64_REV32 = 309,
-    JK_A64_REV64 = 310,
-    JK_A64_ROR = 311,
-    JK_A64_RORV = 312,
-    JK_A64_SABD = 313,
-    JK_A64_SBC = 314,
-    JK_A64_SBCS = 315,
-    JK_A64_SBFIZ = 316,
-    JK_A64_SBFM = 317,
-    JK_A64_SBFX = 318,
-    JK_A64_SCVTF = 319,
-    JK_A64_SDIV = 320,
-    JK_A64_SEV = 321,
-    JK_A64_SEVL = 322,
-    JK_A64_SHL = 323,
-    JK_A64_SLI = 324,
-    JK_A64_SMADDL = 325,
-    JK_A64_SMAX = 326,
-    JK_A64_SMIN = 327,
-    JK_A64_SMNEGL = 328,
-    JK_A64_SMSUBL = 329,
-    JK_A64_SMULH = 330,
-    JK_A64_SMULL = 331,
-    JK_A64_SQADD = 332,
-    JK_A64_SQSUB = 333,
-    JK_A64_SRI = 334,
-    JK_A64_SRSHR = 335,
-    JK_A64_SSHL = 336,
-    JK_A64_SSHR = 337,
-    JK_A64_SSRA = 338,
-    JK_A64_ST1 = 339,
-    JK_A64_STADD = 340,
-    JK_A64_STADDB = 341,
-    JK_A64_STADDH = 342,
-    JK_A64_STADDL = 343,
-    JK_A64_STADDLB = 344,
-    JK_A64_STADDLH = 345,
-    JK_A64_STCLR = 346,
-    JK_A64_STCLRB = 347,
-    JK_A64_STCLRH = 348,
-    JK_A64_STCLRL = 349,
-    JK_A64_STCLRLB = 350,
-    JK_A64_STCLRLH = 351,
-    JK_A64_STEOR = 352,
-    JK_A64_STEORB = 353,
-    JK_A64_STEORH = 354,
-    JK_A64_STEORL = 355,
-    JK_A64_STEORLB = 356,
-    JK_A64_STEORLH = 357,
-    JK_A64_STLR = 358,
-    JK_A64_STLRB = 359,
-    JK_A64_STLRH = 360,
-    JK_A64_STLXP = 361,
-    JK_A64_STLXR = 362,
-    JK_A64_STLXRB = 363,
-    JK_A64_STLXRH = 364,
-    JK_A64_STNP = 365,
-    JK_A64_STP = 366,
-    JK_A64_STR = 367,
-    JK_A64_STRB = 368,
-    JK_A64_STRH = 369,
-    JK_A64_STSET = 370,
-    JK_A64_STSETB = 371,
-    JK_A64_STSETH = 372,
-    JK_A64_STSETL = 373,
-    JK_A64_STSETLB = 374,
-    JK_A64_STSETLH = 375,
-    JK_A64_STSMAX = 376,
-    JK_A64_STSMAXB = 377,
-    JK_A64_STSMAXH = 378,
-    JK_A64_STSMAXL = 379,
-    JK_A64_STSMAXLB = 380,
-    JK_A64_STSMAXLH = 381,
-    JK_A64_STSMIN = 382,
-    JK_A64_STSMINB = 383,
-    JK_A64_STSMINH = 384,
-    JK_A64_STSMINL = 385,
-    JK_A64_STSMINLB = 386,
-    JK_A64_STSMINLH = 387,
-    JK_A64_STUMAX = 388,
-    JK_A64_STUMAXB = 389,
-    JK_A64_STUMAXH = 390,
-    JK_A64_STUMAXL = 391,
-    JK_A64_STUMAXLB = 392,
-    JK_A64_STUMAXLH = 393,
-    JK_A64_STUMIN = 394,
-    JK_A64_STUMINB = 395,
-    JK_A64_STUMINH = 396,
-    JK_A64_STUMINL = 397,
-    JK_A64_STUMINLB = 398,
-    JK_A64_STUMINLH = 399,
-    JK_A64_STUR = 400,
-    JK_A64_STURB = 401,
-    JK_A64_STURH = 402,
-    JK_A64_STXP = 403,
-    JK_A64_STXR = 404,
-    JK_A64_STXRB = 405,
-    JK_A64_STXRH = 406,
-    JK_A64_SUB = 407,
-    JK_A64_SUBS = 408,
-    JK_A64_SVC = 409,
-    JK_A64_SWP = 410,
-    JK_A64_SWPA = 411,
-    JK_A64_SWPAB = 412,
-    JK_A64_SWPAH = 413,
-    JK_A64_SWPAL = 414,
-    JK_A64_SWPALB = 415,
-    JK_A64_SWPALH = 416,
-    JK_A64_SWPB = 417,
-    JK_A64_SWPH = 418,
-    JK_A64_SWPL = 419,
-    JK_A64_SWPLB = 420,
-    JK_A64_SWPLH = 421,
-    JK_A64_SXTB = 422,
-    JK_A64_SXTH = 423,
-    JK_A64_SXTW = 424,
-    JK_A64_TBNZ = 425,
-    JK_A64_TBZ = 426,
-    JK_A64_TRN1 = 427,
-    JK_A64_TRN2 = 428,
-    JK_A64_TST = 429,
-    JK_A64_UABD = 430,
-    JK_A64_UBFIZ = 431,
-    JK_A64_UBFM = 432,
-    JK_A64_UBFX = 433,
-    JK_A64_UCVTF = 434,
-    JK_A64_UDF = 435,
-    JK_A64_UDIV = 436,
-    JK_A64_UMADDL = 437,
-    JK_A64_UMAX = 438,
-    JK_A64_UMIN = 439,
-    JK_A64_UMNEGL = 440,
-    JK_A64_UMOV = 441,
-    JK_A64_UMSUBL = 442,
-    JK_A64_UMULH = 443,
-    JK_A64_UMULL = 444,
-    JK_A64_UQADD = 445,
-    JK_A64_UQSUB = 446,
-    JK_A64_URSHR = 447,
-    JK_A64_USHL = 448,
-    JK_A64_USHR = 449,
-    JK_A64_USRA = 450,
-    JK_A64_UXTB = 451,
-    JK_A64_UXTH = 452,
-    JK_A64_UZP1 = 453,
-    JK_A64_UZP2 = 454,
-    JK_A64_WFE = 455,
-    JK_A64_WFI = 456,
-    JK_A64_YIELD = 457,
-    JK_A64_ZIP1 = 458,
-    JK_A64_ZIP2 = 459,
-    JK_A64_MNEM_COUNT = 460
+    JK_A64_ADDV = 6,
+    JK_A64_ADR = 7,
+    JK_A64_ADRP = 8,
+    JK_A64_AND = 9,
+    JK_A64_ANDS = 10,
+    JK_A64_ASR = 11,
+    JK_A64_ASRV = 12,
+    JK_A64_AUTIASP = 13,
+    JK_A64_AUTIBSP = 14,
+    JK_A64_B = 15,
+    JK_A64_B_AL = 16,
+    JK_A64_B_CC = 17,
+    JK_A64_B_CS = 18,
+    JK_A64_B_EQ = 19,
+    JK_A64_B_GE = 20,
+    JK_A64_B_GT = 21,
+    JK_A64_B_HI = 22,
+    JK_A64_B_HS = 23,
+    JK_A64_B_LE = 24,
+    JK_A64_B_LO = 25,
+    JK_A64_B_LS = 26,
+    JK_A64_B_LT = 27,
+    JK_A64_B_MI = 28,
+    JK_A64_B_NE = 29,
+    JK_A64_B_NV = 30,
+    JK_A64_B_PL = 31,
+    JK_A64_B_VC = 32,
+    JK_A64_B_VS = 33,
+    JK_A64_BFI = 34,
+    JK_A64_BFM = 35,
+    JK_A64_BFXIL = 36,
+    JK_A64_BIC = 37,
+    JK_A64_BICS = 38,
+    JK_A64_BIF = 39,
+    JK_A64_BIT = 40,
+    JK_A64_BL = 41,
+    JK_A64_BLR = 42,
+    JK_A64_BR = 43,
+    JK_A64_BRK = 44,
+    JK_A64_BSL = 45,
+    JK_A64_BTI = 46,
+    JK_A64_CAS = 47,
+    JK_A64_CASA = 48,
+    JK_A64_CASAB = 49,
+    JK_A64_CASAH = 50,
+    JK_A64_CASAL = 51,
+    JK_A64_CASALB = 52,
+    JK_A64_CASALH = 53,
+    JK_A64_CASB = 54,
+    JK_A64_CASH = 55,
+    JK_A64_CASL = 56,
+    JK_A64_CASLB = 57,
+    JK_A64_CASLH = 58,
+    JK_A64_CBNZ = 59,
+    JK_A64_CBZ = 60,
+    JK_A64_CCMN = 61,
+    JK_A64_CCMP = 62,
+    JK_A64_CINC = 63,
+    JK_A64_CINV = 64,
+    JK_A64_CLREX = 65,
+    JK_A64_CLS = 66,
+    JK_A64_CLZ = 67,
+    JK_A64_CMEQ = 68,
+    JK_A64_CMGE = 69,
+    JK_A64_CMGT = 70,
+    JK_A64_CMHI = 71,
+    JK_A64_CMHS = 72,
+    JK_A64_CMN = 73,
+    JK_A64_CMP = 74,
+    JK_A64_CMTST = 75,
+    JK_A64_CNEG = 76,
+    JK_A64_CNT = 77,
+    JK_A64_CRC32B = 78,
+    JK_A64_CRC32CB = 79,
+    JK_A64_CRC32CH = 80,
+    JK_A64_CRC32CW = 81,
+    JK_A64_CRC32CX = 82,
+    JK_A64_CRC32H = 83,
+    JK_A64_CRC32W = 84,
+    JK_A64_CRC32X = 85,
+    JK_A64_CSEL = 86,
+    JK_A64_CSET = 87,
+    JK_A64_CSETM = 88,
+    JK_A64_CSINC = 89,
+    JK_A64_CSINV = 90,
+    JK_A64_CSNEG = 91,
+    JK_A64_DC = 92,
+    JK_A64_DMB = 93,
+    JK_A64_DSB = 94,
+    JK_A64_DUP = 95,
+    JK_A64_EON = 96,
+    JK_A64_EOR = 97,
+    JK_A64_EXT = 98,
+    JK_A64_EXTR = 99,
+    JK_A64_FABS = 100,
+    JK_A64_FADD = 101,
+    JK_A64_FADDP = 102,
+    JK_A64_FCCMP = 103,
+    JK_A64_FCCMPE = 104,
+    JK_A64_FCMEQ = 105,
+    JK_A64_FCMGE = 106,
+    JK_A64_FCMGT = 107,
+    JK_A64_FCMP = 108,
+    JK_A64_FCMPE = 109,
+    JK_A64_FCSEL = 110,
+    JK_A64_FCVT = 111,
+    JK_A64_FCVTAS = 112,
+    JK_A64_FCVTAU = 113,
+    JK_A64_FCVTMS = 114,
+    JK_A64_FCVTMU = 115,
+    JK_A64_FCVTNS = 116,
+    JK_A64_FCVTNU = 117,
+    JK_A64_FCVTPS = 118,
+    JK_A64_FCVTPU = 119,
+    JK_A64_FCVTZS = 120,
+    JK_A64_FCVTZU = 121,
+    JK_A64_FDIV = 122,
+    JK_A64_FMADD = 123,
+    JK_A64_FMAX = 124,
+    JK_A64_FMAXNM = 125,
+    JK_A64_FMAXNMV = 126,
+    JK_A64_FMAXV = 127,
+    JK_A64_FMIN = 128,
+    JK_A64_FMINNM = 129,
+    JK_A64_FMINNMV = 130,
+    JK_A64_FMINV = 131,
+    JK_A64_FMLA = 132,
+    JK_A64_FMLS = 133,
+    JK_A64_FMOV = 134,
+    JK_A64_FMSUB = 135,
+    JK_A64_FMUL = 136,
+    JK_A64_FNEG = 137,
+    JK_A64_FNMADD = 138,
+    JK_A64_FNMSUB = 139,
+    JK_A64_FNMUL = 140,
+    JK_A64_FRINTA = 141,
+    JK_A64_FRINTI = 142,
+    JK_A64_FRINTM = 143,
+    JK_A64_FRINTN = 144,
+    JK_A64_FRINTP = 145,
+    JK_A64_FRINTX = 146,
+    JK_A64_FRINTZ = 147,
+    JK_A64_FSQRT = 148,
+    JK_A64_FSUB = 149,
+    JK_A64_HINT = 150,
+    JK_A64_HLT = 151,
+    JK_A64_HVC = 152,
+    JK_A64_IC = 153,
+    JK_A64_INS = 154,
+    JK_A64_ISB = 155,
+    JK_A64_LD1 = 156,
+    JK_A64_LDADD = 157,
+    JK_A64_LDADDA = 158,
+    JK_A64_LDADDAB = 159,
+    JK_A64_LDADDAH = 160,
+    JK_A64_LDADDAL = 161,
+    JK_A64_LDADDALB = 162,
+    JK_A64_LDADDALH = 163,
+    JK_A64_LDADDB = 164,
+    JK_A64_LDADDH = 165,
+    JK_A64_LDADDL = 166,
+    JK_A64_LDADDLB = 167,
+    JK_A64_LDADDLH = 168,
+    JK_A64_LDAR = 169,
+    JK_A64_LDARB = 170,
+    JK_A64_LDARH = 171,
+    JK_A64_LDAXP = 172,
+    JK_A64_LDAXR = 173,
+    JK_A64_LDAXRB = 174,
+    JK_A64_LDAXRH = 175,
+    JK_A64_LDCLR = 176,
+    JK_A64_LDCLRA = 177,
+    JK_A64_LDCLRAB = 178,
+    JK_A64_LDCLRAH = 179,
+    JK_A64_LDCLRAL = 180,
+    JK_A64_LDCLRALB = 181,
+    JK_A64_LDCLRALH = 182,
+    JK_A64_LDCLRB = 183,
+    JK_A64_LDCLRH = 184,
+    JK_A64_LDCLRL = 185,
+    JK_A64_LDCLRLB = 186,
+    JK_A64_LDCLRLH = 187,
+    JK_A64_LDEOR = 188,
+    JK_A64_LDEORA = 189,
+    JK_A64_LDEORAB = 190,
+    JK_A64_LDEORAH = 191,
+    JK_A64_LDEORAL = 192,
+    JK_A64_LDEORALB = 193,
+    JK_A64_LDEORALH = 194,
+    JK_A64_LDEORB = 195,
+    JK_A64_LDEORH = 196,
+    JK_A64_LDEORL = 197,
+    JK_A64_LDEORLB = 198,
+    JK_A64_LDEORLH = 199,
+    JK_A64_LDNP = 200,
+    JK_A64_LDP = 201,
+    JK_A64_LDPSW = 202,
+    JK_A64_LDR = 203,
+    JK_A64_LDRB = 204,
+    JK_A64_LDRH = 205,
+    JK_A64_LDRSB = 206,
+    JK_A64_LDRSH = 207,
+    JK_A64_LDRSW = 208,
+    JK_A64_LDSET = 209,
+    JK_A64_LDSETA = 210,
+    JK_A64_LDSETAB = 211,
+    JK_A64_LDSETAH = 212,
+    JK_A64_LDSETAL = 213,
+    JK_A64_LDSETALB = 214,
+    JK_A64_LDSETALH = 215,
+    JK_A64_LDSETB = 216,
+    JK_A64_LDSETH = 217,
+    JK_A64_LDSETL = 218,
+    JK_A64_LDSETLB = 219,
+    JK_A64_LDSETLH = 220,
+    JK_A64_LDSMAX = 221,
+    JK_A64_LDSMAXA = 222,
+    JK_A64_LDSMAXAB = 223,
+    JK_A64_LDSMAXAH = 224,
+    JK_A64_LDSMAXAL = 225,
+    JK_A64_LDSMAXALB = 226,
+    JK_A64_LDSMAXALH = 227,
+    JK_A64_LDSMAXB = 228,
+    JK_A64_LDSMAXH = 229,
+    JK_A64_LDSMAXL = 230,
+    JK_A64_LDSMAXLB = 231,
+    JK_A64_LDSMAXLH = 232,
+    JK_A64_LDSMIN = 233,
+    JK_A64_LDSMINA = 234,
+    JK_A64_LDSMINAB = 235,
+    JK_A64_LDSMINAH = 236,
+    JK_A64_LDSMINAL = 237,
+    JK_A64_LDSMINALB = 238,
+    JK_A64_LDSMINALH = 239,
+    JK_A64_LDSMINB = 240,
+    JK_A64_LDSMINH = 241,
+    JK_A64_LDSMINL = 242,
+    JK_A64_LDSMINLB = 243,
+    JK_A64_LDSMINLH = 244,
+    JK_A64_LDUMAX = 245,
+    JK_A64_LDUMAXA = 246,
+    JK_A64_LDUMAXAB = 247,
+    JK_A64_LDUMAXAH = 248,
+    JK_A64_LDUMAXAL = 249,
+    JK_A64_LDUMAXALB = 250,
+    JK_A64_LDUMAXALH = 251,
+    JK_A64_LDUMAXB = 252,
+    JK_A64_LDUMAXH = 253,
+    JK_A64_LDUMAXL = 254,
+    JK_A64_LDUMAXLB = 255,
+    JK_A64_LDUMAXLH = 256,
+    JK_A64_LDUMIN = 257,
+    JK_A64_LDUMINA = 258,
+    JK_A64_LDUMINAB = 259,
+    JK_A64_LDUMINAH = 260,
+    JK_A64_LDUMINAL = 261,
+    JK_A64_LDUMINALB = 262,
+    JK_A64_LDUMINALH = 263,
+    JK_A64_LDUMINB = 264,
+    JK_A64_LDUMINH = 265,
+    JK_A64_LDUMINL = 266,
+    JK_A64_LDUMINLB = 267,
+    JK_A64_LDUMINLH = 268,
+    JK_A64_LDUR = 269,
+    JK_A64_LDURB = 270,
+    JK_A64_LDURH = 271,
+    JK_A64_LDURSB = 272,
+    JK_A64_LDURSH = 273,
+    JK_A64_LDURSW = 274,
+    JK_A64_LDXP = 275,
+    JK_A64_LDXR = 276,
+    JK_A64_LDXRB = 277,
+    JK_A64_LDXRH = 278,
+    JK_A64_LSL = 279,
+    JK_A64_LSLV = 280,
+    JK_A64_LSR = 281,
+    JK_A64_LSRV = 282,
+    JK_A64_MADD = 283,
+    JK_A64_MLA = 284,
+    JK_A64_MLS = 285,
+    JK_A64_MNEG = 286,
+    JK_A64_MOV = 287,
+    JK_A64_MOVI = 288,
+    JK_A64_MOVK = 289,
+    JK_A64_MOVN = 290,
+    JK_A64_MOVZ = 291,
+    JK_A64_MRS = 292,
+    JK_A64_MSR = 293,
+    JK_A64_MSUB = 294,
+    JK_A64_MUL = 295,
+    JK_A64_MVN = 296,
+    JK_A64_MVNI = 297,
+    JK_A64_NEG = 298,
+    JK_A64_NEGS = 299,
+    JK_A64_NGC = 300,
+    JK_A64_NGCS = 301,
+    JK_A64_NOP = 302,
+    JK_A64_NOT = 303,
+    JK_A64_ORN = 304,
+    JK_A64_ORR = 305,
+    JK_A64_PACIASP = 306,
+    JK_A64_PACIBSP = 307,
+    JK_A64_PRFM = 308,
+    JK_A64_PRFUM = 309,
+    JK_A64_RBIT = 310,
+    JK_A64_RET = 311,
+    JK_A64_REV = 312,
+    JK_A64_REV16 = 313,
+    JK_A64_REV32 = 314,
+    JK_A64_REV64 = 315,
+    JK_A64_ROR = 316,
+    JK_A64_RORV = 317,
+    JK_A64_SABD = 318,
+    JK_A64_SADDL = 319,
+    JK_A64_SADDL2 = 320,
+    JK_A64_SBC = 321,
+    JK_A64_SBCS = 322,
+    JK_A64_SBFIZ = 323,
+    JK_A64_SBFM = 324,
+    JK_A64_SBFX = 325,
+    JK_A64_SCVTF = 326,
+    JK_A64_SDIV = 327,
+    JK_A64_SEV = 328,
+    JK_A64_SEVL = 329,
+    JK_A64_SHL = 330,
+    JK_A64_SLI = 331,
+    JK_A64_SMADDL = 332,
+    JK_A64_SMAX = 333,
+    JK_A64_SMAXV = 334,
+    JK_A64_SMIN = 335,
+    JK_A64_SMINV = 336,
+    JK_A64_SMLAL = 337,
+    JK_A64_SMLAL2 = 338,
+    JK_A64_SMNEGL = 339,
+    JK_A64_SMSUBL = 340,
+    JK_A64_SMULH = 341,
+    JK_A64_SMULL = 342,
+    JK_A64_SMULL2 = 343,
+    JK_A64_SQADD = 344,
+    JK_A64_SQSUB = 345,
+    JK_A64_SRI = 346,
+    JK_A64_SRSHR = 347,
+    JK_A64_SSHL = 348,
+    JK_A64_SSHLL = 349,
+    JK_A64_SSHLL2 = 350,
+    JK_A64_SSHR = 351,
+    JK_A64_SSRA = 352,
+    JK_A64_SSUBL = 353,
+    JK_A64_SSUBL2 = 354,
+    JK_A64_ST1 = 355,
+    JK_A64_STADD = 356,
+    JK_A64_STADDB = 357,
+    JK_A64_STADDH = 358,
+    JK_A64_STADDL = 359,
+    JK_A64_STADDLB = 360,
+    JK_A64_STADDLH = 361,
+    JK_A64_STCLR = 362,
+    JK_A64_STCLRB = 363,
+    JK_A64_STCLRH = 364,
+    JK_A64_STCLRL = 365,
+    JK_A64_STCLRLB = 366,
+    JK_A64_STCLRLH = 367,
+    JK_A64_STEOR = 368,
+    JK_A64_STEORB = 369,
+    JK_A64_STEORH = 370,
+    JK_A64_STEORL = 371,
+    JK_A64_STEORLB = 372,
+    JK_A64_STEORLH = 373,
+    JK_A64_STLR = 374,
+    JK_A64_STLRB = 375,
+    JK_A64_STLRH = 376,
+    JK_A64_STLXP = 377,
+    JK_A64_STLXR = 378,
+    JK_A64_STLXRB = 379,
+    JK_A64_STLXRH = 380,
+    JK_A64_STNP = 381,
+    JK_A64_STP = 382,
+    JK_A64_STR = 383,
+    JK_A64_STRB = 384,
+    JK_A64_STRH = 385,
+    JK_A64_STSET = 386,
+    JK_A64_STSETB = 387,
+    JK_A64_STSETH = 388,
+    JK_A64_STSETL = 389,
+    JK_A64_STSETLB = 390,
+    JK_A64_STSETLH = 391,
+    JK_A64_STSMAX = 392,
+    JK_A64_STSMAXB = 393,
+    JK_A64_STSMAXH = 394,
+    JK_A64_STSMAXL = 395,
+    JK_A64_STSMAXLB = 396,
+    JK_A64_STSMAXLH = 397,
+    JK_A64_STSMIN = 398,
+    JK_A64_STSMINB = 399,
+    JK_A64_STSMINH = 400,
+    JK_A64_STSMINL = 401,
+    JK_A64_STSMINLB = 402,
+    JK_A64_STSMINLH = 403,
+    JK_A64_STUMAX = 404,
+    JK_A64_STUMAXB = 405,
+    JK_A64_STUMAXH = 406,
+    JK_A64_STUMAXL = 407,
+    JK_A64_STUMAXLB = 408,
+    JK_A64_STUMAXLH = 409,
+    JK_A64_STUMIN = 410,
+    JK_A64_STUMINB = 411,
+    JK_A64_STUMINH = 412,
+    JK_A64_STUMINL = 413,
+    JK_A64_STUMINLB = 414,
+    JK_A64_STUMINLH = 415,
+    JK_A64_STUR = 416,
+    JK_A64_STURB = 417,
+    JK_A64_STURH = 418,
+    JK_A64_STXP = 419,
+    JK_A64_STXR = 420,
+    JK_A64_STXRB = 421,
+    JK_A64_STXRH = 422,
+    JK_A64_SUB = 423,
+    JK_A64_SUBS = 424,
+    JK_A64_SVC = 425,
+    JK_A64_SWP = 426,
+    JK_A64_SWPA = 427,
+    JK_A64_SWPAB = 428,
+    JK_A64_SWPAH = 429,
+    JK_A64_SWPAL = 430,
+    JK_A64_SWPALB = 431,
+    JK_A64_SWPALH = 432,
+    JK_A64_SWPB = 433,
+    JK_A64_SWPH = 434,
+    JK_A64_SWPL = 435,
+    JK_A64_SWPLB = 436,
+    JK_A64_SWPLH = 437,
+    JK_A64_SXTB = 438,
+    JK_A64_SXTH = 439,
+    JK_A64_SXTL = 440,
+    JK_A64_SXTL2 = 441,
+    JK_A64_SXTW = 442,
+    JK_A64_TBL = 443,
+    JK_A64_TBNZ = 444,
+    JK_A64_TBX = 445,
+    JK_A64_TBZ = 446,
+    JK_A64_TRN1 = 447,
+    JK_A64_TRN2 = 448,
+    JK_A64_TST = 449,
+    JK_A64_UABD = 450,
+    JK_A64_UADDL = 451,
+    JK_A64_UADDL2 = 452,
+    JK_A64_UBFIZ = 453,
+    JK_A64_UBFM = 454,
+    JK_A64_UBFX = 455,
+    JK_A64_UCVTF = 456,
+    JK_A64_UDF = 457,
+    JK_A64_UDIV = 458,
+    JK_A64_UMADDL = 459,
+    JK_A64_UMAX = 460,
+    JK_A64_UMAXV = 461,
+    JK_A64_UMIN = 462,
+    JK_A64_UMINV = 463,
+    JK_A64_UMLAL = 464,
+    JK_A64_UMLAL2 = 465,
+    JK_A64_UMNEGL = 466,
+    JK_A64_UMOV = 467,
+    JK_A64_UMSUBL = 468,
+    JK_A64_UMULH = 469,
+    JK_A64_UMULL = 470,
+    JK_A64_UMULL2 = 471,
+    JK_A64_UQADD = 472,
+    JK_A64_UQSUB = 473,
+    JK_A64_URSHR = 474,
+    JK_A64_USHL = 475,
+    JK_A64_USHLL = 476,
+    JK_A64_USHLL2 = 477,
+    JK_A64_USHR = 478,
+    JK_A64_USRA = 479,
+    JK_A64_USUBL = 480,
+    JK_A64_USUBL2 = 481,
+    JK_A64_UXTB = 482,
+    JK_A64_UXTH = 483,
+    JK_A64_UXTL = 484,
+    JK_A64_UXTL2 = 485,
+    JK_A64_UZP1 = 486,
+    JK_A64_UZP2 = 487,
+    JK_A64_WFE = 488,
+    JK_A64_WFI = 489,
+    JK_A64_XTN = 490,
+    JK_A64_XTN2 = 491,
+    JK_A64_YIELD = 492,
+    JK_A64_ZIP1 = 493,
+    JK_A64_ZIP2 = 494,
+    JK_A64_MNEM_COUNT = 495
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -510,6 +545,10 @@ static inline jk_status jk_a64_addp(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_adds(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_ADDS, o0, o1, o2);
+}
+static inline jk_status jk_a64_addv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_ADDV, o0, o1);
 }
 static inline jk_status jk_a64_adr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -999,6 +1038,14 @@ static inline jk_status jk_a64_fmaxnm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64
 {
     return jk_a64_emit3(a, JK_A64_FMAXNM, o0, o1, o2);
 }
+static inline jk_status jk_a64_fmaxnmv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FMAXNMV, o0, o1);
+}
+static inline jk_status jk_a64_fmaxv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FMAXV, o0, o1);
+}
 static inline jk_status jk_a64_fmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_FMIN, o0, o1, o2);
@@ -1006,6 +1053,14 @@ static inline jk_status jk_a64_fmin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_fminnm(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_FMINNM, o0, o1, o2);
+}
+static inline jk_status jk_a64_fminnmv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FMINNMV, o0, o1);
+}
+static inline jk_status jk_a64_fminv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_FMINV, o0, o1);
 }
 static inline jk_status jk_a64_fmla(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -1767,6 +1822,14 @@ static inline jk_status jk_a64_sabd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_SABD, o0, o1, o2);
 }
+static inline jk_status jk_a64_saddl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SADDL, o0, o1, o2);
+}
+static inline jk_status jk_a64_saddl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SADDL2, o0, o1, o2);
+}
 static inline jk_status jk_a64_sbc(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SBC, o0, o1, o2);
@@ -1819,9 +1882,25 @@ static inline jk_status jk_a64_smax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_SMAX, o0, o1, o2);
 }
+static inline jk_status jk_a64_smaxv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SMAXV, o0, o1);
+}
 static inline jk_status jk_a64_smin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SMIN, o0, o1, o2);
+}
+static inline jk_status jk_a64_sminv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SMINV, o0, o1);
+}
+static inline jk_status jk_a64_smlal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SMLAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_smlal2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SMLAL2, o0, o1, o2);
 }
 static inline jk_status jk_a64_smnegl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -1838,6 +1917,10 @@ static inline jk_status jk_a64_smulh(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 static inline jk_status jk_a64_smull(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SMULL, o0, o1, o2);
+}
+static inline jk_status jk_a64_smull2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SMULL2, o0, o1, o2);
 }
 static inline jk_status jk_a64_sqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -1859,6 +1942,14 @@ static inline jk_status jk_a64_sshl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_SSHL, o0, o1, o2);
 }
+static inline jk_status jk_a64_sshll(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSHLL, o0, o1, o2);
+}
+static inline jk_status jk_a64_sshll2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSHLL2, o0, o1, o2);
+}
 static inline jk_status jk_a64_sshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SSHR, o0, o1, o2);
@@ -1866,6 +1957,14 @@ static inline jk_status jk_a64_sshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_ssra(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SSRA, o0, o1, o2);
+}
+static inline jk_status jk_a64_ssubl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSUBL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ssubl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SSUBL2, o0, o1, o2);
 }
 static inline jk_status jk_a64_st1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
@@ -2207,13 +2306,29 @@ static inline jk_status jk_a64_sxth(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit2(a, JK_A64_SXTH, o0, o1);
 }
+static inline jk_status jk_a64_sxtl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SXTL, o0, o1);
+}
+static inline jk_status jk_a64_sxtl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SXTL2, o0, o1);
+}
 static inline jk_status jk_a64_sxtw(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_SXTW, o0, o1);
 }
+static inline jk_status jk_a64_tbl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_TBL, o0, o1, o2);
+}
 static inline jk_status jk_a64_tbnz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_TBNZ, o0, o1, o2);
+}
+static inline jk_status jk_a64_tbx(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_TBX, o0, o1, o2);
 }
 static inline jk_status jk_a64_tbz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -2234,6 +2349,14 @@ static inline jk_status jk_a64_tst(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 static inline jk_status jk_a64_uabd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_UABD, o0, o1, o2);
+}
+static inline jk_status jk_a64_uaddl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UADDL, o0, o1, o2);
+}
+static inline jk_status jk_a64_uaddl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UADDL2, o0, o1, o2);
 }
 static inline jk_status jk_a64_ubfiz(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2, jk_a64_op o3)
 {
@@ -2267,9 +2390,25 @@ static inline jk_status jk_a64_umax(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_UMAX, o0, o1, o2);
 }
+static inline jk_status jk_a64_umaxv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UMAXV, o0, o1);
+}
 static inline jk_status jk_a64_umin(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_UMIN, o0, o1, o2);
+}
+static inline jk_status jk_a64_uminv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UMINV, o0, o1);
+}
+static inline jk_status jk_a64_umlal(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UMLAL, o0, o1, o2);
+}
+static inline jk_status jk_a64_umlal2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UMLAL2, o0, o1, o2);
 }
 static inline jk_status jk_a64_umnegl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -2291,6 +2430,10 @@ static inline jk_status jk_a64_umull(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_UMULL, o0, o1, o2);
 }
+static inline jk_status jk_a64_umull2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UMULL2, o0, o1, o2);
+}
 static inline jk_status jk_a64_uqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_UQADD, o0, o1, o2);
@@ -2307,6 +2450,14 @@ static inline jk_status jk_a64_ushl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_USHL, o0, o1, o2);
 }
+static inline jk_status jk_a64_ushll(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USHLL, o0, o1, o2);
+}
+static inline jk_status jk_a64_ushll2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USHLL2, o0, o1, o2);
+}
 static inline jk_status jk_a64_ushr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_USHR, o0, o1, o2);
@@ -2315,6 +2466,14 @@ static inline jk_status jk_a64_usra(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_USRA, o0, o1, o2);
 }
+static inline jk_status jk_a64_usubl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USUBL, o0, o1, o2);
+}
+static inline jk_status jk_a64_usubl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_USUBL2, o0, o1, o2);
+}
 static inline jk_status jk_a64_uxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_UXTB, o0, o1);
@@ -2322,6 +2481,14 @@ static inline jk_status jk_a64_uxtb(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_uxth(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_UXTH, o0, o1);
+}
+static inline jk_status jk_a64_uxtl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UXTL, o0, o1);
+}
+static inline jk_status jk_a64_uxtl2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UXTL2, o0, o1);
 }
 static inline jk_status jk_a64_uzp1(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -2338,6 +2505,14 @@ static inline jk_status jk_a64_wfe(struct jk_a64_asm *a)
 static inline jk_status jk_a64_wfi(struct jk_a64_asm *a)
 {
     return jk_a64_emit0(a, JK_A64_WFI);
+}
+static inline jk_status jk_a64_xtn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_XTN, o0, o1);
+}
+static inline jk_status jk_a64_xtn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_XTN2, o0, o1);
 }
 static inline jk_status jk_a64_yield(struct jk_a64_asm *a)
 {

@@ -77,6 +77,7 @@ typedef struct enc {
     uint32_t label;       /* label operand, 0 if none */
     unsigned ltype;       /* its slot type */
     int varr;             /* arrangement of the first vector operand, -1 before */
+    int vwide;            /* the wide arrangement of a widening/narrowing form, -1 */
     unsigned vbytes;      /* bytes of the register list (post-index amount) */
     jk_status st;         /* status of a refusal */
     char why[112];        /* reason of a refusal */
@@ -789,6 +790,52 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         e->w |= (uint32_t)o->value << 11;
         return PUT_OK;
     }
+    case JK__A_VWIDE:
+    case JK__A_VNAR:
+    case JK__A_VNSH:
+    case JK__A_VNSH0: {
+        unsigned arr = o->iclass;
+        if (o->kind != JK_A64_OP_REG || o->rclass != JK_A64_RC_V)
+            return PUT_KIND;
+        if (arr > JK_A64_2D)
+            return refuse(e, JK_EOPERAND, "an element where a vector is expected");
+        if (t == JK__A_VWIDE) {
+            if (arr != JK_A64_8H && arr != JK_A64_4S && arr != JK_A64_2D)
+                return refuse(e, JK_EOPERAND, "the wide vector must be .8h, .4s or .2d, not .%s",
+                              arr_names[arr]);
+            e->vwide = (int)arr;
+        } else {
+            if ((arr & 1u) != par || arr >= JK_A64_1D)
+                return refuse(e, JK_EOPERAND, "the narrow vector must be .%s, .%s or .%s, not .%s",
+                              arr_names[par], arr_names[2 + par], arr_names[4 + par],
+                              arr_names[arr]);
+            if (e->varr >= 0 && (unsigned)e->varr != arr)
+                return refuse(e, JK_EOPERAND, "arrangement .%s differs from .%s", arr_names[arr],
+                              arr_names[e->varr]);
+            if (e->varr < 0) {
+                e->varr = (int)arr;
+                e->w |= (arr & 1u) << 30;
+                if (t == JK__A_VNAR)
+                    e->w |= (arr >> 1) << 22;
+                else if (t == JK__A_VNSH0)
+                    e->w |= (8u << (arr >> 1)) << 16;
+            }
+        }
+        /* the wide element is twice the narrow one */
+        if (e->vwide >= 0 && e->varr >= 0 &&
+            (unsigned)e->vwide != ((((unsigned)e->varr >> 1) + 1) << 1 | 1u))
+            return refuse(e, JK_EOPERAND, ".%s is not the widened .%s", arr_names[e->vwide],
+                          arr_names[e->varr]);
+        e->w |= (uint32_t)o->reg << pos;
+        return PUT_OK;
+    }
+    case JK__A_VTL:
+        if (o->kind != JK_A64_OP_VLIST)
+            return PUT_KIND;
+        if (o->amount != par || o->iclass != JK_A64_16B)
+            return refuse(e, JK_EOPERAND, "the table is %u .16b registers", par);
+        e->w |= (uint32_t)o->reg << 5;
+        return PUT_OK;
     case JK__A_MLPOST:
         if ((r = put_mem_base(e, o, JK_A64_MEM_POST)) != PUT_OK)
             return r;
@@ -927,6 +974,7 @@ jk_status jk_a64_emit(jk_a64_asm *a, jk_a64_mnem id, unsigned n, const jk_a64_op
         e.w = fm->base;
         e.lsb = 0;
         e.varr = -1;
+        e.vwide = -1;
         e.vbytes = 0;
         e.label = 0;
         e.why[0] = 0;

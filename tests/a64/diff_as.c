@@ -489,6 +489,16 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         v[k++] = I(0);
         v[k++] = I(15);
         return k;
+    case JK__A_VTL:
+        if (neg) {
+            v[k++] = jk_a64_vlist(0, par, JK_A64_8B);
+            return k;
+        }
+        v[k++] = jk_a64_vlist(4, par, JK_A64_16B);
+        for (i = 0; i < 32; i += 3)
+            v[k++] = jk_a64_vlist(i, par, JK_A64_16B);
+        v[k++] = jk_a64_vlist(31, par, JK_A64_16B);
+        return k;
     case JK__A_VSHL: case JK__A_VSHR:
         if (neg) {
             v[k++] = I(t == JK__A_VSHL ? 64 : 0);
@@ -713,6 +723,70 @@ static int vimm_instances(const jk__a64_form *fm, unsigned f)
     return 1;
 }
 
+/* Widening / narrowing forms: each narrow arrangement of the form's half
+ * with its wide one; every register in each position; shifts at their
+ * ends; mismatched pairs as negatives. */
+static int widen_instances(const jk__a64_form *fm, unsigned f)
+{
+    unsigned s, q = 2, a, r, has = 0;
+    for (s = 0; s < fm->nops; s++) {
+        unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]);
+        has |= t == JK__A_VWIDE;
+        if (t == JK__A_VNAR || t == JK__A_VNSH || t == JK__A_VNSH0)
+            q = JK__A64_SLOT_PAR(fm->ops[s]);
+    }
+    if (!has)
+        return 0;
+    for (a = q; a < JK_A64_1D; a += 2) {
+        unsigned wide = ((a >> 1) + 1) << 1 | 1u, es = 8u << (a >> 1);
+        inst x;
+        memset(&x, 0, sizeof x);
+        x.form = (uint16_t)f;
+        x.n = fm->nops;
+        for (r = 0; r < 32; r++) {
+            unsigned vs;
+            for (vs = 0; vs < fm->nops; vs++) {
+                unsigned k;
+                for (s = 0; s < fm->nops; s++) {
+                    unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]), reg = s == vs ? r : s + 1;
+                    x.ops[s] = t == JK__A_VWIDE ? jk_a64_v(reg, (jk_a64_arr)wide)
+                             : t == JK__A_VSHL ? I(s == vs ? r % es : 1)
+                                               : jk_a64_v(reg, (jk_a64_arr)a);
+                }
+                push(&g_pos, &g_npos, &g_cpos, &x);
+                if (r == 0)
+                    for (k = 0; k < fm->nops; k++)
+                        if (JK__A64_SLOT_TYPE(fm->ops[k]) == JK__A_VSHL) {
+                            inst y = x;
+                            y.ops[k] = I(es - 1);
+                            push(&g_pos, &g_npos, &g_cpos, &y);
+                            y.ops[k] = I(es);
+                            push(&g_neg, &g_nneg, &g_cneg, &y);
+                        }
+            }
+        }
+        /* the wrong wide arrangement, the other half's narrow one */
+        for (s = 0; s < fm->nops; s++) {
+            unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]), k;
+            inst y;
+            for (k = 0; k < fm->nops; k++) {
+                unsigned tk = JK__A64_SLOT_TYPE(fm->ops[k]);
+                x.ops[k] = tk == JK__A_VWIDE ? jk_a64_v(k + 1, (jk_a64_arr)wide)
+                         : tk == JK__A_VSHL ? I(1) : jk_a64_v(k + 1, (jk_a64_arr)a);
+            }
+            y = x;
+            if (t == JK__A_VWIDE) {
+                y.ops[s].iclass = (uint8_t)(wide == JK_A64_2D ? JK_A64_8H : wide + 2);
+                push(&g_neg, &g_nneg, &g_cneg, &y);
+            } else if (t != JK__A_VSHL) {
+                y.ops[s].iclass = (uint8_t)(a ^ 1u);
+                push(&g_neg, &g_nneg, &g_cneg, &y);
+            }
+        }
+    }
+    return 1;
+}
+
 static void generate(void)
 {
     unsigned f, s, k;
@@ -721,7 +795,7 @@ static void generate(void)
         const jk__a64_form *fm;
         inst base;
         fm = &jk__a64_forms[f];
-        if (has_adrp(fm) || vimm_instances(fm, f))
+        if (has_adrp(fm) || vimm_instances(fm, f) || widen_instances(fm, f))
             continue;
         memset(&base, 0, sizeof base);
         base.form = (uint16_t)f;

@@ -613,6 +613,46 @@ static void test_simd(void)
         JT_EQ_U64(o8[6], 0xFF0000FF00FF00FFull);
         JT_EQ_U64(o8[7], 0x0000123400001234ull);
     }
+    /* widening, narrowing, across lanes, table lookup on bytes */
+    jk_a64_reset(a);
+    jk_a64_ld1(a, jk_a64_vlist(0, 1, JK_A64_16B), jk_a64_mem(JK_X0, 0));
+    jk_a64_uxtl(a, jk_a64_v(1, JK_A64_8H), jk_a64_v(0, JK_A64_8B));      /* low 8 bytes */
+    jk_a64_sxtl2(a, jk_a64_v(2, JK_A64_8H), jk_a64_v(0, JK_A64_16B));    /* high 8 bytes */
+    jk_a64_umull(a, jk_a64_v(3, JK_A64_8H), jk_a64_v(0, JK_A64_8B), jk_a64_v(0, JK_A64_8B));
+    jk_a64_xtn(a, jk_a64_v(4, JK_A64_8B), jk_a64_v(3, JK_A64_8H));
+    jk_a64_addv(a, JK_A64_H_(5), jk_a64_v(1, JK_A64_8H));
+    jk_a64_ld1(a, jk_a64_vlist(6, 1, JK_A64_16B), jk_a64_mem(JK_X1, 0));  /* indices */
+    jk_a64_tbl(a, jk_a64_v(7, JK_A64_16B), jk_a64_vlist(0, 1, JK_A64_16B), jk_a64_v(6, JK_A64_16B));
+    jk_a64_st1(a, jk_a64_vlist(1, 4, JK_A64_16B), jk_a64_mem_post(JK_X2, 64));
+    jk_a64_st1(a, jk_a64_vlist(5, 3, JK_A64_16B), jk_a64_mem(JK_X2, 0));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    {
+        uint8_t in[16], idx[16], o[112];
+        uint16_t h;
+        unsigned sum = 0;
+        for (i = 0; i < 16; i++) {
+            in[i] = (uint8_t)(i * 37 + 200);
+            idx[i] = (uint8_t)(i == 5 ? 99 : 15 - i); /* 99: out of the table, 0 */
+        }
+        f((uint64_t)(uintptr_t)in, (uint64_t)(uintptr_t)idx, (uint64_t)(uintptr_t)o);
+        for (i = 0; i < 8; i++) {
+            uint16_t u, sx, m;
+            memcpy(&u, o + 2 * i, 2);
+            memcpy(&sx, o + 16 + 2 * i, 2);
+            memcpy(&m, o + 32 + 2 * i, 2);
+            JT_EQ_U64(u, in[i]);
+            JT_EQ_U64(sx, (uint16_t)(int16_t)(int8_t)in[8 + i]);
+            JT_EQ_U64(m, (uint16_t)(in[i] * in[i]));
+            JT_EQ_U64(o[48 + i], (uint8_t)(in[i] * in[i]));
+            sum += in[i];
+        }
+        memcpy(&h, o + 64, 2);
+        JT_EQ_U64(h, (uint16_t)sum);
+        for (i = 0; i < 16; i++)
+            JT_EQ_U64(o[96 + i], idx[i] < 16 ? in[idx[i]] : 0);
+    }
     jk_a64_free(a);
 }
 
