@@ -134,6 +134,8 @@ TYPES = {
     "vnsh": (2, (0,), lambda p: bits(p[0], 5)),
     "vnsh0": (2, (0,), lambda p: bits(p[0], 5)),
     "vtl": (1, (), lambda p: bits(5, 5)),
+    "vlistn": (1, (), lambda p: bits(0, 5)),
+    "mrpost": (0, (), lambda p: bits(5, 5)),
 }
 
 # Fields shared by the vector operands of a form (Q, size): claimed by the
@@ -145,6 +147,7 @@ VSHARED = {
     "vb2": bits(30, 1),
     "vdup": bits(30, 1) | bits(16, 5),
     "vlist": bits(30, 1) | bits(10, 2),
+    "vlistn": bits(30, 1) | bits(10, 2),
     "vq": bits(30, 1),
     "vnar": bits(30, 1) | bits(22, 2),
     "vnsh": bits(30, 1),
@@ -168,6 +171,7 @@ LIMITS = {
     "vnsh": lambda p: p[1] in (0, 1),
     "vnsh0": lambda p: p[1] in (0, 1),
     "vtl": lambda p: 1 <= p[0] <= 4,
+    "vlistn": lambda p: 2 <= p[0] <= 4,
     "vlist": lambda p: 1 <= p[0] <= 4,
 }
 REGPOS = (0, 5, 10, 16)

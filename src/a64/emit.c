@@ -79,6 +79,7 @@ typedef struct enc {
     int varr;             /* arrangement of the first vector operand, -1 before */
     int vwide;            /* the wide arrangement of a widening/narrowing form, -1 */
     unsigned vbytes;      /* bytes of the register list (post-index amount) */
+    unsigned ebytes;      /* bytes of one element of each list register (ld1r..) */
     jk_status st;         /* status of a refusal */
     char why[112];        /* reason of a refusal */
 } enc;
@@ -720,7 +721,8 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         e->w |= (uint32_t)o->reg << pos | ((idx << (sz + 1)) | (1u << sz)) << 16;
         return PUT_OK;
     }
-    case JK__A_VLIST: {
+    case JK__A_VLIST:
+    case JK__A_VLISTN: {
         unsigned arr = o->iclass;
         if (o->kind != JK_A64_OP_VLIST)
             return PUT_KIND;
@@ -728,7 +730,10 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
             return refuse(e, JK_EOPERAND, "a list of %u registers, not %u", par, o->amount);
         if (arr > JK_A64_2D)
             return refuse(e, JK_EOPERAND, "a list of vectors is expected");
+        if (t == JK__A_VLISTN && arr == JK_A64_1D)
+            return refuse(e, JK_EOPERAND, ".1d is not an arrangement of this instruction");
         e->vbytes = par * ((arr & 1u) ? 16u : 8u);
+        e->ebytes = par * (1u << (arr >> 1));
         e->w |= (uint32_t)o->reg | (arr & 1u) << 30 | (arr >> 1) << 10;
         return PUT_OK;
     }
@@ -837,12 +842,15 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         e->w |= (uint32_t)o->reg << 5;
         return PUT_OK;
     case JK__A_MLPOST:
+    case JK__A_MRPOST: {
+        unsigned want = t == JK__A_MLPOST ? e->vbytes : e->ebytes;
         if ((r = put_mem_base(e, o, JK_A64_MEM_POST)) != PUT_OK)
             return r;
-        if (o->value != (int64_t)e->vbytes)
-            return refuse(e, JK_ERANGE, "the post-index amount must be the list's %u bytes, not %lld",
-                          e->vbytes, (long long)o->value);
+        if (o->value != (int64_t)want)
+            return refuse(e, JK_ERANGE, "the post-index amount must be the %u bytes loaded, not %lld",
+                          want, (long long)o->value);
         return PUT_OK;
+    }
     default:
         return refuse(e, JK_EINVAL, "internal: operand type %u", t);
     }

@@ -556,7 +556,7 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         v[k++] = jk_a64_velem(31, (jk_a64_arr)(JK_A64_EB + sz), n - 1);
         return k;
     }
-    case JK__A_VLIST: {
+    case JK__A_VLIST: case JK__A_VLISTN: {
         unsigned a;
         if (neg) {
             v[k++] = jk_a64_vlist(0, par == 4 ? 1 : par + 1, JK_A64_16B);
@@ -564,11 +564,12 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         }
         v[k++] = jk_a64_vlist(2, par, JK_A64_16B);
         for (a = 0; a < 8; a++)
-            v[k++] = jk_a64_vlist(a * 4 + 1, par, (jk_a64_arr)a);
+            if (t == JK__A_VLIST || a != JK_A64_1D)
+                v[k++] = jk_a64_vlist(a * 4 + 1, par, (jk_a64_arr)a);
         v[k++] = jk_a64_vlist(31, par, JK_A64_4S); /* wraps to v0 */
         return k;
     }
-    case JK__A_MLPOST:
+    case JK__A_MLPOST: case JK__A_MRPOST:
         if (neg) {
             v[k++] = jk_a64_mem_post(b1, 8);
             return k;
@@ -656,6 +657,9 @@ static void fix_vec(const jk__a64_form *fm, inst *x)
         if (t == JK__A_MLPOST && x->ops[0].kind == JK_A64_OP_VLIST)
             x->ops[s] = jk_a64_mem_post(R(JK_A64_RC_X, 28), (int64_t)x->ops[0].amount *
                                                             ((x->ops[0].iclass & 1) ? 16 : 8));
+        if (t == JK__A_MRPOST && x->ops[0].kind == JK_A64_OP_VLIST)
+            x->ops[s] = jk_a64_mem_post(R(JK_A64_RC_X, 28),
+                                        (int64_t)x->ops[0].amount << (x->ops[0].iclass >> 1));
     }
 }
 
@@ -854,10 +858,10 @@ static int assemble(const char *src, int mc, const char *bin, unsigned char *err
     snprintf(obj, sizeof obj, "%s/%s.o", g_tmp, mc ? "mc" : "as");
     remove(obj);
     if (mc)
-        snprintf(cmd, sizeof cmd, "%s -triple=aarch64 -mattr=+v8.5a,+crc -filetype=obj -o %s %s 2> %s",
+        snprintf(cmd, sizeof cmd, "%s -triple=aarch64 -mattr=+v8.5a,+crc,+aes,+sha2 -filetype=obj -o %s %s 2> %s",
                  g_mc, obj, src, log);
     else
-        snprintf(cmd, sizeof cmd, "%s -march=armv8.5-a+crc -o %s %s 2> %s", g_as, obj, src, log);
+        snprintf(cmd, sizeof cmd, "%s -march=armv8.5-a+crc+crypto -o %s %s 2> %s", g_as, obj, src, log);
     r = tc_run(cmd);
     text = (char *)tc_read(log, &n);
     if (text && err) {

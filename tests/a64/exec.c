@@ -653,6 +653,29 @@ static void test_simd(void)
         for (i = 0; i < 16; i++)
             JT_EQ_U64(o[96 + i], idx[i] < 16 ? in[idx[i]] : 0);
     }
+    /* ld2 de-interleaves, ld1r replicates, aese of zeros is 0x63 per byte */
+    jk_a64_reset(a);
+    jk_a64_ld2(a, jk_a64_vlist(0, 2, JK_A64_4S), jk_a64_mem_post(JK_X0, 32));
+    jk_a64_ld1r(a, jk_a64_vlist(2, 1, JK_A64_4S), jk_a64_mem(JK_X1, 0));
+    jk_a64_movi(a, jk_a64_v(3, JK_A64_2D), jk_a64_imm(0));
+    jk_a64_movi(a, jk_a64_v(4, JK_A64_2D), jk_a64_imm(0));
+    jk_a64_aese(a, jk_a64_v(3, JK_A64_16B), jk_a64_v(4, JK_A64_16B));
+    jk_a64_aesmc(a, jk_a64_v(3, JK_A64_16B), jk_a64_v(3, JK_A64_16B));
+    jk_a64_st1(a, jk_a64_vlist(0, 4, JK_A64_4S), jk_a64_mem(JK_X2, 0));
+    jk_a64_ret(a);
+    f = (fn3)install(a);
+    JT_CHECK(f != NULL);
+    {
+        uint32_t in8[8] = {1, 2, 3, 4, 5, 6, 7, 8}, one = 0xABCD, o16[16];
+        JT_EQ_U64(f((uint64_t)(uintptr_t)in8, (uint64_t)(uintptr_t)&one,
+                    (uint64_t)(uintptr_t)o16), (uint64_t)(uintptr_t)(in8 + 8));
+        for (i = 0; i < 4; i++) {
+            JT_EQ_U64(o16[i], in8[2 * i]);
+            JT_EQ_U64(o16[4 + i], in8[2 * i + 1]);
+            JT_EQ_U64(o16[8 + i], 0xABCD);
+            JT_EQ_U64(o16[12 + i], 0x63636363u);
+        }
+    }
     jk_a64_free(a);
 }
 
