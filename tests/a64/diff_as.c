@@ -858,10 +858,10 @@ static int assemble(const char *src, int mc, const char *bin, unsigned char *err
     snprintf(obj, sizeof obj, "%s/%s.o", g_tmp, mc ? "mc" : "as");
     remove(obj);
     if (mc)
-        snprintf(cmd, sizeof cmd, "%s -triple=aarch64 -mattr=+v8.5a,+crc,+aes,+sha2 -filetype=obj -o %s %s 2> %s",
+        snprintf(cmd, sizeof cmd, "%s -triple=aarch64 -mattr=+v8.5a,+crc,+aes,+sha2,+fullfp16 -filetype=obj -o %s %s 2> %s",
                  g_mc, obj, src, log);
     else
-        snprintf(cmd, sizeof cmd, "%s -march=armv8.5-a+crc+crypto -o %s %s 2> %s", g_as, obj, src, log);
+        snprintf(cmd, sizeof cmd, "%s -march=armv8.5-a+crc+crypto+fp16 -o %s %s 2> %s", g_as, obj, src, log);
     r = tc_run(cmd);
     text = (char *)tc_read(log, &n);
     if (text && err) {

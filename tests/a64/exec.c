@@ -505,6 +505,19 @@ static void test_fp(void)
     h = (fnf2)install(a);
     JT_CHECK(h != NULL);
     JT_CHECK(h(1.5f, -4.0f) == 6.0f);
+    /* half precision: (float)(half)x * 2 + (half)y, through h registers */
+    jk_a64_reset(a);
+    jk_a64_fcvt(a, JK_A64_H_(2), JK_S0);
+    jk_a64_fcvt(a, JK_A64_H_(3), JK_S1);
+    jk_a64_fadd(a, JK_A64_H_(2), JK_A64_H_(2), JK_A64_H_(2));
+    jk_a64_fadd(a, JK_A64_H_(2), JK_A64_H_(2), JK_A64_H_(3));
+    jk_a64_fcvt(a, JK_S0, JK_A64_H_(2));
+    jk_a64_ret(a);
+    h = (fnf2)install(a);
+    JT_CHECK(h != NULL);
+    JT_CHECK(h(1.5f, 0.25f) == 3.25f);
+    JT_CHECK(h(1000.0f, 1.0f) == 2001.0f);
+    JT_CHECK(h(1e6f, 0.0f) == __builtin_inff()); /* beyond the half range */
     jk_a64_free(a);
 }
 
