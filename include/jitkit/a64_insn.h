@@ -343,197 +343,219 @@ typedef enum jk_a64_mnem {
     JK_A64_REV64 = 326,
     JK_A64_ROR = 327,
     JK_A64_RORV = 328,
-    JK_A64_SABD = 329,
-    JK_A64_SADDL = 330,
-    JK_A64_SADDL2 = 331,
-    JK_A64_SBC = 332,
-    JK_A64_SBCS = 333,
-    JK_A64_SBFIZ = 334,
-    JK_A64_SBFM = 335,
-    JK_A64_SBFX = 336,
-    JK_A64_SCVTF = 337,
-    JK_A64_SDIV = 338,
-    JK_A64_SEV = 339,
-    JK_A64_SEVL = 340,
-    JK_A64_SHA1C = 341,
-    JK_A64_SHA1H = 342,
-    JK_A64_SHA1M = 343,
-    JK_A64_SHA1P = 344,
-    JK_A64_SHA1SU0 = 345,
-    JK_A64_SHA1SU1 = 346,
-    JK_A64_SHA256H = 347,
-    JK_A64_SHA256H2 = 348,
-    JK_A64_SHA256SU0 = 349,
-    JK_A64_SHA256SU1 = 350,
-    JK_A64_SHL = 351,
-    JK_A64_SLI = 352,
-    JK_A64_SMADDL = 353,
-    JK_A64_SMAX = 354,
-    JK_A64_SMAXV = 355,
-    JK_A64_SMIN = 356,
-    JK_A64_SMINV = 357,
-    JK_A64_SMLAL = 358,
-    JK_A64_SMLAL2 = 359,
-    JK_A64_SMNEGL = 360,
-    JK_A64_SMSUBL = 361,
-    JK_A64_SMULH = 362,
-    JK_A64_SMULL = 363,
-    JK_A64_SMULL2 = 364,
-    JK_A64_SQADD = 365,
-    JK_A64_SQSUB = 366,
-    JK_A64_SRI = 367,
-    JK_A64_SRSHR = 368,
-    JK_A64_SSHL = 369,
-    JK_A64_SSHLL = 370,
-    JK_A64_SSHLL2 = 371,
-    JK_A64_SSHR = 372,
-    JK_A64_SSRA = 373,
-    JK_A64_SSUBL = 374,
-    JK_A64_SSUBL2 = 375,
-    JK_A64_ST1 = 376,
-    JK_A64_ST2 = 377,
-    JK_A64_ST3 = 378,
-    JK_A64_ST4 = 379,
-    JK_A64_STADD = 380,
-    JK_A64_STADDB = 381,
-    JK_A64_STADDH = 382,
-    JK_A64_STADDL = 383,
-    JK_A64_STADDLB = 384,
-    JK_A64_STADDLH = 385,
-    JK_A64_STCLR = 386,
-    JK_A64_STCLRB = 387,
-    JK_A64_STCLRH = 388,
-    JK_A64_STCLRL = 389,
-    JK_A64_STCLRLB = 390,
-    JK_A64_STCLRLH = 391,
-    JK_A64_STEOR = 392,
-    JK_A64_STEORB = 393,
-    JK_A64_STEORH = 394,
-    JK_A64_STEORL = 395,
-    JK_A64_STEORLB = 396,
-    JK_A64_STEORLH = 397,
-    JK_A64_STLR = 398,
-    JK_A64_STLRB = 399,
-    JK_A64_STLRH = 400,
-    JK_A64_STLXP = 401,
-    JK_A64_STLXR = 402,
-    JK_A64_STLXRB = 403,
-    JK_A64_STLXRH = 404,
-    JK_A64_STNP = 405,
-    JK_A64_STP = 406,
-    JK_A64_STR = 407,
-    JK_A64_STRB = 408,
-    JK_A64_STRH = 409,
-    JK_A64_STSET = 410,
-    JK_A64_STSETB = 411,
-    JK_A64_STSETH = 412,
-    JK_A64_STSETL = 413,
-    JK_A64_STSETLB = 414,
-    JK_A64_STSETLH = 415,
-    JK_A64_STSMAX = 416,
-    JK_A64_STSMAXB = 417,
-    JK_A64_STSMAXH = 418,
-    JK_A64_STSMAXL = 419,
-    JK_A64_STSMAXLB = 420,
-    JK_A64_STSMAXLH = 421,
-    JK_A64_STSMIN = 422,
-    JK_A64_STSMINB = 423,
-    JK_A64_STSMINH = 424,
-    JK_A64_STSMINL = 425,
-    JK_A64_STSMINLB = 426,
-    JK_A64_STSMINLH = 427,
-    JK_A64_STUMAX = 428,
-    JK_A64_STUMAXB = 429,
-    JK_A64_STUMAXH = 430,
-    JK_A64_STUMAXL = 431,
-    JK_A64_STUMAXLB = 432,
-    JK_A64_STUMAXLH = 433,
-    JK_A64_STUMIN = 434,
-    JK_A64_STUMINB = 435,
-    JK_A64_STUMINH = 436,
-    JK_A64_STUMINL = 437,
-    JK_A64_STUMINLB = 438,
-    JK_A64_STUMINLH = 439,
-    JK_A64_STUR = 440,
-    JK_A64_STURB = 441,
-    JK_A64_STURH = 442,
-    JK_A64_STXP = 443,
-    JK_A64_STXR = 444,
-    JK_A64_STXRB = 445,
-    JK_A64_STXRH = 446,
-    JK_A64_SUB = 447,
-    JK_A64_SUBS = 448,
-    JK_A64_SVC = 449,
-    JK_A64_SWP = 450,
-    JK_A64_SWPA = 451,
-    JK_A64_SWPAB = 452,
-    JK_A64_SWPAH = 453,
-    JK_A64_SWPAL = 454,
-    JK_A64_SWPALB = 455,
-    JK_A64_SWPALH = 456,
-    JK_A64_SWPB = 457,
-    JK_A64_SWPH = 458,
-    JK_A64_SWPL = 459,
-    JK_A64_SWPLB = 460,
-    JK_A64_SWPLH = 461,
-    JK_A64_SXTB = 462,
-    JK_A64_SXTH = 463,
-    JK_A64_SXTL = 464,
-    JK_A64_SXTL2 = 465,
-    JK_A64_SXTW = 466,
-    JK_A64_TBL = 467,
-    JK_A64_TBNZ = 468,
-    JK_A64_TBX = 469,
-    JK_A64_TBZ = 470,
-    JK_A64_TRN1 = 471,
-    JK_A64_TRN2 = 472,
-    JK_A64_TST = 473,
-    JK_A64_UABD = 474,
-    JK_A64_UADDL = 475,
-    JK_A64_UADDL2 = 476,
-    JK_A64_UBFIZ = 477,
-    JK_A64_UBFM = 478,
-    JK_A64_UBFX = 479,
-    JK_A64_UCVTF = 480,
-    JK_A64_UDF = 481,
-    JK_A64_UDIV = 482,
-    JK_A64_UMADDL = 483,
-    JK_A64_UMAX = 484,
-    JK_A64_UMAXV = 485,
-    JK_A64_UMIN = 486,
-    JK_A64_UMINV = 487,
-    JK_A64_UMLAL = 488,
-    JK_A64_UMLAL2 = 489,
-    JK_A64_UMNEGL = 490,
-    JK_A64_UMOV = 491,
-    JK_A64_UMSUBL = 492,
-    JK_A64_UMULH = 493,
-    JK_A64_UMULL = 494,
-    JK_A64_UMULL2 = 495,
-    JK_A64_UQADD = 496,
-    JK_A64_UQSUB = 497,
-    JK_A64_URSHR = 498,
-    JK_A64_USHL = 499,
-    JK_A64_USHLL = 500,
-    JK_A64_USHLL2 = 501,
-    JK_A64_USHR = 502,
-    JK_A64_USRA = 503,
-    JK_A64_USUBL = 504,
-    JK_A64_USUBL2 = 505,
-    JK_A64_UXTB = 506,
-    JK_A64_UXTH = 507,
-    JK_A64_UXTL = 508,
-    JK_A64_UXTL2 = 509,
-    JK_A64_UZP1 = 510,
-    JK_A64_UZP2 = 511,
-    JK_A64_WFE = 512,
-    JK_A64_WFI = 513,
-    JK_A64_XTN = 514,
-    JK_A64_XTN2 = 515,
-    JK_A64_YIELD = 516,
-    JK_A64_ZIP1 = 517,
-    JK_A64_ZIP2 = 518,
-    JK_A64_MNEM_COUNT = 519
+    JK_A64_RSHRN = 329,
+    JK_A64_RSHRN2 = 330,
+    JK_A64_SABD = 331,
+    JK_A64_SADDL = 332,
+    JK_A64_SADDL2 = 333,
+    JK_A64_SBC = 334,
+    JK_A64_SBCS = 335,
+    JK_A64_SBFIZ = 336,
+    JK_A64_SBFM = 337,
+    JK_A64_SBFX = 338,
+    JK_A64_SCVTF = 339,
+    JK_A64_SDIV = 340,
+    JK_A64_SEV = 341,
+    JK_A64_SEVL = 342,
+    JK_A64_SHA1C = 343,
+    JK_A64_SHA1H = 344,
+    JK_A64_SHA1M = 345,
+    JK_A64_SHA1P = 346,
+    JK_A64_SHA1SU0 = 347,
+    JK_A64_SHA1SU1 = 348,
+    JK_A64_SHA256H = 349,
+    JK_A64_SHA256H2 = 350,
+    JK_A64_SHA256SU0 = 351,
+    JK_A64_SHA256SU1 = 352,
+    JK_A64_SHL = 353,
+    JK_A64_SHRN = 354,
+    JK_A64_SHRN2 = 355,
+    JK_A64_SLI = 356,
+    JK_A64_SMADDL = 357,
+    JK_A64_SMAX = 358,
+    JK_A64_SMAXV = 359,
+    JK_A64_SMIN = 360,
+    JK_A64_SMINV = 361,
+    JK_A64_SMLAL = 362,
+    JK_A64_SMLAL2 = 363,
+    JK_A64_SMNEGL = 364,
+    JK_A64_SMSUBL = 365,
+    JK_A64_SMULH = 366,
+    JK_A64_SMULL = 367,
+    JK_A64_SMULL2 = 368,
+    JK_A64_SQADD = 369,
+    JK_A64_SQRSHRN = 370,
+    JK_A64_SQRSHRN2 = 371,
+    JK_A64_SQRSHRUN = 372,
+    JK_A64_SQRSHRUN2 = 373,
+    JK_A64_SQSHRN = 374,
+    JK_A64_SQSHRN2 = 375,
+    JK_A64_SQSHRUN = 376,
+    JK_A64_SQSHRUN2 = 377,
+    JK_A64_SQSUB = 378,
+    JK_A64_SQXTN = 379,
+    JK_A64_SQXTN2 = 380,
+    JK_A64_SQXTUN = 381,
+    JK_A64_SQXTUN2 = 382,
+    JK_A64_SRI = 383,
+    JK_A64_SRSHR = 384,
+    JK_A64_SSHL = 385,
+    JK_A64_SSHLL = 386,
+    JK_A64_SSHLL2 = 387,
+    JK_A64_SSHR = 388,
+    JK_A64_SSRA = 389,
+    JK_A64_SSUBL = 390,
+    JK_A64_SSUBL2 = 391,
+    JK_A64_ST1 = 392,
+    JK_A64_ST2 = 393,
+    JK_A64_ST3 = 394,
+    JK_A64_ST4 = 395,
+    JK_A64_STADD = 396,
+    JK_A64_STADDB = 397,
+    JK_A64_STADDH = 398,
+    JK_A64_STADDL = 399,
+    JK_A64_STADDLB = 400,
+    JK_A64_STADDLH = 401,
+    JK_A64_STCLR = 402,
+    JK_A64_STCLRB = 403,
+    JK_A64_STCLRH = 404,
+    JK_A64_STCLRL = 405,
+    JK_A64_STCLRLB = 406,
+    JK_A64_STCLRLH = 407,
+    JK_A64_STEOR = 408,
+    JK_A64_STEORB = 409,
+    JK_A64_STEORH = 410,
+    JK_A64_STEORL = 411,
+    JK_A64_STEORLB = 412,
+    JK_A64_STEORLH = 413,
+    JK_A64_STLR = 414,
+    JK_A64_STLRB = 415,
+    JK_A64_STLRH = 416,
+    JK_A64_STLXP = 417,
+    JK_A64_STLXR = 418,
+    JK_A64_STLXRB = 419,
+    JK_A64_STLXRH = 420,
+    JK_A64_STNP = 421,
+    JK_A64_STP = 422,
+    JK_A64_STR = 423,
+    JK_A64_STRB = 424,
+    JK_A64_STRH = 425,
+    JK_A64_STSET = 426,
+    JK_A64_STSETB = 427,
+    JK_A64_STSETH = 428,
+    JK_A64_STSETL = 429,
+    JK_A64_STSETLB = 430,
+    JK_A64_STSETLH = 431,
+    JK_A64_STSMAX = 432,
+    JK_A64_STSMAXB = 433,
+    JK_A64_STSMAXH = 434,
+    JK_A64_STSMAXL = 435,
+    JK_A64_STSMAXLB = 436,
+    JK_A64_STSMAXLH = 437,
+    JK_A64_STSMIN = 438,
+    JK_A64_STSMINB = 439,
+    JK_A64_STSMINH = 440,
+    JK_A64_STSMINL = 441,
+    JK_A64_STSMINLB = 442,
+    JK_A64_STSMINLH = 443,
+    JK_A64_STUMAX = 444,
+    JK_A64_STUMAXB = 445,
+    JK_A64_STUMAXH = 446,
+    JK_A64_STUMAXL = 447,
+    JK_A64_STUMAXLB = 448,
+    JK_A64_STUMAXLH = 449,
+    JK_A64_STUMIN = 450,
+    JK_A64_STUMINB = 451,
+    JK_A64_STUMINH = 452,
+    JK_A64_STUMINL = 453,
+    JK_A64_STUMINLB = 454,
+    JK_A64_STUMINLH = 455,
+    JK_A64_STUR = 456,
+    JK_A64_STURB = 457,
+    JK_A64_STURH = 458,
+    JK_A64_STXP = 459,
+    JK_A64_STXR = 460,
+    JK_A64_STXRB = 461,
+    JK_A64_STXRH = 462,
+    JK_A64_SUB = 463,
+    JK_A64_SUBS = 464,
+    JK_A64_SVC = 465,
+    JK_A64_SWP = 466,
+    JK_A64_SWPA = 467,
+    JK_A64_SWPAB = 468,
+    JK_A64_SWPAH = 469,
+    JK_A64_SWPAL = 470,
+    JK_A64_SWPALB = 471,
+    JK_A64_SWPALH = 472,
+    JK_A64_SWPB = 473,
+    JK_A64_SWPH = 474,
+    JK_A64_SWPL = 475,
+    JK_A64_SWPLB = 476,
+    JK_A64_SWPLH = 477,
+    JK_A64_SXTB = 478,
+    JK_A64_SXTH = 479,
+    JK_A64_SXTL = 480,
+    JK_A64_SXTL2 = 481,
+    JK_A64_SXTW = 482,
+    JK_A64_TBL = 483,
+    JK_A64_TBNZ = 484,
+    JK_A64_TBX = 485,
+    JK_A64_TBZ = 486,
+    JK_A64_TRN1 = 487,
+    JK_A64_TRN2 = 488,
+    JK_A64_TST = 489,
+    JK_A64_UABD = 490,
+    JK_A64_UADDL = 491,
+    JK_A64_UADDL2 = 492,
+    JK_A64_UBFIZ = 493,
+    JK_A64_UBFM = 494,
+    JK_A64_UBFX = 495,
+    JK_A64_UCVTF = 496,
+    JK_A64_UDF = 497,
+    JK_A64_UDIV = 498,
+    JK_A64_UMADDL = 499,
+    JK_A64_UMAX = 500,
+    JK_A64_UMAXV = 501,
+    JK_A64_UMIN = 502,
+    JK_A64_UMINV = 503,
+    JK_A64_UMLAL = 504,
+    JK_A64_UMLAL2 = 505,
+    JK_A64_UMNEGL = 506,
+    JK_A64_UMOV = 507,
+    JK_A64_UMSUBL = 508,
+    JK_A64_UMULH = 509,
+    JK_A64_UMULL = 510,
+    JK_A64_UMULL2 = 511,
+    JK_A64_UQADD = 512,
+    JK_A64_UQRSHRN = 513,
+    JK_A64_UQRSHRN2 = 514,
+    JK_A64_UQSHRN = 515,
+    JK_A64_UQSHRN2 = 516,
+    JK_A64_UQSUB = 517,
+    JK_A64_UQXTN = 518,
+    JK_A64_UQXTN2 = 519,
+    JK_A64_URSHR = 520,
+    JK_A64_USHL = 521,
+    JK_A64_USHLL = 522,
+    JK_A64_USHLL2 = 523,
+    JK_A64_USHR = 524,
+    JK_A64_USRA = 525,
+    JK_A64_USUBL = 526,
+    JK_A64_USUBL2 = 527,
+    JK_A64_UXTB = 528,
+    JK_A64_UXTH = 529,
+    JK_A64_UXTL = 530,
+    JK_A64_UXTL2 = 531,
+    JK_A64_UZP1 = 532,
+    JK_A64_UZP2 = 533,
+    JK_A64_WFE = 534,
+    JK_A64_WFI = 535,
+    JK_A64_XTN = 536,
+    JK_A64_XTN2 = 537,
+    JK_A64_YIELD = 538,
+    JK_A64_ZIP1 = 539,
+    JK_A64_ZIP2 = 540,
+    JK_A64_MNEM_COUNT = 541
 } jk_a64_mnem;
 
 struct jk_a64_asm;
@@ -1886,6 +1908,14 @@ static inline jk_status jk_a64_rorv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 {
     return jk_a64_emit3(a, JK_A64_RORV, o0, o1, o2);
 }
+static inline jk_status jk_a64_rshrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_RSHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_rshrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_RSHRN2, o0, o1, o2);
+}
 static inline jk_status jk_a64_sabd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SABD, o0, o1, o2);
@@ -1978,6 +2008,14 @@ static inline jk_status jk_a64_shl(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op
 {
     return jk_a64_emit3(a, JK_A64_SHL, o0, o1, o2);
 }
+static inline jk_status jk_a64_shrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_shrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SHRN2, o0, o1, o2);
+}
 static inline jk_status jk_a64_sli(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SLI, o0, o1, o2);
@@ -2034,9 +2072,57 @@ static inline jk_status jk_a64_sqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_SQADD, o0, o1, o2);
 }
+static inline jk_status jk_a64_sqrshrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQRSHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqrshrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQRSHRN2, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqrshrun(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQRSHRUN, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqrshrun2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQRSHRUN2, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqshrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQSHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqshrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQSHRN2, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqshrun(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQSHRUN, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqshrun2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SQSHRUN2, o0, o1, o2);
+}
 static inline jk_status jk_a64_sqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SQSUB, o0, o1, o2);
+}
+static inline jk_status jk_a64_sqxtn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SQXTN, o0, o1);
+}
+static inline jk_status jk_a64_sqxtn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SQXTN2, o0, o1);
+}
+static inline jk_status jk_a64_sqxtun(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SQXTUN, o0, o1);
+}
+static inline jk_status jk_a64_sqxtun2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_SQXTUN2, o0, o1);
 }
 static inline jk_status jk_a64_sri(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -2558,9 +2644,33 @@ static inline jk_status jk_a64_uqadd(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit3(a, JK_A64_UQADD, o0, o1, o2);
 }
+static inline jk_status jk_a64_uqrshrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQRSHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_uqrshrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQRSHRN2, o0, o1, o2);
+}
+static inline jk_status jk_a64_uqshrn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQSHRN, o0, o1, o2);
+}
+static inline jk_status jk_a64_uqshrn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UQSHRN2, o0, o1, o2);
+}
 static inline jk_status jk_a64_uqsub(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_UQSUB, o0, o1, o2);
+}
+static inline jk_status jk_a64_uqxtn(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UQXTN, o0, o1);
+}
+static inline jk_status jk_a64_uqxtn2(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
+{
+    return jk_a64_emit2(a, JK_A64_UQXTN2, o0, o1);
 }
 static inline jk_status jk_a64_urshr(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {

@@ -718,6 +718,9 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
             return PUT_KIND;
         if (idx >= 16u >> sz)
             return refuse(e, JK_ERANGE, "element index %u is not 0..%u", idx, (16u >> sz) - 1);
+        if (e->varr >= 0 && ((unsigned)e->varr >> 1) != sz) /* dup vd.4s, vn.s[i] */
+            return refuse(e, JK_EOPERAND, "a .%s element does not fill .%s", arr_names[o->iclass],
+                          arr_names[e->varr]);
         e->w |= (uint32_t)o->reg << pos | ((idx << (sz + 1)) | (1u << sz)) << 16;
         return PUT_OK;
     }

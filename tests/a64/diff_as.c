@@ -643,6 +643,13 @@ static void fix_vec(const jk__a64_form *fm, inst *x)
                 x->ops[s].value = es - 1;
             if (t == JK__A_VSHR && x->ops[s].value > (int64_t)es)
                 x->ops[s].value = es;
+            if (t >= JK__A_VEB && t <= JK__A_VED) {
+                /* the element's size is the vector's (dup vd.T, vn.e[i]) */
+                unsigned sz = x->ops[0].iclass >> 1, n = 16u >> sz;
+                x->ops[s].iclass = (uint8_t)(JK_A64_EB + sz);
+                if (x->ops[s].index >= n)
+                    x->ops[s].index = (uint8_t)(n - 1);
+            }
             if (t == JK__A_VEXT && x->ops[0].iclass == JK_A64_8B && x->ops[s].value > 7)
                 x->ops[s].value = 7;
             if (t == JK__A_VEL) {
@@ -755,17 +762,24 @@ static int widen_instances(const jk__a64_form *fm, unsigned f)
                     unsigned t = JK__A64_SLOT_TYPE(fm->ops[s]), reg = s == vs ? r : s + 1;
                     x.ops[s] = t == JK__A_VWIDE ? jk_a64_v(reg, (jk_a64_arr)wide)
                              : t == JK__A_VSHL ? I(s == vs ? r % es : 1)
+                             : t == JK__A_VSHR ? I(s == vs ? r % es + 1 : 1)
                                                : jk_a64_v(reg, (jk_a64_arr)a);
                 }
                 push(&g_pos, &g_npos, &g_cpos, &x);
                 if (r == 0)
                     for (k = 0; k < fm->nops; k++)
-                        if (JK__A64_SLOT_TYPE(fm->ops[k]) == JK__A_VSHL) {
+                        if (JK__A64_SLOT_TYPE(fm->ops[k]) == JK__A_VSHL ||
+                            JK__A64_SLOT_TYPE(fm->ops[k]) == JK__A_VSHR) {
+                            int shr = JK__A64_SLOT_TYPE(fm->ops[k]) == JK__A_VSHR;
                             inst y = x;
-                            y.ops[k] = I(es - 1);
+                            y.ops[k] = I(shr ? es : es - 1);
                             push(&g_pos, &g_npos, &g_cpos, &y);
-                            y.ops[k] = I(es);
+                            y.ops[k] = I(shr ? es + 1 : es);
                             push(&g_neg, &g_nneg, &g_cneg, &y);
+                            if (shr) {
+                                y.ops[k] = I(0);
+                                push(&g_neg, &g_nneg, &g_cneg, &y);
+                            }
                         }
             }
         }
@@ -776,13 +790,14 @@ static int widen_instances(const jk__a64_form *fm, unsigned f)
             for (k = 0; k < fm->nops; k++) {
                 unsigned tk = JK__A64_SLOT_TYPE(fm->ops[k]);
                 x.ops[k] = tk == JK__A_VWIDE ? jk_a64_v(k + 1, (jk_a64_arr)wide)
-                         : tk == JK__A_VSHL ? I(1) : jk_a64_v(k + 1, (jk_a64_arr)a);
+                         : (tk == JK__A_VSHL || tk == JK__A_VSHR) ? I(1)
+                                                                  : jk_a64_v(k + 1, (jk_a64_arr)a);
             }
             y = x;
             if (t == JK__A_VWIDE) {
                 y.ops[s].iclass = (uint8_t)(wide == JK_A64_2D ? JK_A64_8H : wide + 2);
                 push(&g_neg, &g_nneg, &g_cneg, &y);
-            } else if (t != JK__A_VSHL) {
+            } else if (t != JK__A_VSHL && t != JK__A_VSHR) {
                 y.ops[s].iclass = (uint8_t)(a ^ 1u);
                 push(&g_neg, &g_nneg, &g_cneg, &y);
             }
