@@ -85,6 +85,7 @@ typedef enum jk_a64_mod {
     JK_A64_MOD_LSL, JK_A64_MOD_LSR, JK_A64_MOD_ASR, JK_A64_MOD_ROR,
     JK_A64_MOD_UXTB, JK_A64_MOD_UXTH, JK_A64_MOD_UXTW, JK_A64_MOD_UXTX,
     JK_A64_MOD_SXTB, JK_A64_MOD_SXTH, JK_A64_MOD_SXTW, JK_A64_MOD_SXTX,
+    JK_A64_MOD_MSL,    /* shifting ones in: movi/mvni .2s/.4s, #imm, msl #8 / #16 */
     JK_A64_MOD_COUNT
 } jk_a64_mod;
 

@@ -1080,9 +1080,17 @@ static inline jk_status jk_a64_fcvtzs(struct jk_a64_asm *a, jk_a64_op o0, jk_a64
 {
     return jk_a64_emit2(a, JK_A64_FCVTZS, o0, o1);
 }
+static inline jk_status jk_a64_fcvtzs3(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FCVTZS, o0, o1, o2);
+}
 static inline jk_status jk_a64_fcvtzu(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_FCVTZU, o0, o1);
+}
+static inline jk_status jk_a64_fcvtzu3(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_FCVTZU, o0, o1, o2);
 }
 static inline jk_status jk_a64_fdiv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
@@ -1952,6 +1960,10 @@ static inline jk_status jk_a64_scvtf(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_
 {
     return jk_a64_emit2(a, JK_A64_SCVTF, o0, o1);
 }
+static inline jk_status jk_a64_scvtf3(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_SCVTF, o0, o1, o2);
+}
 static inline jk_status jk_a64_sdiv(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
 {
     return jk_a64_emit3(a, JK_A64_SDIV, o0, o1, o2);
@@ -2579,6 +2591,10 @@ static inline jk_status jk_a64_ubfx(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_o
 static inline jk_status jk_a64_ucvtf(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1)
 {
     return jk_a64_emit2(a, JK_A64_UCVTF, o0, o1);
+}
+static inline jk_status jk_a64_ucvtf3(struct jk_a64_asm *a, jk_a64_op o0, jk_a64_op o1, jk_a64_op o2)
+{
+    return jk_a64_emit3(a, JK_A64_UCVTF, o0, o1, o2);
 }
 static inline jk_status jk_a64_udf(struct jk_a64_asm *a, jk_a64_op o0)
 {

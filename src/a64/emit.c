@@ -98,7 +98,8 @@ static int refuse(enc *e, jk_status st, const char *fmt, ...)
 }
 
 static const char *const mod_names[JK_A64_MOD_COUNT] = {
-    "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx"};
+    "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx",
+    "msl"};
 
 /* A plain register of class X (or W); sp_ok: number 31 is sp (the operand
  * must be JK_SP / JK_WSP), else it is xzr / wzr. */
@@ -320,6 +321,20 @@ static int put_vimm(enc *e, const jk_a64_op *o, unsigned t)
             imm8 = (unsigned)k;
         } else {
             unsigned sh = o->mod == JK_A64_MOD_LSL ? o->amount : 0;
+            if (o->mod == JK_A64_MOD_MSL) {
+                /* movi/mvni .2s/.4s, #imm8, msl #8 / #16: cmode 110x */
+                if ((t != JK__A_VMOVI && t != JK__A_VMVNI) || arr < JK_A64_2S)
+                    return refuse(e, JK_EOPERAND, "msl is only for movi/mvni .2s/.4s");
+                if (o->amount != 8 && o->amount != 16)
+                    return refuse(e, JK_EOPERAND, "the shift must be msl #8 or #16");
+                if (o->value < 0 || o->value > 255)
+                    return refuse(e, JK_ERANGE, "immediate %lld is not 0..255", (long long)o->value);
+                imm8 = (unsigned)o->value;
+                cmode = 12u | (o->amount == 16);
+                op = t == JK__A_VMVNI;
+                e->w |= op << 29 | (imm8 >> 5) << 16 | cmode << 12 | (imm8 & 31u) << 5;
+                return PUT_OK;
+            }
             if (o->mod != JK_A64_MOD_NONE && o->mod != JK_A64_MOD_LSL)
                 return refuse(e, JK_EOPERAND, "the shift must be lsl");
             if (o->value < 0 || o->value > 255)
@@ -844,6 +859,17 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
             return refuse(e, JK_EOPERAND, "the table is %u .16b registers", par);
         e->w |= (uint32_t)o->reg << 5;
         return PUT_OK;
+    case JK__A_FBW:
+    case JK__A_FBX: {
+        int64_t m = t == JK__A_FBW ? 32 : 64, v = o->value;
+        if (!plain_imm(o))
+            return PUT_KIND;
+        if (v < 1 || v > m)
+            return refuse(e, JK_ERANGE, "fraction bits %lld are not 1..%lld", (long long)v,
+                          (long long)m);
+        e->w |= (uint32_t)(64 - v) << 10;
+        return PUT_OK;
+    }
     case JK__A_MLPOST:
     case JK__A_MRPOST: {
         unsigned want = t == JK__A_MLPOST ? e->vbytes : e->ebytes;

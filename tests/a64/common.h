@@ -14,7 +14,8 @@
 static const char *const tc_cond[16] = {"eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc",
                                         "hi", "ls", "ge", "lt", "gt", "le", "al", "nv"};
 static const char *const tc_mod[JK_A64_MOD_COUNT] = {
-    "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx"};
+    "", "lsl", "lsr", "asr", "ror", "uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx",
+    "msl"};
 
 static const char *const tc_arr[JK_A64_ARR_COUNT] = {"8b", "16b", "4h", "8h", "2s", "4s",
                                                      "1d", "2d", "b", "h", "s", "d"};

@@ -489,6 +489,16 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         v[k++] = I(0);
         v[k++] = I(15);
         return k;
+    case JK__A_FBW: case JK__A_FBX:
+        if (neg) {
+            v[k++] = I(0);
+            v[k++] = I(t == JK__A_FBW ? 33 : 65);
+            return k;
+        }
+        v[k++] = I(3);
+        v[k++] = I(1);
+        v[k++] = I(t == JK__A_FBW ? 32 : 64);
+        return k;
     case JK__A_VTL:
         if (neg) {
             v[k++] = jk_a64_vlist(0, par, JK_A64_8B);
@@ -716,6 +726,13 @@ static int vimm_instances(const jk__a64_form *fm, unsigned f)
             bad[nb++] = SH(I(1), JK_A64_MOD_LSL, 8 * nsh);
             bad[nb++] = I(256);
             bad[nb++] = SH(I(1), JK_A64_MOD_LSL, 4);
+            if (nsh == 4 && (t == JK__A_VMOVI || t == JK__A_VMVNI)) {
+                vals[nv++] = SH(I(0x12), JK_A64_MOD_MSL, 8);
+                vals[nv++] = SH(I(0xFF), JK_A64_MOD_MSL, 16);
+                bad[nb++] = SH(I(1), JK_A64_MOD_MSL, 24);
+            } else {
+                bad[nb++] = SH(I(1), JK_A64_MOD_MSL, 8);
+            }
         }
         memset(&x, 0, sizeof x);
         x.form = (uint16_t)f;

@@ -518,6 +518,15 @@ static void test_fp(void)
     JT_CHECK(h(1.5f, 0.25f) == 3.25f);
     JT_CHECK(h(1000.0f, 1.0f) == 2001.0f);
     JT_CHECK(h(1e6f, 0.0f) == __builtin_inff()); /* beyond the half range */
+    /* fixed point: x * 2^4 truncated, then back with 4 fraction bits */
+    jk_a64_reset(a);
+    jk_a64_fcvtzs(a, JK_W0, JK_S0, jk_a64_imm(4));
+    jk_a64_scvtf(a, JK_S0, JK_W0, jk_a64_imm(4));
+    jk_a64_ret(a);
+    h = (fnf2)install(a);
+    JT_CHECK(h != NULL);
+    JT_CHECK(h(3.3f, 0) == 3.25f);
+    JT_CHECK(h(-1.97f, 0) == -1.9375f);
     jk_a64_free(a);
 }
 
