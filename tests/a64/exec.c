@@ -520,8 +520,8 @@ static void test_fp(void)
     JT_CHECK(h(1e6f, 0.0f) == __builtin_inff()); /* beyond the half range */
     /* fixed point: x * 2^4 truncated, then back with 4 fraction bits */
     jk_a64_reset(a);
-    jk_a64_fcvtzs(a, JK_W0, JK_S0, jk_a64_imm(4));
-    jk_a64_scvtf(a, JK_S0, JK_W0, jk_a64_imm(4));
+    jk_a64_fcvtzs3(a, JK_W0, JK_S0, jk_a64_imm(4));
+    jk_a64_scvtf3(a, JK_S0, JK_W0, jk_a64_imm(4));
     jk_a64_ret(a);
     h = (fnf2)install(a);
     JT_CHECK(h != NULL);
