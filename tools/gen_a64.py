@@ -136,6 +136,7 @@ TYPES = {
     "vtl": (1, (), lambda p: bits(5, 5)),
     "vlistn": (1, (), lambda p: bits(0, 5)),
     "mrpost": (0, (), lambda p: bits(5, 5)),
+    "mlpostr": (0, (), lambda p: bits(5, 5) | bits(16, 5)),
     "fbw": (0, (), lambda p: bits(10, 6)),
     "fbx": (0, (), lambda p: bits(10, 6)),
 }

@@ -106,6 +106,8 @@ typedef enum jk_a64_arr {
 #define JK_A64_MEM_MODE  3u
 /* An amount was written (`uxtw #0` differs from `uxtw` for byte accesses). */
 #define JK_A64_F_AMOUNT  0x04u
+/* With JK_A64_MEM_REG: [base], xm - post-index by a register (ld1 .. st4). */
+#define JK_A64_F_POSTIDX 0x08u
 
 /*
  * One operand. Fill it with the constructors below, not by hand.
@@ -298,6 +300,14 @@ static inline jk_a64_op jk_a64_mem_idx(jk_a64_op base, jk_a64_op index)
     } else {
         o.rclass = JK_A64_RC_INVALID;
     }
+    return o;
+}
+
+/* [base], xm: structure loads and stores post-indexed by a register. */
+static inline jk_a64_op jk_a64_mem_post_reg(jk_a64_op base, jk_a64_op xm)
+{
+    jk_a64_op o = jk_a64_mem_idx(base, xm);
+    o.flags |= JK_A64_F_POSTIDX;
     return o;
 }
 

@@ -619,6 +619,8 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         return PUT_OK;
     case JK__A_MR: {
         unsigned opt, s = 0;
+        if (o->flags & JK_A64_F_POSTIDX)
+            return PUT_KIND;
         if ((r = put_mem_base(e, o, JK_A64_MEM_REG)) != PUT_OK)
             return r;
         if (o->iclass == JK_A64_RC_X) {
@@ -870,6 +872,18 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         e->w |= (uint32_t)(64 - v) << 10;
         return PUT_OK;
     }
+    case JK__A_MLPOSTR:
+        if (!(o->flags & JK_A64_F_POSTIDX))
+            return PUT_KIND;
+        if ((r = put_mem_base(e, o, JK_A64_MEM_REG)) != PUT_OK)
+            return r;
+        if (o->iclass != JK_A64_RC_X || o->mod != JK_A64_MOD_NONE)
+            return refuse(e, JK_EOPERAND, "the post-index register must be a plain x register");
+        if (o->index == 31)
+            return refuse(e, JK_EOPERAND, "xzr as the post-index register is the immediate form "
+                                          "(give the byte count)");
+        e->w |= (uint32_t)o->index << 16;
+        return PUT_OK;
     case JK__A_MLPOST:
     case JK__A_MRPOST: {
         unsigned want = t == JK__A_MLPOST ? e->vbytes : e->ebytes;

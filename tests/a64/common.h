@@ -111,7 +111,9 @@ static inline void tc_op(char *buf, size_t n, const jk_a64_op *o, unsigned t)
         case JK_A64_MEM_POST: snprintf(buf, n, "[%s], #%lld", r, (long long)o->value); return;
         default:
             tc_regname(r2, sizeof r2, o->iclass, o->index);
-            if (o->mod && (o->flags & JK_A64_F_AMOUNT))
+            if (o->flags & JK_A64_F_POSTIDX)
+                snprintf(buf, n, "[%s], %s", r, r2);
+            else if (o->mod && (o->flags & JK_A64_F_AMOUNT))
                 snprintf(buf, n, "[%s, %s, %s #%u]", r, r2, tc_mod[o->mod], o->amount);
             else if (o->mod)
                 snprintf(buf, n, "[%s, %s, %s]", r, r2, tc_mod[o->mod]);

@@ -579,6 +579,16 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
         v[k++] = jk_a64_vlist(31, par, JK_A64_4S); /* wraps to v0 */
         return k;
     }
+    case JK__A_MLPOSTR:
+        if (neg) {
+            v[k++] = jk_a64_mem_post_reg(b1, R(JK_A64_RC_X, 31));
+            v[k++] = jk_a64_mem_post_reg(b1, R(JK_A64_RC_W, 2));
+            return k;
+        }
+        v[k++] = jk_a64_mem_post_reg(b1, R(JK_A64_RC_X, 2));
+        v[k++] = jk_a64_mem_post_reg(bsp, R(JK_A64_RC_X, 0));
+        v[k++] = jk_a64_mem_post_reg(R(JK_A64_RC_X, 3), R(JK_A64_RC_X, 30));
+        return k;
     case JK__A_MLPOST: case JK__A_MRPOST:
         if (neg) {
             v[k++] = jk_a64_mem_post(b1, 8);

@@ -677,7 +677,9 @@ static void test_simd(void)
     }
     /* ld2 de-interleaves, ld1r replicates, aese of zeros is 0x63 per byte */
     jk_a64_reset(a);
-    jk_a64_ld2(a, jk_a64_vlist(0, 2, JK_A64_4S), jk_a64_mem_post(JK_X0, 32));
+    jk_a64_mov(a, JK_X9, jk_a64_imm(16));
+    jk_a64_ld2(a, jk_a64_vlist(0, 2, JK_A64_4S), jk_a64_mem_post_reg(JK_X0, JK_X9));
+    jk_a64_add(a, JK_X0, JK_X0, jk_a64_imm(16)); /* 16 by register + 16 = 32 */
     jk_a64_ld1r(a, jk_a64_vlist(2, 1, JK_A64_4S), jk_a64_mem(JK_X1, 0));
     jk_a64_movi(a, jk_a64_v(3, JK_A64_2D), jk_a64_imm(0));
     jk_a64_movi(a, jk_a64_v(4, JK_A64_2D), jk_a64_imm(0));
