@@ -360,6 +360,10 @@ JK_API jk_status jk_a64_mov_imm(jk_a64_asm *a, jk_a64_op rd, uint64_t v);
  * width 32 only the low 32 bits of v count. */
 JK_API int jk_a64_logical_imm(uint64_t v, unsigned width, uint32_t *nimms);
 
+/* xd = the address of label l (+-4 GiB): adrp xd, l; add xd, xd, #:lo12:l -
+ * both filled in at copy/install, when the address is known. */
+JK_API jk_status jk_a64_adrl(jk_a64_asm *a, jk_a64_op xd, jk_label l);
+
 /* -- Labels -------------------------------------------------------------- */
 
 /* New unbound label; name (may be NULL, copied) is used in error messages.

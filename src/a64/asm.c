@@ -169,6 +169,33 @@ jk_status jk_a64_call_abs(jk_a64_asm *a, jk_a64_op scratch, uint64_t address)
     return jk_a64_emit1(a, JK_A64_BLR, scratch);
 }
 
+jk_status jk_a64_adrl(jk_a64_asm *a, jk_a64_op xd, jk_label l)
+{
+    jk__code *c;
+    size_t at;
+    jk_status s;
+    if (!a)
+        return JK_EINVAL;
+    c = &a->code;
+    if (c->err.status)
+        return c->err.status;
+    if (xd.kind != JK_A64_OP_REG || xd.rclass != JK_A64_RC_X || xd.reg == 31 ||
+        xd.mod != JK_A64_MOD_NONE)
+        return jk__code_fail(c, JK_EOPERAND, "adrl: the destination must be x0..x30");
+    s = jk_a64_emit2(a, JK_A64_ADRP, xd, jk_a64_lbl(l));
+    if (s)
+        return s;
+    /* add xd, xd, #0 whose imm12 becomes the low 12 bits of the address */
+    at = c->len;
+    s = jk_a64_emit3(a, JK_A64_ADD, xd, xd, jk_a64_imm(0));
+    if (s)
+        return s;
+    c->insn--; /* the fix-up belongs to the add */
+    s = jk__code_fix(c, JK__FIX_ARCH, at, at, l, 0);
+    c->insn++;
+    return s;
+}
+
 /* -- Labels ---------------------------------------------------------------- */
 
 jk_label jk_a64_label(jk_a64_asm *a, const char *name)

@@ -1195,6 +1195,10 @@ static int patch(uint8_t *p, uint64_t target, uint64_t pc, int absolute, char *w
             return -1;
         }
         w |= ((uint32_t)(uint64_t)pg & 3u) << 29 | ((uint32_t)((uint64_t)pg >> 2) & 0x7FFFFu) << 5;
+    } else if ((w & 0xFFC00000u) == 0x91000000u) { /* add xd, xn, #:lo12:target (adrl) */
+        if (!absolute)
+            return 1;
+        w |= (uint32_t)(target & 0xFFF) << 10;
     } else { /* ldr literal, prfm literal (and the imm19 branches) */
         if (!in_words(d, 19)) {
             snprintf(why, n, (d & 3) ? "%lld bytes away: not a multiple of 4"

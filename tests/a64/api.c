@@ -530,6 +530,16 @@ static void test_fix_ranges(void)
     JT_EQ_U64(w[0], 0x90000000u | 1u << 29 | 0x8D1u << 5);
     JT_EQ_U64(w[1], 0x94000000u | (0x2345678u - 4u) / 4u);
     free(w);
+    /* adrl: adrp + add of the low 12 bits */
+    jk_a64_reset(a);
+    l = jk_a64_label_abs(a, 0x7FFF12345678ull);
+    JT_EQ_U64(jk_a64_adrl(a, JK_X5, l), JK_OK);
+    w = words(a, &n, 0x7FFF10000000ull);
+    JT_CHECK(w != NULL);
+    JT_EQ_U64(n, 2);
+    JT_EQ_U64(w[0], 0x90000005u | 1u << 29 | 0x8D1u << 5);
+    JT_EQ_U64(w[1], 0x910000A5u | 0x678u << 10); /* add x5, x5, #0x678 */
+    free(w);
     /* bl out of reach of an absolute target: an error at copy */
     jk_a64_reset(a);
     l = jk_a64_label_abs(a, 0x100000000ull);

@@ -360,6 +360,20 @@ static void test_literals_calls(void)
     JT_EQ_U64(jk_a64_label_offset(a, data, &off), JK_OK);
     JT_EQ_U64(f(), ((uint64_t)(uintptr_t)f + off) & ~0xFFFull);
 
+    /* adrl: the full address of data past a page, loaded through it */
+    jk_a64_reset(a);
+    data = jk_a64_label(a, "data");
+    jk_a64_adrl(a, JK_X1, data);
+    jk_a64_ldr(a, JK_X0, jk_a64_mem(JK_X1, 0));
+    jk_a64_ret(a);
+    jk_a64_align(a, 4096);
+    jk_a64_dq(a, 0);
+    jk_a64_bind(a, data);
+    jk_a64_dq(a, 0x1122334455667788ull);
+    f = (fn0)install(a);
+    JT_CHECK(f != NULL);
+    JT_EQ_U64(f(), 0x1122334455667788ull);
+
     /* a call into C and back (any distance: mov_imm + blr), frame kept */
     jk_a64_reset(a);
     jk_a64_stp(a, JK_FP, JK_LR, jk_a64_mem_pre(JK_XSP, -16));
