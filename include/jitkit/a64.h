@@ -346,11 +346,11 @@ JK_API jk_a64_mnem jk_a64_mnem_find(const char *name);
 /* Name of a mnemonic id ("?" when out of range). */
 JK_API const char *jk_a64_mnem_name(jk_a64_mnem id);
 
-/* Load the 64-bit (x register) or 32-bit (w register) constant v into rd in
- * the fewest instructions: one mov (movz, movn or orr with a logical
- * immediate) when one does it, else movz/movn followed by movk for each
- * remaining 16-bit chunk (at most four instructions), whichever of the
- * two starts needs fewer. rd must not be sp. */
+/* Load the 64-bit (x register) or 32-bit (w register: the low 32 bits of v)
+ * constant v into rd: one mov (movz, movn or orr with a logical immediate)
+ * when one does it, else movz or movn followed by a movk for each remaining
+ * 16-bit chunk (at most four instructions), whichever start needs fewer.
+ * rd must not be sp. */
 JK_API jk_status jk_a64_mov_imm(jk_a64_asm *a, jk_a64_op rd, uint64_t v);
 
 /* Encode a logical immediate: for an element of `width` 32 or 64 bits,
@@ -393,6 +393,8 @@ JK_API jk_status jk_a64_call_abs(jk_a64_asm *a, jk_a64_op scratch, uint64_t addr
 
 /* -- Data and alignment --------------------------------------------------- */
 
+/* Data in the code. Each call is padded with zero bytes to a multiple of 4
+ * so instructions stay word aligned. */
 JK_API jk_status jk_a64_db(jk_a64_asm *a, const void *data, size_t size);
 JK_API jk_status jk_a64_dd(jk_a64_asm *a, uint32_t v);
 JK_API jk_status jk_a64_dq(jk_a64_asm *a, uint64_t v);
@@ -401,8 +403,7 @@ JK_API jk_status jk_a64_dlabel(jk_a64_asm *a, jk_label l, int64_t addend);
 
 /* Pad with nop instructions to a multiple of `align` (a power of two,
  * 4..4096; 1 and 2 are accepted and do nothing since code stays word
- * aligned). Data (jk_a64_db) that leaves the code unaligned pads with zero
- * bytes up to the next word first. */
+ * aligned). */
 JK_API jk_status jk_a64_align(jk_a64_asm *a, unsigned align);
 
 /* A constant in the pool placed after the code (aligned to `align`, a power
