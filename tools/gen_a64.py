@@ -137,6 +137,8 @@ TYPES = {
     "vlistn": (1, (), lambda p: bits(0, 5)),
     "mrpost": (0, (), lambda p: bits(5, 5)),
     "mlpostr": (0, (), lambda p: bits(5, 5) | bits(16, 5)),
+    "dshl": (0, (), lambda p: bits(16, 7)),
+    "dshr": (0, (), lambda p: bits(16, 7)),
     "fbw": (0, (), lambda p: bits(10, 6)),
     "fbx": (0, (), lambda p: bits(10, 6)),
 }

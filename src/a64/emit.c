@@ -758,10 +758,21 @@ static int put(enc *e, uint32_t slot, const jk_a64_op *o)
         return PUT_OK;
     }
     case JK__A_VSHL:
-    case JK__A_VSHR: {
+    case JK__A_VSHR:
+    case JK__A_DSHL:
+    case JK__A_DSHR: {
         int64_t es, v = o->value;
+        int left = t == JK__A_VSHL || t == JK__A_DSHL;
         if (!plain_imm(o))
             return PUT_KIND;
+        if (t == JK__A_DSHL || t == JK__A_DSHR) {
+            es = 64; /* scalar d: shl d0, d1, #n */
+            if (v < (left ? 0 : 1) || v > (left ? 63 : 64))
+                return refuse(e, JK_ERANGE, "shift %lld is not %d..%d for d", (long long)v,
+                              left ? 0 : 1, left ? 63 : 64);
+            e->w |= (uint32_t)(left ? 64 + v : 128 - v) << 16;
+            return PUT_OK;
+        }
         if (e->varr < 0)
             return refuse(e, JK_EINVAL, "internal: shift before its vector");
         es = 8ll << (e->varr >> 1);

@@ -509,6 +509,16 @@ static int variants(const jk__a64_form *f, unsigned slot, jk_a64_op *v, int neg)
             v[k++] = jk_a64_vlist(i, par, JK_A64_16B);
         v[k++] = jk_a64_vlist(31, par, JK_A64_16B);
         return k;
+    case JK__A_DSHL: case JK__A_DSHR:
+        if (neg) {
+            v[k++] = I(t == JK__A_DSHL ? 64 : 0);
+            v[k++] = I(t == JK__A_DSHL ? -1 : 65);
+            return k;
+        }
+        v[k++] = I(3);
+        v[k++] = I(t == JK__A_DSHL ? 0 : 1);
+        v[k++] = I(t == JK__A_DSHL ? 63 : 64);
+        return k;
     case JK__A_VSHL: case JK__A_VSHR:
         if (neg) {
             v[k++] = I(t == JK__A_VSHL ? 64 : 0);
