@@ -7,6 +7,7 @@
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
 #include "jitkit/x86.h"
+#include "jitkit/a64.h"
 #include "jitkit/heap.h"
 #include "jitkit/asm.h"
 #include "jitkit/func.h"

@@ -384,6 +384,78 @@ jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long
     return JK_OK;
 }
 
+jk_status jk__code_branch_arch(jk__code *c, size_t at, unsigned raw_len, unsigned long_len,
+                               uint32_t sym, uint8_t tag)
+{
+    jk__item *it;
+    if (c->err.status)
+        return c->err.status;
+    if (!c->arch || raw_len == 0 || long_len < 4 || long_len - 4 > 255 || long_len <= raw_len)
+        return jk__code_fail(c, JK_EINVAL, "internal: bad relaxable branch");
+    it = new_item(c);
+    if (!it)
+        return c->err.status;
+    it->kind = JK__ITEM_BRANCH;
+    it->raw = at;
+    it->raw_len = (uint8_t)raw_len;
+    it->sym = sym;
+    it->long_form[0] = (uint8_t)(long_len - 4);
+    it->long_form[1] = tag;
+    it->is_long = c->syms[sym].kind != JK__SYM_LOCAL;
+    c->nlong += it->is_long;
+    return JK_OK;
+}
+
+/* Write the items of a jk__arch_ops back end (see code_p.h) into the final
+ * image: the stretch before each item, then the item itself. */
+static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t *pdst)
+{
+    char why[160], tmp[80];
+    size_t src = 0, dst = 0;
+    uint32_t i;
+    for (i = 0; i < c->nitems; i++) {
+        jk__item *it = &c->items[i];
+        const jk__sym *s;
+        size_t n = it->raw - src;
+        int r;
+        memcpy(c->out + dst, c->buf + src, n);
+        dst += n;
+        src = it->raw;
+        if (it->kind == JK__ITEM_ALIGN) {
+            size_t pad = (size_t)(-dst & (it->align - 1u));
+            fill(c->out + dst, pad);
+            dst += pad;
+            continue;
+        }
+        s = &c->syms[it->sym];
+        why[0] = 0;
+        r = c->arch->item(c->out + dst, c->buf + it->raw, it, s->kind == JK__SYM_LOCAL,
+                          s->kind == JK__SYM_LOCAL ? (int64_t)s->fin - (int64_t)dst : 0, why,
+                          sizeof why);
+        if (r < 0) {
+            c->insn = it->insn;
+            c->len = it->raw;
+            return jk__code_fail(c, JK_ERANGE, "label %s: %s",
+                                 jk__code_sym_name(c, it->sym, tmp, sizeof tmp), why);
+        }
+        if (r > 0) {
+            jk__reloc *rl = &c->relocs[c->nrelocs++];
+            rl->off = dst + (size_t)r;
+            rl->end = rl->off;
+            rl->sym = it->sym;
+            rl->insn = it->insn;
+            rl->kind = JK__FIX_ARCH;
+            rl->far = 0;
+            rl->addend = 0;
+        }
+        dst += it->size;
+        src += it->raw_len;
+    }
+    *psrc = src;
+    *pdst = dst;
+    return JK_OK;
+}
+
 jk_status jk__code_align(jk__code *c, unsigned align)
 {
     jk__item *it;
@@ -641,7 +713,7 @@ static int relax_aligned(jk__code *c, size_t *total)
                 }
                 d = target - (int64_t)(fin + it->raw_len);
                 size = it->raw_len;
-                if (!fits8(d)) {
+                if (c->arch ? !c->arch->reach(it, d + it->raw_len) : !fits8(d)) {
                     it->is_long = 1;
                     size = (size_t)it->long_form[0] + 4u;
                 }
@@ -785,7 +857,7 @@ static jk_status lay_out(jk__code *c, size_t *size)
         }
     }
     /* Relax to a fixed point: short first, lengthen what does not reach. */
-    if (c->naligns == 0 && c->nfar == 0) {
+    if (c->naligns == 0 && c->nfar == 0 && !c->arch) {
         /* a target outside (long from the start): the first pass needs shifts */
         int first = c->nlong == 0, dirty;
         if (!first)
@@ -818,7 +890,11 @@ static jk_status lay_out(jk__code *c, size_t *size)
     /* Copy the stretches between items and write the items: a short
      * branch goes with the stretch before it, then gets its rel8. */
     src = dst = 0;
-    for (i = 0; i < c->nitems; i++) {
+    if (c->arch && arch_items(c, c->fill, &src, &dst)) {
+        free_results(c);
+        return c->err.status;
+    }
+    for (i = 0; !c->arch && i < c->nitems; i++) {
         jk__item *it = &c->items[i];
         size_t n = it->raw - src;
         if (it->kind == JK__ITEM_BRANCH && !it->is_long) {
@@ -896,6 +972,22 @@ static jk_status lay_out(jk__code *c, size_t *size)
         size_t off = (size_t)((ptrdiff_t)f->raw + sh);
         size_t end = (size_t)((ptrdiff_t)f->end + sh);
         int rel = f->kind == JK__FIX_REL8 || f->kind == JK__FIX_REL32;
+        if (f->kind == JK__FIX_ARCH && s->kind == JK__SYM_LOCAL) {
+            char why[160];
+            int r;
+            why[0] = 0;
+            r = c->arch->patch(c->out + off, s->fin + (uint64_t)f->addend, off, 0, why,
+                               sizeof why);
+            if (r < 0) {
+                c->insn = f->insn;
+                c->len = f->raw;
+                free_results(c);
+                return jk__code_fail(c, JK_ERANGE, "label %s: %s",
+                                     jk__code_sym_name(c, f->sym, tmp, sizeof tmp), why);
+            }
+            if (r == 0)
+                continue;
+        }
         if (rel && s->kind == JK__SYM_LOCAL) {
             int64_t d = (int64_t)s->fin + f->addend - (int64_t)end;
             if (f->kind == JK__FIX_REL8 && !fits8(d)) {
@@ -990,6 +1082,17 @@ static jk_status apply_relocs(jk__code *c, uint8_t *out, uint64_t runtime, int *
         case JK__FIX_ABS64:
             put_le(out + r->off, target, 8);
             break;
+        case JK__FIX_ARCH: {
+            char why[160];
+            why[0] = 0;
+            if (c->arch->patch(out + r->off, target, runtime + r->off, 1, why, sizeof why)) {
+                st = jk__code_fail(c, JK_ENOTNEAR, "%s at 0x%llx: %s",
+                                   jk__code_sym_name(c, r->sym, tmp, sizeof tmp),
+                                   (unsigned long long)target, why);
+                goto fail;
+            }
+            break;
+        }
         case JK__FIX_ABS32S:
         case JK__FIX_ABS32U: {
             int sx = r->kind == JK__FIX_ABS32S;

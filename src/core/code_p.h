@@ -40,7 +40,9 @@
 enum { JK__SYM_LOCAL, JK__SYM_ABS, JK__SYM_EXTERN };
 /* ABS32: any 32-bit address (32-bit code); ABS32S / ABS32U: the address
  * must fit a sign- / zero-extended 32-bit field (64-bit code). */
-enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64, JK__FIX_ABS32S, JK__FIX_ABS32U };
+enum { JK__FIX_REL8, JK__FIX_REL32, JK__FIX_ABS32, JK__FIX_ABS64, JK__FIX_ABS32S, JK__FIX_ABS32U,
+       JK__FIX_ARCH /* a field inside an instruction word, patched by the back end's
+                       jk__arch_ops.patch; raw is the instruction's offset */ };
 /* JK__ITEM_FAR: a rel32 call/jmp/jcc to a symbol outside the code (an
  * absolute address, an external name) whose reach is known only at copy:
  * near (the opcode and rel32 as emitted) or, once a copy found it out of
@@ -77,7 +79,8 @@ typedef struct jk__fix {
     int64_t addend;
 } jk__fix;
 
-typedef struct jk__item {
+typedef struct jk__item jk__item;
+struct jk__item {
     size_t raw;         /* raw offset */
     ptrdiff_t shift;    /* total growth up to and including this item (layout) */
     union {
@@ -91,7 +94,7 @@ typedef struct jk__item {
     uint8_t is_long;
     uint8_t long_form[4]; /* long form: opcode length (<= 3), opcode bytes
                              (JK__ITEM_FAR: the near form's) */
-} jk__item;
+};
 
 /* A relocation left for install time (address-dependent). */
 typedef struct jk__reloc {
@@ -109,6 +112,35 @@ typedef void (*jk__fill_fn)(uint8_t *dst, size_t n);
  * dst (when not NULL) with a zero 32-bit slot displacement as its last four
  * bytes, relative to the end of the form; returns its length. */
 typedef unsigned (*jk__far_fn)(uint8_t *dst, const uint8_t *long_form);
+
+/*
+ * A back end whose pc-relative fields are bit fields of a fixed-width
+ * instruction word (A64) describes them through these callbacks instead of
+ * rel8/rel32 bytes. With c->arch set, every JK__ITEM_BRANCH item is such a
+ * branch: raw_len bytes short (one instruction), long_form[0] + 4 bytes
+ * long, long_form[1..3] free for the back end; layout goes through the
+ * general relaxation loop with `reach` deciding. Distances are measured
+ * from the start of the item / instruction.
+ *
+ *   reach  does the short form of `it` reach d bytes?
+ *   item   write `it` at out (short if !it->is_long, else long); raw is the
+ *          short form as emitted; local: the target is in this code, d =
+ *          target - out (else d is 0);
+ *          returns 0, or the offset in the long form of a JK__FIX_ARCH
+ *          field left for copy (a target outside), or -1 when the long form
+ *          does not reach either (message in why)
+ *   patch  fill the JK__FIX_ARCH field of the instruction at p for a target
+ *          at `target` seen from `pc`. `absolute` is 0 at finish (offsets in
+ *          the code: only differences are meaningful) and 1 at copy (real
+ *          addresses). Returns 0 done, 1 needs real addresses (keep for
+ *          copy), -1 out of reach (message in why).
+ */
+typedef struct jk__arch_ops {
+    int (*reach)(const jk__item *it, int64_t d);
+    int (*item)(uint8_t *out, const uint8_t *raw, const jk__item *it, int local, int64_t d,
+                char *why, size_t n);
+    int (*patch)(uint8_t *p, uint64_t target, uint64_t pc, int absolute, char *why, size_t n);
+} jk__arch_ops;
 typedef uint64_t (*jk__resolve_fn)(void *ctx, const char *name, int *found);
 
 typedef struct jk__code {
@@ -161,6 +193,8 @@ typedef struct jk__code {
      * jk__code_regate recomputes it whenever one of these or cap changes. */
     size_t qlim;
     uint8_t hold;
+    /* fixed-width back ends (A64): see jk__arch_ops; NULL for x86 */
+    const jk__arch_ops *arch;
     /* Small code needs no allocation: the buffer, the final image and the
      * relocations start inside the object (buf == ibuf, out == iout, relocs
      * == irel) and move to the heap when they outgrow it. Last: init and
@@ -282,6 +316,12 @@ static inline jk_status jk__code_fix_quick(jk__code *c, unsigned kind, size_t fi
     jk__code_fix_put(c, kind, field, end, sym, addend);
     return JK_OK;
 }
+
+/* A relaxable branch of a jk__arch_ops back end: its short form (raw_len
+ * bytes) is at raw offset `at`, its long form is long_len bytes; `tag` goes
+ * to long_form[1] for the back end. */
+jk_status jk__code_branch_arch(jk__code *c, size_t at, unsigned raw_len, unsigned long_len,
+                               uint32_t sym, uint8_t tag);
 
 jk_status jk__code_align(jk__code *c, unsigned align);
 jk_status jk__code_bytes(jk__code *c, const void *data, size_t n);

@@ -347,6 +347,33 @@ jk_status jk__os_protect(void *p, size_t size, jk__prot prot, jk_error *err)
     return fail_errno(err, e, "mprotect", p, size, prot_name(prot));
 }
 
+#if defined(__aarch64__) && defined(__GNUC__) && !defined(__APPLE__)
+/* AArch64 (Arm ARM, "Concurrent modification and execution of instructions"):
+ * clean the data cache to the point of unification line by line, DSB ISH,
+ * invalidate the instruction cache line by line, DSB ISH, ISB. The line
+ * sizes come from CTR_EL0 (DminLine 19:16, IminLine 3:0, log2 of words);
+ * CTR_EL0.IDC (28) says the clean is not needed, .DIC (29) the invalidate.
+ * Linux lets EL0 read CTR_EL0 and run DC CVAU / IC IVAU. */
+static void a64_sync_icache(const void *p, size_t size)
+{
+    uint64_t ctr;
+    uintptr_t a, end = (uintptr_t)p + size, dline, iline;
+    __asm__ volatile("mrs %0, ctr_el0" : "=r"(ctr));
+    dline = (uintptr_t)4 << ((ctr >> 16) & 15);
+    iline = (uintptr_t)4 << (ctr & 15);
+    if (!((ctr >> 28) & 1))
+        for (a = (uintptr_t)p & ~(dline - 1); a < end; a += dline)
+            __asm__ volatile("dc cvau, %0" : : "r"(a) : "memory");
+    __asm__ volatile("dsb ish" : : : "memory");
+    if (!((ctr >> 29) & 1)) {
+        for (a = (uintptr_t)p & ~(iline - 1); a < end; a += iline)
+            __asm__ volatile("ic ivau, %0" : : "r"(a) : "memory");
+        __asm__ volatile("dsb ish" : : : "memory");
+    }
+    __asm__ volatile("isb" : : : "memory");
+}
+#endif
+
 void jk__os_flush_icache(const void *p, size_t size)
 {
 #if defined(__APPLE__)
@@ -356,6 +383,8 @@ void jk__os_flush_icache(const void *p, size_t size)
      * protection change also serialises. Nothing to do. */
     (void)p;
     (void)size;
+#elif defined(__aarch64__) && defined(__GNUC__)
+    a64_sync_icache(p, size);
 #elif defined(__GNUC__)
     __builtin___clear_cache((char *)p, (char *)p + size);
 #else
