@@ -557,11 +557,12 @@ static int err(jk_asm *A, const char *at, size_t n, jk_status st, const char *fm
 
 /* -- Symbols ------------------------------------------------------------------- */
 
-static char *arena_copy(jk_asm *A, const char *s, size_t n)
+/* n bytes in the arena (they live as long as the handle). */
+static char *arena_alloc(jk_asm *A, size_t n)
 {
     char *r;
-    if (n + 1 > A->aleft) {
-        size_t bs = n + 1 > 16384 ? n + 1 : 16384;
+    if (n > A->aleft) {
+        size_t bs = n > 16384 ? n : 16384;
         char **na = realloc(A->arena, (A->narena + 1) * sizeof *na);
         if (!na)
             return NULL;
@@ -573,10 +574,18 @@ static char *arena_copy(jk_asm *A, const char *s, size_t n)
         A->aleft = bs;
     }
     r = A->apos;
+    A->apos += n;
+    A->aleft -= n;
+    return r;
+}
+
+static char *arena_copy(jk_asm *A, const char *s, size_t n)
+{
+    char *r = arena_alloc(A, n + 1);
+    if (!r)
+        return NULL;
     memcpy(r, s, n);
     r[n] = '\0';
-    A->apos += n + 1;
-    A->aleft -= n + 1;
     return r;
 }
 
@@ -3081,17 +3090,363 @@ static void pass_reset(jk_asm *A)
     jk_x86_bind(A->x, sym_label(A, A->start_sym));
 }
 
-static void run_pass(jk_asm *A)
+/* -- Block directives ---------------------------------------------------------
+ * GNU as's repetition and conditional blocks, recognised at the start of a
+ * line: .rept N / .irp sym, v... / .irpc sym, chars ... .endr and .if expr /
+ * .ifdef sym / .ifndef sym ... .elseif expr / .else ... .endif. A block's
+ * body is the range of lines to its matching end (nesting counted); it is
+ * run as often as it repeats (.irp/.irpc bodies with `\sym` replaced, in an
+ * expansion kept in the arena so diagnostics and listings can point into
+ * it), or skipped. Repetitions share the `times` budget. */
+enum { B_NONE, B_REPT, B_IRP, B_IRPC, B_ENDR, B_IF, B_IFDEF, B_IFNDEF, B_ELSEIF, B_ELSE,
+       B_ENDIF };
+#define BLOCK_DEPTH_MAX 32
+
+/* The block directive a line starts with (B_NONE for others); *rest: what
+ * follows the word. */
+static int block_word(const char *p, const char *le, const char **rest)
 {
-    const char *p = A->src, *end = A->src + A->srclen;
-    A->line = 0;
-    A->src_end = end;
+    static const struct { const char *n; uint8_t len, b; } bw[] = {
+        {".rept", 5, B_REPT},   {".irp", 4, B_IRP},     {".irpc", 5, B_IRPC},
+        {".endr", 5, B_ENDR},   {".if", 3, B_IF},       {".ifdef", 6, B_IFDEF},
+        {".ifndef", 7, B_IFNDEF}, {".elseif", 7, B_ELSEIF}, {".else", 5, B_ELSE},
+        {".endif", 6, B_ENDIF},
+    };
+    const char *w;
+    size_t n;
+    while (p < le && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p >= le || *p != '.')
+        return B_NONE;
+    w = p++;
+    while (p < le && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        p++;
+    n = (size_t)(p - w);
+    if (p < le && *p != ' ' && *p != '\t' && *p != '\r' && *p != ';' && *p != '#')
+        return B_NONE; /* .rept_x, .if2: other names */
+    for (size_t i = 0; i < sizeof bw / sizeof bw[0]; i++) {
+        if (bw[i].len != n)
+            continue;
+        size_t k = 0;
+        while (k < n && (w[k] | 0x20) == bw[i].n[k])
+            k++;
+        if (k == n) {
+            *rest = p;
+            return bw[i].b;
+        }
+    }
+    return B_NONE;
+}
+
+static const char *next_line(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl + 1 : end;
+}
+
+/* The line that closes the block opened on the line before p: for .rept
+ * and .irp* the matching .endr, for .if* the matching .endif, with the
+ * .elseif/.else lines at its level in mid[] (at most nmid). Counts lines
+ * on the way (*lines). NULL if the text ends first. */
+static const char *block_end(const char *p, const char *end, int loop, const char **mid,
+                             size_t *nmid, unsigned *lines)
+{
+    unsigned level = 0;
+    size_t m = 0;
+    const char *rest;
+    *lines = 0;
+    for (; p < end; p = next_line(p, end), ++*lines) {
+        const char *le = memchr(p, '\n', (size_t)(end - p));
+        int b = block_word(p, le ? le : end, &rest);
+        if (loop ? (b == B_REPT || b == B_IRP || b == B_IRPC)
+                 : (b == B_IF || b == B_IFDEF || b == B_IFNDEF)) {
+            level++;
+        } else if (b == (loop ? B_ENDR : B_ENDIF)) {
+            if (level == 0)
+                break;
+            level--;
+        } else if (!loop && level == 0 && (b == B_ELSEIF || b == B_ELSE) && mid && m < *nmid) {
+            mid[m++] = p;
+        }
+    }
+    if (nmid)
+        *nmid = m;
+    return p < end ? p : NULL;
+}
+
+static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, int depth);
+
+/* A value on a block directive's line: [s, e) as an expression. */
+static int line_expr(jk_asm *A, const char *s, const char *e, const char *what, val *v)
+{
+    lx L;
+    L.A = A;
+    L.p = s;
+    L.e = e;
+    L.depth = 0;
+    A->st_s = s;
+    A->st_e = e;
+    next(&L);
+    if (!const_expr(&L, v, what))
+        return 0;
+    if (L.k.t != T_EOS)
+        return bad_tok(&L, "end of line");
+    return 1;
+}
+
+/* The name on a .ifdef / .ifndef line: defined (as a label or with .set)
+ * earlier in this pass? */
+static int line_defined(jk_asm *A, const char *s, const char *e, int *defined)
+{
+    const char *n;
+    uint32_t i;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    n = s;
+    while (s < e && *s != ' ' && *s != '\t' && *s != '\r' && *s != ';' && *s != '#')
+        s++;
+    if (s == n)
+        return err(A, n, 1, JK_ESYNTAX, "expected a symbol name");
+    {
+        uint64_t w0, w1;
+        raw_pack(n, (size_t)(s - n), &w0, &w1);
+        i = sym_lookup(A, n, (size_t)(s - n), sym_hash(n, (size_t)(s - n), w0, w1), w0, w1);
+    }
+    *defined = i && A->syms[i].def_pass == A->pass &&
+               (A->syms[i].kind == SYM_LABEL || A->syms[i].kind == SYM_CONST);
+    return 1;
+}
+
+/* The body of an .irp / .irpc for one value: `\name` replaced by it, in
+ * the arena (listings and diagnostics point into it). */
+static const char *expand(jk_asm *A, const char *b, const char *e, const char *name, size_t nl,
+                          const char *v, size_t vl, size_t *len)
+{
+    size_t n = 0, need = 0;
+    const char *q;
+    char *out;
+    for (q = b; q < e; q++) {
+        if (*q == '\\' && (size_t)(e - q) > nl && memcmp(q + 1, name, nl) == 0) {
+            need += vl;
+            q += nl;
+        } else {
+            need++;
+        }
+    }
+    out = arena_alloc(A, need + 1);
+    if (!out)
+        return NULL;
+    for (q = b; q < e; q++) {
+        if (*q == '\\' && (size_t)(e - q) > nl && memcmp(q + 1, name, nl) == 0) {
+            memcpy(out + n, v, vl);
+            n += vl;
+            q += nl;
+        } else {
+            out[n++] = *q;
+        }
+    }
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
+
+/* .rept / .irp / .irpc at the line at p (rest: after the word); returns the
+ * line after the .endr. */
+static const char *run_loop(jk_asm *A, int b, const char *p, const char *rest, const char *le,
+                            const char *end, unsigned *line, int depth)
+{
+    unsigned nlines;
+    const char *body = next_line(p, end);
+    const char *close = block_end(body, end, 1, NULL, NULL, &nlines);
+    unsigned first = *line + 1;
+    if (!close) {
+        err(A, p, 1, JK_ESYNTAX, "'%s' without '.endr'",
+            b == B_REPT ? ".rept" : b == B_IRP ? ".irp" : ".irpc");
+        return end;
+    }
+    if (depth >= BLOCK_DEPTH_MAX) {
+        err(A, p, 1, JK_ERANGE, "blocks nested too deeply (limit %d)", BLOCK_DEPTH_MAX);
+    } else if (b == B_REPT) {
+        val v;
+        if (line_expr(A, rest, le, "the count", &v)) {
+            if (v.k < 0 && !v.prov)
+                err(A, rest, 1, JK_ERANGE, "negative count");
+            else if (v.k > 0 && (uint64_t)v.k > A->times_budget)
+                err(A, rest, 1, JK_ERANGE, "repeat count too large (limit %zu in total)",
+                    (size_t)TIMES_MAX);
+            else if (v.k > 0) {
+                A->times_budget -= (size_t)v.k;
+                for (int64_t i = 0; i < v.k && !A->stop; i++)
+                    run_lines(A, body, close, first, depth + 1);
+            }
+        }
+    } else {
+        /* .irp name, v1, v2 ... / .irpc name, chars */
+        const char *q = rest, *name, *e2 = le;
+        size_t nl;
+        while (e2 > q && (e2[-1] == '\r' || e2[-1] == ' ' || e2[-1] == '\t'))
+            e2--;
+        while (q < e2 && (*q == ' ' || *q == '\t'))
+            q++;
+        name = q;
+        while (q < e2 && *q != ',' && *q != ' ' && *q != '\t')
+            q++;
+        nl = (size_t)(q - name);
+        while (q < e2 && (*q == ' ' || *q == '\t'))
+            q++;
+        if (nl == 0) {
+            err(A, rest, 1, JK_ESYNTAX, "expected a parameter name");
+        } else {
+            if (q < e2 && *q == ',')
+                q++;
+            while (q < e2 && (*q == ' ' || *q == '\t'))
+                q++;
+            for (unsigned runs = 0;; runs++) {
+                const char *v = q, *ve;
+                size_t len, vl;
+                const char *x;
+                if (b == B_IRPC) {
+                    if (q >= e2 && runs)
+                        break;
+                    ve = q < e2 ? ++q : q; /* no characters: once, empty (as GNU as) */
+                } else {
+                    while (q < e2 && *q != ',')
+                        q++;
+                    ve = q;
+                    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                        ve--;
+                }
+                vl = (size_t)(ve - v);
+                if (A->times_budget == 0) {
+                    err(A, p, 1, JK_ERANGE, "repeat count too large (limit %zu in total)",
+                        (size_t)TIMES_MAX);
+                    break;
+                }
+                A->times_budget--;
+                x = expand(A, body, close, name, nl, v, vl, &len);
+                if (!x) {
+                    err(A, p, 1, JK_ENOMEM, "out of memory");
+                    break;
+                }
+                {
+                    const char *se = A->src_end;
+                    A->src_end = x + len;
+                    run_lines(A, x, x + len, first, depth + 1);
+                    A->src_end = se;
+                }
+                if (b == B_IRP) {
+                    if (q >= e2)
+                        break;
+                    q++; /* the comma */
+                    while (q < e2 && (*q == ' ' || *q == '\t'))
+                        q++;
+                }
+                if (A->stop)
+                    break;
+            }
+        }
+    }
+    *line = first + nlines;
+    return next_line(close, end);
+}
+
+/* .if / .ifdef / .ifndef at the line at p: runs the branch that holds;
+ * returns the line after the .endif. */
+static const char *run_if(jk_asm *A, int b, const char *p, const char *rest, const char *le,
+                          const char *end, unsigned *line, int depth)
+{
+    const char *mid[64];
+    size_t nmid = 64;
+    unsigned nlines;
+    const char *body = next_line(p, end);
+    const char *close = block_end(body, end, 0, mid, &nmid, &nlines);
+    const char *from = body, *to;
+    unsigned at = *line + 1;
+    int take = 0;
+    if (!close) {
+        err(A, p, 1, JK_ESYNTAX, "'.if' without '.endif'");
+        return end;
+    }
+    if (depth >= BLOCK_DEPTH_MAX) {
+        err(A, p, 1, JK_ERANGE, "blocks nested too deeply (limit %d)", BLOCK_DEPTH_MAX);
+        goto done;
+    }
+    /* the branches: [body, mid0), [mid0+1 line, mid1) ... [.., close) */
+    for (size_t k = 0;; k++) {
+        if (k == 0) {
+            if (b == B_IF) {
+                val v;
+                if (!line_expr(A, rest, le, "the condition", &v))
+                    goto done;
+                take = v.k != 0;
+            } else {
+                int d = 0;
+                if (!line_defined(A, rest, le, &d))
+                    goto done;
+                take = b == B_IFDEF ? d : !d;
+            }
+        } else {
+            const char *ml = mid[k - 1], *mle = memchr(ml, '\n', (size_t)(end - ml)), *mr;
+            int mb = block_word(ml, mle ? mle : end, &mr);
+            for (const char *c = from; c < ml; c = next_line(c, end))
+                at++;
+            from = next_line(ml, end);
+            at++;
+            if (mb == B_ELSE) {
+                take = 1;
+            } else {
+                val v;
+                A->line = at - 1;
+                A->line_start = ml;
+                if (!line_expr(A, mr, mle ? mle : end, "the condition", &v))
+                    goto done;
+                take = v.k != 0;
+            }
+        }
+        to = k < nmid ? mid[k] : close;
+        if (take) {
+            run_lines(A, from, to, at, depth + 1);
+            break;
+        }
+        if (k >= nmid)
+            break;
+    }
+done:
+    *line = *line + 1 + nlines;
+    return next_line(close, end);
+}
+
+/* Run the lines in [p, end), the first of them line number `line`. */
+static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, int depth)
+{
+    A->line = line - 1;
     while (p < end && !A->stop) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
+        const char *le = nl ? nl : end, *rest;
+        int b;
         A->line++;
         A->line_start = p;
         A->cur_le = le;
+        if (*p == '.' || *p == ' ' || *p == '\t') {
+            b = block_word(p, le, &rest);
+            if (b != B_NONE) {
+                unsigned ln = A->line;
+                A->st_failed = 0;
+                if (b == B_REPT || b == B_IRP || b == B_IRPC) {
+                    p = run_loop(A, b, p, rest, le, end, &ln, depth);
+                } else if (b == B_IF || b == B_IFDEF || b == B_IFNDEF) {
+                    p = run_if(A, b, p, rest, le, end, &ln, depth);
+                } else {
+                    static const char *const names[] = {"", "", "", "", ".endr", "", "", "",
+                                                        ".elseif", ".else", ".endif"};
+                    err(A, p, (size_t)(rest - p), JK_ESYNTAX, "'%s' without its opening block",
+                        names[b]);
+                    p = nl ? nl + 1 : end;
+                }
+                A->line = ln;
+                continue;
+            }
+        }
         while (p < le && !A->stop) {
             int comment;
             const char *se;
@@ -3121,6 +3476,12 @@ static void run_pass(jk_asm *A)
         }
         p = nl ? nl + 1 : end;
     }
+}
+
+static void run_pass(jk_asm *A)
+{
+    A->src_end = A->src + A->srclen;
+    run_lines(A, A->src, A->src + A->srclen, 1, 0);
     A->cur_le = NULL;
 }
 

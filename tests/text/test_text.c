@@ -368,6 +368,73 @@ static void test_relax_label_differences(void)
            settled, seeds, branches);
 }
 
+/* GNU as's block directives: .rept / .irp / .irpc ... .endr (nested),
+ * .if / .elseif / .else / .endif, .ifdef / .ifndef (defined earlier in the
+ * pass); the bytes are GNU as's for the same text. */
+static void test_blocks(void)
+{
+    static const char src[] =
+        ".rept 3\n"
+        "  nop\n"
+        "  .rept 2\n"
+        "    inc eax\n"
+        "  .endr\n"
+        ".endr\n"
+        ".irp r, eax, ebx, ecx\n"
+        "  mov \\r, 1\n"
+        "  add \\r, \\r\n"
+        ".endr\n"
+        ".irpc c, 123\n"
+        "  add eax, \\c\n"
+        ".endr\n"
+        ".set FLAG, 1\n"
+        ".if FLAG\n"
+        "  mov edx, 7\n"
+        ".elseif 2\n"
+        "  mov edx, 8\n"
+        ".else\n"
+        "  mov edx, 9\n"
+        ".endif\n"
+        ".if 0\n"
+        "  ud2\n"
+        ".elseif FLAG - 1\n"
+        "  ud2\n"
+        ".else\n"
+        "  int3\n"
+        ".endif\n"
+        ".ifdef FLAG\n"
+        "  push rax\n"
+        ".endif\n"
+        ".ifndef NOPE\n"
+        "  pop rax\n"
+        ".endif\n"
+        ".ifdef later\n"
+        "  ud2\n"
+        ".endif\n"
+        "later:\n"
+        ".rept 0\n"
+        "  ud2\n"
+        ".endr\n";
+    HEX64(src, "90 ff c0 ff c0 90 ff c0 ff c0 90 ff c0 ff c0 b8 01 00 00 00 01 c0 bb 01 00 00 00 01 db b9 01 00 00 00 01 c9 83 c0 01 83 c0 02 83 c0 03 ba 07 00 00 00 cc 50 58");
+    HEX64(".rept 2\nnop\n", "ERR '.rept' without '.endr'");
+    HEX64("nop\n.endif\n", "ERR '.endif' without its opening block");
+    HEX64(".rept -1\nnop\n.endr\n", "ERR negative count");
+    HEX64(".if 1\n.rept 2\nnop\n.endr\n.else\nud2\n.endif\n", "90 90");
+    HEX64(".irp x\nnop\n.endr\n", "90"); /* no values: once, empty, as GNU as */
+    HEX64(".irpc x,\nnop\n.endr\n", "90");
+    {
+        /* nested too deeply: a clean error, not a deep stack */
+        char deep[4096];
+        size_t n = 0;
+        for (int i = 0; i < 40; i++)
+            n += (size_t)snprintf(deep + n, sizeof deep - n, ".rept 1\n");
+        n += (size_t)snprintf(deep + n, sizeof deep - n, "nop\n");
+        for (int i = 0; i < 40; i++)
+            n += (size_t)snprintf(deep + n, sizeof deep - n, ".endr\n");
+        HEX64(deep, "ERR blocks nested too deeply (limit 32)");
+    }
+}
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -718,6 +785,7 @@ int main(int argc, char **argv)
     JT_RUN(test_labels_and_layout);
     JT_RUN(test_relax_replicated);
     JT_RUN(test_relax_label_differences);
+    JT_RUN(test_blocks);
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);
