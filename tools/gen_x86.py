@@ -31,13 +31,22 @@ ALLMEM = ["M8", "M16", "M32", "M64", "M80", "M128", "M256", "M512", "MX"]
 FIXED = {"al": ("AL", 8), "ax": ("AX", 16), "eax": ("EAX", 32), "rax": ("RAX", 64),
          "cl": ("CL", 8), "dx": ("DX", 16), "1": ("ONE", 0), "3": ("THREE", 0),
          "es": ("ES", 16), "cs": ("CS", 16), "ss": ("SS", 16), "ds": ("DS", 16),
-         "fs": ("FS", 16), "gs": ("GS", 16)}
+         "fs": ("FS", 16), "gs": ("GS", 16), "xmm0": ("XMM0", 128)}
 ROLES = {"R": "R", "M": "M", "B": "B", "V": "V", "O": "O", "I": "I", "D": "D", "A": "A",
-         "Z": "Z"}
+         "Z": "Z", "L": "L"}
+
+
+def t_is_vec(t):
+    return t == "xmm0"
 FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REPCC",
-         "nox64r0": "NOX64R0"}
-FEATURES = {"sx", "o16", "o32", "o64", "nomx", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "sse42",
-            "rdrand", "rdseed"}
+         "nox64r0": "NOX64R0", "vs": "VSWAP"}
+# CPU extensions a form can need (the flag names in isa/x86.txt), in the
+# order of their bits in jk_x86_feature (x86_insn.h); a form names at most one.
+CPU_FEATURES = ["sse", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2", "fma", "f16c",
+                "aes", "pclmul", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "rdrand",
+                "rdseed"]
+FEATURES = {"sx", "o16", "o32", "o64", "nomx"} | set(CPU_FEATURES)
+FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES"}
 
 
 class Error(Exception):
@@ -51,6 +60,19 @@ def optype(t):
         return ("fixed", [b], s)
     if t == "sreg":
         return ("reg", ["SREG"], 16)
+    if t in ("xmm", "ymm"):
+        return ("reg", [t.upper()], 128 if t == "xmm" else 256)
+    if t.startswith(("xmm/m", "ymm/m")) and t[5:].isdigit():
+        s = int(t[5:])
+        if "M%d" % s not in ALLMEM:
+            raise Error("bad operand type " + t)
+        return ("rm", [t[:3].upper(), "M%d" % s], 128 if t[0] == "x" else 256)
+    if t.startswith("r") and "/m" in t and t[1:t.index("/")].isdigit():
+        # a general register or a memory operand of another size (pextrb r32/m8)
+        rs, ms = int(t[1:t.index("/")]), t[t.index("/") + 2:]
+        if rs not in (32, 64) or not ms.isdigit() or "M%s" % ms not in ALLMEM:
+            raise Error("bad operand type " + t)
+        return ("rm", ["R%d" % rs, "M%s" % ms], rs)
     if t in ("r8", "r16", "r32", "r64"):
         s = int(t[1:])
         return ("reg", ["R8", "R8HI"] if s == 8 else ["R%d" % s], s)
@@ -78,7 +100,8 @@ def optype(t):
 
 def parse_encoding(toks, line):
     e = {"pfx": [], "opc": [], "modrm": None, "imm": [], "disp": 0, "plusr": False,
-         "pluscc": False, "vex": None}
+         "pluscc": False, "vex": None,
+         "is4": False}
     for t in toks:
         if t in ("66", "F2", "F3", "67") and not e["opc"] and not e["vex"]:
             e["pfx"].append(t)
@@ -86,6 +109,8 @@ def parse_encoding(toks, line):
             e["pfx"].append(t)
         elif t.startswith("VEX."):
             e["vex"] = t
+        elif t == "/is4":
+            e["is4"] = True
         elif t.startswith("/"):
             if e["modrm"] is not None:
                 raise Error("two ModRM fields")
@@ -216,7 +241,7 @@ def build(mnem, ops, open_, e, flagl):
     sx = "sx" in flagl
     imms = list(e["imm"])
     masks = []
-    reg_sizes = {t[2] for t in types if t[0] in ("reg", "rm", "fixed") and t[2]}
+    vector = any(b in ("XMM", "YMM", "XMM0") for t in types for b in t[1])
     nimm = 0
     for i, (kind, bits, size) in enumerate(types):
         role = open_[i]
@@ -250,6 +275,10 @@ def build(mnem, ops, open_, e, flagl):
                     t[0] in ("reg", "rm") or (t[0] == "fixed" and t[1][0] not in ("CL", "DX"))
                     for t in others if t[2] == msize):
                 bits.append("MX")
+            elif msize and "nomx" not in flagl and vector:
+                # a vector form's memory operand has one size: GNU as takes
+                # it unsized (addsd xmm0, [rax]), unless the line says nomx
+                bits.append("MX")
             if role not in ("M", "B"):
                 raise Error("r/m or memory operand needs role M")
         elif kind == "moffs":
@@ -261,10 +290,10 @@ def build(mnem, ops, open_, e, flagl):
             if (size // 8) != e["disp"]:
                 raise Error("rel%d needs c%s" % (size, "b" if size == 8 else "d"))
         elif kind == "reg":
-            if role not in ("R", "M", "V", "O", "B"):
+            if role not in ("R", "M", "V", "O", "B", "L"):
                 raise Error("register operand with role " + role)
         elif kind == "fixed":
-            if role != "Z":
+            if role != "Z" and not (role in ("R", "M", "V", "L") and t_is_vec(ops[i])):
                 raise Error("fixed operand %s needs role Z" % ops[i])
         masks.append(bits)
     if nimm != len(imms):
@@ -282,6 +311,19 @@ def build(mnem, ops, open_, e, flagl):
         raise Error("+r opcode and O operand must go together")
     if "V" in open_ and not e["vex"]:
         raise Error("V operand needs a VEX encoding")
+    if ("L" in open_) != e["is4"]:
+        raise Error("an L operand (register in imm8[7:4]) and /is4 must go together")
+    if e["is4"] and e["imm"]:
+        raise Error("/is4 takes the immediate byte")
+    feats = [x for x in flagl if x in CPU_FEATURES]
+    if len(feats) > 1:
+        raise Error("more than one CPU extension")
+    f["feature"] = CPU_FEATURES.index(feats[0]) + 1 if feats else 0
+    if "vs" in flagl and (f["open"][:2] not in ("RM", "RV") or not any(
+            b in ("XMM", "YMM") for b in masks[0])):
+        raise Error("vs (use the store form for a 2-byte VEX) needs a vector RM/RVM form")
+    if "vs" in flagl and not e["vex"]:
+        raise Error("vs needs a VEX form")
     f["masks"] = masks
     f["enc"] = e
     if e["vex"]:
@@ -302,7 +344,7 @@ def check_duplicates(forms):
     for f in forms:
         key = (f["mnem"], tuple(f["ops"]))
         for g in seen.get(key, []):
-            if f["modes"] & g["modes"]:
+            if f["modes"] & g["modes"] and "vs" not in g["flags"]:  # vs: its store twin follows
                 sys.exit("isa/x86.txt:%d: duplicate form '%s %s' (first at line %d)" %
                          (f["lineno"], f["mnem"], ", ".join(f["ops"]), g["lineno"]))
         seen.setdefault(key, []).append(f)
@@ -314,7 +356,7 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "R32": [4], "EAX": [4], "R64": [5], "RAX": [5], "SREG": [6], "ES": [6],
               "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
-              "MX": [15], "REL": [17]}
+              "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
 # but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
@@ -324,6 +366,8 @@ SIG_IMM8, SIG_IMM1, SIG_IMM32 = 18, 19, 20
 # A label's address as an immediate (jk_x86_imm_label, `offset l`): only the
 # imm32 / imm64 forms take it (relocated at install).
 SIG_LIMM = 21
+# Vector registers (the last signatures; JK__SIG_XMM / JK__SIG_YMM).
+SIG_XMM, SIG_YMM = 22, 23
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -340,7 +384,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 1246761693  # found by gen_lookup's search
+HASH_MUL = 577090037  # found by gen_lookup's search
 
 
 def form_sigs(bits):
@@ -457,7 +501,8 @@ def shape_of(f, combo):
     return SH_RI if nimm else SH_RR
 
 
-SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG"}
+SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG", SIG_XMM: "XMM",
+             SIG_YMM: "YMM"}
 
 
 def sig_exact(bits, sg, mode):
@@ -831,30 +876,33 @@ def gen(forms):
         imms = list(e["imm"]) + [0, 0]
         if e["disp"]:
             imms = [e["disp"], 0]
+        if e["is4"]:
+            imms = [1, 0]
         text = "%s %s" % (f["mnem"], ", ".join(f["ops"]))
         # operand index per role, 4 bits each (15 = none): R M V O I0 I1 D A
         slot = {"R": 15, "M": 15, "V": 15, "O": 15, "I0": 15, "I1": 15, "D": 15, "A": 15}
         for i, c in enumerate(f["open"]):
             if c == "B":
                 slot["R"] = slot["M"] = i
-            elif c == "I":
+            elif c == "I" or c == "L":
                 slot["I0" if slot["I0"] == 15 else "I1"] = i
             elif c in slot:
                 slot[c] = i
         slots = 0
         for k, name in enumerate(("R", "M", "V", "O", "I0", "I1", "D", "A")):
             slots |= slot[name] << (4 * k)
-        if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"]:
+        if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"] \
+                or e["is4"]:
             flags.append("JK__F_SLOW")
         lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
         lp.sort(key=lambda b: 0 if b == 0x66 else 1)  # GNU as order: 66 before F2/F3
         lpv = lp + [0, 0]
-        out.append("    /* %-40s */ {{%s}, 0x%08Xu, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d, {0x%02X, 0x%02X}, %d, %d, %d, %d, %d, %d, %d}," % (
+        out.append("    /* %-40s */ {{%s}, 0x%08Xu, %s, %d, %s, %s, %d, {0x%02X, 0x%02X, 0x%02X}, %s, {%s}, {%d, %d}, 0x%02X, %d, %d, {0x%02X, 0x%02X}, %d, %d, %d, %d, %d, %d, %d, %d}," % (
             text.strip(), ", ".join(ops), slots, " | ".join(flags) or "0", len(f["ops"]),
             "JK__ENC_VEX" if e["vex"] else "JK__ENC_LEGACY", " | ".join(pfx) or "0",
             len(e["opc"]), opc[0], opc[1], opc[2], modrm, ", ".join(roles), imms[0], imms[1],
             f["vexv"], f["relax"], f["opsize"], lpv[0], lpv[1], len(lp),
-            8 if "REX.W" in e["pfx"] else 0, slot["R"], slot["M"], slot["O"], slot["I0"], slot["I1"]))
+            8 if "REX.W" in e["pfx"] else 0, slot["R"], slot["M"], slot["O"], slot["I0"], slot["I1"], f["feature"]))
     out.append("};")
     out.append("")
     out.append("const unsigned jk__x86_form_count = %d;" % len(rows))
@@ -882,6 +930,10 @@ def gen(forms):
         out.append("    " + ", ".join(str(x) for x in ids[i:i + 16]) + ",")
     out.append("};")
     out.append("")
+    out.append("const char *const jk__x86_feature_names[] = {")
+    out.append('    "", ' + ", ".join('"%s"' % FEATURE_TEXT.get(x, x.upper()) for x in CPU_FEATURES) + ",")
+    out.append("};")
+    out.append("")
     out.append("_Static_assert(sizeof jk__x86_mnem_names / sizeof jk__x86_mnem_names[0] == JK_X86_MNEM_COUNT,")
     out.append('               "mnemonic table out of sync with x86_insn.h");')
     c_text = "\n".join(out) + "\n"
@@ -905,6 +957,14 @@ def gen(forms):
         h.append("    %s = %d," % (c_ident(m), i))
     h.append("    JK_X86_MNEM_COUNT = %d" % len(mnems))
     h.append("} jk_x86_mnem;")
+    h.append("")
+    h.append("/* CPU extensions the forms need, as bits of a feature set (see")
+    h.append(" * jk_x86_cpu_features and jk_x86_set_features in jitkit/x86.h). */")
+    h.append("typedef enum jk_x86_feature {")
+    for i, x in enumerate(CPU_FEATURES):
+        h.append("    JK_X86_FEAT_%s = 1u << %d," % (x.upper(), i))
+    h.append("    JK_X86_FEAT_ALL = 0x%Xu" % ((1 << len(CPU_FEATURES)) - 1))
+    h.append("} jk_x86_feature;")
     h.append("")
     h.append("struct jk_x86_asm;")
     h.append("JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,")

@@ -497,6 +497,40 @@ static inline jk_x86_op jk_x86_noreg(void)
 #define JK_GS   JK_X86_GPR_(SEG, 5)
 #define JK_RIP  JK_X86_GPR_(IP, 0)
 #define JK_EIP  JK_X86_GPR_(IP, 1)   /* 32-bit IP-relative (0x67) */
+/* SSE / AVX vector registers: xmm0..15 (16 bytes), ymm0..15 (32 bytes);
+ * xmm8..15 / ymm8..15 need 64-bit mode. */
+#define JK_XMM0  JK_X86_GPR_(XMM, 0)
+#define JK_XMM1  JK_X86_GPR_(XMM, 1)
+#define JK_XMM2  JK_X86_GPR_(XMM, 2)
+#define JK_XMM3  JK_X86_GPR_(XMM, 3)
+#define JK_XMM4  JK_X86_GPR_(XMM, 4)
+#define JK_XMM5  JK_X86_GPR_(XMM, 5)
+#define JK_XMM6  JK_X86_GPR_(XMM, 6)
+#define JK_XMM7  JK_X86_GPR_(XMM, 7)
+#define JK_XMM8  JK_X86_GPR_(XMM, 8)
+#define JK_XMM9  JK_X86_GPR_(XMM, 9)
+#define JK_XMM10 JK_X86_GPR_(XMM, 10)
+#define JK_XMM11 JK_X86_GPR_(XMM, 11)
+#define JK_XMM12 JK_X86_GPR_(XMM, 12)
+#define JK_XMM13 JK_X86_GPR_(XMM, 13)
+#define JK_XMM14 JK_X86_GPR_(XMM, 14)
+#define JK_XMM15 JK_X86_GPR_(XMM, 15)
+#define JK_YMM0  JK_X86_GPR_(YMM, 0)
+#define JK_YMM1  JK_X86_GPR_(YMM, 1)
+#define JK_YMM2  JK_X86_GPR_(YMM, 2)
+#define JK_YMM3  JK_X86_GPR_(YMM, 3)
+#define JK_YMM4  JK_X86_GPR_(YMM, 4)
+#define JK_YMM5  JK_X86_GPR_(YMM, 5)
+#define JK_YMM6  JK_X86_GPR_(YMM, 6)
+#define JK_YMM7  JK_X86_GPR_(YMM, 7)
+#define JK_YMM8  JK_X86_GPR_(YMM, 8)
+#define JK_YMM9  JK_X86_GPR_(YMM, 9)
+#define JK_YMM10 JK_X86_GPR_(YMM, 10)
+#define JK_YMM11 JK_X86_GPR_(YMM, 11)
+#define JK_YMM12 JK_X86_GPR_(YMM, 12)
+#define JK_YMM13 JK_X86_GPR_(YMM, 13)
+#define JK_YMM14 JK_X86_GPR_(YMM, 14)
+#define JK_YMM15 JK_X86_GPR_(YMM, 15)
 /* Function form of JK_EIP (kept for callers written against it). */
 static inline jk_x86_op jk_x86_eip_(void) { return jk_x86_reg(JK_X86_RC_IP, 1); }
 
@@ -509,6 +543,8 @@ static inline jk_x86_op jk_byte(jk_x86_op b, int64_t d) { return jk_x86_mem(1, b
 static inline jk_x86_op jk_word(jk_x86_op b, int64_t d) { return jk_x86_mem(2, b, JK_NOREG, 1, d); }
 static inline jk_x86_op jk_dword(jk_x86_op b, int64_t d) { return jk_x86_mem(4, b, JK_NOREG, 1, d); }
 static inline jk_x86_op jk_qword(jk_x86_op b, int64_t d) { return jk_x86_mem(8, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_xmmword(jk_x86_op b, int64_t d) { return jk_x86_mem(16, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_ymmword(jk_x86_op b, int64_t d) { return jk_x86_mem(32, b, JK_NOREG, 1, d); }
 #endif
 
 #ifdef __cplusplus

@@ -19,275 +19,883 @@ typedef enum jk_x86_mnem {
     JK_X86_ADC = 4,
     JK_X86_ADCX = 5,
     JK_X86_ADD = 6,
-    JK_X86_ADOX = 7,
-    JK_X86_AND = 8,
-    JK_X86_ANDN = 9,
-    JK_X86_BEXTR = 10,
-    JK_X86_BLSI = 11,
-    JK_X86_BLSMSK = 12,
-    JK_X86_BLSR = 13,
-    JK_X86_BSF = 14,
-    JK_X86_BSR = 15,
-    JK_X86_BSWAP = 16,
-    JK_X86_BT = 17,
-    JK_X86_BTC = 18,
-    JK_X86_BTR = 19,
-    JK_X86_BTS = 20,
-    JK_X86_BZHI = 21,
-    JK_X86_CALL = 22,
-    JK_X86_CBW = 23,
-    JK_X86_CDQ = 24,
-    JK_X86_CDQE = 25,
-    JK_X86_CLC = 26,
-    JK_X86_CLD = 27,
-    JK_X86_CLFLUSH = 28,
-    JK_X86_CLFLUSHOPT = 29,
-    JK_X86_CLI = 30,
-    JK_X86_CLWB = 31,
-    JK_X86_CMC = 32,
-    JK_X86_CMOVA = 33,
-    JK_X86_CMOVAE = 34,
-    JK_X86_CMOVB = 35,
-    JK_X86_CMOVBE = 36,
-    JK_X86_CMOVC = 37,
-    JK_X86_CMOVE = 38,
-    JK_X86_CMOVG = 39,
-    JK_X86_CMOVGE = 40,
-    JK_X86_CMOVL = 41,
-    JK_X86_CMOVLE = 42,
-    JK_X86_CMOVNA = 43,
-    JK_X86_CMOVNAE = 44,
-    JK_X86_CMOVNB = 45,
-    JK_X86_CMOVNBE = 46,
-    JK_X86_CMOVNC = 47,
-    JK_X86_CMOVNE = 48,
-    JK_X86_CMOVNG = 49,
-    JK_X86_CMOVNGE = 50,
-    JK_X86_CMOVNL = 51,
-    JK_X86_CMOVNLE = 52,
-    JK_X86_CMOVNO = 53,
-    JK_X86_CMOVNP = 54,
-    JK_X86_CMOVNS = 55,
-    JK_X86_CMOVNZ = 56,
-    JK_X86_CMOVO = 57,
-    JK_X86_CMOVP = 58,
-    JK_X86_CMOVPE = 59,
-    JK_X86_CMOVPO = 60,
-    JK_X86_CMOVS = 61,
-    JK_X86_CMOVZ = 62,
-    JK_X86_CMP = 63,
-    JK_X86_CMPSB = 64,
-    JK_X86_CMPSD = 65,
-    JK_X86_CMPSQ = 66,
-    JK_X86_CMPSW = 67,
-    JK_X86_CMPXCHG = 68,
-    JK_X86_CMPXCHG16B = 69,
-    JK_X86_CMPXCHG8B = 70,
-    JK_X86_CPUID = 71,
-    JK_X86_CQO = 72,
-    JK_X86_CRC32 = 73,
-    JK_X86_CWD = 74,
-    JK_X86_CWDE = 75,
-    JK_X86_DAA = 76,
-    JK_X86_DAS = 77,
-    JK_X86_DEC = 78,
-    JK_X86_DIV = 79,
-    JK_X86_ENDBR32 = 80,
-    JK_X86_ENDBR64 = 81,
-    JK_X86_ENTER = 82,
-    JK_X86_FWAIT = 83,
-    JK_X86_HLT = 84,
-    JK_X86_IDIV = 85,
-    JK_X86_IMUL = 86,
-    JK_X86_IN = 87,
-    JK_X86_INC = 88,
-    JK_X86_INSB = 89,
-    JK_X86_INSD = 90,
-    JK_X86_INSW = 91,
-    JK_X86_INT = 92,
-    JK_X86_INT1 = 93,
-    JK_X86_INT3 = 94,
-    JK_X86_INTO = 95,
-    JK_X86_JA = 96,
-    JK_X86_JAE = 97,
-    JK_X86_JB = 98,
-    JK_X86_JBE = 99,
-    JK_X86_JC = 100,
-    JK_X86_JCXZ = 101,
-    JK_X86_JE = 102,
-    JK_X86_JECXZ = 103,
-    JK_X86_JG = 104,
-    JK_X86_JGE = 105,
-    JK_X86_JL = 106,
-    JK_X86_JLE = 107,
-    JK_X86_JMP = 108,
-    JK_X86_JNA = 109,
-    JK_X86_JNAE = 110,
-    JK_X86_JNB = 111,
-    JK_X86_JNBE = 112,
-    JK_X86_JNC = 113,
-    JK_X86_JNE = 114,
-    JK_X86_JNG = 115,
-    JK_X86_JNGE = 116,
-    JK_X86_JNL = 117,
-    JK_X86_JNLE = 118,
-    JK_X86_JNO = 119,
-    JK_X86_JNP = 120,
-    JK_X86_JNS = 121,
-    JK_X86_JNZ = 122,
-    JK_X86_JO = 123,
-    JK_X86_JP = 124,
-    JK_X86_JPE = 125,
-    JK_X86_JPO = 126,
-    JK_X86_JRCXZ = 127,
-    JK_X86_JS = 128,
-    JK_X86_JZ = 129,
-    JK_X86_LAHF = 130,
-    JK_X86_LEA = 131,
-    JK_X86_LEAVE = 132,
-    JK_X86_LFENCE = 133,
-    JK_X86_LODSB = 134,
-    JK_X86_LODSD = 135,
-    JK_X86_LODSQ = 136,
-    JK_X86_LODSW = 137,
-    JK_X86_LOOP = 138,
-    JK_X86_LOOPE = 139,
-    JK_X86_LOOPNE = 140,
-    JK_X86_LOOPNZ = 141,
-    JK_X86_LOOPZ = 142,
-    JK_X86_LZCNT = 143,
-    JK_X86_MFENCE = 144,
-    JK_X86_MOV = 145,
-    JK_X86_MOVABS = 146,
-    JK_X86_MOVBE = 147,
-    JK_X86_MOVNTI = 148,
-    JK_X86_MOVSB = 149,
-    JK_X86_MOVSD = 150,
-    JK_X86_MOVSQ = 151,
-    JK_X86_MOVSW = 152,
-    JK_X86_MOVSX = 153,
-    JK_X86_MOVSXD = 154,
-    JK_X86_MOVZX = 155,
-    JK_X86_MUL = 156,
-    JK_X86_MULX = 157,
-    JK_X86_NEG = 158,
-    JK_X86_NOP = 159,
-    JK_X86_NOT = 160,
-    JK_X86_OR = 161,
-    JK_X86_OUT = 162,
-    JK_X86_OUTSB = 163,
-    JK_X86_OUTSD = 164,
-    JK_X86_OUTSW = 165,
-    JK_X86_PAUSE = 166,
-    JK_X86_PDEP = 167,
-    JK_X86_PEXT = 168,
-    JK_X86_POP = 169,
-    JK_X86_POPA = 170,
-    JK_X86_POPAD = 171,
-    JK_X86_POPCNT = 172,
-    JK_X86_POPF = 173,
-    JK_X86_POPFD = 174,
-    JK_X86_POPFQ = 175,
-    JK_X86_POPFW = 176,
-    JK_X86_PREFETCHNTA = 177,
-    JK_X86_PREFETCHT0 = 178,
-    JK_X86_PREFETCHT1 = 179,
-    JK_X86_PREFETCHT2 = 180,
-    JK_X86_PREFETCHW = 181,
-    JK_X86_PUSH = 182,
-    JK_X86_PUSHA = 183,
-    JK_X86_PUSHAD = 184,
-    JK_X86_PUSHF = 185,
-    JK_X86_PUSHFD = 186,
-    JK_X86_PUSHFQ = 187,
-    JK_X86_PUSHFW = 188,
-    JK_X86_PUSHW = 189,
-    JK_X86_RCL = 190,
-    JK_X86_RCR = 191,
-    JK_X86_RDFSBASE = 192,
-    JK_X86_RDGSBASE = 193,
-    JK_X86_RDPID = 194,
-    JK_X86_RDPMC = 195,
-    JK_X86_RDRAND = 196,
-    JK_X86_RDSEED = 197,
-    JK_X86_RDTSC = 198,
-    JK_X86_RDTSCP = 199,
-    JK_X86_RET = 200,
-    JK_X86_RETF = 201,
-    JK_X86_RETFQ = 202,
-    JK_X86_ROL = 203,
-    JK_X86_ROR = 204,
-    JK_X86_RORX = 205,
-    JK_X86_SAHF = 206,
-    JK_X86_SAL = 207,
-    JK_X86_SAR = 208,
-    JK_X86_SARX = 209,
-    JK_X86_SBB = 210,
-    JK_X86_SCASB = 211,
-    JK_X86_SCASD = 212,
-    JK_X86_SCASQ = 213,
-    JK_X86_SCASW = 214,
-    JK_X86_SETA = 215,
-    JK_X86_SETAE = 216,
-    JK_X86_SETB = 217,
-    JK_X86_SETBE = 218,
-    JK_X86_SETC = 219,
-    JK_X86_SETE = 220,
-    JK_X86_SETG = 221,
-    JK_X86_SETGE = 222,
-    JK_X86_SETL = 223,
-    JK_X86_SETLE = 224,
-    JK_X86_SETNA = 225,
-    JK_X86_SETNAE = 226,
-    JK_X86_SETNB = 227,
-    JK_X86_SETNBE = 228,
-    JK_X86_SETNC = 229,
-    JK_X86_SETNE = 230,
-    JK_X86_SETNG = 231,
-    JK_X86_SETNGE = 232,
-    JK_X86_SETNL = 233,
-    JK_X86_SETNLE = 234,
-    JK_X86_SETNO = 235,
-    JK_X86_SETNP = 236,
-    JK_X86_SETNS = 237,
-    JK_X86_SETNZ = 238,
-    JK_X86_SETO = 239,
-    JK_X86_SETP = 240,
-    JK_X86_SETPE = 241,
-    JK_X86_SETPO = 242,
-    JK_X86_SETS = 243,
-    JK_X86_SETZ = 244,
-    JK_X86_SFENCE = 245,
-    JK_X86_SHL = 246,
-    JK_X86_SHLD = 247,
-    JK_X86_SHLX = 248,
-    JK_X86_SHR = 249,
-    JK_X86_SHRD = 250,
-    JK_X86_SHRX = 251,
-    JK_X86_STC = 252,
-    JK_X86_STD = 253,
-    JK_X86_STI = 254,
-    JK_X86_STOSB = 255,
-    JK_X86_STOSD = 256,
-    JK_X86_STOSQ = 257,
-    JK_X86_STOSW = 258,
-    JK_X86_SUB = 259,
-    JK_X86_SYSCALL = 260,
-    JK_X86_SYSENTER = 261,
-    JK_X86_TEST = 262,
-    JK_X86_TZCNT = 263,
-    JK_X86_UD1 = 264,
-    JK_X86_UD2 = 265,
-    JK_X86_WAIT = 266,
-    JK_X86_WRFSBASE = 267,
-    JK_X86_WRGSBASE = 268,
-    JK_X86_XADD = 269,
-    JK_X86_XCHG = 270,
-    JK_X86_XGETBV = 271,
-    JK_X86_XLATB = 272,
-    JK_X86_XOR = 273,
-    JK_X86_MNEM_COUNT = 274
+    JK_X86_ADDPD = 7,
+    JK_X86_ADDPS = 8,
+    JK_X86_ADDSD = 9,
+    JK_X86_ADDSS = 10,
+    JK_X86_ADDSUBPD = 11,
+    JK_X86_ADDSUBPS = 12,
+    JK_X86_ADOX = 13,
+    JK_X86_AESDEC = 14,
+    JK_X86_AESDECLAST = 15,
+    JK_X86_AESENC = 16,
+    JK_X86_AESENCLAST = 17,
+    JK_X86_AESIMC = 18,
+    JK_X86_AESKEYGENASSIST = 19,
+    JK_X86_AND = 20,
+    JK_X86_ANDN = 21,
+    JK_X86_ANDNPD = 22,
+    JK_X86_ANDNPS = 23,
+    JK_X86_ANDPD = 24,
+    JK_X86_ANDPS = 25,
+    JK_X86_BEXTR = 26,
+    JK_X86_BLENDPD = 27,
+    JK_X86_BLENDPS = 28,
+    JK_X86_BLENDVPD = 29,
+    JK_X86_BLENDVPS = 30,
+    JK_X86_BLSI = 31,
+    JK_X86_BLSMSK = 32,
+    JK_X86_BLSR = 33,
+    JK_X86_BSF = 34,
+    JK_X86_BSR = 35,
+    JK_X86_BSWAP = 36,
+    JK_X86_BT = 37,
+    JK_X86_BTC = 38,
+    JK_X86_BTR = 39,
+    JK_X86_BTS = 40,
+    JK_X86_BZHI = 41,
+    JK_X86_CALL = 42,
+    JK_X86_CBW = 43,
+    JK_X86_CDQ = 44,
+    JK_X86_CDQE = 45,
+    JK_X86_CLC = 46,
+    JK_X86_CLD = 47,
+    JK_X86_CLFLUSH = 48,
+    JK_X86_CLFLUSHOPT = 49,
+    JK_X86_CLI = 50,
+    JK_X86_CLWB = 51,
+    JK_X86_CMC = 52,
+    JK_X86_CMOVA = 53,
+    JK_X86_CMOVAE = 54,
+    JK_X86_CMOVB = 55,
+    JK_X86_CMOVBE = 56,
+    JK_X86_CMOVC = 57,
+    JK_X86_CMOVE = 58,
+    JK_X86_CMOVG = 59,
+    JK_X86_CMOVGE = 60,
+    JK_X86_CMOVL = 61,
+    JK_X86_CMOVLE = 62,
+    JK_X86_CMOVNA = 63,
+    JK_X86_CMOVNAE = 64,
+    JK_X86_CMOVNB = 65,
+    JK_X86_CMOVNBE = 66,
+    JK_X86_CMOVNC = 67,
+    JK_X86_CMOVNE = 68,
+    JK_X86_CMOVNG = 69,
+    JK_X86_CMOVNGE = 70,
+    JK_X86_CMOVNL = 71,
+    JK_X86_CMOVNLE = 72,
+    JK_X86_CMOVNO = 73,
+    JK_X86_CMOVNP = 74,
+    JK_X86_CMOVNS = 75,
+    JK_X86_CMOVNZ = 76,
+    JK_X86_CMOVO = 77,
+    JK_X86_CMOVP = 78,
+    JK_X86_CMOVPE = 79,
+    JK_X86_CMOVPO = 80,
+    JK_X86_CMOVS = 81,
+    JK_X86_CMOVZ = 82,
+    JK_X86_CMP = 83,
+    JK_X86_CMPPD = 84,
+    JK_X86_CMPPS = 85,
+    JK_X86_CMPSB = 86,
+    JK_X86_CMPSD = 87,
+    JK_X86_CMPSQ = 88,
+    JK_X86_CMPSS = 89,
+    JK_X86_CMPSW = 90,
+    JK_X86_CMPXCHG = 91,
+    JK_X86_CMPXCHG16B = 92,
+    JK_X86_CMPXCHG8B = 93,
+    JK_X86_COMISD = 94,
+    JK_X86_COMISS = 95,
+    JK_X86_CPUID = 96,
+    JK_X86_CQO = 97,
+    JK_X86_CRC32 = 98,
+    JK_X86_CVTDQ2PD = 99,
+    JK_X86_CVTDQ2PS = 100,
+    JK_X86_CVTPD2DQ = 101,
+    JK_X86_CVTPD2PS = 102,
+    JK_X86_CVTPS2DQ = 103,
+    JK_X86_CVTPS2PD = 104,
+    JK_X86_CVTSD2SI = 105,
+    JK_X86_CVTSD2SS = 106,
+    JK_X86_CVTSI2SD = 107,
+    JK_X86_CVTSI2SS = 108,
+    JK_X86_CVTSS2SD = 109,
+    JK_X86_CVTSS2SI = 110,
+    JK_X86_CVTTPD2DQ = 111,
+    JK_X86_CVTTPS2DQ = 112,
+    JK_X86_CVTTSD2SI = 113,
+    JK_X86_CVTTSS2SI = 114,
+    JK_X86_CWD = 115,
+    JK_X86_CWDE = 116,
+    JK_X86_DAA = 117,
+    JK_X86_DAS = 118,
+    JK_X86_DEC = 119,
+    JK_X86_DIV = 120,
+    JK_X86_DIVPD = 121,
+    JK_X86_DIVPS = 122,
+    JK_X86_DIVSD = 123,
+    JK_X86_DIVSS = 124,
+    JK_X86_DPPD = 125,
+    JK_X86_DPPS = 126,
+    JK_X86_ENDBR32 = 127,
+    JK_X86_ENDBR64 = 128,
+    JK_X86_ENTER = 129,
+    JK_X86_EXTRACTPS = 130,
+    JK_X86_FWAIT = 131,
+    JK_X86_HADDPD = 132,
+    JK_X86_HADDPS = 133,
+    JK_X86_HLT = 134,
+    JK_X86_HSUBPD = 135,
+    JK_X86_HSUBPS = 136,
+    JK_X86_IDIV = 137,
+    JK_X86_IMUL = 138,
+    JK_X86_IN = 139,
+    JK_X86_INC = 140,
+    JK_X86_INSB = 141,
+    JK_X86_INSD = 142,
+    JK_X86_INSERTPS = 143,
+    JK_X86_INSW = 144,
+    JK_X86_INT = 145,
+    JK_X86_INT1 = 146,
+    JK_X86_INT3 = 147,
+    JK_X86_INTO = 148,
+    JK_X86_JA = 149,
+    JK_X86_JAE = 150,
+    JK_X86_JB = 151,
+    JK_X86_JBE = 152,
+    JK_X86_JC = 153,
+    JK_X86_JCXZ = 154,
+    JK_X86_JE = 155,
+    JK_X86_JECXZ = 156,
+    JK_X86_JG = 157,
+    JK_X86_JGE = 158,
+    JK_X86_JL = 159,
+    JK_X86_JLE = 160,
+    JK_X86_JMP = 161,
+    JK_X86_JNA = 162,
+    JK_X86_JNAE = 163,
+    JK_X86_JNB = 164,
+    JK_X86_JNBE = 165,
+    JK_X86_JNC = 166,
+    JK_X86_JNE = 167,
+    JK_X86_JNG = 168,
+    JK_X86_JNGE = 169,
+    JK_X86_JNL = 170,
+    JK_X86_JNLE = 171,
+    JK_X86_JNO = 172,
+    JK_X86_JNP = 173,
+    JK_X86_JNS = 174,
+    JK_X86_JNZ = 175,
+    JK_X86_JO = 176,
+    JK_X86_JP = 177,
+    JK_X86_JPE = 178,
+    JK_X86_JPO = 179,
+    JK_X86_JRCXZ = 180,
+    JK_X86_JS = 181,
+    JK_X86_JZ = 182,
+    JK_X86_LAHF = 183,
+    JK_X86_LDDQU = 184,
+    JK_X86_LDMXCSR = 185,
+    JK_X86_LEA = 186,
+    JK_X86_LEAVE = 187,
+    JK_X86_LFENCE = 188,
+    JK_X86_LODSB = 189,
+    JK_X86_LODSD = 190,
+    JK_X86_LODSQ = 191,
+    JK_X86_LODSW = 192,
+    JK_X86_LOOP = 193,
+    JK_X86_LOOPE = 194,
+    JK_X86_LOOPNE = 195,
+    JK_X86_LOOPNZ = 196,
+    JK_X86_LOOPZ = 197,
+    JK_X86_LZCNT = 198,
+    JK_X86_MAXPD = 199,
+    JK_X86_MAXPS = 200,
+    JK_X86_MAXSD = 201,
+    JK_X86_MAXSS = 202,
+    JK_X86_MFENCE = 203,
+    JK_X86_MINPD = 204,
+    JK_X86_MINPS = 205,
+    JK_X86_MINSD = 206,
+    JK_X86_MINSS = 207,
+    JK_X86_MOV = 208,
+    JK_X86_MOVABS = 209,
+    JK_X86_MOVAPD = 210,
+    JK_X86_MOVAPS = 211,
+    JK_X86_MOVBE = 212,
+    JK_X86_MOVD = 213,
+    JK_X86_MOVDDUP = 214,
+    JK_X86_MOVDQA = 215,
+    JK_X86_MOVDQU = 216,
+    JK_X86_MOVHLPS = 217,
+    JK_X86_MOVHPD = 218,
+    JK_X86_MOVHPS = 219,
+    JK_X86_MOVLHPS = 220,
+    JK_X86_MOVLPD = 221,
+    JK_X86_MOVLPS = 222,
+    JK_X86_MOVMSKPD = 223,
+    JK_X86_MOVMSKPS = 224,
+    JK_X86_MOVNTDQ = 225,
+    JK_X86_MOVNTDQA = 226,
+    JK_X86_MOVNTI = 227,
+    JK_X86_MOVNTPD = 228,
+    JK_X86_MOVNTPS = 229,
+    JK_X86_MOVQ = 230,
+    JK_X86_MOVSB = 231,
+    JK_X86_MOVSD = 232,
+    JK_X86_MOVSHDUP = 233,
+    JK_X86_MOVSLDUP = 234,
+    JK_X86_MOVSQ = 235,
+    JK_X86_MOVSS = 236,
+    JK_X86_MOVSW = 237,
+    JK_X86_MOVSX = 238,
+    JK_X86_MOVSXD = 239,
+    JK_X86_MOVUPD = 240,
+    JK_X86_MOVUPS = 241,
+    JK_X86_MOVZX = 242,
+    JK_X86_MPSADBW = 243,
+    JK_X86_MUL = 244,
+    JK_X86_MULPD = 245,
+    JK_X86_MULPS = 246,
+    JK_X86_MULSD = 247,
+    JK_X86_MULSS = 248,
+    JK_X86_MULX = 249,
+    JK_X86_NEG = 250,
+    JK_X86_NOP = 251,
+    JK_X86_NOT = 252,
+    JK_X86_OR = 253,
+    JK_X86_ORPD = 254,
+    JK_X86_ORPS = 255,
+    JK_X86_OUT = 256,
+    JK_X86_OUTSB = 257,
+    JK_X86_OUTSD = 258,
+    JK_X86_OUTSW = 259,
+    JK_X86_PABSB = 260,
+    JK_X86_PABSD = 261,
+    JK_X86_PABSW = 262,
+    JK_X86_PACKSSDW = 263,
+    JK_X86_PACKSSWB = 264,
+    JK_X86_PACKUSDW = 265,
+    JK_X86_PACKUSWB = 266,
+    JK_X86_PADDB = 267,
+    JK_X86_PADDD = 268,
+    JK_X86_PADDQ = 269,
+    JK_X86_PADDSB = 270,
+    JK_X86_PADDSW = 271,
+    JK_X86_PADDUSB = 272,
+    JK_X86_PADDUSW = 273,
+    JK_X86_PADDW = 274,
+    JK_X86_PALIGNR = 275,
+    JK_X86_PAND = 276,
+    JK_X86_PANDN = 277,
+    JK_X86_PAUSE = 278,
+    JK_X86_PAVGB = 279,
+    JK_X86_PAVGW = 280,
+    JK_X86_PBLENDVB = 281,
+    JK_X86_PBLENDW = 282,
+    JK_X86_PCLMULQDQ = 283,
+    JK_X86_PCMPEQB = 284,
+    JK_X86_PCMPEQD = 285,
+    JK_X86_PCMPEQQ = 286,
+    JK_X86_PCMPEQW = 287,
+    JK_X86_PCMPESTRI = 288,
+    JK_X86_PCMPESTRM = 289,
+    JK_X86_PCMPGTB = 290,
+    JK_X86_PCMPGTD = 291,
+    JK_X86_PCMPGTQ = 292,
+    JK_X86_PCMPGTW = 293,
+    JK_X86_PCMPISTRI = 294,
+    JK_X86_PCMPISTRM = 295,
+    JK_X86_PDEP = 296,
+    JK_X86_PEXT = 297,
+    JK_X86_PEXTRB = 298,
+    JK_X86_PEXTRD = 299,
+    JK_X86_PEXTRQ = 300,
+    JK_X86_PEXTRW = 301,
+    JK_X86_PHADDD = 302,
+    JK_X86_PHADDSW = 303,
+    JK_X86_PHADDW = 304,
+    JK_X86_PHMINPOSUW = 305,
+    JK_X86_PHSUBD = 306,
+    JK_X86_PHSUBSW = 307,
+    JK_X86_PHSUBW = 308,
+    JK_X86_PINSRB = 309,
+    JK_X86_PINSRD = 310,
+    JK_X86_PINSRQ = 311,
+    JK_X86_PINSRW = 312,
+    JK_X86_PMADDUBSW = 313,
+    JK_X86_PMADDWD = 314,
+    JK_X86_PMAXSB = 315,
+    JK_X86_PMAXSD = 316,
+    JK_X86_PMAXSW = 317,
+    JK_X86_PMAXUB = 318,
+    JK_X86_PMAXUD = 319,
+    JK_X86_PMAXUW = 320,
+    JK_X86_PMINSB = 321,
+    JK_X86_PMINSD = 322,
+    JK_X86_PMINSW = 323,
+    JK_X86_PMINUB = 324,
+    JK_X86_PMINUD = 325,
+    JK_X86_PMINUW = 326,
+    JK_X86_PMOVMSKB = 327,
+    JK_X86_PMOVSXBD = 328,
+    JK_X86_PMOVSXBQ = 329,
+    JK_X86_PMOVSXBW = 330,
+    JK_X86_PMOVSXDQ = 331,
+    JK_X86_PMOVSXWD = 332,
+    JK_X86_PMOVSXWQ = 333,
+    JK_X86_PMOVZXBD = 334,
+    JK_X86_PMOVZXBQ = 335,
+    JK_X86_PMOVZXBW = 336,
+    JK_X86_PMOVZXDQ = 337,
+    JK_X86_PMOVZXWD = 338,
+    JK_X86_PMOVZXWQ = 339,
+    JK_X86_PMULDQ = 340,
+    JK_X86_PMULHRSW = 341,
+    JK_X86_PMULHUW = 342,
+    JK_X86_PMULHW = 343,
+    JK_X86_PMULLD = 344,
+    JK_X86_PMULLW = 345,
+    JK_X86_PMULUDQ = 346,
+    JK_X86_POP = 347,
+    JK_X86_POPA = 348,
+    JK_X86_POPAD = 349,
+    JK_X86_POPCNT = 350,
+    JK_X86_POPF = 351,
+    JK_X86_POPFD = 352,
+    JK_X86_POPFQ = 353,
+    JK_X86_POPFW = 354,
+    JK_X86_POR = 355,
+    JK_X86_PREFETCHNTA = 356,
+    JK_X86_PREFETCHT0 = 357,
+    JK_X86_PREFETCHT1 = 358,
+    JK_X86_PREFETCHT2 = 359,
+    JK_X86_PREFETCHW = 360,
+    JK_X86_PSADBW = 361,
+    JK_X86_PSHUFB = 362,
+    JK_X86_PSHUFD = 363,
+    JK_X86_PSHUFHW = 364,
+    JK_X86_PSHUFLW = 365,
+    JK_X86_PSIGNB = 366,
+    JK_X86_PSIGND = 367,
+    JK_X86_PSIGNW = 368,
+    JK_X86_PSLLD = 369,
+    JK_X86_PSLLDQ = 370,
+    JK_X86_PSLLQ = 371,
+    JK_X86_PSLLW = 372,
+    JK_X86_PSRAD = 373,
+    JK_X86_PSRAW = 374,
+    JK_X86_PSRLD = 375,
+    JK_X86_PSRLDQ = 376,
+    JK_X86_PSRLQ = 377,
+    JK_X86_PSRLW = 378,
+    JK_X86_PSUBB = 379,
+    JK_X86_PSUBD = 380,
+    JK_X86_PSUBQ = 381,
+    JK_X86_PSUBSB = 382,
+    JK_X86_PSUBSW = 383,
+    JK_X86_PSUBUSB = 384,
+    JK_X86_PSUBUSW = 385,
+    JK_X86_PSUBW = 386,
+    JK_X86_PTEST = 387,
+    JK_X86_PUNPCKHBW = 388,
+    JK_X86_PUNPCKHDQ = 389,
+    JK_X86_PUNPCKHQDQ = 390,
+    JK_X86_PUNPCKHWD = 391,
+    JK_X86_PUNPCKLBW = 392,
+    JK_X86_PUNPCKLDQ = 393,
+    JK_X86_PUNPCKLQDQ = 394,
+    JK_X86_PUNPCKLWD = 395,
+    JK_X86_PUSH = 396,
+    JK_X86_PUSHA = 397,
+    JK_X86_PUSHAD = 398,
+    JK_X86_PUSHF = 399,
+    JK_X86_PUSHFD = 400,
+    JK_X86_PUSHFQ = 401,
+    JK_X86_PUSHFW = 402,
+    JK_X86_PUSHW = 403,
+    JK_X86_PXOR = 404,
+    JK_X86_RCL = 405,
+    JK_X86_RCPPS = 406,
+    JK_X86_RCPSS = 407,
+    JK_X86_RCR = 408,
+    JK_X86_RDFSBASE = 409,
+    JK_X86_RDGSBASE = 410,
+    JK_X86_RDPID = 411,
+    JK_X86_RDPMC = 412,
+    JK_X86_RDRAND = 413,
+    JK_X86_RDSEED = 414,
+    JK_X86_RDTSC = 415,
+    JK_X86_RDTSCP = 416,
+    JK_X86_RET = 417,
+    JK_X86_RETF = 418,
+    JK_X86_RETFQ = 419,
+    JK_X86_ROL = 420,
+    JK_X86_ROR = 421,
+    JK_X86_RORX = 422,
+    JK_X86_ROUNDPD = 423,
+    JK_X86_ROUNDPS = 424,
+    JK_X86_ROUNDSD = 425,
+    JK_X86_ROUNDSS = 426,
+    JK_X86_RSQRTPS = 427,
+    JK_X86_RSQRTSS = 428,
+    JK_X86_SAHF = 429,
+    JK_X86_SAL = 430,
+    JK_X86_SAR = 431,
+    JK_X86_SARX = 432,
+    JK_X86_SBB = 433,
+    JK_X86_SCASB = 434,
+    JK_X86_SCASD = 435,
+    JK_X86_SCASQ = 436,
+    JK_X86_SCASW = 437,
+    JK_X86_SETA = 438,
+    JK_X86_SETAE = 439,
+    JK_X86_SETB = 440,
+    JK_X86_SETBE = 441,
+    JK_X86_SETC = 442,
+    JK_X86_SETE = 443,
+    JK_X86_SETG = 444,
+    JK_X86_SETGE = 445,
+    JK_X86_SETL = 446,
+    JK_X86_SETLE = 447,
+    JK_X86_SETNA = 448,
+    JK_X86_SETNAE = 449,
+    JK_X86_SETNB = 450,
+    JK_X86_SETNBE = 451,
+    JK_X86_SETNC = 452,
+    JK_X86_SETNE = 453,
+    JK_X86_SETNG = 454,
+    JK_X86_SETNGE = 455,
+    JK_X86_SETNL = 456,
+    JK_X86_SETNLE = 457,
+    JK_X86_SETNO = 458,
+    JK_X86_SETNP = 459,
+    JK_X86_SETNS = 460,
+    JK_X86_SETNZ = 461,
+    JK_X86_SETO = 462,
+    JK_X86_SETP = 463,
+    JK_X86_SETPE = 464,
+    JK_X86_SETPO = 465,
+    JK_X86_SETS = 466,
+    JK_X86_SETZ = 467,
+    JK_X86_SFENCE = 468,
+    JK_X86_SHL = 469,
+    JK_X86_SHLD = 470,
+    JK_X86_SHLX = 471,
+    JK_X86_SHR = 472,
+    JK_X86_SHRD = 473,
+    JK_X86_SHRX = 474,
+    JK_X86_SHUFPD = 475,
+    JK_X86_SHUFPS = 476,
+    JK_X86_SQRTPD = 477,
+    JK_X86_SQRTPS = 478,
+    JK_X86_SQRTSD = 479,
+    JK_X86_SQRTSS = 480,
+    JK_X86_STC = 481,
+    JK_X86_STD = 482,
+    JK_X86_STI = 483,
+    JK_X86_STMXCSR = 484,
+    JK_X86_STOSB = 485,
+    JK_X86_STOSD = 486,
+    JK_X86_STOSQ = 487,
+    JK_X86_STOSW = 488,
+    JK_X86_SUB = 489,
+    JK_X86_SUBPD = 490,
+    JK_X86_SUBPS = 491,
+    JK_X86_SUBSD = 492,
+    JK_X86_SUBSS = 493,
+    JK_X86_SYSCALL = 494,
+    JK_X86_SYSENTER = 495,
+    JK_X86_TEST = 496,
+    JK_X86_TZCNT = 497,
+    JK_X86_UCOMISD = 498,
+    JK_X86_UCOMISS = 499,
+    JK_X86_UD1 = 500,
+    JK_X86_UD2 = 501,
+    JK_X86_UNPCKHPD = 502,
+    JK_X86_UNPCKHPS = 503,
+    JK_X86_UNPCKLPD = 504,
+    JK_X86_UNPCKLPS = 505,
+    JK_X86_VADDPD = 506,
+    JK_X86_VADDPS = 507,
+    JK_X86_VADDSD = 508,
+    JK_X86_VADDSS = 509,
+    JK_X86_VADDSUBPD = 510,
+    JK_X86_VADDSUBPS = 511,
+    JK_X86_VAESDEC = 512,
+    JK_X86_VAESDECLAST = 513,
+    JK_X86_VAESENC = 514,
+    JK_X86_VAESENCLAST = 515,
+    JK_X86_VAESIMC = 516,
+    JK_X86_VAESKEYGENASSIST = 517,
+    JK_X86_VANDNPD = 518,
+    JK_X86_VANDNPS = 519,
+    JK_X86_VANDPD = 520,
+    JK_X86_VANDPS = 521,
+    JK_X86_VBLENDPD = 522,
+    JK_X86_VBLENDPS = 523,
+    JK_X86_VBLENDVPD = 524,
+    JK_X86_VBLENDVPS = 525,
+    JK_X86_VBROADCASTF128 = 526,
+    JK_X86_VBROADCASTI128 = 527,
+    JK_X86_VBROADCASTSD = 528,
+    JK_X86_VBROADCASTSS = 529,
+    JK_X86_VCMPPD = 530,
+    JK_X86_VCMPPS = 531,
+    JK_X86_VCMPSD = 532,
+    JK_X86_VCMPSS = 533,
+    JK_X86_VCOMISD = 534,
+    JK_X86_VCOMISS = 535,
+    JK_X86_VCVTDQ2PD = 536,
+    JK_X86_VCVTDQ2PS = 537,
+    JK_X86_VCVTPD2DQ = 538,
+    JK_X86_VCVTPD2PS = 539,
+    JK_X86_VCVTPH2PS = 540,
+    JK_X86_VCVTPS2DQ = 541,
+    JK_X86_VCVTPS2PD = 542,
+    JK_X86_VCVTPS2PH = 543,
+    JK_X86_VCVTSD2SI = 544,
+    JK_X86_VCVTSD2SS = 545,
+    JK_X86_VCVTSI2SD = 546,
+    JK_X86_VCVTSI2SS = 547,
+    JK_X86_VCVTSS2SD = 548,
+    JK_X86_VCVTSS2SI = 549,
+    JK_X86_VCVTTPD2DQ = 550,
+    JK_X86_VCVTTPS2DQ = 551,
+    JK_X86_VCVTTSD2SI = 552,
+    JK_X86_VCVTTSS2SI = 553,
+    JK_X86_VDIVPD = 554,
+    JK_X86_VDIVPS = 555,
+    JK_X86_VDIVSD = 556,
+    JK_X86_VDIVSS = 557,
+    JK_X86_VDPPD = 558,
+    JK_X86_VDPPS = 559,
+    JK_X86_VEXTRACTF128 = 560,
+    JK_X86_VEXTRACTI128 = 561,
+    JK_X86_VEXTRACTPS = 562,
+    JK_X86_VFMADD132PD = 563,
+    JK_X86_VFMADD132PS = 564,
+    JK_X86_VFMADD132SD = 565,
+    JK_X86_VFMADD132SS = 566,
+    JK_X86_VFMADD213PD = 567,
+    JK_X86_VFMADD213PS = 568,
+    JK_X86_VFMADD213SD = 569,
+    JK_X86_VFMADD213SS = 570,
+    JK_X86_VFMADD231PD = 571,
+    JK_X86_VFMADD231PS = 572,
+    JK_X86_VFMADD231SD = 573,
+    JK_X86_VFMADD231SS = 574,
+    JK_X86_VFMADDSUB132PD = 575,
+    JK_X86_VFMADDSUB132PS = 576,
+    JK_X86_VFMADDSUB213PD = 577,
+    JK_X86_VFMADDSUB213PS = 578,
+    JK_X86_VFMADDSUB231PD = 579,
+    JK_X86_VFMADDSUB231PS = 580,
+    JK_X86_VFMSUB132PD = 581,
+    JK_X86_VFMSUB132PS = 582,
+    JK_X86_VFMSUB132SD = 583,
+    JK_X86_VFMSUB132SS = 584,
+    JK_X86_VFMSUB213PD = 585,
+    JK_X86_VFMSUB213PS = 586,
+    JK_X86_VFMSUB213SD = 587,
+    JK_X86_VFMSUB213SS = 588,
+    JK_X86_VFMSUB231PD = 589,
+    JK_X86_VFMSUB231PS = 590,
+    JK_X86_VFMSUB231SD = 591,
+    JK_X86_VFMSUB231SS = 592,
+    JK_X86_VFMSUBADD132PD = 593,
+    JK_X86_VFMSUBADD132PS = 594,
+    JK_X86_VFMSUBADD213PD = 595,
+    JK_X86_VFMSUBADD213PS = 596,
+    JK_X86_VFMSUBADD231PD = 597,
+    JK_X86_VFMSUBADD231PS = 598,
+    JK_X86_VFNMADD132PD = 599,
+    JK_X86_VFNMADD132PS = 600,
+    JK_X86_VFNMADD132SD = 601,
+    JK_X86_VFNMADD132SS = 602,
+    JK_X86_VFNMADD213PD = 603,
+    JK_X86_VFNMADD213PS = 604,
+    JK_X86_VFNMADD213SD = 605,
+    JK_X86_VFNMADD213SS = 606,
+    JK_X86_VFNMADD231PD = 607,
+    JK_X86_VFNMADD231PS = 608,
+    JK_X86_VFNMADD231SD = 609,
+    JK_X86_VFNMADD231SS = 610,
+    JK_X86_VFNMSUB132PD = 611,
+    JK_X86_VFNMSUB132PS = 612,
+    JK_X86_VFNMSUB132SD = 613,
+    JK_X86_VFNMSUB132SS = 614,
+    JK_X86_VFNMSUB213PD = 615,
+    JK_X86_VFNMSUB213PS = 616,
+    JK_X86_VFNMSUB213SD = 617,
+    JK_X86_VFNMSUB213SS = 618,
+    JK_X86_VFNMSUB231PD = 619,
+    JK_X86_VFNMSUB231PS = 620,
+    JK_X86_VFNMSUB231SD = 621,
+    JK_X86_VFNMSUB231SS = 622,
+    JK_X86_VHADDPD = 623,
+    JK_X86_VHADDPS = 624,
+    JK_X86_VHSUBPD = 625,
+    JK_X86_VHSUBPS = 626,
+    JK_X86_VINSERTF128 = 627,
+    JK_X86_VINSERTI128 = 628,
+    JK_X86_VINSERTPS = 629,
+    JK_X86_VLDDQU = 630,
+    JK_X86_VLDMXCSR = 631,
+    JK_X86_VMASKMOVPD = 632,
+    JK_X86_VMASKMOVPS = 633,
+    JK_X86_VMAXPD = 634,
+    JK_X86_VMAXPS = 635,
+    JK_X86_VMAXSD = 636,
+    JK_X86_VMAXSS = 637,
+    JK_X86_VMINPD = 638,
+    JK_X86_VMINPS = 639,
+    JK_X86_VMINSD = 640,
+    JK_X86_VMINSS = 641,
+    JK_X86_VMOVAPD = 642,
+    JK_X86_VMOVAPS = 643,
+    JK_X86_VMOVD = 644,
+    JK_X86_VMOVDDUP = 645,
+    JK_X86_VMOVDQA = 646,
+    JK_X86_VMOVDQU = 647,
+    JK_X86_VMOVHLPS = 648,
+    JK_X86_VMOVHPD = 649,
+    JK_X86_VMOVHPS = 650,
+    JK_X86_VMOVLHPS = 651,
+    JK_X86_VMOVLPD = 652,
+    JK_X86_VMOVLPS = 653,
+    JK_X86_VMOVMSKPD = 654,
+    JK_X86_VMOVMSKPS = 655,
+    JK_X86_VMOVNTDQ = 656,
+    JK_X86_VMOVNTDQA = 657,
+    JK_X86_VMOVNTPD = 658,
+    JK_X86_VMOVNTPS = 659,
+    JK_X86_VMOVQ = 660,
+    JK_X86_VMOVSD = 661,
+    JK_X86_VMOVSHDUP = 662,
+    JK_X86_VMOVSLDUP = 663,
+    JK_X86_VMOVSS = 664,
+    JK_X86_VMOVUPD = 665,
+    JK_X86_VMOVUPS = 666,
+    JK_X86_VMPSADBW = 667,
+    JK_X86_VMULPD = 668,
+    JK_X86_VMULPS = 669,
+    JK_X86_VMULSD = 670,
+    JK_X86_VMULSS = 671,
+    JK_X86_VORPD = 672,
+    JK_X86_VORPS = 673,
+    JK_X86_VPABSB = 674,
+    JK_X86_VPABSD = 675,
+    JK_X86_VPABSW = 676,
+    JK_X86_VPACKSSDW = 677,
+    JK_X86_VPACKSSWB = 678,
+    JK_X86_VPACKUSDW = 679,
+    JK_X86_VPACKUSWB = 680,
+    JK_X86_VPADDB = 681,
+    JK_X86_VPADDD = 682,
+    JK_X86_VPADDQ = 683,
+    JK_X86_VPADDSB = 684,
+    JK_X86_VPADDSW = 685,
+    JK_X86_VPADDUSB = 686,
+    JK_X86_VPADDUSW = 687,
+    JK_X86_VPADDW = 688,
+    JK_X86_VPALIGNR = 689,
+    JK_X86_VPAND = 690,
+    JK_X86_VPANDN = 691,
+    JK_X86_VPAVGB = 692,
+    JK_X86_VPAVGW = 693,
+    JK_X86_VPBLENDD = 694,
+    JK_X86_VPBLENDVB = 695,
+    JK_X86_VPBLENDW = 696,
+    JK_X86_VPBROADCASTB = 697,
+    JK_X86_VPBROADCASTD = 698,
+    JK_X86_VPBROADCASTQ = 699,
+    JK_X86_VPBROADCASTW = 700,
+    JK_X86_VPCLMULQDQ = 701,
+    JK_X86_VPCMPEQB = 702,
+    JK_X86_VPCMPEQD = 703,
+    JK_X86_VPCMPEQQ = 704,
+    JK_X86_VPCMPEQW = 705,
+    JK_X86_VPCMPESTRI = 706,
+    JK_X86_VPCMPESTRM = 707,
+    JK_X86_VPCMPGTB = 708,
+    JK_X86_VPCMPGTD = 709,
+    JK_X86_VPCMPGTQ = 710,
+    JK_X86_VPCMPGTW = 711,
+    JK_X86_VPCMPISTRI = 712,
+    JK_X86_VPCMPISTRM = 713,
+    JK_X86_VPERM2F128 = 714,
+    JK_X86_VPERM2I128 = 715,
+    JK_X86_VPERMD = 716,
+    JK_X86_VPERMILPD = 717,
+    JK_X86_VPERMILPS = 718,
+    JK_X86_VPERMPD = 719,
+    JK_X86_VPERMPS = 720,
+    JK_X86_VPERMQ = 721,
+    JK_X86_VPEXTRB = 722,
+    JK_X86_VPEXTRD = 723,
+    JK_X86_VPEXTRQ = 724,
+    JK_X86_VPEXTRW = 725,
+    JK_X86_VPHADDD = 726,
+    JK_X86_VPHADDSW = 727,
+    JK_X86_VPHADDW = 728,
+    JK_X86_VPHMINPOSUW = 729,
+    JK_X86_VPHSUBD = 730,
+    JK_X86_VPHSUBSW = 731,
+    JK_X86_VPHSUBW = 732,
+    JK_X86_VPINSRB = 733,
+    JK_X86_VPINSRD = 734,
+    JK_X86_VPINSRQ = 735,
+    JK_X86_VPINSRW = 736,
+    JK_X86_VPMADDUBSW = 737,
+    JK_X86_VPMADDWD = 738,
+    JK_X86_VPMASKMOVD = 739,
+    JK_X86_VPMASKMOVQ = 740,
+    JK_X86_VPMAXSB = 741,
+    JK_X86_VPMAXSD = 742,
+    JK_X86_VPMAXSW = 743,
+    JK_X86_VPMAXUB = 744,
+    JK_X86_VPMAXUD = 745,
+    JK_X86_VPMAXUW = 746,
+    JK_X86_VPMINSB = 747,
+    JK_X86_VPMINSD = 748,
+    JK_X86_VPMINSW = 749,
+    JK_X86_VPMINUB = 750,
+    JK_X86_VPMINUD = 751,
+    JK_X86_VPMINUW = 752,
+    JK_X86_VPMOVMSKB = 753,
+    JK_X86_VPMOVSXBD = 754,
+    JK_X86_VPMOVSXBQ = 755,
+    JK_X86_VPMOVSXBW = 756,
+    JK_X86_VPMOVSXDQ = 757,
+    JK_X86_VPMOVSXWD = 758,
+    JK_X86_VPMOVSXWQ = 759,
+    JK_X86_VPMOVZXBD = 760,
+    JK_X86_VPMOVZXBQ = 761,
+    JK_X86_VPMOVZXBW = 762,
+    JK_X86_VPMOVZXDQ = 763,
+    JK_X86_VPMOVZXWD = 764,
+    JK_X86_VPMOVZXWQ = 765,
+    JK_X86_VPMULDQ = 766,
+    JK_X86_VPMULHRSW = 767,
+    JK_X86_VPMULHUW = 768,
+    JK_X86_VPMULHW = 769,
+    JK_X86_VPMULLD = 770,
+    JK_X86_VPMULLW = 771,
+    JK_X86_VPMULUDQ = 772,
+    JK_X86_VPOR = 773,
+    JK_X86_VPSADBW = 774,
+    JK_X86_VPSHUFB = 775,
+    JK_X86_VPSHUFD = 776,
+    JK_X86_VPSHUFHW = 777,
+    JK_X86_VPSHUFLW = 778,
+    JK_X86_VPSIGNB = 779,
+    JK_X86_VPSIGND = 780,
+    JK_X86_VPSIGNW = 781,
+    JK_X86_VPSLLD = 782,
+    JK_X86_VPSLLDQ = 783,
+    JK_X86_VPSLLQ = 784,
+    JK_X86_VPSLLVD = 785,
+    JK_X86_VPSLLVQ = 786,
+    JK_X86_VPSLLW = 787,
+    JK_X86_VPSRAD = 788,
+    JK_X86_VPSRAVD = 789,
+    JK_X86_VPSRAW = 790,
+    JK_X86_VPSRLD = 791,
+    JK_X86_VPSRLDQ = 792,
+    JK_X86_VPSRLQ = 793,
+    JK_X86_VPSRLVD = 794,
+    JK_X86_VPSRLVQ = 795,
+    JK_X86_VPSRLW = 796,
+    JK_X86_VPSUBB = 797,
+    JK_X86_VPSUBD = 798,
+    JK_X86_VPSUBQ = 799,
+    JK_X86_VPSUBSB = 800,
+    JK_X86_VPSUBSW = 801,
+    JK_X86_VPSUBUSB = 802,
+    JK_X86_VPSUBUSW = 803,
+    JK_X86_VPSUBW = 804,
+    JK_X86_VPTEST = 805,
+    JK_X86_VPUNPCKHBW = 806,
+    JK_X86_VPUNPCKHDQ = 807,
+    JK_X86_VPUNPCKHQDQ = 808,
+    JK_X86_VPUNPCKHWD = 809,
+    JK_X86_VPUNPCKLBW = 810,
+    JK_X86_VPUNPCKLDQ = 811,
+    JK_X86_VPUNPCKLQDQ = 812,
+    JK_X86_VPUNPCKLWD = 813,
+    JK_X86_VPXOR = 814,
+    JK_X86_VRCPPS = 815,
+    JK_X86_VRCPSS = 816,
+    JK_X86_VROUNDPD = 817,
+    JK_X86_VROUNDPS = 818,
+    JK_X86_VROUNDSD = 819,
+    JK_X86_VROUNDSS = 820,
+    JK_X86_VRSQRTPS = 821,
+    JK_X86_VRSQRTSS = 822,
+    JK_X86_VSHUFPD = 823,
+    JK_X86_VSHUFPS = 824,
+    JK_X86_VSQRTPD = 825,
+    JK_X86_VSQRTPS = 826,
+    JK_X86_VSQRTSD = 827,
+    JK_X86_VSQRTSS = 828,
+    JK_X86_VSTMXCSR = 829,
+    JK_X86_VSUBPD = 830,
+    JK_X86_VSUBPS = 831,
+    JK_X86_VSUBSD = 832,
+    JK_X86_VSUBSS = 833,
+    JK_X86_VTESTPD = 834,
+    JK_X86_VTESTPS = 835,
+    JK_X86_VUCOMISD = 836,
+    JK_X86_VUCOMISS = 837,
+    JK_X86_VUNPCKHPD = 838,
+    JK_X86_VUNPCKHPS = 839,
+    JK_X86_VUNPCKLPD = 840,
+    JK_X86_VUNPCKLPS = 841,
+    JK_X86_VXORPD = 842,
+    JK_X86_VXORPS = 843,
+    JK_X86_VZEROALL = 844,
+    JK_X86_VZEROUPPER = 845,
+    JK_X86_WAIT = 846,
+    JK_X86_WRFSBASE = 847,
+    JK_X86_WRGSBASE = 848,
+    JK_X86_XADD = 849,
+    JK_X86_XCHG = 850,
+    JK_X86_XGETBV = 851,
+    JK_X86_XLATB = 852,
+    JK_X86_XOR = 853,
+    JK_X86_XORPD = 854,
+    JK_X86_XORPS = 855,
+    JK_X86_MNEM_COUNT = 856
 } jk_x86_mnem;
+
+/* CPU extensions the forms need, as bits of a feature set (see
+ * jk_x86_cpu_features and jk_x86_set_features in jitkit/x86.h). */
+typedef enum jk_x86_feature {
+    JK_X86_FEAT_SSE = 1u << 0,
+    JK_X86_FEAT_SSE2 = 1u << 1,
+    JK_X86_FEAT_SSE3 = 1u << 2,
+    JK_X86_FEAT_SSSE3 = 1u << 3,
+    JK_X86_FEAT_SSE41 = 1u << 4,
+    JK_X86_FEAT_SSE42 = 1u << 5,
+    JK_X86_FEAT_AVX = 1u << 6,
+    JK_X86_FEAT_AVX2 = 1u << 7,
+    JK_X86_FEAT_FMA = 1u << 8,
+    JK_X86_FEAT_F16C = 1u << 9,
+    JK_X86_FEAT_AES = 1u << 10,
+    JK_X86_FEAT_PCLMUL = 1u << 11,
+    JK_X86_FEAT_BMI1 = 1u << 12,
+    JK_X86_FEAT_BMI2 = 1u << 13,
+    JK_X86_FEAT_ADX = 1u << 14,
+    JK_X86_FEAT_LZCNT = 1u << 15,
+    JK_X86_FEAT_POPCNT = 1u << 16,
+    JK_X86_FEAT_MOVBE = 1u << 17,
+    JK_X86_FEAT_RDRAND = 1u << 18,
+    JK_X86_FEAT_RDSEED = 1u << 19,
+    JK_X86_FEAT_ALL = 0xFFFFFu
+} jk_x86_feature;
 
 struct jk_x86_asm;
 JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,
@@ -372,9 +980,61 @@ static inline jk_status jk_x86_add(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op
 {
     return jk__x86_q2(a, JK_X86_ADD, o0, o1);
 }
+static inline jk_status jk_x86_addpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDPD, o0, o1);
+}
+static inline jk_status jk_x86_addps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDPS, o0, o1);
+}
+static inline jk_status jk_x86_addsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDSD, o0, o1);
+}
+static inline jk_status jk_x86_addss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDSS, o0, o1);
+}
+static inline jk_status jk_x86_addsubpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDSUBPD, o0, o1);
+}
+static inline jk_status jk_x86_addsubps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ADDSUBPS, o0, o1);
+}
 static inline jk_status jk_x86_adox(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_ADOX, o0, o1);
+}
+static inline jk_status jk_x86_aesdec(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_AESDEC, o0, o1);
+}
+static inline jk_status jk_x86_aesdeclast(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_AESDECLAST, o0, o1);
+}
+static inline jk_status jk_x86_aesenc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_AESENC, o0, o1);
+}
+static inline jk_status jk_x86_aesenclast(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_AESENCLAST, o0, o1);
+}
+static inline jk_status jk_x86_aesimc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_AESIMC, o0, o1);
+}
+static inline jk_status jk_x86_aeskeygenassist(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_AESKEYGENASSIST, 3, o);
 }
 static inline jk_status jk_x86_and(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -388,6 +1048,22 @@ static inline jk_status jk_x86_andn(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_ANDN, 3, o);
 }
+static inline jk_status jk_x86_andnpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ANDNPD, o0, o1);
+}
+static inline jk_status jk_x86_andnps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ANDNPS, o0, o1);
+}
+static inline jk_status jk_x86_andpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ANDPD, o0, o1);
+}
+static inline jk_status jk_x86_andps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ANDPS, o0, o1);
+}
 static inline jk_status jk_x86_bextr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
     jk_x86_op o[3];
@@ -395,6 +1071,46 @@ static inline jk_status jk_x86_bextr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
     o[1] = o1;
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_BEXTR, 3, o);
+}
+static inline jk_status jk_x86_blendpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_BLENDPD, 3, o);
+}
+static inline jk_status jk_x86_blendps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_BLENDPS, 3, o);
+}
+static inline jk_status jk_x86_blendvpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_BLENDVPD, o0, o1);
+}
+static inline jk_status jk_x86_blendvpd3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_BLENDVPD, 3, o);
+}
+static inline jk_status jk_x86_blendvps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_BLENDVPS, o0, o1);
+}
+static inline jk_status jk_x86_blendvps3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_BLENDVPS, 3, o);
 }
 static inline jk_status jk_x86_blsi(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -591,9 +1307,41 @@ static inline jk_status jk_x86_cmp(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op
 {
     return jk__x86_q2(a, JK_X86_CMP, o0, o1);
 }
+static inline jk_status jk_x86_cmppd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_CMPPD, 3, o);
+}
+static inline jk_status jk_x86_cmpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_CMPPS, 3, o);
+}
 static inline jk_status jk_x86_cmpsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSB); }
 static inline jk_status jk_x86_cmpsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSD); }
+static inline jk_status jk_x86_cmpsd3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_CMPSD, 3, o);
+}
 static inline jk_status jk_x86_cmpsq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSQ); }
+static inline jk_status jk_x86_cmpss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_CMPSS, 3, o);
+}
 static inline jk_status jk_x86_cmpsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CMPSW); }
 static inline jk_status jk_x86_cmpxchg(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -607,11 +1355,83 @@ static inline jk_status jk_x86_cmpxchg8b(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_CMPXCHG8B, o0);
 }
+static inline jk_status jk_x86_comisd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_COMISD, o0, o1);
+}
+static inline jk_status jk_x86_comiss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_COMISS, o0, o1);
+}
 static inline jk_status jk_x86_cpuid(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CPUID); }
 static inline jk_status jk_x86_cqo(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CQO); }
 static inline jk_status jk_x86_crc32(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_CRC32, o0, o1);
+}
+static inline jk_status jk_x86_cvtdq2pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTDQ2PD, o0, o1);
+}
+static inline jk_status jk_x86_cvtdq2ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTDQ2PS, o0, o1);
+}
+static inline jk_status jk_x86_cvtpd2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTPD2DQ, o0, o1);
+}
+static inline jk_status jk_x86_cvtpd2ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTPD2PS, o0, o1);
+}
+static inline jk_status jk_x86_cvtps2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTPS2DQ, o0, o1);
+}
+static inline jk_status jk_x86_cvtps2pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTPS2PD, o0, o1);
+}
+static inline jk_status jk_x86_cvtsd2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSD2SI, o0, o1);
+}
+static inline jk_status jk_x86_cvtsd2ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSD2SS, o0, o1);
+}
+static inline jk_status jk_x86_cvtsi2sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSI2SD, o0, o1);
+}
+static inline jk_status jk_x86_cvtsi2ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSI2SS, o0, o1);
+}
+static inline jk_status jk_x86_cvtss2sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSS2SD, o0, o1);
+}
+static inline jk_status jk_x86_cvtss2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTSS2SI, o0, o1);
+}
+static inline jk_status jk_x86_cvttpd2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTTPD2DQ, o0, o1);
+}
+static inline jk_status jk_x86_cvttps2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTTPS2DQ, o0, o1);
+}
+static inline jk_status jk_x86_cvttsd2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTTSD2SI, o0, o1);
+}
+static inline jk_status jk_x86_cvttss2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_CVTTSS2SI, o0, o1);
 }
 static inline jk_status jk_x86_cwd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWD); }
 static inline jk_status jk_x86_cwde(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_CWDE); }
@@ -625,14 +1445,70 @@ static inline jk_status jk_x86_div(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_DIV, o0);
 }
+static inline jk_status jk_x86_divpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_DIVPD, o0, o1);
+}
+static inline jk_status jk_x86_divps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_DIVPS, o0, o1);
+}
+static inline jk_status jk_x86_divsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_DIVSD, o0, o1);
+}
+static inline jk_status jk_x86_divss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_DIVSS, o0, o1);
+}
+static inline jk_status jk_x86_dppd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_DPPD, 3, o);
+}
+static inline jk_status jk_x86_dpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_DPPS, 3, o);
+}
 static inline jk_status jk_x86_endbr32(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR32); }
 static inline jk_status jk_x86_endbr64(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_ENDBR64); }
 static inline jk_status jk_x86_enter(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_ENTER, o0, o1);
 }
+static inline jk_status jk_x86_extractps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_EXTRACTPS, 3, o);
+}
 static inline jk_status jk_x86_fwait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_FWAIT); }
+static inline jk_status jk_x86_haddpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_HADDPD, o0, o1);
+}
+static inline jk_status jk_x86_haddps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_HADDPS, o0, o1);
+}
 static inline jk_status jk_x86_hlt(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_HLT); }
+static inline jk_status jk_x86_hsubpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_HSUBPD, o0, o1);
+}
+static inline jk_status jk_x86_hsubps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_HSUBPS, o0, o1);
+}
 static inline jk_status jk_x86_idiv(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_IDIV, o0);
@@ -663,6 +1539,14 @@ static inline jk_status jk_x86_inc(struct jk_x86_asm *a, jk_x86_op o0)
 }
 static inline jk_status jk_x86_insb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSB); }
 static inline jk_status jk_x86_insd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSD); }
+static inline jk_status jk_x86_insertps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_INSERTPS, 3, o);
+}
 static inline jk_status jk_x86_insw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_INSW); }
 static inline jk_status jk_x86_int(struct jk_x86_asm *a, jk_x86_op o0)
 {
@@ -808,6 +1692,14 @@ static inline jk_status jk_x86_jz(struct jk_x86_asm *a, jk_x86_op o0)
     return jk__x86_q1(a, JK_X86_JZ, o0);
 }
 static inline jk_status jk_x86_lahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_LAHF); }
+static inline jk_status jk_x86_lddqu(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_LDDQU, o0, o1);
+}
+static inline jk_status jk_x86_ldmxcsr(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    return jk__x86_q1(a, JK_X86_LDMXCSR, o0);
+}
 static inline jk_status jk_x86_lea(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_LEA, o0, o1);
@@ -842,7 +1734,39 @@ static inline jk_status jk_x86_lzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 {
     return jk__x86_q2(a, JK_X86_LZCNT, o0, o1);
 }
+static inline jk_status jk_x86_maxpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MAXPD, o0, o1);
+}
+static inline jk_status jk_x86_maxps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MAXPS, o0, o1);
+}
+static inline jk_status jk_x86_maxsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MAXSD, o0, o1);
+}
+static inline jk_status jk_x86_maxss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MAXSS, o0, o1);
+}
 static inline jk_status jk_x86_mfence(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MFENCE); }
+static inline jk_status jk_x86_minpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MINPD, o0, o1);
+}
+static inline jk_status jk_x86_minps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MINPS, o0, o1);
+}
+static inline jk_status jk_x86_minsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MINSD, o0, o1);
+}
+static inline jk_status jk_x86_minss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MINSS, o0, o1);
+}
 static inline jk_status jk_x86_mov(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_MOV, o0, o1);
@@ -851,17 +1775,109 @@ static inline jk_status jk_x86_movabs(struct jk_x86_asm *a, jk_x86_op o0, jk_x86
 {
     return jk__x86_q2(a, JK_X86_MOVABS, o0, o1);
 }
+static inline jk_status jk_x86_movapd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVAPD, o0, o1);
+}
+static inline jk_status jk_x86_movaps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVAPS, o0, o1);
+}
 static inline jk_status jk_x86_movbe(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_MOVBE, o0, o1);
+}
+static inline jk_status jk_x86_movd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVD, o0, o1);
+}
+static inline jk_status jk_x86_movddup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVDDUP, o0, o1);
+}
+static inline jk_status jk_x86_movdqa(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVDQA, o0, o1);
+}
+static inline jk_status jk_x86_movdqu(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVDQU, o0, o1);
+}
+static inline jk_status jk_x86_movhlps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVHLPS, o0, o1);
+}
+static inline jk_status jk_x86_movhpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVHPD, o0, o1);
+}
+static inline jk_status jk_x86_movhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVHPS, o0, o1);
+}
+static inline jk_status jk_x86_movlhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVLHPS, o0, o1);
+}
+static inline jk_status jk_x86_movlpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVLPD, o0, o1);
+}
+static inline jk_status jk_x86_movlps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVLPS, o0, o1);
+}
+static inline jk_status jk_x86_movmskpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVMSKPD, o0, o1);
+}
+static inline jk_status jk_x86_movmskps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVMSKPS, o0, o1);
+}
+static inline jk_status jk_x86_movntdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVNTDQ, o0, o1);
+}
+static inline jk_status jk_x86_movntdqa(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVNTDQA, o0, o1);
 }
 static inline jk_status jk_x86_movnti(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_MOVNTI, o0, o1);
 }
+static inline jk_status jk_x86_movntpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVNTPD, o0, o1);
+}
+static inline jk_status jk_x86_movntps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVNTPS, o0, o1);
+}
+static inline jk_status jk_x86_movq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVQ, o0, o1);
+}
 static inline jk_status jk_x86_movsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSB); }
 static inline jk_status jk_x86_movsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSD); }
+static inline jk_status jk_x86_movsd2(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVSD, o0, o1);
+}
+static inline jk_status jk_x86_movshdup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVSHDUP, o0, o1);
+}
+static inline jk_status jk_x86_movsldup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVSLDUP, o0, o1);
+}
 static inline jk_status jk_x86_movsq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSQ); }
+static inline jk_status jk_x86_movss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVSS, o0, o1);
+}
 static inline jk_status jk_x86_movsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_MOVSW); }
 static inline jk_status jk_x86_movsx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -871,13 +1887,45 @@ static inline jk_status jk_x86_movsxd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86
 {
     return jk__x86_q2(a, JK_X86_MOVSXD, o0, o1);
 }
+static inline jk_status jk_x86_movupd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVUPD, o0, o1);
+}
+static inline jk_status jk_x86_movups(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MOVUPS, o0, o1);
+}
 static inline jk_status jk_x86_movzx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_MOVZX, o0, o1);
 }
+static inline jk_status jk_x86_mpsadbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_MPSADBW, 3, o);
+}
 static inline jk_status jk_x86_mul(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_MUL, o0);
+}
+static inline jk_status jk_x86_mulpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MULPD, o0, o1);
+}
+static inline jk_status jk_x86_mulps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MULPS, o0, o1);
+}
+static inline jk_status jk_x86_mulsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MULSD, o0, o1);
+}
+static inline jk_status jk_x86_mulss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_MULSS, o0, o1);
 }
 static inline jk_status jk_x86_mulx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
@@ -904,6 +1952,14 @@ static inline jk_status jk_x86_or(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op 
 {
     return jk__x86_q2(a, JK_X86_OR, o0, o1);
 }
+static inline jk_status jk_x86_orpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ORPD, o0, o1);
+}
+static inline jk_status jk_x86_orps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_ORPS, o0, o1);
+}
 static inline jk_status jk_x86_out(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_OUT, o0, o1);
@@ -911,7 +1967,183 @@ static inline jk_status jk_x86_out(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op
 static inline jk_status jk_x86_outsb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSB); }
 static inline jk_status jk_x86_outsd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSD); }
 static inline jk_status jk_x86_outsw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_OUTSW); }
+static inline jk_status jk_x86_pabsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PABSB, o0, o1);
+}
+static inline jk_status jk_x86_pabsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PABSD, o0, o1);
+}
+static inline jk_status jk_x86_pabsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PABSW, o0, o1);
+}
+static inline jk_status jk_x86_packssdw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PACKSSDW, o0, o1);
+}
+static inline jk_status jk_x86_packsswb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PACKSSWB, o0, o1);
+}
+static inline jk_status jk_x86_packusdw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PACKUSDW, o0, o1);
+}
+static inline jk_status jk_x86_packuswb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PACKUSWB, o0, o1);
+}
+static inline jk_status jk_x86_paddb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDB, o0, o1);
+}
+static inline jk_status jk_x86_paddd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDD, o0, o1);
+}
+static inline jk_status jk_x86_paddq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDQ, o0, o1);
+}
+static inline jk_status jk_x86_paddsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDSB, o0, o1);
+}
+static inline jk_status jk_x86_paddsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDSW, o0, o1);
+}
+static inline jk_status jk_x86_paddusb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDUSB, o0, o1);
+}
+static inline jk_status jk_x86_paddusw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDUSW, o0, o1);
+}
+static inline jk_status jk_x86_paddw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PADDW, o0, o1);
+}
+static inline jk_status jk_x86_palignr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PALIGNR, 3, o);
+}
+static inline jk_status jk_x86_pand(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PAND, o0, o1);
+}
+static inline jk_status jk_x86_pandn(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PANDN, o0, o1);
+}
 static inline jk_status jk_x86_pause(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_PAUSE); }
+static inline jk_status jk_x86_pavgb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PAVGB, o0, o1);
+}
+static inline jk_status jk_x86_pavgw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PAVGW, o0, o1);
+}
+static inline jk_status jk_x86_pblendvb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PBLENDVB, o0, o1);
+}
+static inline jk_status jk_x86_pblendvb3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PBLENDVB, 3, o);
+}
+static inline jk_status jk_x86_pblendw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PBLENDW, 3, o);
+}
+static inline jk_status jk_x86_pclmulqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PCLMULQDQ, 3, o);
+}
+static inline jk_status jk_x86_pcmpeqb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPEQB, o0, o1);
+}
+static inline jk_status jk_x86_pcmpeqd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPEQD, o0, o1);
+}
+static inline jk_status jk_x86_pcmpeqq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPEQQ, o0, o1);
+}
+static inline jk_status jk_x86_pcmpeqw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPEQW, o0, o1);
+}
+static inline jk_status jk_x86_pcmpestri(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PCMPESTRI, 3, o);
+}
+static inline jk_status jk_x86_pcmpestrm(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PCMPESTRM, 3, o);
+}
+static inline jk_status jk_x86_pcmpgtb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPGTB, o0, o1);
+}
+static inline jk_status jk_x86_pcmpgtd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPGTD, o0, o1);
+}
+static inline jk_status jk_x86_pcmpgtq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPGTQ, o0, o1);
+}
+static inline jk_status jk_x86_pcmpgtw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PCMPGTW, o0, o1);
+}
+static inline jk_status jk_x86_pcmpistri(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PCMPISTRI, 3, o);
+}
+static inline jk_status jk_x86_pcmpistrm(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PCMPISTRM, 3, o);
+}
 static inline jk_status jk_x86_pdep(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
 {
     jk_x86_op o[3];
@@ -928,6 +2160,234 @@ static inline jk_status jk_x86_pext(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_PEXT, 3, o);
 }
+static inline jk_status jk_x86_pextrb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PEXTRB, 3, o);
+}
+static inline jk_status jk_x86_pextrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PEXTRD, 3, o);
+}
+static inline jk_status jk_x86_pextrq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PEXTRQ, 3, o);
+}
+static inline jk_status jk_x86_pextrw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PEXTRW, 3, o);
+}
+static inline jk_status jk_x86_phaddd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHADDD, o0, o1);
+}
+static inline jk_status jk_x86_phaddsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHADDSW, o0, o1);
+}
+static inline jk_status jk_x86_phaddw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHADDW, o0, o1);
+}
+static inline jk_status jk_x86_phminposuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHMINPOSUW, o0, o1);
+}
+static inline jk_status jk_x86_phsubd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHSUBD, o0, o1);
+}
+static inline jk_status jk_x86_phsubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHSUBSW, o0, o1);
+}
+static inline jk_status jk_x86_phsubw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PHSUBW, o0, o1);
+}
+static inline jk_status jk_x86_pinsrb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PINSRB, 3, o);
+}
+static inline jk_status jk_x86_pinsrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PINSRD, 3, o);
+}
+static inline jk_status jk_x86_pinsrq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PINSRQ, 3, o);
+}
+static inline jk_status jk_x86_pinsrw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PINSRW, 3, o);
+}
+static inline jk_status jk_x86_pmaddubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMADDUBSW, o0, o1);
+}
+static inline jk_status jk_x86_pmaddwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMADDWD, o0, o1);
+}
+static inline jk_status jk_x86_pmaxsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXSB, o0, o1);
+}
+static inline jk_status jk_x86_pmaxsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXSD, o0, o1);
+}
+static inline jk_status jk_x86_pmaxsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXSW, o0, o1);
+}
+static inline jk_status jk_x86_pmaxub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXUB, o0, o1);
+}
+static inline jk_status jk_x86_pmaxud(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXUD, o0, o1);
+}
+static inline jk_status jk_x86_pmaxuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMAXUW, o0, o1);
+}
+static inline jk_status jk_x86_pminsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINSB, o0, o1);
+}
+static inline jk_status jk_x86_pminsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINSD, o0, o1);
+}
+static inline jk_status jk_x86_pminsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINSW, o0, o1);
+}
+static inline jk_status jk_x86_pminub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINUB, o0, o1);
+}
+static inline jk_status jk_x86_pminud(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINUD, o0, o1);
+}
+static inline jk_status jk_x86_pminuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMINUW, o0, o1);
+}
+static inline jk_status jk_x86_pmovmskb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVMSKB, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxbd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXBD, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxbq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXBQ, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXBW, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXDQ, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXWD, o0, o1);
+}
+static inline jk_status jk_x86_pmovsxwq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVSXWQ, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxbd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXBD, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxbq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXBQ, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXBW, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXDQ, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXWD, o0, o1);
+}
+static inline jk_status jk_x86_pmovzxwq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMOVZXWQ, o0, o1);
+}
+static inline jk_status jk_x86_pmuldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULDQ, o0, o1);
+}
+static inline jk_status jk_x86_pmulhrsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULHRSW, o0, o1);
+}
+static inline jk_status jk_x86_pmulhuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULHUW, o0, o1);
+}
+static inline jk_status jk_x86_pmulhw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULHW, o0, o1);
+}
+static inline jk_status jk_x86_pmulld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULLD, o0, o1);
+}
+static inline jk_status jk_x86_pmullw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULLW, o0, o1);
+}
+static inline jk_status jk_x86_pmuludq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PMULUDQ, o0, o1);
+}
 static inline jk_status jk_x86_pop(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_POP, o0);
@@ -942,6 +2402,10 @@ static inline jk_status jk_x86_popf(struct jk_x86_asm *a) { return jk_x86_emit0(
 static inline jk_status jk_x86_popfd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFD); }
 static inline jk_status jk_x86_popfq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFQ); }
 static inline jk_status jk_x86_popfw(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_POPFW); }
+static inline jk_status jk_x86_por(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_POR, o0, o1);
+}
 static inline jk_status jk_x86_prefetchnta(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_PREFETCHNTA, o0);
@@ -962,6 +2426,158 @@ static inline jk_status jk_x86_prefetchw(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_PREFETCHW, o0);
 }
+static inline jk_status jk_x86_psadbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSADBW, o0, o1);
+}
+static inline jk_status jk_x86_pshufb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSHUFB, o0, o1);
+}
+static inline jk_status jk_x86_pshufd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PSHUFD, 3, o);
+}
+static inline jk_status jk_x86_pshufhw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PSHUFHW, 3, o);
+}
+static inline jk_status jk_x86_pshuflw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_PSHUFLW, 3, o);
+}
+static inline jk_status jk_x86_psignb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSIGNB, o0, o1);
+}
+static inline jk_status jk_x86_psignd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSIGND, o0, o1);
+}
+static inline jk_status jk_x86_psignw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSIGNW, o0, o1);
+}
+static inline jk_status jk_x86_pslld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSLLD, o0, o1);
+}
+static inline jk_status jk_x86_pslldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSLLDQ, o0, o1);
+}
+static inline jk_status jk_x86_psllq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSLLQ, o0, o1);
+}
+static inline jk_status jk_x86_psllw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSLLW, o0, o1);
+}
+static inline jk_status jk_x86_psrad(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRAD, o0, o1);
+}
+static inline jk_status jk_x86_psraw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRAW, o0, o1);
+}
+static inline jk_status jk_x86_psrld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRLD, o0, o1);
+}
+static inline jk_status jk_x86_psrldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRLDQ, o0, o1);
+}
+static inline jk_status jk_x86_psrlq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRLQ, o0, o1);
+}
+static inline jk_status jk_x86_psrlw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSRLW, o0, o1);
+}
+static inline jk_status jk_x86_psubb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBB, o0, o1);
+}
+static inline jk_status jk_x86_psubd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBD, o0, o1);
+}
+static inline jk_status jk_x86_psubq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBQ, o0, o1);
+}
+static inline jk_status jk_x86_psubsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBSB, o0, o1);
+}
+static inline jk_status jk_x86_psubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBSW, o0, o1);
+}
+static inline jk_status jk_x86_psubusb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBUSB, o0, o1);
+}
+static inline jk_status jk_x86_psubusw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBUSW, o0, o1);
+}
+static inline jk_status jk_x86_psubw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PSUBW, o0, o1);
+}
+static inline jk_status jk_x86_ptest(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PTEST, o0, o1);
+}
+static inline jk_status jk_x86_punpckhbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKHBW, o0, o1);
+}
+static inline jk_status jk_x86_punpckhdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKHDQ, o0, o1);
+}
+static inline jk_status jk_x86_punpckhqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKHQDQ, o0, o1);
+}
+static inline jk_status jk_x86_punpckhwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKHWD, o0, o1);
+}
+static inline jk_status jk_x86_punpcklbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKLBW, o0, o1);
+}
+static inline jk_status jk_x86_punpckldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKLDQ, o0, o1);
+}
+static inline jk_status jk_x86_punpcklqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKLQDQ, o0, o1);
+}
+static inline jk_status jk_x86_punpcklwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PUNPCKLWD, o0, o1);
+}
 static inline jk_status jk_x86_push(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_PUSH, o0);
@@ -976,9 +2592,21 @@ static inline jk_status jk_x86_pushw(struct jk_x86_asm *a, jk_x86_op o0)
 {
     return jk__x86_q1(a, JK_X86_PUSHW, o0);
 }
+static inline jk_status jk_x86_pxor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_PXOR, o0, o1);
+}
 static inline jk_status jk_x86_rcl(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_RCL, o0, o1);
+}
+static inline jk_status jk_x86_rcpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_RCPPS, o0, o1);
+}
+static inline jk_status jk_x86_rcpss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_RCPSS, o0, o1);
 }
 static inline jk_status jk_x86_rcr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
@@ -1037,6 +2665,46 @@ static inline jk_status jk_x86_rorx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[1] = o1;
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_RORX, 3, o);
+}
+static inline jk_status jk_x86_roundpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_ROUNDPD, 3, o);
+}
+static inline jk_status jk_x86_roundps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_ROUNDPS, 3, o);
+}
+static inline jk_status jk_x86_roundsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_ROUNDSD, 3, o);
+}
+static inline jk_status jk_x86_roundss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_ROUNDSS, 3, o);
+}
+static inline jk_status jk_x86_rsqrtps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_RSQRTPS, o0, o1);
+}
+static inline jk_status jk_x86_rsqrtss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_RSQRTSS, o0, o1);
 }
 static inline jk_status jk_x86_sahf(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SAHF); }
 static inline jk_status jk_x86_sal(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
@@ -1224,9 +2892,45 @@ static inline jk_status jk_x86_shrx(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_o
     o[2] = o2;
     return jk_x86_emit(a, JK_X86_SHRX, 3, o);
 }
+static inline jk_status jk_x86_shufpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_SHUFPD, 3, o);
+}
+static inline jk_status jk_x86_shufps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_SHUFPS, 3, o);
+}
+static inline jk_status jk_x86_sqrtpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SQRTPD, o0, o1);
+}
+static inline jk_status jk_x86_sqrtps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SQRTPS, o0, o1);
+}
+static inline jk_status jk_x86_sqrtsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SQRTSD, o0, o1);
+}
+static inline jk_status jk_x86_sqrtss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SQRTSS, o0, o1);
+}
 static inline jk_status jk_x86_stc(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STC); }
 static inline jk_status jk_x86_std(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STD); }
 static inline jk_status jk_x86_sti(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STI); }
+static inline jk_status jk_x86_stmxcsr(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    return jk__x86_q1(a, JK_X86_STMXCSR, o0);
+}
 static inline jk_status jk_x86_stosb(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSB); }
 static inline jk_status jk_x86_stosd(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSD); }
 static inline jk_status jk_x86_stosq(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_STOSQ); }
@@ -1234,6 +2938,22 @@ static inline jk_status jk_x86_stosw(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_sub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_SUB, o0, o1);
+}
+static inline jk_status jk_x86_subpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SUBPD, o0, o1);
+}
+static inline jk_status jk_x86_subps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SUBPS, o0, o1);
+}
+static inline jk_status jk_x86_subsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SUBSD, o0, o1);
+}
+static inline jk_status jk_x86_subss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_SUBSS, o0, o1);
 }
 static inline jk_status jk_x86_syscall(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSCALL); }
 static inline jk_status jk_x86_sysenter(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_SYSENTER); }
@@ -1245,11 +2965,2514 @@ static inline jk_status jk_x86_tzcnt(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_
 {
     return jk__x86_q2(a, JK_X86_TZCNT, o0, o1);
 }
+static inline jk_status jk_x86_ucomisd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UCOMISD, o0, o1);
+}
+static inline jk_status jk_x86_ucomiss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UCOMISS, o0, o1);
+}
 static inline jk_status jk_x86_ud1(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_UD1, o0, o1);
 }
 static inline jk_status jk_x86_ud2(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_UD2); }
+static inline jk_status jk_x86_unpckhpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UNPCKHPD, o0, o1);
+}
+static inline jk_status jk_x86_unpckhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UNPCKHPS, o0, o1);
+}
+static inline jk_status jk_x86_unpcklpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UNPCKLPD, o0, o1);
+}
+static inline jk_status jk_x86_unpcklps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_UNPCKLPS, o0, o1);
+}
+static inline jk_status jk_x86_vaddpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDPD, 3, o);
+}
+static inline jk_status jk_x86_vaddps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDPS, 3, o);
+}
+static inline jk_status jk_x86_vaddsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDSD, 3, o);
+}
+static inline jk_status jk_x86_vaddss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDSS, 3, o);
+}
+static inline jk_status jk_x86_vaddsubpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDSUBPD, 3, o);
+}
+static inline jk_status jk_x86_vaddsubps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VADDSUBPS, 3, o);
+}
+static inline jk_status jk_x86_vaesdec(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VAESDEC, 3, o);
+}
+static inline jk_status jk_x86_vaesdeclast(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VAESDECLAST, 3, o);
+}
+static inline jk_status jk_x86_vaesenc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VAESENC, 3, o);
+}
+static inline jk_status jk_x86_vaesenclast(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VAESENCLAST, 3, o);
+}
+static inline jk_status jk_x86_vaesimc(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VAESIMC, o0, o1);
+}
+static inline jk_status jk_x86_vaeskeygenassist(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VAESKEYGENASSIST, 3, o);
+}
+static inline jk_status jk_x86_vandnpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VANDNPD, 3, o);
+}
+static inline jk_status jk_x86_vandnps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VANDNPS, 3, o);
+}
+static inline jk_status jk_x86_vandpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VANDPD, 3, o);
+}
+static inline jk_status jk_x86_vandps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VANDPS, 3, o);
+}
+static inline jk_status jk_x86_vblendpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VBLENDPD, 4, o);
+}
+static inline jk_status jk_x86_vblendps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VBLENDPS, 4, o);
+}
+static inline jk_status jk_x86_vblendvpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VBLENDVPD, 4, o);
+}
+static inline jk_status jk_x86_vblendvps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VBLENDVPS, 4, o);
+}
+static inline jk_status jk_x86_vbroadcastf128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VBROADCASTF128, o0, o1);
+}
+static inline jk_status jk_x86_vbroadcasti128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VBROADCASTI128, o0, o1);
+}
+static inline jk_status jk_x86_vbroadcastsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VBROADCASTSD, o0, o1);
+}
+static inline jk_status jk_x86_vbroadcastss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VBROADCASTSS, o0, o1);
+}
+static inline jk_status jk_x86_vcmppd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VCMPPD, 4, o);
+}
+static inline jk_status jk_x86_vcmpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VCMPPS, 4, o);
+}
+static inline jk_status jk_x86_vcmpsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VCMPSD, 4, o);
+}
+static inline jk_status jk_x86_vcmpss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VCMPSS, 4, o);
+}
+static inline jk_status jk_x86_vcomisd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCOMISD, o0, o1);
+}
+static inline jk_status jk_x86_vcomiss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCOMISS, o0, o1);
+}
+static inline jk_status jk_x86_vcvtdq2pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTDQ2PD, o0, o1);
+}
+static inline jk_status jk_x86_vcvtdq2ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTDQ2PS, o0, o1);
+}
+static inline jk_status jk_x86_vcvtpd2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTPD2DQ, o0, o1);
+}
+static inline jk_status jk_x86_vcvtpd2ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTPD2PS, o0, o1);
+}
+static inline jk_status jk_x86_vcvtph2ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTPH2PS, o0, o1);
+}
+static inline jk_status jk_x86_vcvtps2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTPS2DQ, o0, o1);
+}
+static inline jk_status jk_x86_vcvtps2pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTPS2PD, o0, o1);
+}
+static inline jk_status jk_x86_vcvtps2ph(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VCVTPS2PH, 3, o);
+}
+static inline jk_status jk_x86_vcvtsd2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTSD2SI, o0, o1);
+}
+static inline jk_status jk_x86_vcvtsd2ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VCVTSD2SS, 3, o);
+}
+static inline jk_status jk_x86_vcvtsi2sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VCVTSI2SD, 3, o);
+}
+static inline jk_status jk_x86_vcvtsi2ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VCVTSI2SS, 3, o);
+}
+static inline jk_status jk_x86_vcvtss2sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VCVTSS2SD, 3, o);
+}
+static inline jk_status jk_x86_vcvtss2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTSS2SI, o0, o1);
+}
+static inline jk_status jk_x86_vcvttpd2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTTPD2DQ, o0, o1);
+}
+static inline jk_status jk_x86_vcvttps2dq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTTPS2DQ, o0, o1);
+}
+static inline jk_status jk_x86_vcvttsd2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTTSD2SI, o0, o1);
+}
+static inline jk_status jk_x86_vcvttss2si(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VCVTTSS2SI, o0, o1);
+}
+static inline jk_status jk_x86_vdivpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VDIVPD, 3, o);
+}
+static inline jk_status jk_x86_vdivps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VDIVPS, 3, o);
+}
+static inline jk_status jk_x86_vdivsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VDIVSD, 3, o);
+}
+static inline jk_status jk_x86_vdivss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VDIVSS, 3, o);
+}
+static inline jk_status jk_x86_vdppd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VDPPD, 4, o);
+}
+static inline jk_status jk_x86_vdpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VDPPS, 4, o);
+}
+static inline jk_status jk_x86_vextractf128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VEXTRACTF128, 3, o);
+}
+static inline jk_status jk_x86_vextracti128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VEXTRACTI128, 3, o);
+}
+static inline jk_status jk_x86_vextractps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VEXTRACTPS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD132PD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD132PS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd132sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD132SD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd132ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD132SS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD213PD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD213PS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd213sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD213SD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd213ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD213SS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD231PD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD231PS, 3, o);
+}
+static inline jk_status jk_x86_vfmadd231sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD231SD, 3, o);
+}
+static inline jk_status jk_x86_vfmadd231ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADD231SS, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB132PD, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB132PS, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB213PD, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB213PS, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB231PD, 3, o);
+}
+static inline jk_status jk_x86_vfmaddsub231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMADDSUB231PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB132PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB132PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub132sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB132SD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub132ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB132SS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB213PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB213PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub213sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB213SD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub213ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB213SS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB231PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB231PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsub231sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB231SD, 3, o);
+}
+static inline jk_status jk_x86_vfmsub231ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUB231SS, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD132PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD132PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD213PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD213PS, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD231PD, 3, o);
+}
+static inline jk_status jk_x86_vfmsubadd231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFMSUBADD231PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD132PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD132PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd132sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD132SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd132ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD132SS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD213PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD213PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd213sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD213SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd213ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD213SS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD231PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD231PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd231sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD231SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmadd231ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMADD231SS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub132pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB132PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub132ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB132PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub132sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB132SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub132ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB132SS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub213pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB213PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub213ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB213PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub213sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB213SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub213ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB213SS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub231pd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB231PD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub231ps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB231PS, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub231sd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB231SD, 3, o);
+}
+static inline jk_status jk_x86_vfnmsub231ss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VFNMSUB231SS, 3, o);
+}
+static inline jk_status jk_x86_vhaddpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VHADDPD, 3, o);
+}
+static inline jk_status jk_x86_vhaddps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VHADDPS, 3, o);
+}
+static inline jk_status jk_x86_vhsubpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VHSUBPD, 3, o);
+}
+static inline jk_status jk_x86_vhsubps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VHSUBPS, 3, o);
+}
+static inline jk_status jk_x86_vinsertf128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VINSERTF128, 4, o);
+}
+static inline jk_status jk_x86_vinserti128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VINSERTI128, 4, o);
+}
+static inline jk_status jk_x86_vinsertps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VINSERTPS, 4, o);
+}
+static inline jk_status jk_x86_vlddqu(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VLDDQU, o0, o1);
+}
+static inline jk_status jk_x86_vldmxcsr(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    return jk__x86_q1(a, JK_X86_VLDMXCSR, o0);
+}
+static inline jk_status jk_x86_vmaskmovpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMASKMOVPD, 3, o);
+}
+static inline jk_status jk_x86_vmaskmovps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMASKMOVPS, 3, o);
+}
+static inline jk_status jk_x86_vmaxpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMAXPD, 3, o);
+}
+static inline jk_status jk_x86_vmaxps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMAXPS, 3, o);
+}
+static inline jk_status jk_x86_vmaxsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMAXSD, 3, o);
+}
+static inline jk_status jk_x86_vmaxss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMAXSS, 3, o);
+}
+static inline jk_status jk_x86_vminpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMINPD, 3, o);
+}
+static inline jk_status jk_x86_vminps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMINPS, 3, o);
+}
+static inline jk_status jk_x86_vminsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMINSD, 3, o);
+}
+static inline jk_status jk_x86_vminss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMINSS, 3, o);
+}
+static inline jk_status jk_x86_vmovapd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVAPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovaps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVAPS, o0, o1);
+}
+static inline jk_status jk_x86_vmovd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVD, o0, o1);
+}
+static inline jk_status jk_x86_vmovddup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVDDUP, o0, o1);
+}
+static inline jk_status jk_x86_vmovdqa(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVDQA, o0, o1);
+}
+static inline jk_status jk_x86_vmovdqu(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVDQU, o0, o1);
+}
+static inline jk_status jk_x86_vmovhlps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVHLPS, 3, o);
+}
+static inline jk_status jk_x86_vmovhpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVHPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovhpd3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVHPD, 3, o);
+}
+static inline jk_status jk_x86_vmovhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVHPS, o0, o1);
+}
+static inline jk_status jk_x86_vmovhps3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVHPS, 3, o);
+}
+static inline jk_status jk_x86_vmovlhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVLHPS, 3, o);
+}
+static inline jk_status jk_x86_vmovlpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVLPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovlpd3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVLPD, 3, o);
+}
+static inline jk_status jk_x86_vmovlps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVLPS, o0, o1);
+}
+static inline jk_status jk_x86_vmovlps3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVLPS, 3, o);
+}
+static inline jk_status jk_x86_vmovmskpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVMSKPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovmskps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVMSKPS, o0, o1);
+}
+static inline jk_status jk_x86_vmovntdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVNTDQ, o0, o1);
+}
+static inline jk_status jk_x86_vmovntdqa(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVNTDQA, o0, o1);
+}
+static inline jk_status jk_x86_vmovntpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVNTPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovntps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVNTPS, o0, o1);
+}
+static inline jk_status jk_x86_vmovq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVQ, o0, o1);
+}
+static inline jk_status jk_x86_vmovsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVSD, o0, o1);
+}
+static inline jk_status jk_x86_vmovsd3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVSD, 3, o);
+}
+static inline jk_status jk_x86_vmovshdup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVSHDUP, o0, o1);
+}
+static inline jk_status jk_x86_vmovsldup(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVSLDUP, o0, o1);
+}
+static inline jk_status jk_x86_vmovss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVSS, o0, o1);
+}
+static inline jk_status jk_x86_vmovss3(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMOVSS, 3, o);
+}
+static inline jk_status jk_x86_vmovupd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVUPD, o0, o1);
+}
+static inline jk_status jk_x86_vmovups(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VMOVUPS, o0, o1);
+}
+static inline jk_status jk_x86_vmpsadbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VMPSADBW, 4, o);
+}
+static inline jk_status jk_x86_vmulpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMULPD, 3, o);
+}
+static inline jk_status jk_x86_vmulps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMULPS, 3, o);
+}
+static inline jk_status jk_x86_vmulsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMULSD, 3, o);
+}
+static inline jk_status jk_x86_vmulss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VMULSS, 3, o);
+}
+static inline jk_status jk_x86_vorpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VORPD, 3, o);
+}
+static inline jk_status jk_x86_vorps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VORPS, 3, o);
+}
+static inline jk_status jk_x86_vpabsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPABSB, o0, o1);
+}
+static inline jk_status jk_x86_vpabsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPABSD, o0, o1);
+}
+static inline jk_status jk_x86_vpabsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPABSW, o0, o1);
+}
+static inline jk_status jk_x86_vpackssdw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPACKSSDW, 3, o);
+}
+static inline jk_status jk_x86_vpacksswb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPACKSSWB, 3, o);
+}
+static inline jk_status jk_x86_vpackusdw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPACKUSDW, 3, o);
+}
+static inline jk_status jk_x86_vpackuswb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPACKUSWB, 3, o);
+}
+static inline jk_status jk_x86_vpaddb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDB, 3, o);
+}
+static inline jk_status jk_x86_vpaddd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDD, 3, o);
+}
+static inline jk_status jk_x86_vpaddq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDQ, 3, o);
+}
+static inline jk_status jk_x86_vpaddsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDSB, 3, o);
+}
+static inline jk_status jk_x86_vpaddsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDSW, 3, o);
+}
+static inline jk_status jk_x86_vpaddusb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDUSB, 3, o);
+}
+static inline jk_status jk_x86_vpaddusw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDUSW, 3, o);
+}
+static inline jk_status jk_x86_vpaddw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPADDW, 3, o);
+}
+static inline jk_status jk_x86_vpalignr(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPALIGNR, 4, o);
+}
+static inline jk_status jk_x86_vpand(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPAND, 3, o);
+}
+static inline jk_status jk_x86_vpandn(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPANDN, 3, o);
+}
+static inline jk_status jk_x86_vpavgb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPAVGB, 3, o);
+}
+static inline jk_status jk_x86_vpavgw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPAVGW, 3, o);
+}
+static inline jk_status jk_x86_vpblendd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPBLENDD, 4, o);
+}
+static inline jk_status jk_x86_vpblendvb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPBLENDVB, 4, o);
+}
+static inline jk_status jk_x86_vpblendw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPBLENDW, 4, o);
+}
+static inline jk_status jk_x86_vpbroadcastb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPBROADCASTB, o0, o1);
+}
+static inline jk_status jk_x86_vpbroadcastd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPBROADCASTD, o0, o1);
+}
+static inline jk_status jk_x86_vpbroadcastq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPBROADCASTQ, o0, o1);
+}
+static inline jk_status jk_x86_vpbroadcastw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPBROADCASTW, o0, o1);
+}
+static inline jk_status jk_x86_vpclmulqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPCLMULQDQ, 4, o);
+}
+static inline jk_status jk_x86_vpcmpeqb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPEQB, 3, o);
+}
+static inline jk_status jk_x86_vpcmpeqd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPEQD, 3, o);
+}
+static inline jk_status jk_x86_vpcmpeqq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPEQQ, 3, o);
+}
+static inline jk_status jk_x86_vpcmpeqw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPEQW, 3, o);
+}
+static inline jk_status jk_x86_vpcmpestri(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPESTRI, 3, o);
+}
+static inline jk_status jk_x86_vpcmpestrm(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPESTRM, 3, o);
+}
+static inline jk_status jk_x86_vpcmpgtb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPGTB, 3, o);
+}
+static inline jk_status jk_x86_vpcmpgtd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPGTD, 3, o);
+}
+static inline jk_status jk_x86_vpcmpgtq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPGTQ, 3, o);
+}
+static inline jk_status jk_x86_vpcmpgtw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPGTW, 3, o);
+}
+static inline jk_status jk_x86_vpcmpistri(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPISTRI, 3, o);
+}
+static inline jk_status jk_x86_vpcmpistrm(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPCMPISTRM, 3, o);
+}
+static inline jk_status jk_x86_vperm2f128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPERM2F128, 4, o);
+}
+static inline jk_status jk_x86_vperm2i128(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPERM2I128, 4, o);
+}
+static inline jk_status jk_x86_vpermd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMD, 3, o);
+}
+static inline jk_status jk_x86_vpermilpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMILPD, 3, o);
+}
+static inline jk_status jk_x86_vpermilps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMILPS, 3, o);
+}
+static inline jk_status jk_x86_vpermpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMPD, 3, o);
+}
+static inline jk_status jk_x86_vpermps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMPS, 3, o);
+}
+static inline jk_status jk_x86_vpermq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPERMQ, 3, o);
+}
+static inline jk_status jk_x86_vpextrb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPEXTRB, 3, o);
+}
+static inline jk_status jk_x86_vpextrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPEXTRD, 3, o);
+}
+static inline jk_status jk_x86_vpextrq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPEXTRQ, 3, o);
+}
+static inline jk_status jk_x86_vpextrw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPEXTRW, 3, o);
+}
+static inline jk_status jk_x86_vphaddd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHADDD, 3, o);
+}
+static inline jk_status jk_x86_vphaddsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHADDSW, 3, o);
+}
+static inline jk_status jk_x86_vphaddw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHADDW, 3, o);
+}
+static inline jk_status jk_x86_vphminposuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPHMINPOSUW, o0, o1);
+}
+static inline jk_status jk_x86_vphsubd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHSUBD, 3, o);
+}
+static inline jk_status jk_x86_vphsubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHSUBSW, 3, o);
+}
+static inline jk_status jk_x86_vphsubw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPHSUBW, 3, o);
+}
+static inline jk_status jk_x86_vpinsrb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPINSRB, 4, o);
+}
+static inline jk_status jk_x86_vpinsrd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPINSRD, 4, o);
+}
+static inline jk_status jk_x86_vpinsrq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPINSRQ, 4, o);
+}
+static inline jk_status jk_x86_vpinsrw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VPINSRW, 4, o);
+}
+static inline jk_status jk_x86_vpmaddubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMADDUBSW, 3, o);
+}
+static inline jk_status jk_x86_vpmaddwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMADDWD, 3, o);
+}
+static inline jk_status jk_x86_vpmaskmovd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMASKMOVD, 3, o);
+}
+static inline jk_status jk_x86_vpmaskmovq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMASKMOVQ, 3, o);
+}
+static inline jk_status jk_x86_vpmaxsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXSB, 3, o);
+}
+static inline jk_status jk_x86_vpmaxsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXSD, 3, o);
+}
+static inline jk_status jk_x86_vpmaxsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXSW, 3, o);
+}
+static inline jk_status jk_x86_vpmaxub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXUB, 3, o);
+}
+static inline jk_status jk_x86_vpmaxud(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXUD, 3, o);
+}
+static inline jk_status jk_x86_vpmaxuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMAXUW, 3, o);
+}
+static inline jk_status jk_x86_vpminsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINSB, 3, o);
+}
+static inline jk_status jk_x86_vpminsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINSD, 3, o);
+}
+static inline jk_status jk_x86_vpminsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINSW, 3, o);
+}
+static inline jk_status jk_x86_vpminub(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINUB, 3, o);
+}
+static inline jk_status jk_x86_vpminud(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINUD, 3, o);
+}
+static inline jk_status jk_x86_vpminuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMINUW, 3, o);
+}
+static inline jk_status jk_x86_vpmovmskb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVMSKB, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxbd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXBD, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxbq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXBQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXBW, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXDQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXWD, o0, o1);
+}
+static inline jk_status jk_x86_vpmovsxwq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVSXWQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxbd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXBD, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxbq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXBQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXBW, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXDQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXWD, o0, o1);
+}
+static inline jk_status jk_x86_vpmovzxwq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPMOVZXWQ, o0, o1);
+}
+static inline jk_status jk_x86_vpmuldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULDQ, 3, o);
+}
+static inline jk_status jk_x86_vpmulhrsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULHRSW, 3, o);
+}
+static inline jk_status jk_x86_vpmulhuw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULHUW, 3, o);
+}
+static inline jk_status jk_x86_vpmulhw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULHW, 3, o);
+}
+static inline jk_status jk_x86_vpmulld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULLD, 3, o);
+}
+static inline jk_status jk_x86_vpmullw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULLW, 3, o);
+}
+static inline jk_status jk_x86_vpmuludq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPMULUDQ, 3, o);
+}
+static inline jk_status jk_x86_vpor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPOR, 3, o);
+}
+static inline jk_status jk_x86_vpsadbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSADBW, 3, o);
+}
+static inline jk_status jk_x86_vpshufb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSHUFB, 3, o);
+}
+static inline jk_status jk_x86_vpshufd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSHUFD, 3, o);
+}
+static inline jk_status jk_x86_vpshufhw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSHUFHW, 3, o);
+}
+static inline jk_status jk_x86_vpshuflw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSHUFLW, 3, o);
+}
+static inline jk_status jk_x86_vpsignb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSIGNB, 3, o);
+}
+static inline jk_status jk_x86_vpsignd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSIGND, 3, o);
+}
+static inline jk_status jk_x86_vpsignw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSIGNW, 3, o);
+}
+static inline jk_status jk_x86_vpslld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLD, 3, o);
+}
+static inline jk_status jk_x86_vpslldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLDQ, 3, o);
+}
+static inline jk_status jk_x86_vpsllq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLQ, 3, o);
+}
+static inline jk_status jk_x86_vpsllvd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLVD, 3, o);
+}
+static inline jk_status jk_x86_vpsllvq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLVQ, 3, o);
+}
+static inline jk_status jk_x86_vpsllw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSLLW, 3, o);
+}
+static inline jk_status jk_x86_vpsrad(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRAD, 3, o);
+}
+static inline jk_status jk_x86_vpsravd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRAVD, 3, o);
+}
+static inline jk_status jk_x86_vpsraw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRAW, 3, o);
+}
+static inline jk_status jk_x86_vpsrld(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLD, 3, o);
+}
+static inline jk_status jk_x86_vpsrldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLDQ, 3, o);
+}
+static inline jk_status jk_x86_vpsrlq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLQ, 3, o);
+}
+static inline jk_status jk_x86_vpsrlvd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLVD, 3, o);
+}
+static inline jk_status jk_x86_vpsrlvq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLVQ, 3, o);
+}
+static inline jk_status jk_x86_vpsrlw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSRLW, 3, o);
+}
+static inline jk_status jk_x86_vpsubb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBB, 3, o);
+}
+static inline jk_status jk_x86_vpsubd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBD, 3, o);
+}
+static inline jk_status jk_x86_vpsubq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBQ, 3, o);
+}
+static inline jk_status jk_x86_vpsubsb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBSB, 3, o);
+}
+static inline jk_status jk_x86_vpsubsw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBSW, 3, o);
+}
+static inline jk_status jk_x86_vpsubusb(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBUSB, 3, o);
+}
+static inline jk_status jk_x86_vpsubusw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBUSW, 3, o);
+}
+static inline jk_status jk_x86_vpsubw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPSUBW, 3, o);
+}
+static inline jk_status jk_x86_vptest(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VPTEST, o0, o1);
+}
+static inline jk_status jk_x86_vpunpckhbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKHBW, 3, o);
+}
+static inline jk_status jk_x86_vpunpckhdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKHDQ, 3, o);
+}
+static inline jk_status jk_x86_vpunpckhqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKHQDQ, 3, o);
+}
+static inline jk_status jk_x86_vpunpckhwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKHWD, 3, o);
+}
+static inline jk_status jk_x86_vpunpcklbw(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKLBW, 3, o);
+}
+static inline jk_status jk_x86_vpunpckldq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKLDQ, 3, o);
+}
+static inline jk_status jk_x86_vpunpcklqdq(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKLQDQ, 3, o);
+}
+static inline jk_status jk_x86_vpunpcklwd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPUNPCKLWD, 3, o);
+}
+static inline jk_status jk_x86_vpxor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VPXOR, 3, o);
+}
+static inline jk_status jk_x86_vrcpps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VRCPPS, o0, o1);
+}
+static inline jk_status jk_x86_vrcpss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VRCPSS, 3, o);
+}
+static inline jk_status jk_x86_vroundpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VROUNDPD, 3, o);
+}
+static inline jk_status jk_x86_vroundps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VROUNDPS, 3, o);
+}
+static inline jk_status jk_x86_vroundsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VROUNDSD, 4, o);
+}
+static inline jk_status jk_x86_vroundss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VROUNDSS, 4, o);
+}
+static inline jk_status jk_x86_vrsqrtps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VRSQRTPS, o0, o1);
+}
+static inline jk_status jk_x86_vrsqrtss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VRSQRTSS, 3, o);
+}
+static inline jk_status jk_x86_vshufpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VSHUFPD, 4, o);
+}
+static inline jk_status jk_x86_vshufps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
+{
+    jk_x86_op o[4];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    o[3] = o3;
+    return jk_x86_emit(a, JK_X86_VSHUFPS, 4, o);
+}
+static inline jk_status jk_x86_vsqrtpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VSQRTPD, o0, o1);
+}
+static inline jk_status jk_x86_vsqrtps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VSQRTPS, o0, o1);
+}
+static inline jk_status jk_x86_vsqrtsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSQRTSD, 3, o);
+}
+static inline jk_status jk_x86_vsqrtss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSQRTSS, 3, o);
+}
+static inline jk_status jk_x86_vstmxcsr(struct jk_x86_asm *a, jk_x86_op o0)
+{
+    return jk__x86_q1(a, JK_X86_VSTMXCSR, o0);
+}
+static inline jk_status jk_x86_vsubpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSUBPD, 3, o);
+}
+static inline jk_status jk_x86_vsubps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSUBPS, 3, o);
+}
+static inline jk_status jk_x86_vsubsd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSUBSD, 3, o);
+}
+static inline jk_status jk_x86_vsubss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VSUBSS, 3, o);
+}
+static inline jk_status jk_x86_vtestpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VTESTPD, o0, o1);
+}
+static inline jk_status jk_x86_vtestps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VTESTPS, o0, o1);
+}
+static inline jk_status jk_x86_vucomisd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VUCOMISD, o0, o1);
+}
+static inline jk_status jk_x86_vucomiss(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_VUCOMISS, o0, o1);
+}
+static inline jk_status jk_x86_vunpckhpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VUNPCKHPD, 3, o);
+}
+static inline jk_status jk_x86_vunpckhps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VUNPCKHPS, 3, o);
+}
+static inline jk_status jk_x86_vunpcklpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VUNPCKLPD, 3, o);
+}
+static inline jk_status jk_x86_vunpcklps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VUNPCKLPS, 3, o);
+}
+static inline jk_status jk_x86_vxorpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VXORPD, 3, o);
+}
+static inline jk_status jk_x86_vxorps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1, jk_x86_op o2)
+{
+    jk_x86_op o[3];
+    o[0] = o0;
+    o[1] = o1;
+    o[2] = o2;
+    return jk_x86_emit(a, JK_X86_VXORPS, 3, o);
+}
+static inline jk_status jk_x86_vzeroall(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_VZEROALL); }
+static inline jk_status jk_x86_vzeroupper(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_VZEROUPPER); }
 static inline jk_status jk_x86_wait(struct jk_x86_asm *a) { return jk_x86_emit0(a, JK_X86_WAIT); }
 static inline jk_status jk_x86_wrfsbase(struct jk_x86_asm *a, jk_x86_op o0)
 {
@@ -1272,6 +5495,14 @@ static inline jk_status jk_x86_xlatb(struct jk_x86_asm *a) { return jk_x86_emit0
 static inline jk_status jk_x86_xor(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
 {
     return jk__x86_q2(a, JK_X86_XOR, o0, o1);
+}
+static inline jk_status jk_x86_xorpd(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_XORPD, o0, o1);
+}
+static inline jk_status jk_x86_xorps(struct jk_x86_asm *a, jk_x86_op o0, jk_x86_op o1)
+{
+    return jk__x86_q2(a, JK_X86_XORPS, o0, o1);
 }
 
 #endif

@@ -46,6 +46,12 @@ static const char *const names32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp"
 static const char *const names64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const names_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const names_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+                                          "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                                          "xmm12", "xmm13", "xmm14", "xmm15"};
+static const char *const names_ymm[16] = {"ymm0", "ymm1", "ymm2", "ymm3", "ymm4", "ymm5",
+                                          "ymm6", "ymm7", "ymm8", "ymm9", "ymm10", "ymm11",
+                                          "ymm12", "ymm13", "ymm14", "ymm15"};
 
 static const char *reg_name(unsigned rc, unsigned n)
 {
@@ -58,6 +64,8 @@ static const char *reg_name(unsigned rc, unsigned n)
         case JK_X86_RC_GP64: return names64[n];
         case JK_X86_RC_SEG: return n < 6 ? names_seg[n] : "?";
         case JK_X86_RC_IP: return n == 0 ? "rip" : n == 1 ? "eip" : "?";
+        case JK_X86_RC_XMM: return names_xmm[n];
+        case JK_X86_RC_YMM: return names_ymm[n];
         default: break;
         }
     }
@@ -260,6 +268,19 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
             return JK__C_SREG | (JK__C_ES << n);
         case JK_X86_RC_IP:
             return fail0(a, JK_EOPERAND, "%s: %s can only be a memory base", m, reg_name(JK_X86_RC_IP, n));
+        case JK_X86_RC_XMM:
+        case JK_X86_RC_YMM:
+            if (n > 15)
+                break;
+            if (m32 && n >= 8)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m,
+                             reg_name(o->rclass, n));
+            if (o->rclass == JK_X86_RC_YMM) {
+                *sig = JK__SIG_YMM;
+                return JK__C_YMM;
+            }
+            *sig = JK__SIG_XMM;
+            return JK__C_XMM | (n == 0 ? JK__C_XMM0 : 0);
         default:
             break;
         }
@@ -520,6 +541,11 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             }
             if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
                 return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
+            /* a VEX load form whose registers would set only VEX.B: the store
+             * form after it swaps rm and reg, so the 2-byte VEX does (GNU as) */
+            if ((f->flags & JK__F_VSWAP) && mop->kind == JK_X86_OP_REG && (mop->reg & 8u) &&
+                !(rop->reg & 8u))
+                return MISMATCH;
             if (dop) {
                 uint32_t sym = (uint32_t)dop->value;
                 if (f->relax &&
@@ -657,7 +683,10 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     }
     for (i = 0; i < nimm; i++) {
         immp[i] = p;
-        p = put_imm(p, (uint64_t)imm[i]->value, f->immsz[i]);
+        if (imm[i]->kind == JK_X86_OP_REG) /* /is4: the register in bits 7..4 */
+            *p++ = (uint8_t)(imm[i]->reg << 4);
+        else
+            p = put_imm(p, (uint64_t)imm[i]->value, f->immsz[i]);
     }
     if (dop) {
         uint32_t sym = (uint32_t)dop->value;
@@ -796,6 +825,8 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         case JK_X86_RC_GP32: snprintf(buf, n, "r32"); return;
         case JK_X86_RC_GP64: snprintf(buf, n, "r64"); return;
         case JK_X86_RC_SEG: snprintf(buf, n, "sreg"); return;
+        case JK_X86_RC_XMM: snprintf(buf, n, "xmm"); return;
+        case JK_X86_RC_YMM: snprintf(buf, n, "ymm"); return;
         default: snprintf(buf, n, "reg"); return;
         }
     case JK_X86_OP_MEM:
