@@ -965,6 +965,7 @@ def gen(forms):
         h.append("    JK_X86_FEAT_%s = 1u << %d," % (x.upper(), i))
     h.append("    JK_X86_FEAT_ALL = 0x%Xu" % ((1 << len(CPU_FEATURES)) - 1))
     h.append("} jk_x86_feature;")
+    h.append("#define JK__X86_NFEATURES %d /* features + 1 */" % (len(CPU_FEATURES) + 1))
     h.append("")
     h.append("struct jk_x86_asm;")
     h.append("JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,")

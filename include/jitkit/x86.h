@@ -287,6 +287,33 @@ JK_API void jk_x86_reset(jk_x86_asm *a);
 
 JK_API jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a);
 
+/* -- CPU extensions ----------------------------------------------------------
+ * Every form of the table records the extension it needs (SSE4.1, AVX2,
+ * FMA, BMI2, ...: the jk_x86_feature bits in x86_insn.h; 0 for the base
+ * instruction set). */
+
+/* The extensions this CPU and OS support, from CPUID and, for the
+ * VEX-encoded ones (AVX, AVX2, FMA, F16C), XGETBV: the OS must save the YMM
+ * state. 0 on a host that is not x86. Cheap enough to call once at start-up;
+ * not cached. */
+JK_API uint32_t jk_x86_cpu_features(void);
+
+/* Restrict emission to a feature set (e.g. jk_x86_cpu_features(), or the
+ * features of the machine the code is for): an instruction whose only
+ * matching forms need an extension outside the set fails with JK_ENOFORM,
+ * "vfmadd231ps: needs FMA, which the target feature set lacks". The default,
+ * JK_X86_FEAT_ALL, allows everything; a restricted set sends every
+ * instruction through the checked (general) path, so it costs encoding
+ * speed. Kept across jk_x86_reset. JK_EINVAL for NULL. */
+JK_API jk_status jk_x86_set_features(jk_x86_asm *a, uint32_t features);
+
+/* The feature set in force (JK_X86_FEAT_ALL unless restricted); 0 for NULL. */
+JK_API uint32_t jk_x86_features_of(const jk_x86_asm *a);
+
+/* The name of one feature bit ("SSE4.1", "AVX2", "FMA"); NULL if not
+ * exactly one known bit. */
+JK_API const char *jk_x86_feature_name(uint32_t feature);
+
 /* Encode one instruction: mnemonic id (JK_X86_ADD ...), n operands (0..4).
  * The helpers jk_x86_add(a, ...) etc. call this. Returns JK_OK or the sticky
  * error: JK_ENOFORM (no form takes the operands), JK_EOPERAND (malformed

@@ -896,6 +896,7 @@ typedef enum jk_x86_feature {
     JK_X86_FEAT_RDSEED = 1u << 19,
     JK_X86_FEAT_ALL = 0xFFFFFu
 } jk_x86_feature;
+#define JK__X86_NFEATURES 21 /* features + 1 */
 
 struct jk_x86_asm;
 JK_API jk_status jk_x86_emit(struct jk_x86_asm *a, jk_x86_mnem id, unsigned n,

@@ -57,6 +57,7 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     a->qlabel = JK__C_REL | (mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64) |
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
+    a->features = JK_X86_FEAT_ALL;
     {
         int x64 = mode == JK_X86_MODE64;
         a->kz = x64 ? jk__x86_kz_x64 : jk__x86_kz_x86;
@@ -99,6 +100,21 @@ void jk_x86_reset(jk_x86_asm *a)
     jk__code_reset(&a->code);
     jk__x86_set_pending(a, 0);
     a->why = NULL;
+}
+
+jk_status jk_x86_set_features(jk_x86_asm *a, uint32_t features)
+{
+    if (!a)
+        return JK_EINVAL;
+    a->features = features & JK_X86_FEAT_ALL;
+    a->feat_hold = a->features != JK_X86_FEAT_ALL;
+    jk__x86_set_pending(a, a->pending);
+    return JK_OK;
+}
+
+uint32_t jk_x86_features_of(const jk_x86_asm *a)
+{
+    return a ? a->features : 0;
 }
 
 jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a)

@@ -906,6 +906,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
     const uint64_t *regcls;
     const jk__x86_slot *slot;
     const uint16_t *cand, *cend;
+    const jk__x86_form *lacks = NULL;
     unsigned i, h, sig, mask;
     uint32_t key;
     int r;
@@ -977,6 +978,11 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         if (!(*cand & 0x8000u) && (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) |
                                    !(f->ops[2] & cls[2]) | !(f->ops[3] & cls[3])))
             continue;
+        if (f->feature && !((a->features >> (f->feature - 1u)) & 1u)) {
+            if (!lacks) /* a later candidate may need less (pextrw r32: SSE2 before SSE4.1) */
+                lacks = f;
+            continue;
+        }
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
         else
@@ -992,6 +998,9 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
 nomatch:
     if (a->pending)
         jk__x86_set_pending(a, 0);
+    if (lacks)
+        return jk__code_fail(c, JK_ENOFORM, "%s: needs %s, which the target feature set lacks",
+                             jk__x86_mnem_names[id], jk__x86_feature_names[lacks->feature]);
     return no_form(a, id, n, ops, cls);
 }
 
