@@ -880,6 +880,19 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
             }
         }
     }
+    /* unsized memory that some size would make valid (cvtsi2sd xmm0, [rax]:
+     * m32 or m64): ambiguous, as GNU as says */
+    for (i = 0; i < n; i++) {
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0) {
+            memcpy(wide, cls, sizeof wide);
+            wide[i] = JK__C_MEM & ~JK__C_MX;
+            for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
+                if (!(f->flags & a->mode_excl) && forms_match(f, n, wide))
+                    return jk__code_fail(&a->code, JK_ENOFORM,
+                                         "%s: ambiguous operand size: the memory operand needs "
+                                         "a size (dword ptr, qword ptr, ...)", m);
+        }
+    }
     /* a form exists in the other mode */
     for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
         if (forms_match(f, n, cls))

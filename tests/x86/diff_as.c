@@ -241,7 +241,7 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
             out[n++] = mk_mem(&mems[i], size);
         }
         if ((m & JK__C_MX) && !all)
-            out[n++] = mk_mem(&mems[19], 0); /* size from the register operand */
+            out[n++] = mk_mem(&mems[mode64 ? 19 : 33], 0); /* size from the register operand */
     }
     if (m & JK__C_I8) ADD(i8);
     if (m & JK__C_I8S) ADD(i8s);
@@ -428,9 +428,9 @@ static void negatives(jk_x86_asm *a)
     neg_one(a, 0, JK_ERANGE, "does not fit", NULL, JK_X86_ADD, 2, JK_AX, jk_imm(65536), N);
     neg_one(a, 64, JK_ERANGE, "does not fit", NULL, JK_X86_ADD, 2, JK_RAX, jk_imm(0xffffffff), N);
     neg_one(a, 64, JK_ERANGE, "does not fit", NULL, JK_X86_PUSH, 1, jk_imm(0x80000000), N, N);
-    neg_one(a, 0, JK_ENOFORM, "add: no form takes (m, imm)", NULL, JK_X86_ADD, 2,
+    neg_one(a, 0, JK_ENOFORM, "add: ambiguous operand size", NULL, JK_X86_ADD, 2,
             M(0, mode64 ? JK_RAX : JK_EAX, N, 1, 0), jk_imm(1), N);
-    neg_one(a, 0, JK_ENOFORM, "movzx: no form takes (r32, m)", NULL, JK_X86_MOVZX, 2, JK_EAX,
+    neg_one(a, 0, JK_ENOFORM, "movzx: ambiguous operand size", NULL, JK_X86_MOVZX, 2, JK_EAX,
             M(0, mode64 ? JK_RAX : JK_EAX, N, 1, 0), N);
     neg_one(a, 0, JK_ENOFORM, "mov: no form takes (r32, r8)", NULL, JK_X86_MOV, 2, JK_EAX,
             JK_BL, N);
@@ -487,6 +487,41 @@ static void negatives(jk_x86_asm *a)
             JK_EBX, jk_imm(1));
     neg_one(a, 0, JK_ENOFORM, "cmpxchg8b: no form takes (r32)", NULL, JK_X86_CMPXCHG8B, 1, JK_EAX,
             N, N);
+    /* vector forms */
+    neg_one(a, 0, JK_ENOFORM, "addps: no form takes (ymm, ymm)", NULL, JK_X86_ADDPS, 2, JK_YMM0,
+            JK_YMM1, N);
+    neg_one(a, 0, JK_ENOFORM, "vaddss: no form takes (ymm, ymm, ymm)", NULL, JK_X86_VADDSS, 3,
+            JK_YMM0, JK_YMM1, JK_YMM2);
+    neg_one(a, 0, JK_ENOFORM, "vaddps: no form takes (xmm, xmm, ymm)", NULL, JK_X86_VADDPS, 3,
+            JK_XMM0, JK_XMM1, JK_YMM2);
+    neg_one(a, 0, JK_ERANGE, "imm 256 does not fit imm8", NULL, JK_X86_PSHUFD, 3, JK_XMM0,
+            JK_XMM1, jk_imm(256));
+    neg_one(a, 0, JK_ERANGE, "imm -129 does not fit imm8", NULL, JK_X86_VPSLLD, 3, JK_XMM0,
+            JK_XMM1, jk_imm(-129));
+    neg_one(a, 0, JK_ENOFORM, "blendvps: no form takes (xmm, xmm, xmm)", NULL, JK_X86_BLENDVPS,
+            3, JK_XMM1, JK_XMM2, JK_XMM3);
+    neg_one(a, 0, JK_ENOFORM, "movd: no form takes (xmm, r16)", NULL, JK_X86_MOVD, 2, JK_XMM0,
+            JK_AX, N);
+    neg_one(a, 64, JK_ENOFORM, "cvtsi2sd: ambiguous operand size", NULL, JK_X86_CVTSI2SD, 2,
+            JK_XMM0, M(0, JK_RAX, N, 1, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "vcvtpd2ps: ambiguous operand size", NULL, JK_X86_VCVTPD2PS, 2,
+            JK_XMM0, M(0, mode64 ? JK_RAX : JK_EAX, N, 1, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "crc32: no form takes (r32, xmm)", NULL, JK_X86_CRC32, 2, JK_EAX,
+            JK_XMM1, N);
+    neg_one(a, 0, JK_EOPERAND, "xmm1 cannot be a base register", NULL, JK_X86_ADDPS, 2, JK_XMM0,
+            M(16, JK_XMM1, N, 1, 0), N);
+    neg_one(a, 0, JK_EOPERAND, "xmm2 cannot be an index", NULL, JK_X86_ADDPS, 2, JK_XMM0,
+            M(16, mode64 ? JK_RAX : JK_EAX, JK_XMM2, 4, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "movaps: no form takes (m128, m128)", NULL, JK_X86_MOVAPS, 2,
+            M(16, mode64 ? JK_RAX : JK_EAX, N, 1, 0), M(16, mode64 ? JK_RBX : JK_EBX, N, 1, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "vmovss: no form takes (xmm, xmm)", NULL, JK_X86_VMOVSS, 2,
+            JK_XMM0, JK_XMM1, N);
+    neg_no_gas = 1; /* GNU as in 32-bit mode: "bad register name" or a symbol */
+    neg_one(a, 32, JK_EOPERAND, "xmm8 requires 64-bit mode", NULL, JK_X86_ADDPS, 2, JK_XMM8,
+            JK_XMM1, N);
+    neg_one(a, 32, JK_EOPERAND, "ymm15 requires 64-bit mode", NULL, JK_X86_VADDPS, 3, JK_YMM0,
+            JK_YMM1, JK_YMM15);
+    neg_no_gas = 0;
 }
 
 /* -- Oracle runs --------------------------------------------------------- */
@@ -571,7 +606,7 @@ static int check_mode(void)
             fprintf(vf, "# %s-bit byte vectors: GNU as 2.40 bytes for a sample of the instances of\n"
                         "# tests/x86/diff_as.c (regenerate: test_x86_diff_as ... --vectors DIR).\n"
                         "# bytes<two spaces>instruction in GNU as Intel syntax\n", tag);
-            for (i = 0; i < ninst; i += 23) {
+            for (i = 0; i < ninst; i += 37) {
                 for (k = 0; k < insts[i].len; k++)
                     fprintf(vf, "%s%02x", k ? " " : "", g[gaddr[i] + k]);
                 fprintf(vf, "  %s\n", insts[i].text);
