@@ -79,8 +79,10 @@ uint32_t jk_x86_cpu_features(void)
         f |= (b >> 18 & 1u) ? JK_X86_FEAT_RDSEED : 0;
         f |= (b >> 19 & 1u) ? JK_X86_FEAT_ADX : 0;
     }
-    if (cpuid(0x80000001u, 0, r))
+    if (cpuid(0x80000001u, 0, r)) {
         f |= (r[2] >> 5 & 1u) ? JK_X86_FEAT_LZCNT : 0;
+        f |= (ymm && (r[2] >> 16 & 1u)) ? JK_X86_FEAT_FMA4 : 0;
+    }
 #endif
     return f;
 }

@@ -681,6 +681,8 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             p = put32(p, (uint32_t)addr);
         }
     }
+    if (f->flags & JK__F_FIMM)
+        *p++ = f->fimm;
     for (i = 0; i < nimm; i++) {
         immp[i] = p;
         if (imm[i]->kind == JK_X86_OP_REG) /* /is4: the register in bits 7..4 */

@@ -98,6 +98,8 @@ enum {
 #define JK__F_NOX64R0 0x0020u /* O operand may not be register 0 in 64-bit mode */
 #define JK__F_MODRM   0x0040u /* has a ModRM byte */
 #define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67, /is4 or nox64r0: the general builder */
+#define JK__F_FIMM    0x0200u /* a constant immediate byte follows (comparison
+                                 pseudo-mnemonics: cmpltps = cmpps ..., 1) */
 #define JK__F_VSWAP   0x0100u /* VEX load form: with registers only, when only VEX.B would be
                                  set, refuse so the store form that follows (rm and reg
                                  swapped) gets the 2-byte VEX, as GNU as does */
@@ -144,6 +146,7 @@ typedef struct jk__x86_form {
     uint8_t ri, mi, oi, i0, i1; /* the slots above unpacked for the fast builder */
     uint8_t feature;    /* the CPU extension it needs: 0 none, else bit (feature - 1) of
                            jk_x86_feature */
+    uint8_t fimm;       /* JK__F_FIMM: the constant immediate byte (cmpltps: 1) */
 } jk__x86_form;
 
 extern const uint64_t jk__x86_regcls[2][8][16];
@@ -189,7 +192,7 @@ typedef struct jk__x86_slot {
     uint8_t shape0;    /* jk__x86_cand_shape[first] */
 } jk__x86_slot;
 
-#define JK__X86_HASH_MUL 577090037u /* searched by tools/gen_x86.py */
+#define JK__X86_HASH_MUL 2082737481u /* searched by tools/gen_x86.py */
 
 extern const unsigned jk__x86_lookup_bits;
 /* The same as a constant for the quick path (tables.c asserts they agree). */

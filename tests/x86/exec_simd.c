@@ -581,6 +581,7 @@ static void test_cpu_features(void)
         {"adx", JK_X86_FEAT_ADX},       {"abm", JK_X86_FEAT_LZCNT},
         {"popcnt", JK_X86_FEAT_POPCNT}, {"movbe", JK_X86_FEAT_MOVBE},
         {"rdrand", JK_X86_FEAT_RDRAND}, {"rdseed", JK_X86_FEAT_RDSEED},
+        {"fma4", JK_X86_FEAT_FMA4},
     };
     char line[8192];
     FILE *f = fopen("/proc/cpuinfo", "r");
