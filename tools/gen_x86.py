@@ -39,7 +39,7 @@ ALLMEM = ["M8", "M16", "M32", "M64", "M80", "M128", "M256", "M512", "MX"]
 FIXED = {"al": ("AL", 8), "ax": ("AX", 16), "eax": ("EAX", 32), "rax": ("RAX", 64),
          "cl": ("CL", 8), "dx": ("DX", 16), "1": ("ONE", 0), "3": ("THREE", 0),
          "es": ("ES", 16), "cs": ("CS", 16), "ss": ("SS", 16), "ds": ("DS", 16),
-         "fs": ("FS", 16), "gs": ("GS", 16), "xmm0": ("XMM0", 128)}
+         "fs": ("FS", 16), "gs": ("GS", 16), "xmm0": ("XMM0", 128), "st0": ("ST0", 0)}
 ROLES = {"R": "R", "M": "M", "B": "B", "V": "V", "O": "O", "I": "I", "D": "D", "A": "A",
          "Z": "Z", "L": "L"}
 
@@ -70,6 +70,8 @@ def optype(t):
         return ("reg", ["SREG"], 16)
     if t in ("xmm", "ymm"):
         return ("reg", [t.upper()], 128 if t == "xmm" else 256)
+    if t == "st":  # st(0)..st(7); no size, so it implies none for memory
+        return ("reg", ["ST"], 0)
     if t.startswith(("xmm/m", "ymm/m")) and t[5:].isdigit():
         s = int(t[5:])
         if "M%d" % s not in ALLMEM:
@@ -111,7 +113,7 @@ def parse_encoding(toks, line):
          "pluscc": False, "vex": None,
          "is4": False, "fimm": None}
     for t in toks:
-        if t in ("66", "F2", "F3", "67") and not e["opc"] and not e["vex"]:
+        if t in ("66", "F2", "F3", "67", "9B") and not e["opc"] and not e["vex"]:
             e["pfx"].append(t)
         elif t == "REX.W":
             e["pfx"].append(t)
@@ -133,7 +135,7 @@ def parse_encoding(toks, line):
             e["disp"] = 1 if t == "cb" else 4
         elif "+" in t:
             b, suf = t.split("+")
-            if suf in ("rb", "rw", "rd", "ro"):
+            if suf in ("rb", "rw", "rd", "ro", "i"):
                 e["plusr"] = True
             elif suf == "cc":
                 e["pluscc"] = True
@@ -148,6 +150,9 @@ def parse_encoding(toks, line):
             if len(t) != 2:
                 raise Error("bad opcode byte '%s'" % t)
             e["opc"].append(v)
+    if not e["opc"] and e["pfx"][-1:] == ["9B"]:
+        e["pfx"].pop()  # fwait itself: the opcode, not the wait prefix of fstcw & co.
+        e["opc"].append(0x9B)
     if not e["opc"]:
         raise Error("no opcode")
     return e
@@ -381,7 +386,8 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "R32": [4], "EAX": [4], "R64": [5], "RAX": [5], "SREG": [6], "ES": [6],
               "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
-              "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23]}
+              "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23],
+              "ST": [24], "ST0": [24]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
 # but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
@@ -393,6 +399,7 @@ SIG_IMM8, SIG_IMM1, SIG_IMM32 = 18, 19, 20
 SIG_LIMM = 21
 # Vector registers (the last signatures; JK__SIG_XMM / JK__SIG_YMM).
 SIG_XMM, SIG_YMM = 22, 23
+SIG_ST = 24
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -409,7 +416,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 2082737481  # found by gen_lookup's search
+HASH_MUL = 858303753  # found by gen_lookup's search
 
 
 def form_sigs(bits):
@@ -503,7 +510,8 @@ def shape_of(f, combo):
     """ModRM forms get a dedicated encoder in emit's quick path: RR (reg-reg),
     MR (plain memory in the rm field), each optionally with one immediate."""
     e = f["enc"]
-    if e["vex"] or e["disp"] or "A" in f["open"] or "V" in f["open"]:
+    if e["vex"] or e["disp"] or "A" in f["open"] or "V" in f["open"] or "9B" in e["pfx"] \
+            or e["is4"] or e["fimm"] is not None:
         return SH_GEN
     if "nox64r0" in f["flags"] or "67" in e["pfx"]:
         return SH_GEN
@@ -527,7 +535,7 @@ def shape_of(f, combo):
 
 
 SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG", SIG_XMM: "XMM",
-             SIG_YMM: "YMM"}
+             SIG_YMM: "YMM", SIG_ST: "ST"}
 
 
 def sig_exact(bits, sg, mode):
@@ -735,7 +743,7 @@ def gen_kind(rows, mnems):
         op = f["open"]
         if e["modrm"] is not None:
             tb.append((e["modrm"] << 3) if e["modrm"] != "r" else 0)
-        if len(tb) > 4 or e["vex"] or e["fimm"] is not None:
+        if len(tb) > 4 or e["vex"] or e["fimm"] is not None or "9B" in e["pfx"]:
             return 0
         if idx >= 1 << 12:
             return 0  # the form index does not fit the word: the general path
@@ -893,7 +901,7 @@ def gen(forms):
         pfx = []
         for p in e["pfx"]:
             pfx.append({"66": "JK__P_66", "F2": "JK__P_F2", "F3": "JK__P_F3", "67": "JK__P_67",
-                        "REX.W": "JK__P_REXW"}[p])
+                        "REX.W": "JK__P_REXW", "9B": "JK__P_FWAIT"}[p])
         opc = list(e["opc"]) + [0] * (3 - len(e["opc"]))
         modrm = "JK__MODRM_NONE" if e["modrm"] is None else (
             "JK__MODRM_R" if e["modrm"] == "r" else str(e["modrm"]))
@@ -919,7 +927,7 @@ def gen(forms):
         if e["fimm"] is not None:
             flags.append("JK__F_FIMM")
         if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"] \
-                or e["is4"] or e["fimm"] is not None:
+                or e["is4"] or e["fimm"] is not None or "9B" in e["pfx"]:
             flags.append("JK__F_SLOW")
         lp = [{"66": 0x66, "F2": 0xF2, "F3": 0xF3}[x] for x in e["pfx"] if x in ("66", "F2", "F3")]
         lp.sort(key=lambda b: 0 if b == 0x66 else 1)  # GNU as order: 66 before F2/F3

@@ -558,6 +558,15 @@ static inline jk_x86_op jk_x86_noreg(void)
 #define JK_YMM13 JK_X86_GPR_(YMM, 13)
 #define JK_YMM14 JK_X86_GPR_(YMM, 14)
 #define JK_YMM15 JK_X86_GPR_(YMM, 15)
+/* x87 stack registers st(0)..st(7) */
+#define JK_ST0 JK_X86_GPR_(ST, 0)
+#define JK_ST1 JK_X86_GPR_(ST, 1)
+#define JK_ST2 JK_X86_GPR_(ST, 2)
+#define JK_ST3 JK_X86_GPR_(ST, 3)
+#define JK_ST4 JK_X86_GPR_(ST, 4)
+#define JK_ST5 JK_X86_GPR_(ST, 5)
+#define JK_ST6 JK_X86_GPR_(ST, 6)
+#define JK_ST7 JK_X86_GPR_(ST, 7)
 /* Function form of JK_EIP (kept for callers written against it). */
 static inline jk_x86_op jk_x86_eip_(void) { return jk_x86_reg(JK_X86_RC_IP, 1); }
 

@@ -46,6 +46,8 @@ static const char *const names32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp"
 static const char *const names64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const names_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const names_st[8] = {"st(0)", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
+                                        "st(6)", "st(7)"};
 static const char *const names_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
                                           "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
                                           "xmm12", "xmm13", "xmm14", "xmm15"};
@@ -66,6 +68,7 @@ static const char *reg_name(unsigned rc, unsigned n)
         case JK_X86_RC_IP: return n == 0 ? "rip" : n == 1 ? "eip" : "?";
         case JK_X86_RC_XMM: return names_xmm[n];
         case JK_X86_RC_YMM: return names_ymm[n];
+        case JK_X86_RC_ST: return n < 8 ? names_st[n] : "?";
         default: break;
         }
     }
@@ -268,6 +271,11 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
             return JK__C_SREG | (JK__C_ES << n);
         case JK_X86_RC_IP:
             return fail0(a, JK_EOPERAND, "%s: %s can only be a memory base", m, reg_name(JK_X86_RC_IP, n));
+        case JK_X86_RC_ST:
+            if (n > 7)
+                break;
+            *sig = JK__SIG_ST;
+            return JK__C_ST | (n == 0 ? JK__C_ST0 : 0);
         case JK_X86_RC_XMM:
         case JK_X86_RC_YMM:
             if (n > 15)
@@ -616,6 +624,8 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         addr32 = 1;
 
     start = p = c->buf + c->len;
+    if (f->pfx & JK__P_FWAIT)
+        *p++ = 0x9B;
     if (memop)
         p = seg_override(p, memop);
     if (addr32 || (f->pfx & JK__P_67))
@@ -828,6 +838,7 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         case JK_X86_RC_GP64: snprintf(buf, n, "r64"); return;
         case JK_X86_RC_SEG: snprintf(buf, n, "sreg"); return;
         case JK_X86_RC_XMM: snprintf(buf, n, "xmm"); return;
+        case JK_X86_RC_ST: snprintf(buf, n, "st"); return;
         case JK_X86_RC_YMM: snprintf(buf, n, "ymm"); return;
         default: snprintf(buf, n, "reg"); return;
         }

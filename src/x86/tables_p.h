@@ -97,7 +97,8 @@ enum {
 #define JK__F_REPCC   0x0010u /* repe/repne allowed */
 #define JK__F_NOX64R0 0x0020u /* O operand may not be register 0 in 64-bit mode */
 #define JK__F_MODRM   0x0040u /* has a ModRM byte */
-#define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67, /is4 or nox64r0: the general builder */
+#define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67, /is4, 9B, a constant imm8 or nox64r0:
+                                 the general builder */
 #define JK__F_FIMM    0x0200u /* a constant immediate byte follows (comparison
                                  pseudo-mnemonics: cmpltps = cmpps ..., 1) */
 #define JK__F_VSWAP   0x0100u /* VEX load form: with registers only, when only VEX.B would be
@@ -110,6 +111,7 @@ enum {
 #define JK__P_F3   0x04u
 #define JK__P_67   0x08u
 #define JK__P_REXW 0x10u
+#define JK__P_FWAIT 0x20u /* 9B first (fstcw = fwait; fnstcw), before any other prefix */
 
 /* Encodings. */
 enum { JK__ENC_LEGACY, JK__ENC_VEX, JK__ENC_EVEX };
@@ -174,13 +176,15 @@ enum {
     JK__SIG_IMM32, /* other signed 32-bit values */
     JK__SIG_LIMM,  /* a label's address as an immediate (jk_x86_imm_label) */
     JK__SIG_XMM, JK__SIG_YMM,
+    JK__SIG_ST,    /* st(0)..st(7) */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
 _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
 _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
                    JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
-                   JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23,
+                   JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23 &&
+                   JK__SIG_ST == 24,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 
@@ -192,7 +196,7 @@ typedef struct jk__x86_slot {
     uint8_t shape0;    /* jk__x86_cand_shape[first] */
 } jk__x86_slot;
 
-#define JK__X86_HASH_MUL 2082737481u /* searched by tools/gen_x86.py */
+#define JK__X86_HASH_MUL 858303753u /* searched by tools/gen_x86.py */
 
 extern const unsigned jk__x86_lookup_bits;
 /* The same as a constant for the quick path (tables.c asserts they agree). */

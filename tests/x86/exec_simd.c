@@ -4,7 +4,8 @@
  * FMA, a byte search with pshufb/pcmpeqb/pmovmskb, CRC32C against a bitwise
  * C implementation, popcnt/lzcnt/tzcnt/pdep/pext against C loops, AES-128
  * (aesenc/aesenclast, legacy and VEX) against the FIPS-197 vector and a C
- * round built from first principles. In 64-bit mode the code also uses
+ * round built from first principles, x87 fsqrt/fsin/fyl2x/fild/fistp against
+ * libm and C. In 64-bit mode the code also uses
  * xmm8..15 / ymm8..15.
  *
  * A test whose extension the CPU lacks (jk_x86_cpu_features) says so -
@@ -20,6 +21,7 @@
 #include "jitkit/jitkit.h"
 #include "jitkit/x86.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -566,6 +568,53 @@ static void test_aes_vex(void)
         aes_case(1);
 }
 
+/* x87: f(in, out) with in = {x, y}: out = {sqrt x, sin x, y * log2 x,
+ * (double)(int)x rounded by fistp, x + y * 2 via fild} */
+static void test_x87(void)
+{
+    static const double xs[] = {2.0, 0.5, 10.0, 1e-3, 12345.678, 3.0};
+    double in[2], out[5];
+    fn2 f;
+    unsigned i;
+    int32_t two = 2;
+    begin();
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0));
+    jk_x86_fsqrt(a);
+    jk_x86_fstp(a, jk_x86_mem(8, RD, JK_NOREG, 1, 0));
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0));
+    jk_x86_fsin(a);
+    jk_x86_fstp(a, jk_x86_mem(8, RD, JK_NOREG, 1, 8));
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 8)); /* y */
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0)); /* x */
+    jk_x86_fyl2x(a);
+    jk_x86_fstp(a, jk_x86_mem(8, RD, JK_NOREG, 1, 16));
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0));
+    jk_x86_fistp(a, jk_x86_mem(4, RD, JK_NOREG, 1, 24)); /* round to nearest even */
+    jk_x86_fild(a, jk_x86_mem(4, RD, JK_NOREG, 1, 32));   /* the int 2 placed there */
+    jk_x86_fmul(a, jk_x86_mem(8, RC, JK_NOREG, 1, 8));   /* st0 = 2y */
+    jk_x86_fld(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0));
+    jk_x86_faddp2(a, JK_ST1, JK_ST0);                    /* st0 = x + 2y */
+    jk_x86_fstp(a, jk_x86_mem(8, RD, JK_NOREG, 1, 32));
+    f = end();
+    JT_CHECK(f != NULL);
+    for (i = 0; f && i < sizeof xs / sizeof xs[0]; i++) {
+        int32_t r;
+        in[0] = xs[i];
+        in[1] = 1.5 + i;
+        memset(out, 0, sizeof out);
+        memcpy(&out[4], &two, 4);
+        f((intptr_t)in, (intptr_t)out);
+        JT_CHECK(out[0] == sqrt(xs[i]));
+        JT_CHECK_MSG(fabs(out[1] - sin(xs[i])) <= 4e-16 * fabs(sin(xs[i])) + 1e-300,
+                     "fsin(%g) = %.17g, libm %.17g", xs[i], out[1], sin(xs[i]));
+        JT_CHECK_MSG(fabs(out[2] - in[1] * log2(xs[i])) <= 1e-15 * fabs(in[1] * log2(xs[i])),
+                     "fyl2x(%g) = %.17g, libm %.17g", xs[i], out[2], in[1] * log2(xs[i]));
+        memcpy(&r, &out[3], 4);
+        JT_EQ_I64(r, (int32_t)nearbyint(xs[i]));
+        JT_CHECK(out[4] == xs[i] + 2.0 * in[1]);
+    }
+}
+
 /* jk_x86_cpu_features against the kernel's view. */
 static void test_cpu_features(void)
 {
@@ -662,6 +711,7 @@ int main(int argc, char **argv)
     JT_RUN(test_bits);
     JT_RUN(test_aes);
     JT_RUN(test_aes_vex);
+    JT_RUN(test_x87);
     if (mem)
         jk_mem_free(mem, NULL);
     while (nkept)
