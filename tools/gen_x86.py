@@ -93,6 +93,8 @@ def optype(t):
         return ("rm", (["R8", "R8HI"] if s == 8 else ["R%d" % s]) + ["M%d" % s], s)
     if t == "m":
         return ("mem", list(ALLMEM), 0)
+    if t == "mu":  # memory without a size (fxsave, fnstenv: GNU as takes no size keyword)
+        return ("mem", ["MX"], 0)
     if t.startswith("moffs"):
         s = int(t[5:])
         return ("moffs", ["M%d" % s], s)
@@ -416,7 +418,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 858303753  # found by gen_lookup's search
+HASH_MUL = 4021981693  # found by gen_lookup's search
 
 
 def form_sigs(bits):

@@ -13,7 +13,7 @@
 #define JK__HAVE_CPUID 1
 static int cpuid(unsigned leaf, unsigned sub, unsigned r[4])
 {
-    if (__get_cpuid_max(leaf & 0x80000000u, NULL) < leaf)
+    if ((unsigned)__get_cpuid_max(leaf & 0x80000000u, NULL) < leaf)
         return 0;
     __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
     return 1;
