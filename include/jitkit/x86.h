@@ -345,6 +345,14 @@ JK_API jk_status jk_x86_repne(jk_x86_asm *a);
  * an error (as in GNU as); 64-bit mode only; not for VEX-encoded
  * instructions; rex with ah..bh is refused as any REX is. */
 JK_API jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb);
+/* GNU as's addr32 for the next instruction (64-bit mode): 0x67, so memory is
+ * addressed with 32 bits - an absolute address is zero-extended from 32
+ * bits, and the accumulator moves to and from an absolute address take the
+ * moffs forms with a 4-byte address (`addr32 mov al, ds:0x600898` is
+ * 67 a0 98 08 60 00), as GNU as picks. 64-bit address registers and labels
+ * (RIP-relative) are refused with it; 32-bit registers give 0x67 anyway. In
+ * 32-bit mode it is an error ("redundant"), as in GNU as. */
+JK_API jk_status jk_x86_addr32(jk_x86_asm *a);
 
 /* -- Labels -------------------------------------------------------------- */
 

@@ -184,6 +184,20 @@ jk_status jk_x86_rep(jk_x86_asm *a) { return pend(a, JK__PEND_REP, "rep"); }
 jk_status jk_x86_repe(jk_x86_asm *a) { return pend(a, JK__PEND_REP | JK__PEND_REPE, "repe"); }
 jk_status jk_x86_repne(jk_x86_asm *a) { return pend(a, JK__PEND_REPNE, "repne"); }
 
+jk_status jk_x86_addr32(jk_x86_asm *a)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (a->mode != JK_X86_MODE64)
+        return jk__code_fail(&a->code, JK_EOPERAND, "addr32: redundant in 32-bit mode");
+    if (a->pending & JK__PEND_A32)
+        return jk__code_fail(&a->code, JK_EOPERAND, "addr32: given twice");
+    jk__x86_set_pending(a, a->pending | JK__PEND_A32);
+    return JK_OK;
+}
+
 jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb)
 {
     if (!a)

@@ -414,10 +414,10 @@ static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, 
 /* Memory operand checks shared by both builders: the displacement (range
  * and 32-bit wrap-around), the 0x67 prefix. Returns 0 or MISMATCH. */
 static inline int mem_disp(jk_x86_asm *a, const jk_x86_op *mop, int m64, int64_t *disp,
-                           unsigned *addr32)
+                           unsigned *addr32, unsigned a32)
 {
     int64_t d = mop->value;
-    *addr32 = m64 && (mop->rclass == JK_X86_RC_GP32 || mop->iclass == JK_X86_RC_GP32 ||
+    *addr32 = m64 && (a32 || mop->rclass == JK_X86_RC_GP32 || mop->iclass == JK_X86_RC_GP32 ||
                       (mop->rclass == JK_X86_RC_IP && mop->reg == 1));
     if (mop->flags & JK_X86_MEM_LABEL) {
         *disp = 0;
@@ -617,7 +617,20 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     if (hi8 && (rex || need_rex))
         return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
                              reg_name(hi8->rclass, hi8->reg));
-    if (mop && mop->kind == JK_X86_OP_MEM && mem_disp(a, mop, m64, &disp, &addr32))
+    if (a->pending & JK__PEND_A32) {
+        /* addr32: GNU as refuses 64-bit address registers and rip with it */
+        const jk_x86_op *am = memop ? memop : NULL;
+        if (am && ((am->flags & JK_X86_MEM_LABEL) || am->rclass == JK_X86_RC_GP64 ||
+                   am->iclass == JK_X86_RC_GP64 || am->rclass == JK_X86_RC_IP))
+            return jk__code_fail(c, JK_EOPERAND, "addr32: %s cannot address memory with 32 bits",
+                                 (am->flags & JK_X86_MEM_LABEL) ? "a label"
+                                 : am->rclass == JK_X86_RC_GP64 || am->rclass == JK_X86_RC_IP
+                                     ? reg_name(am->rclass, am->reg)
+                                     : reg_name(am->iclass, am->index));
+        addr32 = 1;
+    }
+    if (mop && mop->kind == JK_X86_OP_MEM &&
+        mem_disp(a, mop, m64, &disp, &addr32, (a->pending & JK__PEND_A32) != 0))
         return MISMATCH;
     if (aop && m64 &&
         (aop->rclass == JK_X86_RC_GP32 || aop->iclass == JK_X86_RC_GP32))
@@ -680,7 +693,14 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         p = put32(p, 0);
     } else if (aop) {
         uint64_t addr = (uint64_t)aop->value;
-        if (m64) {
+        if (m64 && (a->pending & JK__PEND_A32)) {
+            if (addr > UINT32_MAX) {
+                if (!a->why)
+                    a->why = "address does not fit 32 bits (addr32)";
+                return MISMATCH;
+            }
+            p = put32(p, (uint32_t)addr);
+        } else if (m64) {
             p = put_imm(p, addr, 8);
         } else {
             if (addr > UINT32_MAX && (aop->value < INT32_MIN || aop->value >= 0)) {
@@ -765,7 +785,7 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
         if (mop->kind == JK_X86_OP_REG) {
             rex |= (mop->reg & 8u) >> 3;
         } else {
-            if (mem_disp(a, mop, m64, &disp, &addr32))
+            if (mem_disp(a, mop, m64, &disp, &addr32, 0))
                 return MISMATCH;
             if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
                 rex |= (mop->reg & 8u) >> 3;
@@ -933,7 +953,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
     const jk__x86_slot *slot;
     const uint16_t *cand, *cend;
     const jk__x86_form *lacks = NULL;
-    unsigned i, h, sig, mask;
+    unsigned i, h, sig, mask, pass;
     uint32_t key;
     int r;
     if (!a)
@@ -997,6 +1017,9 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         h = (h + 1) & mask;
     }
     a->why = NULL;
+    /* with addr32 the moffs forms come first (GNU as: 67 a0 + 4 bytes) */
+    pass = (a->pending & JK__PEND_A32) ? 0u : 1u;
+again:
     cand = jk__x86_cand + slot->first;
     cend = cand + slot->count;
     for (; cand < cend; cand++) {
@@ -1004,6 +1027,8 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         if (!(*cand & 0x8000u) && (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) |
                                    !(f->ops[2] & cls[2]) | !(f->ops[3] & cls[3])))
             continue;
+        if (!pass && (f->slots >> 28) == 15u)
+            continue; /* no moffs operand */
         if (f->feature && !((a->features >> (f->feature - 1u)) & 1u)) {
             if (!lacks) /* a later candidate may need less (pextrw r32: SSE2 before SSE4.1) */
                 lacks = f;
@@ -1021,6 +1046,8 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         c->insn++;
         return (jk_status)r;
     }
+    if (!pass++)
+        goto again;
 nomatch:
     if (a->pending)
         jk__x86_set_pending(a, 0);

@@ -13,6 +13,7 @@
 #define JK__PEND_REPNE 0x04u /* repne: F2 */
 #define JK__PEND_REPE  0x08u /* remembered for the message only */
 #define JK__PEND_REX   0x10u /* an explicit REX prefix: its bits in pend_rex */
+#define JK__PEND_A32   0x20u /* addr32 (64-bit mode): 32-bit addressing, 4-byte moffs */
 
 struct jk_x86_asm {
     jk__code code;

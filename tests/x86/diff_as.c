@@ -292,6 +292,8 @@ static void instance(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *op
         jk_x86_repe(a);
     else if (prefix && !strcmp(prefix, "repne"))
         jk_x86_repne(a);
+    else if (prefix && !strcmp(prefix, "addr32"))
+        jk_x86_addr32(a);
     s = jk_x86_emit(a, (jk_x86_mnem)id, n, ops);
     if (s != JK_OK) {
         if (s == JK_EINVAL || s == JK_ENOMEM) {
@@ -339,6 +341,26 @@ static void gen_form(jk_x86_asm *a, unsigned id, const jk__x86_form *f)
             for (i = 0; i < f->nops; i++)
                 ops[i] = var[i][(k * (2 * i + 1) + 5 * i) % cnt[i]];
             instance(a, id, f->nops, ops, NULL);
+        }
+    }
+    /* addr32 (64-bit mode): memory with 32-bit registers or an absolute
+     * address (moffs forms with a 4-byte address), and an instance without
+     * memory */
+    if (mode64) {
+        unsigned done = 0;
+        for (k = 0; k < maxc && done < 6; k++) {
+            unsigned mem = 0, ok = 1;
+            for (i = 0; i < f->nops; i++) {
+                ops[i] = var[i][(k + 3 * i) % cnt[i]];
+                if (ops[i].kind == JK_X86_OP_MEM) {
+                    mem = 1;
+                    ok &= ops[i].rclass == JK_X86_RC_GP32 || ops[i].rclass == JK_X86_RC_NONE;
+                }
+            }
+            if (ok && (mem || k == 0)) {
+                instance(a, id, f->nops, ops, "addr32");
+                done++;
+            }
         }
     }
     if ((f->flags & JK__F_LOCK) && f->nops && (f->ops[0] & JK__C_MEM)) {
@@ -395,6 +417,8 @@ static void neg_one(jk_x86_asm *a, int mode, jk_status expect, const char *msg, 
         jk_x86_lock(a);
     if (pfx && !strcmp(pfx, "rep"))
         jk_x86_rep(a);
+    if (pfx && !strcmp(pfx, "addr32"))
+        jk_x86_addr32(a);
     s = jk_x86_emit(a, (jk_x86_mnem)id, n, ops);
     tc_insn(text, sizeof text, pfx, jk_x86_mnem_name((jk_x86_mnem)id), n, ops);
     if (s != expect || !strstr(jk_x86_error(a)->message, msg)) {
@@ -521,6 +545,12 @@ static void negatives(jk_x86_asm *a)
             M(16, mode64 ? JK_RAX : JK_EAX, N, 1, 0), M(16, mode64 ? JK_RBX : JK_EBX, N, 1, 0), N);
     neg_one(a, 0, JK_ENOFORM, "vmovss: no form takes (xmm, xmm)", NULL, JK_X86_VMOVSS, 2,
             JK_XMM0, JK_XMM1, N);
+    neg_one(a, 64, JK_EOPERAND, "addr32: rax cannot address memory with 32 bits", "addr32",
+            JK_X86_MOV, 2, JK_EAX, M(4, JK_RAX, N, 1, 0), N);
+    neg_one(a, 64, JK_EOPERAND, "addr32: rip cannot address memory with 32 bits", "addr32",
+            JK_X86_MOV, 2, JK_EAX, M(4, JK_RIP, N, 1, 0x10), N);
+    neg_one(a, 32, JK_EOPERAND, "addr32: redundant in 32-bit mode", "addr32", JK_X86_MOV, 2,
+            JK_EAX, M(4, JK_EAX, N, 1, 0), N);
     neg_one(a, 0, JK_ENOFORM, "fadd: no form takes (st, st)", NULL, JK_X86_FADD, 2, JK_ST1,
             JK_ST2, N);
     neg_one(a, 0, JK_ENOFORM, "fld: ambiguous operand size", NULL, JK_X86_FLD, 1,
@@ -658,10 +688,14 @@ static int check_mode(void)
             p = nl + 1;
         }
         for (i = 0; i < ninst; i++) {
-            /* objdump shows fwait (9b) and the x87 instruction after it as
-             * one (9b d9 e5: "fxam"), as the CPU sees no difference */
-            int after_wait = i > 0 && insts[i - 1].len == 1 && stream[insts[i - 1].off] == 0x9b &&
-                             start[insts[i - 1].off];
+            /* objdump shows fwait (9b, also addr32 fwait: 67 9b) and the x87
+             * instruction after it as one (9b d9 e5: "fxam") */
+            size_t j = i;
+            int after_wait;
+            while (j > 0 && insts[j - 1].len >= 1 &&
+                   stream[insts[j - 1].off + insts[j - 1].len - 1] == 0x9b)
+                j--;
+            after_wait = j < i && start[insts[j].off];
             if (!start[insts[i].off] && !after_wait) {
                 if (nmiss++ < 10)
                     fprintf(stderr, "READBACK: objdump finds no instruction at '%s'\n",
