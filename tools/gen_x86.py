@@ -449,18 +449,25 @@ def reg_class_bits(mode, rc, n):
         return ["R64"] + (["RAX"] if n == 0 else [])
     if rc == 6 and n < 6:
         return ["SREG", ["ES", "CS", "SS", "DS", "FS", "GS"][n]]
+    if rc == 8 and n < lim:  # JK_X86_RC_XMM
+        return ["XMM"] + (["XMM0"] if n == 0 else [])
+    if rc == 9 and n < lim:  # JK_X86_RC_YMM
+        return ["YMM"]
+    if rc == 13 and n < 8:  # JK_X86_RC_ST
+        return ["ST"] + (["ST0"] if n == 0 else [])
     return []
 
 
 def gen_regs():
     """Register operand classes by mode, class and number (0 = not valid
     there: the encoder then takes its slow path, which explains why)."""
-    out = ["/* Register classes [mode][rclass][number]; reginfo bit 0: needs REX"]
-    out.append(" * (spl..dil), bit 1: cannot take REX (ah..bh). */")
-    out.append("const uint64_t jk__x86_regcls[2][8][16] = {")
+    out = ["/* Register classes [mode][rclass][number] (classes 0..15: general, segment,"]
+    out.append(" * ip, xmm, ymm, zmm, k, mm, st); reginfo bit 0: needs REX (spl..dil),")
+    out.append(" * bit 1: cannot take REX (ah..bh). */")
+    out.append("const uint64_t jk__x86_regcls[2][16][16] = {")
     for mode in (0, 1):
         out.append("    {")
-        for rc in range(8):
+        for rc in range(16):
             row = []
             for n in range(16):
                 b = reg_class_bits(mode, rc, n)
@@ -468,14 +475,15 @@ def gen_regs():
             out.append("        {" + ", ".join(row) + "},")
         out.append("    },")
     out.append("};")
-    out.append("const uint8_t jk__x86_reginfo[8][16] = {")
-    for rc in range(8):
+    out.append("const uint8_t jk__x86_reginfo[16][16] = {")
+    for rc in range(16):
         row = []
         for n in range(16):
             row.append("1" if rc == 1 and 4 <= n < 8 else "2" if rc == 2 else "0")
         out.append("    {" + ", ".join(row) + "},")
     out.append("};")
-    out.append("const uint8_t jk__x86_regsig[8] = {0, 1, 2, 3, 4, 5, 6, 0};")
+    out.append("const uint8_t jk__x86_regsig[16] = {0, 1, 2, 3, 4, 5, 6, 0, %d, %d, 0, 0, 0, %d, 0, 0};"
+               % (SIG_XMM, SIG_YMM, SIG_ST))
     # the quick path's view: class bits, signature (bits 56..60) and the byte
     # register flags (bit 61 needs REX, bit 62 cannot take REX) in one word;
     # 0 for anything the quick path leaves to the general one (segment

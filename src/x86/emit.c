@@ -980,7 +980,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         /* fast paths: registers by table, immediates, plain memory */
         if (o->kind == JK_X86_OP_REG) {
             unsigned ix = (unsigned)o->rclass * 16u + o->reg;
-            if (ix < 128u && o->reg < 16u) {
+            if (ix < 256u && o->reg < 16u) {
                 cl = regcls[ix];
                 sig = jk__x86_regsig[o->rclass];
                 info[i] = (&jk__x86_reginfo[0][0])[ix];

@@ -2330,9 +2330,10 @@ const jk__x86_form jk__x86_forms[] = {
 
 const unsigned jk__x86_form_count = 2319;
 
-/* Register classes [mode][rclass][number]; reginfo bit 0: needs REX
- * (spl..dil), bit 1: cannot take REX (ah..bh). */
-const uint64_t jk__x86_regcls[2][8][16] = {
+/* Register classes [mode][rclass][number] (classes 0..15: general, segment,
+ * ip, xmm, ymm, zmm, k, mm, st); reginfo bit 0: needs REX (spl..dil),
+ * bit 1: cannot take REX (ah..bh). */
+const uint64_t jk__x86_regcls[2][16][16] = {
     {
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         {JK__C_R8 | JK__C_AL, JK__C_R8 | JK__C_CL, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8, JK__C_R8},
@@ -2341,6 +2342,14 @@ const uint64_t jk__x86_regcls[2][8][16] = {
         {JK__C_R32 | JK__C_EAX, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32, JK__C_R32},
         {JK__C_R64 | JK__C_RAX, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64, JK__C_R64},
         {JK__C_SREG | JK__C_ES, JK__C_SREG | JK__C_CS, JK__C_SREG | JK__C_SS, JK__C_SREG | JK__C_DS, JK__C_SREG | JK__C_FS, JK__C_SREG | JK__C_GS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {JK__C_XMM | JK__C_XMM0, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM},
+        {JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {JK__C_ST | JK__C_ST0, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     },
     {
@@ -2352,9 +2361,17 @@ const uint64_t jk__x86_regcls[2][8][16] = {
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         {JK__C_SREG | JK__C_ES, JK__C_SREG | JK__C_CS, JK__C_SREG | JK__C_SS, JK__C_SREG | JK__C_DS, JK__C_SREG | JK__C_FS, JK__C_SREG | JK__C_GS, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {JK__C_XMM | JK__C_XMM0, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, JK__C_XMM, 0, 0, 0, 0, 0, 0, 0, 0},
+        {JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, JK__C_YMM, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {JK__C_ST | JK__C_ST0, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, JK__C_ST, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+        {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     },
 };
-const uint8_t jk__x86_reginfo[8][16] = {
+const uint8_t jk__x86_reginfo[16][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0},
     {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
@@ -2363,8 +2380,16 @@ const uint8_t jk__x86_reginfo[8][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
-const uint8_t jk__x86_regsig[8] = {0, 1, 2, 3, 4, 5, 6, 0};
+const uint8_t jk__x86_regsig[16] = {0, 1, 2, 3, 4, 5, 6, 0, 22, 23, 0, 0, 0, 24, 0, 0};
 /* Quick-path register words [mode][rclass * 16 + number]: class bits |
  * signature << JK__Q_SIG_SHIFT | JK__Q_REX / JK__Q_NOREX; 0 = general path. */
 const uint64_t jk__x86_qreg[2][128] = {

@@ -151,9 +151,9 @@ typedef struct jk__x86_form {
     uint8_t fimm;       /* JK__F_FIMM: the constant immediate byte (cmpltps: 1) */
 } jk__x86_form;
 
-extern const uint64_t jk__x86_regcls[2][8][16];
-extern const uint8_t jk__x86_reginfo[8][16];
-extern const uint8_t jk__x86_regsig[8];
+extern const uint64_t jk__x86_regcls[2][16][16];
+extern const uint8_t jk__x86_reginfo[16][16];
+extern const uint8_t jk__x86_regsig[16];
 
 /* The quick path's operand word: class bits (bits 0..44), the signature and
  * the byte-register REX constraints in the spare high bits, so one load
