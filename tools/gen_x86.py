@@ -52,9 +52,10 @@ FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REP
 # order of their bits in jk_x86_feature (x86_insn.h); a form names at most one.
 CPU_FEATURES = ["sse", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2", "fma", "f16c",
                 "aes", "pclmul", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "rdrand",
-                "rdseed", "fma4"]
+                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq"]
 FEATURES = {"sx", "o16", "o32", "o64", "nomx"} | set(CPU_FEATURES)
-FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES"}
+FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES",
+                "vpclmulqdq": "VPCLMULQDQ"}
 
 
 class Error(Exception):
@@ -418,7 +419,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 4021981693  # found by gen_lookup's search
+HASH_MUL = 3728367029  # found by gen_lookup's search
 
 
 def form_sigs(bits):

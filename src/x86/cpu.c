@@ -78,6 +78,10 @@ uint32_t jk_x86_cpu_features(void)
         f |= (b >> 8 & 1u) ? JK_X86_FEAT_BMI2 : 0;
         f |= (b >> 18 & 1u) ? JK_X86_FEAT_RDSEED : 0;
         f |= (b >> 19 & 1u) ? JK_X86_FEAT_ADX : 0;
+        f |= (b >> 29 & 1u) ? JK_X86_FEAT_SHA : 0;
+        f |= (r[2] >> 8 & 1u) ? JK_X86_FEAT_GFNI : 0;
+        f |= (ymm && (r[2] >> 9 & 1u)) ? JK_X86_FEAT_VAES : 0;
+        f |= (ymm && (r[2] >> 10 & 1u)) ? JK_X86_FEAT_VPCLMULQDQ : 0;
     }
     if (cpuid(0x80000001u, 0, r)) {
         f |= (r[2] >> 5 & 1u) ? JK_X86_FEAT_LZCNT : 0;

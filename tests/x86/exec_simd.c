@@ -630,7 +630,9 @@ static void test_cpu_features(void)
         {"adx", JK_X86_FEAT_ADX},       {"abm", JK_X86_FEAT_LZCNT},
         {"popcnt", JK_X86_FEAT_POPCNT}, {"movbe", JK_X86_FEAT_MOVBE},
         {"rdrand", JK_X86_FEAT_RDRAND}, {"rdseed", JK_X86_FEAT_RDSEED},
-        {"fma4", JK_X86_FEAT_FMA4},
+        {"fma4", JK_X86_FEAT_FMA4},     {"sha_ni", JK_X86_FEAT_SHA},
+        {"gfni", JK_X86_FEAT_GFNI},     {"vaes", JK_X86_FEAT_VAES},
+        {"vpclmulqdq", JK_X86_FEAT_VPCLMULQDQ},
     };
     char line[8192];
     FILE *f = fopen("/proc/cpuinfo", "r");
