@@ -845,6 +845,70 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
     return JK_OK;
 }
 
+/* The builder for VEX forms with a ModRM byte and no pending prefix: the
+ * common SIMD case, without build()'s branch, moffs and prefix logic.
+ * Returns VEX_GENERAL when the operands need build() (a label in memory or
+ * as the immediate). */
+#define VEX_GENERAL (-2)
+JK__ALWAYS_INLINE static inline int build_vex(jk_x86_asm *a, const jk__x86_form *f,
+                                              const jk_x86_op *ops)
+{
+    jk__code *c = &a->code;
+    uint32_t sl = f->slots;
+    unsigned ri = sl & 15u, mi = (sl >> 4) & 15u, vi = (sl >> 8) & 15u, i0 = (sl >> 16) & 15u;
+    const jk_x86_op *mop = &ops[mi];
+    unsigned regf = ri != 15u ? ops[ri].reg : f->modrm, vvvv = vi != 15u ? ops[vi].reg : 0u;
+    unsigned rex = (regf & 8u) >> 1, addr32 = 0;
+    unsigned v = f->vex, w = JK__VEX_W(v), l = JK__VEX_L(v), pp = JK__VEX_PP(v);
+    unsigned map = JK__VEX_MAP(v);
+    uint8_t *p = c->buf + c->len, *dispp = NULL;
+    int64_t disp = 0;
+    int m64 = a->mode == JK_X86_MODE64;
+    if (i0 != 15u && ops[i0].kind == JK_X86_OP_LABEL)
+        return VEX_GENERAL;
+    if (mop->kind == JK_X86_OP_REG) {
+        rex |= (mop->reg & 8u) >> 3;
+        /* the store twin gives the 2-byte VEX (see JK__F_VSWAP) */
+        if ((f->flags & JK__F_VSWAP) && (mop->reg & 8u) && !(regf & 8u))
+            return MISMATCH;
+    } else {
+        if (mop->flags & JK_X86_MEM_LABEL)
+            return VEX_GENERAL;
+        if (mem_disp(a, mop, m64, &disp, &addr32, 0))
+            return MISMATCH;
+        if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
+            rex |= (mop->reg & 8u) >> 3;
+        if (mop->iclass != JK_X86_RC_NONE)
+            rex |= (mop->index & 8u) >> 2;
+        if (mop->flags & JK_X86_MEM_SEG_MASK)
+            p = seg_override(p, mop);
+        if (addr32)
+            *p++ = 0x67;
+    }
+    if (map == 1 && !w && !(rex & 3u)) {
+        p[0] = 0xC5;
+        p[1] = (uint8_t)((((~rex >> 2) & 1u) << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        p[2] = f->opc[0];
+        p += 3;
+    } else {
+        p[0] = 0xC4;
+        p[1] = (uint8_t)(((~rex & 7u) << 5) | map);
+        p[2] = (uint8_t)((w << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        p[3] = f->opc[0];
+        p += 4;
+    }
+    if (mop->kind == JK_X86_OP_REG)
+        *p++ = (uint8_t)(0xC0 | ((regf & 7u) << 3) | (mop->reg & 7u));
+    else
+        p = enc_mem(p, regf & 7u, mop, disp, m64, &dispp);
+    if (f->flags & JK__F_FIMM)
+        *p++ = f->fimm;
+    if (i0 != 15u)
+        *p++ = ops[i0].kind == JK_X86_OP_REG ? (uint8_t)(ops[i0].reg << 4) : (uint8_t)ops[i0].value;
+    c->len = (size_t)(p - c->buf);
+    return JK_OK;
+}
+
 /* -- Diagnostics ---------------------------------------------------------- */
 
 static void describe(const jk_x86_op *o, char *buf, size_t n)
@@ -1036,6 +1100,9 @@ again:
         }
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
+        else if (f->enc == JK__ENC_VEX && (f->flags & JK__F_MODRM) && !a->pending &&
+                 (r = build_vex(a, f, ops)) != VEX_GENERAL)
+            ;
         else
             r = build(a, f, n, ops, jk__x86_mnem_names[id]);
         if (r == MISMATCH)
