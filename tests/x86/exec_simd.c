@@ -598,6 +598,7 @@ static void test_x87(void)
     f = end();
     JT_CHECK(f != NULL);
     for (i = 0; f && i < sizeof xs / sizeof xs[0]; i++) {
+        volatile double want;
         int32_t r;
         in[0] = xs[i];
         in[1] = 1.5 + i;
@@ -611,7 +612,8 @@ static void test_x87(void)
                      "fyl2x(%g) = %.17g, libm %.17g", xs[i], out[2], in[1] * log2(xs[i]));
         memcpy(&r, &out[3], 4);
         JT_EQ_I64(r, (int32_t)nearbyint(xs[i]));
-        JT_CHECK(out[4] == xs[i] + 2.0 * in[1]);
+        want = xs[i] + 2.0 * in[1]; /* rounded to double once, as fstp does (-m32: x87) */
+        JT_CHECK(out[4] == want);
     }
 }
 
