@@ -30,6 +30,8 @@ AVX_PRED = ["eq/eq_oq", "lt/lt_os", "le/le_os", "unord/unord_q", "neq/neq_uq", "
             "neq_oq", "ge/ge_os", "gt/gt_os", "true/true_uq", "eq_os", "lt_oq", "le_oq",
             "unord_s", "neq_us", "nlt_uq", "nle_uq", "ord_s", "eq_us", "nge_uq", "ngt_uq",
             "false_os", "neq_os", "ge_oq", "gt_oq", "true_us"]
+# pclmulqdq's quadword selectors (imm8 0x00, 0x01, 0x10, 0x11) as GNU as names them
+CLMUL_SEL = ["lqlq=00", "hqlq=01", "lqhq=10", "hqhq=11"]
 CC = [(0, ["o"]), (1, ["no"]), (2, ["b", "c", "nae"]), (3, ["ae", "nb", "nc"]),
       (4, ["e", "z"]), (5, ["ne", "nz"]), (6, ["be", "na"]), (7, ["a", "nbe"]),
       (8, ["s"]), (9, ["ns"]), (10, ["p", "pe"]), (11, ["np", "po"]),
@@ -233,7 +235,7 @@ def parse_line(line):
         return out
     if e["pluscc"]:
         raise Error("xx+cc opcode needs a <cc> mnemonic")
-    for ph, preds in (("<ssecc>", SSE_PRED), ("<avxcc>", AVX_PRED)):
+    for ph, preds in (("<ssecc>", SSE_PRED), ("<avxcc>", AVX_PRED), ("<clmul>", CLMUL_SEL)):
         if ph in mnem:
             # comparison pseudo-mnemonics (cmpltps = cmpps with imm8 1): the
             # predicate is a constant immediate byte (ib=cc)
@@ -241,13 +243,15 @@ def parse_line(line):
                 raise Error("%s mnemonic needs ib=cc" % ph)
             out = []
             for v, names in enumerate(preds):
+                if "=" in names:  # an explicit value (pclmul selectors)
+                    names, v = names.split("=")[0], int(names.split("=")[1], 16)
                 for n in names.split("/"):
                     e2 = dict(e)
                     e2["fimm"] = v
                     out.append(build(mnem.replace(ph, n), ops, open_, e2, flagl))
             return out
     if e["fimm"] is not None:
-        raise Error("ib=cc needs a <ssecc> or <avxcc> mnemonic")
+        raise Error("ib=cc needs a <ssecc>, <avxcc> or <clmul> mnemonic")
     return [build(mnem, ops, open_, e, flagl)]
 
 
@@ -419,7 +423,7 @@ IMM_EXACT = {SIG_IMM1: ("I8", "I8S", "I8S16", "I8S32", "I16", "I32", "I32S", "I6
              SIG_IMM32: ("I32", "I32S", "I64"),
              SIG_LIMM: ("I32", "I32S", "I64"),
              SIG_IMM: ("I64",)}
-HASH_MUL = 3728367029  # found by gen_lookup's search
+HASH_MUL = 2082737481  # found by gen_lookup's search
 
 
 def form_sigs(bits):

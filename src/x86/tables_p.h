@@ -196,7 +196,7 @@ typedef struct jk__x86_slot {
     uint8_t shape0;    /* jk__x86_cand_shape[first] */
 } jk__x86_slot;
 
-#define JK__X86_HASH_MUL 3728367029u /* searched by tools/gen_x86.py */
+#define JK__X86_HASH_MUL 2082737481u /* searched by tools/gen_x86.py */
 
 extern const unsigned jk__x86_lookup_bits;
 /* The same as a constant for the quick path (tables.c asserts they agree). */
