@@ -54,7 +54,7 @@ FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REP
 # order of their bits in jk_x86_feature (x86_insn.h); a form names at most one.
 CPU_FEATURES = ["sse", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2", "fma", "f16c",
                 "aes", "pclmul", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "rdrand",
-                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq"]
+                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq", "mmx"]
 FEATURES = {"sx", "o16", "o32", "o64", "nomx"} | set(CPU_FEATURES)
 FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES",
                 "vpclmulqdq": "VPCLMULQDQ"}
@@ -75,6 +75,10 @@ def optype(t):
         return ("reg", [t.upper()], 128 if t == "xmm" else 256)
     if t == "st":  # st(0)..st(7); no size, so it implies none for memory
         return ("reg", ["ST"], 0)
+    if t == "mm":
+        return ("reg", ["MM"], 64)
+    if t.startswith("mm/m") and t[4:].isdigit():
+        return ("rm", ["MM", "M%s" % t[4:]], 64)
     if t.startswith(("xmm/m", "ymm/m")) and t[5:].isdigit():
         s = int(t[5:])
         if "M%d" % s not in ALLMEM:
@@ -278,7 +282,7 @@ def build(mnem, ops, open_, e, flagl):
     sx = "sx" in flagl
     imms = list(e["imm"])
     masks = []
-    vector = any(b in ("XMM", "YMM", "XMM0") for t in types for b in t[1])
+    vector = any(b in ("XMM", "YMM", "XMM0", "MM") for t in types for b in t[1])
     nimm = 0
     for i, (kind, bits, size) in enumerate(types):
         role = open_[i]
@@ -394,7 +398,7 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
               "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23],
-              "ST": [24], "ST0": [24]}
+              "ST": [24], "ST0": [24], "MM": [25]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
 # but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
@@ -407,6 +411,7 @@ SIG_LIMM = 21
 # Vector registers (the last signatures; JK__SIG_XMM / JK__SIG_YMM).
 SIG_XMM, SIG_YMM = 22, 23
 SIG_ST = 24
+SIG_MM = 25
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -460,6 +465,8 @@ def reg_class_bits(mode, rc, n):
         return ["YMM"]
     if rc == 13 and n < 8:  # JK_X86_RC_ST
         return ["ST"] + (["ST0"] if n == 0 else [])
+    if rc == 12 and n < 8:  # JK_X86_RC_MM
+        return ["MM"]
     return []
 
 
@@ -487,8 +494,8 @@ def gen_regs():
             row.append("1" if rc == 1 and 4 <= n < 8 else "2" if rc == 2 else "0")
         out.append("    {" + ", ".join(row) + "},")
     out.append("};")
-    out.append("const uint8_t jk__x86_regsig[16] = {0, 1, 2, 3, 4, 5, 6, 0, %d, %d, 0, 0, 0, %d, 0, 0};"
-               % (SIG_XMM, SIG_YMM, SIG_ST))
+    out.append("const uint8_t jk__x86_regsig[16] = {0, 1, 2, 3, 4, 5, 6, 0, %d, %d, 0, 0, %d, %d, 0, 0};"
+               % (SIG_XMM, SIG_YMM, SIG_MM, SIG_ST))
     # the quick path's view: class bits, signature (bits 56..60) and the byte
     # register flags (bit 61 needs REX, bit 62 cannot take REX) in one word;
     # 0 for anything the quick path leaves to the general one (segment
@@ -550,7 +557,7 @@ def shape_of(f, combo):
 
 
 SIG_NEEDS = {1: "R8", 2: "R8HI", 3: "R16", 4: "R32", 5: "R64", 6: "SREG", SIG_XMM: "XMM",
-             SIG_YMM: "YMM", SIG_ST: "ST"}
+             SIG_YMM: "YMM", SIG_ST: "ST", SIG_MM: "MM"}
 
 
 def sig_exact(bits, sg, mode):

@@ -51,6 +51,7 @@ uint32_t jk_x86_cpu_features(void)
     int ymm = 0;
     if (cpuid(1, 0, r)) {
         unsigned c = r[2], d = r[3];
+        f |= (d >> 23 & 1u) ? JK_X86_FEAT_MMX : 0;
         f |= (d >> 25 & 1u) ? JK_X86_FEAT_SSE : 0;
         f |= (d >> 26 & 1u) ? JK_X86_FEAT_SSE2 : 0;
         f |= (c & 1u) ? JK_X86_FEAT_SSE3 : 0;

@@ -48,6 +48,7 @@ static const char *const names64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp"
 static const char *const names_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
 static const char *const names_st[8] = {"st(0)", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
                                         "st(6)", "st(7)"};
+static const char *const names_mm[8] = {"mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7"};
 static const char *const names_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
                                           "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
                                           "xmm12", "xmm13", "xmm14", "xmm15"};
@@ -69,6 +70,7 @@ static const char *reg_name(unsigned rc, unsigned n)
         case JK_X86_RC_XMM: return names_xmm[n];
         case JK_X86_RC_YMM: return names_ymm[n];
         case JK_X86_RC_ST: return n < 8 ? names_st[n] : "?";
+        case JK_X86_RC_MM: return n < 8 ? names_mm[n] : "?";
         default: break;
         }
     }
@@ -276,6 +278,11 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
                 break;
             *sig = JK__SIG_ST;
             return JK__C_ST | (n == 0 ? JK__C_ST0 : 0);
+        case JK_X86_RC_MM:
+            if (n > 7)
+                break;
+            *sig = JK__SIG_MM;
+            return JK__C_MM;
         case JK_X86_RC_XMM:
         case JK_X86_RC_YMM:
             if (n > 15)
@@ -923,6 +930,7 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         case JK_X86_RC_SEG: snprintf(buf, n, "sreg"); return;
         case JK_X86_RC_XMM: snprintf(buf, n, "xmm"); return;
         case JK_X86_RC_ST: snprintf(buf, n, "st"); return;
+        case JK_X86_RC_MM: snprintf(buf, n, "mm"); return;
         case JK_X86_RC_YMM: snprintf(buf, n, "ymm"); return;
         default: snprintf(buf, n, "reg"); return;
         }

@@ -177,6 +177,7 @@ enum {
     JK__SIG_LIMM,  /* a label's address as an immediate (jk_x86_imm_label) */
     JK__SIG_XMM, JK__SIG_YMM,
     JK__SIG_ST,    /* st(0)..st(7) */
+    JK__SIG_MM,    /* mm0..mm7 */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
@@ -184,7 +185,7 @@ _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its
 _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
                    JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
                    JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23 &&
-                   JK__SIG_ST == 24,
+                   JK__SIG_ST == 24 && JK__SIG_MM == 25,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 

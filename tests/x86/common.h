@@ -21,6 +21,7 @@ static const char *const tc_r32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp",
 static const char *const tc_r64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const tc_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const tc_mm[8] = {"mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7"};
 static const char *const tc_st[8] = {"st(0)", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
                                      "st(6)", "st(7)"};
 static const char *const tc_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
@@ -42,6 +43,7 @@ static inline const char *tc_reg(unsigned rc, unsigned n)
     case JK_X86_RC_IP: return n ? "eip" : "rip";
     case JK_X86_RC_XMM: return tc_xmm[n & 15];
     case JK_X86_RC_ST: return tc_st[n & 7];
+    case JK_X86_RC_MM: return tc_mm[n & 7];
     case JK_X86_RC_YMM: return tc_ymm[n & 15];
     default: return "?";
     }

@@ -227,6 +227,9 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
     if (m & JK__C_YMM)
         for (r = 0; r < nr; r++)
             out[n++] = jk_x86_reg(JK_X86_RC_YMM, r);
+    if (m & JK__C_MM)
+        for (r = 0; r < 8; r++)
+            out[n++] = jk_x86_reg(JK_X86_RC_MM, r);
     if (m & JK__C_ST)
         for (r = 0; r < 8; r++)
             out[n++] = jk_x86_reg(JK_X86_RC_ST, r);

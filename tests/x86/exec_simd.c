@@ -568,6 +568,45 @@ static void test_aes_vex(void)
         aes_case(1);
 }
 
+/* MMX: saturating byte add and word multiply-add on mm registers, then emms. */
+static void test_mmx(void)
+{
+    uint8_t x[8] = {1, 100, 200, 250, 0, 255, 128, 7}, y[8] = {2, 100, 100, 10, 0, 1, 127, 9};
+    int16_t w[4] = {3, -4, 1000, -32768}, v[4] = {5, 6, -7, -32768};
+    int32_t md[2];
+    uint8_t out[16];
+    fn2 f;
+    unsigned i;
+    if (!need(JK_X86_FEAT_MMX, "test_mmx"))
+        return;
+    begin();
+    jk_x86_movq(a, JK_MM0, jk_x86_mem(8, RC, JK_NOREG, 1, 0));
+    jk_x86_paddusb(a, JK_MM0, jk_x86_mem(8, RD, JK_NOREG, 1, 0));
+    jk_x86_movq(a, JK_MM7, jk_x86_mem(8, RC, JK_NOREG, 1, 8));
+    jk_x86_pmaddwd(a, JK_MM7, jk_x86_mem(8, RD, JK_NOREG, 1, 8));
+    jk_x86_movq(a, jk_x86_mem(8, RC, JK_NOREG, 1, 0), JK_MM0);
+    jk_x86_movq(a, jk_x86_mem(8, RC, JK_NOREG, 1, 8), JK_MM7);
+    jk_x86_emms(a);
+    f = end();
+    JT_CHECK(f != NULL);
+    if (!f)
+        return;
+    {
+        uint8_t in2[16];
+        memcpy(out, x, 8);
+        memcpy(out + 8, w, 8);
+        memcpy(in2, y, 8);
+        memcpy(in2 + 8, v, 8);
+        f((intptr_t)out, (intptr_t)in2);
+    }
+    for (i = 0; i < 8; i++)
+        JT_EQ_U64(out[i], x[i] + y[i] > 255 ? 255u : (unsigned)(x[i] + y[i]));
+    memcpy(md, out + 8, 8);
+    JT_EQ_I64(md[0], (int32_t)w[0] * v[0] + (int32_t)w[1] * v[1]);
+    /* the sum of the two products, modulo 2^32 (-32768 * -32768 = 2^30 fits) */
+    JT_EQ_I64(md[1], (int32_t)((uint32_t)((int32_t)w[2] * v[2]) + (uint32_t)((int32_t)w[3] * v[3])));
+}
+
 /* x87: f(in, out) with in = {x, y}: out = {sqrt x, sin x, y * log2 x,
  * (double)(int)x rounded by fistp, x + y * 2 via fild} */
 static void test_x87(void)
@@ -634,7 +673,7 @@ static void test_cpu_features(void)
         {"rdrand", JK_X86_FEAT_RDRAND}, {"rdseed", JK_X86_FEAT_RDSEED},
         {"fma4", JK_X86_FEAT_FMA4},     {"sha_ni", JK_X86_FEAT_SHA},
         {"gfni", JK_X86_FEAT_GFNI},     {"vaes", JK_X86_FEAT_VAES},
-        {"vpclmulqdq", JK_X86_FEAT_VPCLMULQDQ},
+        {"vpclmulqdq", JK_X86_FEAT_VPCLMULQDQ}, {"mmx", JK_X86_FEAT_MMX},
     };
     char line[8192];
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -716,6 +755,7 @@ int main(int argc, char **argv)
     JT_RUN(test_aes);
     JT_RUN(test_aes_vex);
     JT_RUN(test_x87);
+    JT_RUN(test_mmx);
     if (mem)
         jk_mem_free(mem, NULL);
     while (nkept)

@@ -23,7 +23,7 @@ static int parse_reg(const char *s, size_t n, jk_x86_op *o)
         {tc_r16, 16, JK_X86_RC_GP16, 0}, {tc_r32, 16, JK_X86_RC_GP32, 0},
         {tc_r64, 16, JK_X86_RC_GP64, 0}, {tc_seg, 6, JK_X86_RC_SEG, 0},
         {tc_xmm, 16, JK_X86_RC_XMM, 0}, {tc_ymm, 16, JK_X86_RC_YMM, 0},
-        {tc_st, 8, JK_X86_RC_ST, 0},
+        {tc_st, 8, JK_X86_RC_ST, 0}, {tc_mm, 8, JK_X86_RC_MM, 0},
     };
     unsigned i, k;
     for (i = 0; i < sizeof t / sizeof t[0]; i++)
