@@ -288,6 +288,33 @@ JK_API void jk_x86_reset(jk_x86_asm *a);
 
 JK_API jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a);
 
+/* -- CPU extensions ----------------------------------------------------------
+ * Every form of the table records the extension it needs (SSE4.1, AVX2,
+ * FMA, BMI2, ...: the jk_x86_feature bits in x86_insn.h; 0 for the base
+ * instruction set). */
+
+/* The extensions this CPU and OS support, from CPUID and, for the
+ * VEX-encoded ones (AVX, AVX2, FMA, F16C), XGETBV: the OS must save the YMM
+ * state. 0 on a host that is not x86. Cheap enough to call once at start-up;
+ * not cached. */
+JK_API uint32_t jk_x86_cpu_features(void);
+
+/* Restrict emission to a feature set (e.g. jk_x86_cpu_features(), or the
+ * features of the machine the code is for): an instruction whose only
+ * matching forms need an extension outside the set fails with JK_ENOFORM,
+ * "vfmadd231ps: needs FMA, which the target feature set lacks". The default,
+ * JK_X86_FEAT_ALL, allows everything; a restricted set sends every
+ * instruction through the checked (general) path, so it costs encoding
+ * speed. Kept across jk_x86_reset. JK_EINVAL for NULL. */
+JK_API jk_status jk_x86_set_features(jk_x86_asm *a, uint32_t features);
+
+/* The feature set in force (JK_X86_FEAT_ALL unless restricted); 0 for NULL. */
+JK_API uint32_t jk_x86_features_of(const jk_x86_asm *a);
+
+/* The name of one feature bit ("SSE4.1", "AVX2", "FMA"); NULL if not
+ * exactly one known bit. */
+JK_API const char *jk_x86_feature_name(uint32_t feature);
+
 /* Encode one instruction: mnemonic id (JK_X86_ADD ...), n operands (0..4).
  * The helpers jk_x86_add(a, ...) etc. call this. Returns JK_OK or the sticky
  * error: JK_ENOFORM (no form takes the operands), JK_EOPERAND (malformed
@@ -319,6 +346,14 @@ JK_API jk_status jk_x86_repne(jk_x86_asm *a);
  * an error (as in GNU as); 64-bit mode only; not for VEX-encoded
  * instructions; rex with ah..bh is refused as any REX is. */
 JK_API jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb);
+/* GNU as's addr32 for the next instruction (64-bit mode): 0x67, so memory is
+ * addressed with 32 bits - an absolute address is zero-extended from 32
+ * bits, and the accumulator moves to and from an absolute address take the
+ * moffs forms with a 4-byte address (`addr32 mov al, ds:0x600898` is
+ * 67 a0 98 08 60 00), as GNU as picks. 64-bit address registers and labels
+ * (RIP-relative) are refused with it; 32-bit registers give 0x67 anyway. In
+ * 32-bit mode it is an error ("redundant"), as in GNU as. */
+JK_API jk_status jk_x86_addr32(jk_x86_asm *a);
 
 /* -- Labels -------------------------------------------------------------- */
 
@@ -515,6 +550,58 @@ static inline jk_x86_op jk_x86_noreg(void)
 #define JK_GS   JK_X86_GPR_(SEG, 5)
 #define JK_RIP  JK_X86_GPR_(IP, 0)
 #define JK_EIP  JK_X86_GPR_(IP, 1)   /* 32-bit IP-relative (0x67) */
+/* SSE / AVX vector registers: xmm0..15 (16 bytes), ymm0..15 (32 bytes);
+ * xmm8..15 / ymm8..15 need 64-bit mode. */
+#define JK_XMM0  JK_X86_GPR_(XMM, 0)
+#define JK_XMM1  JK_X86_GPR_(XMM, 1)
+#define JK_XMM2  JK_X86_GPR_(XMM, 2)
+#define JK_XMM3  JK_X86_GPR_(XMM, 3)
+#define JK_XMM4  JK_X86_GPR_(XMM, 4)
+#define JK_XMM5  JK_X86_GPR_(XMM, 5)
+#define JK_XMM6  JK_X86_GPR_(XMM, 6)
+#define JK_XMM7  JK_X86_GPR_(XMM, 7)
+#define JK_XMM8  JK_X86_GPR_(XMM, 8)
+#define JK_XMM9  JK_X86_GPR_(XMM, 9)
+#define JK_XMM10 JK_X86_GPR_(XMM, 10)
+#define JK_XMM11 JK_X86_GPR_(XMM, 11)
+#define JK_XMM12 JK_X86_GPR_(XMM, 12)
+#define JK_XMM13 JK_X86_GPR_(XMM, 13)
+#define JK_XMM14 JK_X86_GPR_(XMM, 14)
+#define JK_XMM15 JK_X86_GPR_(XMM, 15)
+#define JK_YMM0  JK_X86_GPR_(YMM, 0)
+#define JK_YMM1  JK_X86_GPR_(YMM, 1)
+#define JK_YMM2  JK_X86_GPR_(YMM, 2)
+#define JK_YMM3  JK_X86_GPR_(YMM, 3)
+#define JK_YMM4  JK_X86_GPR_(YMM, 4)
+#define JK_YMM5  JK_X86_GPR_(YMM, 5)
+#define JK_YMM6  JK_X86_GPR_(YMM, 6)
+#define JK_YMM7  JK_X86_GPR_(YMM, 7)
+#define JK_YMM8  JK_X86_GPR_(YMM, 8)
+#define JK_YMM9  JK_X86_GPR_(YMM, 9)
+#define JK_YMM10 JK_X86_GPR_(YMM, 10)
+#define JK_YMM11 JK_X86_GPR_(YMM, 11)
+#define JK_YMM12 JK_X86_GPR_(YMM, 12)
+#define JK_YMM13 JK_X86_GPR_(YMM, 13)
+#define JK_YMM14 JK_X86_GPR_(YMM, 14)
+#define JK_YMM15 JK_X86_GPR_(YMM, 15)
+/* MMX registers mm0..mm7 */
+#define JK_MM0 JK_X86_GPR_(MM, 0)
+#define JK_MM1 JK_X86_GPR_(MM, 1)
+#define JK_MM2 JK_X86_GPR_(MM, 2)
+#define JK_MM3 JK_X86_GPR_(MM, 3)
+#define JK_MM4 JK_X86_GPR_(MM, 4)
+#define JK_MM5 JK_X86_GPR_(MM, 5)
+#define JK_MM6 JK_X86_GPR_(MM, 6)
+#define JK_MM7 JK_X86_GPR_(MM, 7)
+/* x87 stack registers st(0)..st(7) */
+#define JK_ST0 JK_X86_GPR_(ST, 0)
+#define JK_ST1 JK_X86_GPR_(ST, 1)
+#define JK_ST2 JK_X86_GPR_(ST, 2)
+#define JK_ST3 JK_X86_GPR_(ST, 3)
+#define JK_ST4 JK_X86_GPR_(ST, 4)
+#define JK_ST5 JK_X86_GPR_(ST, 5)
+#define JK_ST6 JK_X86_GPR_(ST, 6)
+#define JK_ST7 JK_X86_GPR_(ST, 7)
 /* Function form of JK_EIP (kept for callers written against it). */
 static inline jk_x86_op jk_x86_eip_(void) { return jk_x86_reg(JK_X86_RC_IP, 1); }
 
@@ -527,6 +614,8 @@ static inline jk_x86_op jk_byte(jk_x86_op b, int64_t d) { return jk_x86_mem(1, b
 static inline jk_x86_op jk_word(jk_x86_op b, int64_t d) { return jk_x86_mem(2, b, JK_NOREG, 1, d); }
 static inline jk_x86_op jk_dword(jk_x86_op b, int64_t d) { return jk_x86_mem(4, b, JK_NOREG, 1, d); }
 static inline jk_x86_op jk_qword(jk_x86_op b, int64_t d) { return jk_x86_mem(8, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_xmmword(jk_x86_op b, int64_t d) { return jk_x86_mem(16, b, JK_NOREG, 1, d); }
+static inline jk_x86_op jk_ymmword(jk_x86_op b, int64_t d) { return jk_x86_mem(32, b, JK_NOREG, 1, d); }
 #endif
 
 #ifdef __cplusplus

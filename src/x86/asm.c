@@ -126,6 +126,7 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     a->qlabel = JK__C_REL | (mode == JK_X86_MODE32 ? JK__C_I32 : JK__C_I64) |
                 (uint64_t)JK__SIG_LABEL << JK__Q_SIG_SHIFT;
     a->qreg = jk__x86_qreg[mode];
+    a->features = JK_X86_FEAT_ALL;
     {
         int x64 = mode == JK_X86_MODE64;
         a->kz = x64 ? jk__x86_kz_x64 : jk__x86_kz_x86;
@@ -168,6 +169,21 @@ void jk_x86_reset(jk_x86_asm *a)
     jk__code_reset(&a->code);
     jk__x86_set_pending(a, 0);
     a->why = NULL;
+}
+
+jk_status jk_x86_set_features(jk_x86_asm *a, uint32_t features)
+{
+    if (!a)
+        return JK_EINVAL;
+    a->features = features & JK_X86_FEAT_ALL;
+    a->feat_hold = a->features != JK_X86_FEAT_ALL;
+    jk__x86_set_pending(a, a->pending);
+    return JK_OK;
+}
+
+uint32_t jk_x86_features_of(const jk_x86_asm *a)
+{
+    return a ? a->features : 0;
 }
 
 jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a)
@@ -236,6 +252,20 @@ jk_status jk_x86_lock(jk_x86_asm *a) { return pend(a, JK__PEND_LOCK, "lock"); }
 jk_status jk_x86_rep(jk_x86_asm *a) { return pend(a, JK__PEND_REP, "rep"); }
 jk_status jk_x86_repe(jk_x86_asm *a) { return pend(a, JK__PEND_REP | JK__PEND_REPE, "repe"); }
 jk_status jk_x86_repne(jk_x86_asm *a) { return pend(a, JK__PEND_REPNE, "repne"); }
+
+jk_status jk_x86_addr32(jk_x86_asm *a)
+{
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (a->mode != JK_X86_MODE64)
+        return jk__code_fail(&a->code, JK_EOPERAND, "addr32: redundant in 32-bit mode");
+    if (a->pending & JK__PEND_A32)
+        return jk__code_fail(&a->code, JK_EOPERAND, "addr32: given twice");
+    jk__x86_set_pending(a, a->pending | JK__PEND_A32);
+    return JK_OK;
+}
 
 jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb)
 {

@@ -46,6 +46,15 @@ static const char *const names32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp"
 static const char *const names64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const names_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const names_st[8] = {"st(0)", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
+                                        "st(6)", "st(7)"};
+static const char *const names_mm[8] = {"mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7"};
+static const char *const names_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
+                                          "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+                                          "xmm12", "xmm13", "xmm14", "xmm15"};
+static const char *const names_ymm[16] = {"ymm0", "ymm1", "ymm2", "ymm3", "ymm4", "ymm5",
+                                          "ymm6", "ymm7", "ymm8", "ymm9", "ymm10", "ymm11",
+                                          "ymm12", "ymm13", "ymm14", "ymm15"};
 
 static const char *reg_name(unsigned rc, unsigned n)
 {
@@ -58,6 +67,10 @@ static const char *reg_name(unsigned rc, unsigned n)
         case JK_X86_RC_GP64: return names64[n];
         case JK_X86_RC_SEG: return n < 6 ? names_seg[n] : "?";
         case JK_X86_RC_IP: return n == 0 ? "rip" : n == 1 ? "eip" : "?";
+        case JK_X86_RC_XMM: return names_xmm[n];
+        case JK_X86_RC_YMM: return names_ymm[n];
+        case JK_X86_RC_ST: return n < 8 ? names_st[n] : "?";
+        case JK_X86_RC_MM: return n < 8 ? names_mm[n] : "?";
         default: break;
         }
     }
@@ -260,6 +273,29 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
             return JK__C_SREG | (JK__C_ES << n);
         case JK_X86_RC_IP:
             return fail0(a, JK_EOPERAND, "%s: %s can only be a memory base", m, reg_name(JK_X86_RC_IP, n));
+        case JK_X86_RC_ST:
+            if (n > 7)
+                break;
+            *sig = JK__SIG_ST;
+            return JK__C_ST | (n == 0 ? JK__C_ST0 : 0);
+        case JK_X86_RC_MM:
+            if (n > 7)
+                break;
+            *sig = JK__SIG_MM;
+            return JK__C_MM;
+        case JK_X86_RC_XMM:
+        case JK_X86_RC_YMM:
+            if (n > 15)
+                break;
+            if (m32 && n >= 8)
+                return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m,
+                             reg_name(o->rclass, n));
+            if (o->rclass == JK_X86_RC_YMM) {
+                *sig = JK__SIG_YMM;
+                return JK__C_YMM;
+            }
+            *sig = JK__SIG_XMM;
+            return JK__C_XMM | (n == 0 ? JK__C_XMM0 : 0);
         default:
             break;
         }
@@ -385,10 +421,10 @@ static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, 
 /* Memory operand checks shared by both builders: the displacement (range
  * and 32-bit wrap-around), the 0x67 prefix. Returns 0 or MISMATCH. */
 static inline int mem_disp(jk_x86_asm *a, const jk_x86_op *mop, int m64, int64_t *disp,
-                           unsigned *addr32)
+                           unsigned *addr32, unsigned a32)
 {
     int64_t d = mop->value;
-    *addr32 = m64 && (mop->rclass == JK_X86_RC_GP32 || mop->iclass == JK_X86_RC_GP32 ||
+    *addr32 = m64 && (a32 || mop->rclass == JK_X86_RC_GP32 || mop->iclass == JK_X86_RC_GP32 ||
                       (mop->rclass == JK_X86_RC_IP && mop->reg == 1));
     if (mop->flags & JK_X86_MEM_LABEL) {
         *disp = 0;
@@ -529,6 +565,11 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             }
             if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
                 return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
+            /* a VEX load form whose registers would set only VEX.B: the store
+             * form after it swaps rm and reg, so the 2-byte VEX does (GNU as) */
+            if ((f->flags & JK__F_VSWAP) && mop->kind == JK_X86_OP_REG && (mop->reg & 8u) &&
+                !(rop->reg & 8u))
+                return MISMATCH;
             if (dop) {
                 uint32_t sym = (uint32_t)dop->value;
                 if (f->relax &&
@@ -592,13 +633,28 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     if (hi8 && (rex || need_rex))
         return jk__code_fail(c, JK_EOPERAND, "%s: %s cannot be encoded with REX", m,
                              reg_name(hi8->rclass, hi8->reg));
-    if (mop && mop->kind == JK_X86_OP_MEM && mem_disp(a, mop, m64, &disp, &addr32))
+    if (a->pending & JK__PEND_A32) {
+        /* addr32: GNU as refuses 64-bit address registers and rip with it */
+        const jk_x86_op *am = memop ? memop : NULL;
+        if (am && ((am->flags & JK_X86_MEM_LABEL) || am->rclass == JK_X86_RC_GP64 ||
+                   am->iclass == JK_X86_RC_GP64 || am->rclass == JK_X86_RC_IP))
+            return jk__code_fail(c, JK_EOPERAND, "addr32: %s cannot address memory with 32 bits",
+                                 (am->flags & JK_X86_MEM_LABEL) ? "a label"
+                                 : am->rclass == JK_X86_RC_GP64 || am->rclass == JK_X86_RC_IP
+                                     ? reg_name(am->rclass, am->reg)
+                                     : reg_name(am->iclass, am->index));
+        addr32 = 1;
+    }
+    if (mop && mop->kind == JK_X86_OP_MEM &&
+        mem_disp(a, mop, m64, &disp, &addr32, (a->pending & JK__PEND_A32) != 0))
         return MISMATCH;
     if (aop && m64 &&
         (aop->rclass == JK_X86_RC_GP32 || aop->iclass == JK_X86_RC_GP32))
         addr32 = 1;
 
     start = p = c->buf + c->len;
+    if (f->pfx & JK__P_FWAIT)
+        *p++ = 0x9B;
     if (memop)
         p = seg_override(p, memop);
     if (addr32 || (f->pfx & JK__P_67))
@@ -653,7 +709,14 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         p = put32(p, 0);
     } else if (aop) {
         uint64_t addr = (uint64_t)aop->value;
-        if (m64) {
+        if (m64 && (a->pending & JK__PEND_A32)) {
+            if (addr > UINT32_MAX) {
+                if (!a->why)
+                    a->why = "address does not fit 32 bits (addr32)";
+                return MISMATCH;
+            }
+            p = put32(p, (uint32_t)addr);
+        } else if (m64) {
             p = put_imm(p, addr, 8);
         } else {
             if (addr > UINT32_MAX && (aop->value < INT32_MIN || aop->value >= 0)) {
@@ -664,9 +727,14 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             p = put32(p, (uint32_t)addr);
         }
     }
+    if (f->flags & JK__F_FIMM)
+        *p++ = f->fimm;
     for (i = 0; i < nimm; i++) {
         immp[i] = p;
-        p = put_imm(p, (uint64_t)imm[i]->value, f->immsz[i]);
+        if (imm[i]->kind == JK_X86_OP_REG) /* /is4: the register in bits 7..4 */
+            *p++ = (uint8_t)(imm[i]->reg << 4);
+        else
+            p = put_imm(p, (uint64_t)imm[i]->value, f->immsz[i]);
     }
     if (dop) {
         uint32_t sym = (uint32_t)dop->value;
@@ -736,7 +804,7 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
         if (mop->kind == JK_X86_OP_REG) {
             rex |= (mop->reg & 8u) >> 3;
         } else {
-            if (mem_disp(a, mop, m64, &disp, &addr32))
+            if (mem_disp(a, mop, m64, &disp, &addr32, 0))
                 return MISMATCH;
             if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
                 rex |= (mop->reg & 8u) >> 3;
@@ -796,6 +864,70 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
     return JK_OK;
 }
 
+/* The builder for VEX forms with a ModRM byte and no pending prefix: the
+ * common SIMD case, without build()'s branch, moffs and prefix logic.
+ * Returns VEX_GENERAL when the operands need build() (a label in memory or
+ * as the immediate). */
+#define VEX_GENERAL (-2)
+JK__ALWAYS_INLINE static inline int build_vex(jk_x86_asm *a, const jk__x86_form *f,
+                                              const jk_x86_op *ops)
+{
+    jk__code *c = &a->code;
+    uint32_t sl = f->slots;
+    unsigned ri = sl & 15u, mi = (sl >> 4) & 15u, vi = (sl >> 8) & 15u, i0 = (sl >> 16) & 15u;
+    const jk_x86_op *mop = &ops[mi];
+    unsigned regf = ri != 15u ? ops[ri].reg : f->modrm, vvvv = vi != 15u ? ops[vi].reg : 0u;
+    unsigned rex = (regf & 8u) >> 1, addr32 = 0;
+    unsigned v = f->vex, w = JK__VEX_W(v), l = JK__VEX_L(v), pp = JK__VEX_PP(v);
+    unsigned map = JK__VEX_MAP(v);
+    uint8_t *p = c->buf + c->len, *dispp = NULL;
+    int64_t disp = 0;
+    int m64 = a->mode == JK_X86_MODE64;
+    if (i0 != 15u && ops[i0].kind == JK_X86_OP_LABEL)
+        return VEX_GENERAL;
+    if (mop->kind == JK_X86_OP_REG) {
+        rex |= (mop->reg & 8u) >> 3;
+        /* the store twin gives the 2-byte VEX (see JK__F_VSWAP) */
+        if ((f->flags & JK__F_VSWAP) && (mop->reg & 8u) && !(regf & 8u))
+            return MISMATCH;
+    } else {
+        if (mop->flags & JK_X86_MEM_LABEL)
+            return VEX_GENERAL;
+        if (mem_disp(a, mop, m64, &disp, &addr32, 0))
+            return MISMATCH;
+        if (mop->rclass == JK_X86_RC_GP32 || mop->rclass == JK_X86_RC_GP64)
+            rex |= (mop->reg & 8u) >> 3;
+        if (mop->iclass != JK_X86_RC_NONE)
+            rex |= (mop->index & 8u) >> 2;
+        if (mop->flags & JK_X86_MEM_SEG_MASK)
+            p = seg_override(p, mop);
+        if (addr32)
+            *p++ = 0x67;
+    }
+    if (map == 1 && !w && !(rex & 3u)) {
+        p[0] = 0xC5;
+        p[1] = (uint8_t)((((~rex >> 2) & 1u) << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        p[2] = f->opc[0];
+        p += 3;
+    } else {
+        p[0] = 0xC4;
+        p[1] = (uint8_t)(((~rex & 7u) << 5) | map);
+        p[2] = (uint8_t)((w << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
+        p[3] = f->opc[0];
+        p += 4;
+    }
+    if (mop->kind == JK_X86_OP_REG)
+        *p++ = (uint8_t)(0xC0 | ((regf & 7u) << 3) | (mop->reg & 7u));
+    else
+        p = enc_mem(p, regf & 7u, mop, disp, m64, &dispp);
+    if (f->flags & JK__F_FIMM)
+        *p++ = f->fimm;
+    if (i0 != 15u)
+        *p++ = ops[i0].kind == JK_X86_OP_REG ? (uint8_t)(ops[i0].reg << 4) : (uint8_t)ops[i0].value;
+    c->len = (size_t)(p - c->buf);
+    return JK_OK;
+}
+
 /* -- Diagnostics ---------------------------------------------------------- */
 
 static void describe(const jk_x86_op *o, char *buf, size_t n)
@@ -808,6 +940,10 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         case JK_X86_RC_GP32: snprintf(buf, n, "r32"); return;
         case JK_X86_RC_GP64: snprintf(buf, n, "r64"); return;
         case JK_X86_RC_SEG: snprintf(buf, n, "sreg"); return;
+        case JK_X86_RC_XMM: snprintf(buf, n, "xmm"); return;
+        case JK_X86_RC_ST: snprintf(buf, n, "st"); return;
+        case JK_X86_RC_MM: snprintf(buf, n, "mm"); return;
+        case JK_X86_RC_YMM: snprintf(buf, n, "ymm"); return;
         default: snprintf(buf, n, "reg"); return;
         }
     case JK_X86_OP_MEM:
@@ -861,6 +997,19 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
             }
         }
     }
+    /* unsized memory that some size would make valid (cvtsi2sd xmm0, [rax]:
+     * m32 or m64): ambiguous, as GNU as says */
+    for (i = 0; i < n; i++) {
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0) {
+            memcpy(wide, cls, sizeof wide);
+            wide[i] = JK__C_MEM & ~JK__C_MX;
+            for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
+                if (!(f->flags & a->mode_excl) && forms_match(f, n, wide))
+                    return jk__code_fail(&a->code, JK_ENOFORM,
+                                         "%s: ambiguous operand size: the memory operand needs "
+                                         "a size (dword ptr, qword ptr, ...)", m);
+        }
+    }
     /* a form exists in the other mode */
     for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
         if (forms_match(f, n, cls))
@@ -887,7 +1036,8 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
     const uint64_t *regcls;
     const jk__x86_slot *slot;
     const uint16_t *cand, *cend;
-    unsigned i, h, sig, mask;
+    const jk__x86_form *lacks = NULL;
+    unsigned i, h, sig, mask, pass;
     uint32_t key;
     int r;
     if (!a)
@@ -914,7 +1064,7 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         /* fast paths: registers by table, immediates, plain memory */
         if (o->kind == JK_X86_OP_REG) {
             unsigned ix = (unsigned)o->rclass * 16u + o->reg;
-            if (ix < 128u && o->reg < 16u) {
+            if (ix < 256u && o->reg < 16u) {
                 cl = regcls[ix];
                 sig = jk__x86_regsig[o->rclass];
                 info[i] = (&jk__x86_reginfo[0][0])[ix];
@@ -951,6 +1101,9 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         h = (h + 1) & mask;
     }
     a->why = NULL;
+    /* with addr32 the moffs forms come first (GNU as: 67 a0 + 4 bytes) */
+    pass = (a->pending & JK__PEND_A32) ? 0u : 1u;
+again:
     cand = jk__x86_cand + slot->first;
     cend = cand + slot->count;
     for (; cand < cend; cand++) {
@@ -958,8 +1111,18 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         if (!(*cand & 0x8000u) && (!(f->ops[0] & cls[0]) | !(f->ops[1] & cls[1]) |
                                    !(f->ops[2] & cls[2]) | !(f->ops[3] & cls[3])))
             continue;
+        if (!pass && (f->slots >> 28) == 15u)
+            continue; /* no moffs operand */
+        if (f->feature && !((a->features >> (f->feature - 1u)) & 1u)) {
+            if (!lacks) /* a later candidate may need less (pextrw r32: SSE2 before SSE4.1) */
+                lacks = f;
+            continue;
+        }
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
+        else if (f->enc == JK__ENC_VEX && (f->flags & JK__F_MODRM) && !a->pending &&
+                 (r = build_vex(a, f, ops)) != VEX_GENERAL)
+            ;
         else
             r = build(a, f, n, ops, jk__x86_mnem_names[id]);
         if (r == MISMATCH)
@@ -970,9 +1133,14 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         c->insn++;
         return (jk_status)r;
     }
+    if (!pass++)
+        goto again;
 nomatch:
     if (a->pending)
         jk__x86_set_pending(a, 0);
+    if (lacks)
+        return jk__code_fail(c, JK_ENOFORM, "%s: needs %s, which the target feature set lacks",
+                             jk__x86_mnem_names[id], jk__x86_feature_names[lacks->feature]);
     return no_form(a, id, n, ops, cls);
 }
 

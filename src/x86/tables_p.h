@@ -64,6 +64,8 @@
 #define JK__C_MM     (1ull << 42)
 #define JK__C_ST     (1ull << 43)
 #define JK__C_ST0    (1ull << 44)
+/* bits 45, 46: the quick path's REX flags (JK__Q_REX, JK__Q_NOREX) */
+#define JK__C_XMM0   (1ull << 47) /* xmm0 as the implicit operand (blendvps ..., xmm0) */
 
 #define JK__C_ANY (~0ull) /* mask of an absent operand */
 #define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M64 | JK__C_M80 | JK__C_M128 | \
@@ -83,6 +85,7 @@ enum {
     JK__RO_D,  /* relative branch displacement */
     JK__RO_A,  /* absolute address (moffs) */
     JK__RO_Z,  /* implicit: not encoded */
+    JK__RO_L,  /* a vector register in bits 7..4 of the immediate byte (/is4) */
     JK__RO_COUNT
 };
 
@@ -94,7 +97,13 @@ enum {
 #define JK__F_REPCC   0x0010u /* repe/repne allowed */
 #define JK__F_NOX64R0 0x0020u /* O operand may not be register 0 in 64-bit mode */
 #define JK__F_MODRM   0x0040u /* has a ModRM byte */
-#define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67 or nox64r0: the general builder */
+#define JK__F_SLOW    0x0080u /* VEX, branch, moffs, 0x67, /is4, 9B, a constant imm8 or nox64r0:
+                                 the general builder */
+#define JK__F_FIMM    0x0200u /* a constant immediate byte follows (comparison
+                                 pseudo-mnemonics: cmpltps = cmpps ..., 1) */
+#define JK__F_VSWAP   0x0100u /* VEX load form: with registers only, when only VEX.B would be
+                                 set, refuse so the store form that follows (rm and reg
+                                 swapped) gets the 2-byte VEX, as GNU as does */
 
 /* Prefix bits (jk__x86_form.pfx). */
 #define JK__P_66   0x01u
@@ -102,6 +111,7 @@ enum {
 #define JK__P_F3   0x04u
 #define JK__P_67   0x08u
 #define JK__P_REXW 0x10u
+#define JK__P_FWAIT 0x20u /* 9B first (fstcw = fwait; fnstcw), before any other prefix */
 
 /* Encodings. */
 enum { JK__ENC_LEGACY, JK__ENC_VEX, JK__ENC_EVEX };
@@ -136,11 +146,14 @@ typedef struct jk__x86_form {
     uint8_t nlpfx;
     uint8_t rexw;       /* 8 when REX.W, else 0 (the REX bit, ready to OR) */
     uint8_t ri, mi, oi, i0, i1; /* the slots above unpacked for the fast builder */
+    uint8_t feature;    /* the CPU extension it needs: 0 none, else bit (feature - 1) of
+                           jk_x86_feature */
+    uint8_t fimm;       /* JK__F_FIMM: the constant immediate byte (cmpltps: 1) */
 } jk__x86_form;
 
-extern const uint64_t jk__x86_regcls[2][8][16];
-extern const uint8_t jk__x86_reginfo[8][16];
-extern const uint8_t jk__x86_regsig[8];
+extern const uint64_t jk__x86_regcls[2][16][16];
+extern const uint8_t jk__x86_reginfo[16][16];
+extern const uint8_t jk__x86_regsig[16];
 
 /* The quick path's operand word: class bits (bits 0..44), the signature and
  * the byte-register REX constraints in the spare high bits, so one load
@@ -162,13 +175,17 @@ enum {
     JK__SIG_IMM1,  /* 1 (shift by one) */
     JK__SIG_IMM32, /* other signed 32-bit values */
     JK__SIG_LIMM,  /* a label's address as an immediate (jk_x86_imm_label) */
+    JK__SIG_XMM, JK__SIG_YMM,
+    JK__SIG_ST,    /* st(0)..st(7) */
+    JK__SIG_MM,    /* mm0..mm7 */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
 _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its key field");
 _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
                    JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
-                   JK__SIG_LIMM == 21,
+                   JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23 &&
+                   JK__SIG_ST == 24 && JK__SIG_MM == 25,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 
@@ -180,11 +197,11 @@ typedef struct jk__x86_slot {
     uint8_t shape0;    /* jk__x86_cand_shape[first] */
 } jk__x86_slot;
 
-#define JK__X86_HASH_MUL 1246761693u /* searched by tools/gen_x86.py */
+#define JK__X86_HASH_MUL 2082737481u /* searched by tools/gen_x86.py */
 
 extern const unsigned jk__x86_lookup_bits;
 /* The same as a constant for the quick path (tables.c asserts they agree). */
-#define JK__X86_LOOKUP_BITS 13
+#define JK__X86_LOOKUP_BITS 15
 extern const jk__x86_slot jk__x86_lookup[];
 extern const uint16_t jk__x86_cand[]; /* form index; bit 15: no mask test needed */
 extern const uint8_t jk__x86_cand_shape[]; /* JK__SH_* per candidate */
@@ -255,6 +272,7 @@ extern const uint64_t jk__x86_kz_x64[], jk__x86_kz_x86[], jk__x86_kr_x64[], jk__
     jk__x86_kmr_x64[], jk__x86_kmr_x86[], jk__x86_kl_x64[], jk__x86_kl_x86[];
 
 extern const jk__x86_form jk__x86_forms[];
+extern const char *const jk__x86_feature_names[]; /* by feature number (0: "") */
 extern const uint16_t jk__x86_mnem_first[]; /* JK_X86_MNEM_COUNT + 1 entries */
 extern const char *const jk__x86_mnem_names[];
 extern const uint16_t jk__x86_mnem_sorted[]; /* ids sorted by name, for lookup */

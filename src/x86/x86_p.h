@@ -13,6 +13,7 @@
 #define JK__PEND_REPNE 0x04u /* repne: F2 */
 #define JK__PEND_REPE  0x08u /* remembered for the message only */
 #define JK__PEND_REX   0x10u /* an explicit REX prefix: its bits in pend_rex */
+#define JK__PEND_A32   0x20u /* addr32 (64-bit mode): 32-bit addressing, 4-byte moffs */
 
 struct jk_x86_asm {
     jk__code code;
@@ -20,6 +21,9 @@ struct jk_x86_asm {
     uint16_t mode_excl;     /* form flag that excludes a form in this mode */
     uint8_t pending;        /* JK__PEND_* */
     uint8_t pend_rex;       /* JK__PEND_REX: the W, R, X, B bits to OR in */
+    uint8_t feat_hold;      /* a feature set restricts emission: the quick path stays
+                               closed, so every form goes through the check */
+    uint32_t features;      /* jk_x86_feature bits the target has (jk_x86_set_features) */
     uint8_t addr_rc;        /* address register class of the mode (GP64 / GP32) */
     uint8_t nregs;          /* general registers in the mode (16 / 8) */
     uint32_t qkey;          /* mode << (4 * JK__SIG_BITS): the mode part of a lookup key */
@@ -45,7 +49,7 @@ static inline void jk__x86_set_pending(jk_x86_asm *a, unsigned pending)
     a->pending = (uint8_t)pending;
     if (!(pending & JK__PEND_REX))
         a->pend_rex = 0;
-    a->code.hold = pending != 0;
+    a->code.hold = pending != 0 || a->feat_hold;
     jk__code_regate(&a->code);
 }
 

@@ -135,22 +135,26 @@ static jk_x86_op operand(rd *r, uint32_t nlabels)
  * address, value): most random instructions are then valid ones. */
 static jk_x86_op operand_for(rd *r, uint64_t m, int m64, uint32_t nlabels)
 {
-    static const uint64_t regbits[] = {JK__C_R8, JK__C_R8HI, JK__C_R16, JK__C_R32, JK__C_R64};
+    static const uint64_t regbits[] = {JK__C_R8, JK__C_R8HI, JK__C_R16, JK__C_R32, JK__C_R64,
+                                       JK__C_XMM, JK__C_YMM, JK__C_MM, JK__C_ST};
     static const jk_x86_rclass regrc[] = {JK_X86_RC_GP8, JK_X86_RC_GP8HI, JK_X86_RC_GP16,
-                                          JK_X86_RC_GP32, JK_X86_RC_GP64};
-    static const uint64_t membits[] = {JK__C_M8, JK__C_M16, JK__C_M32, JK__C_M64, JK__C_M128};
-    static const unsigned memsz[] = {1, 2, 4, 8, 16};
+                                          JK_X86_RC_GP32, JK_X86_RC_GP64, JK_X86_RC_XMM,
+                                          JK_X86_RC_YMM, JK_X86_RC_MM, JK_X86_RC_ST};
+    static const uint64_t membits[] = {JK__C_M8, JK__C_M16, JK__C_M32, JK__C_M64, JK__C_M128,
+                                       JK__C_M256};
+    static const unsigned memsz[] = {1, 2, 4, 8, 16, 32};
     unsigned k = u8(r), i, nreg = m64 ? 16u : 8u;
-    for (i = 0; i < 5; i++) {
-        unsigned j = (i + k) % 5;
+    for (i = 0; i < 9; i++) {
+        unsigned j = (i + k) % 9;
         if ((m & regbits[j]) && (k & 0x80)) {
             unsigned num = regrc[j] == JK_X86_RC_GP8HI ? 4 + u8(r) % 4
-                         : regrc[j] == JK_X86_RC_GP8 && !m64 ? u8(r) % 4 : u8(r) % nreg;
+                         : regrc[j] == JK_X86_RC_GP8 && !m64 ? u8(r) % 4
+                         : j >= 7 ? u8(r) % 8u : u8(r) % nreg;
             return jk_x86_reg(regrc[j], num);
         }
     }
-    for (i = 0; i < 5; i++) {
-        unsigned j = (i + k) % 5;
+    for (i = 0; i < 6; i++) {
+        unsigned j = (i + k) % 6;
         if (m & membits[j]) {
             jk_x86_rclass arc = m64 && !(k & 0x40) ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
             unsigned b = u8(r) % nreg, x = u8(r) % nreg;
@@ -165,9 +169,11 @@ static jk_x86_op operand_for(rd *r, uint64_t m, int m64, uint32_t nlabels)
             return jk_x86_mem(memsz[j], base, idx, 1u << (u8(r) % 4), d);
         }
     }
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < 9; i++)
         if (m & regbits[i])
             return jk_x86_reg(regrc[i], regrc[i] == JK_X86_RC_GP8HI ? 4u : u8(r) % 4);
+    if (m & JK__C_XMM0) return JK_XMM0;
+    if (m & JK__C_ST0) return JK_ST0;
     if (m & JK__C_AL) return JK_AL;
     if (m & JK__C_AX) return JK_AX;
     if (m & JK__C_EAX) return JK_EAX;

@@ -21,6 +21,15 @@ static const char *const tc_r32[16] = {"eax", "ecx", "edx", "ebx", "esp", "ebp",
 static const char *const tc_r64[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                        "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 static const char *const tc_seg[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+static const char *const tc_mm[8] = {"mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", "mm7"};
+static const char *const tc_st[8] = {"st(0)", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)",
+                                     "st(6)", "st(7)"};
+static const char *const tc_xmm[16] = {"xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+                                       "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
+                                       "xmm14", "xmm15"};
+static const char *const tc_ymm[16] = {"ymm0", "ymm1", "ymm2", "ymm3", "ymm4", "ymm5", "ymm6",
+                                       "ymm7", "ymm8", "ymm9", "ymm10", "ymm11", "ymm12", "ymm13",
+                                       "ymm14", "ymm15"};
 
 static inline const char *tc_reg(unsigned rc, unsigned n)
 {
@@ -32,6 +41,10 @@ static inline const char *tc_reg(unsigned rc, unsigned n)
     case JK_X86_RC_GP64: return tc_r64[n & 15];
     case JK_X86_RC_SEG: return tc_seg[n % 6];
     case JK_X86_RC_IP: return n ? "eip" : "rip";
+    case JK_X86_RC_XMM: return tc_xmm[n & 15];
+    case JK_X86_RC_ST: return tc_st[n & 7];
+    case JK_X86_RC_MM: return tc_mm[n & 7];
+    case JK_X86_RC_YMM: return tc_ymm[n & 15];
     default: return "?";
     }
 }
