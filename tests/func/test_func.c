@@ -254,6 +254,28 @@ static void *install(void)
     return entry;
 }
 
+/* Install near `p` (so RIP-relative operands reach the host's data). */
+static void *install_near(const void *p)
+{
+    jk_mem_options o = {JK_MEM_AUTO, NULL};
+    void *entry = NULL;
+    o.near_to = p;
+    if (jk_x86_install(A, &o, &MEM, &entry) != JK_OK) {
+        fprintf(stderr, "install: %s\n", jk_x86_error(A)->message);
+        return NULL;
+    }
+    return entry;
+}
+
+/* [p], the host's data: RIP-relative in 64-bit code (installed near it, a
+ * 64-bit absolute address fits no memory operand but mov's moffs), absolute
+ * in 32-bit code. */
+static jk_x86_op data_mem(unsigned size, const void *p)
+{
+    return M64 ? jk_x86_mem_label(size, jk_x86_label_abs(A, (uint64_t)(uintptr_t)p), 0)
+               : jk_x86_mem_abs(size, (uint64_t)(uintptr_t)p);
+}
+
 static jk_sig ptr_sig(jk_abi abi, unsigned n)
 {
     jk_sig s;
@@ -1083,16 +1105,16 @@ static void test_float_args(void)
     stub = jk_x86_label(A, "stub");
     JT_OK(jk_x86_prologue(A, &f, &d), jk_x86_error(A));
     args[0] = jk_imm(-4);
-    args[1] = jk_x86_mem_abs(8, (uint64_t)(uintptr_t)&dmem[0]);
+    args[1] = data_mem(8, &dmem[0]);
     args[2] = jk_imm(-0x123456789ll);
-    args[3] = jk_x86_mem_abs(4, (uint64_t)(uintptr_t)&fmem);
+    args[3] = data_mem(4, &fmem);
     args[4] = jk_x86_imm_f64(1e10);
     args[5] = jk_imm(9);
-    args[6] = jk_x86_mem_abs(8, (uint64_t)(uintptr_t)&dmem[1]);
+    args[6] = data_mem(8, &dmem[1]);
     JT_OK(jk_x86_call_abi(A, &f, &hs, jk_lbl(stub), 7, args), jk_x86_error(A));
     jk_x86_epilogue(A, &f);
     emit_stub(stub, HOST_ABI, (uintptr_t)hdbl);
-    fn = install();
+    fn = install_near(dmem);
     JT_CHECK_MSG(fn != NULL, "%s", jk_x86_error(A)->message);
     JT_EQ_U64(run(HOST_ABI, fn, 0, NULL, &ret), 0);
     JT_EQ_U64((uint32_t)ret, 5);
