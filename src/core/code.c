@@ -369,7 +369,7 @@ jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long
     jk__item *it;
     if (c->err.status)
         return c->err.status;
-    if (!c->far || long_opc_len > sizeof it->long_form - 1)
+    if (!c->far_fn || long_opc_len > sizeof it->long_form - 1)
         return jk__code_fail(c, JK_EINVAL, "internal: bad far branch");
     it = new_item(c);
     if (!it)
@@ -445,7 +445,7 @@ static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t 
             rl->sym = it->sym;
             rl->insn = it->insn;
             rl->kind = JK__FIX_ARCH;
-            rl->far = 0;
+            rl->far_item = 0;
             rl->addend = 0;
         }
         dst += it->size;
@@ -567,7 +567,7 @@ static size_t layout_pass(jk__code *c)
         if (it->kind == JK__ITEM_ALIGN)
             size = (size_t)(-fin & (it->align - 1u));
         else if (it->kind == JK__ITEM_FAR)
-            size = it->is_long ? c->far(NULL, it->long_form) : it->raw_len;
+            size = it->is_long ? c->far_fn(NULL, it->long_form) : it->raw_len;
         else
             size = it->is_long ? (size_t)it->long_form[0] + 4u : it->raw_len;
         it->size = (uint8_t)(it->kind != JK__ITEM_ALIGN ? size : 0);
@@ -693,7 +693,7 @@ static int relax_aligned(jk__code *c, size_t *total)
             if (it->kind == JK__ITEM_ALIGN) {
                 size = (size_t)(-fin & (it->align - 1u));
             } else if (it->kind == JK__ITEM_FAR) {
-                size = it->is_long ? c->far(NULL, it->long_form) : it->raw_len;
+                size = it->is_long ? c->far_fn(NULL, it->long_form) : it->raw_len;
             } else if (it->is_long) {
                 size = (size_t)it->long_form[0] + 4u;
             } else {
@@ -923,17 +923,17 @@ static jk_status lay_out(jk__code *c, size_t *size)
                 r->off = dst + ol;
                 r->end = dst + ol + 4u;
                 r->kind = JK__FIX_REL32;
-                r->far = i + 1;
+                r->far_item = i + 1;
                 jk__put_le32(c->out + r->off, 0);
                 dst += ol + 4u;
             } else { /* far: through its slot, which holds the address */
-                unsigned fl = c->far(c->out + dst, it->long_form);
+                unsigned fl = c->far_fn(c->out + dst, it->long_form);
                 size_t at = slots_fin + 8u * slot++;
                 jk__put_le32(c->out + dst + fl - 4, (uint32_t)(at - (dst + fl)));
                 r->off = at;
                 r->end = at + 8u;
                 r->kind = JK__FIX_ABS64;
-                r->far = 0;
+                r->far_item = 0;
                 dst += fl;
             }
             src += it->raw_len;
@@ -951,7 +951,7 @@ static jk_status lay_out(jk__code *c, size_t *size)
                 r->sym = it->sym;
                 r->insn = it->insn;
                 r->kind = JK__FIX_REL32;
-                r->far = 0;
+                r->far_item = 0;
                 r->addend = 0;
                 jk__put_le32(c->out + r->off, 0);
             }
@@ -1010,7 +1010,7 @@ static jk_status lay_out(jk__code *c, size_t *size)
             r->sym = f->sym;
             r->insn = f->insn;
             r->kind = f->kind;
-            r->far = 0;
+            r->far_item = 0;
             r->addend = f->addend;
         }
     }
@@ -1056,8 +1056,8 @@ static jk_status apply_relocs(jk__code *c, uint8_t *out, uint64_t runtime, int *
             /* with 32-bit addresses every target is in reach: the sum wraps */
             if (c->addr_bytes == 4)
                 d = (int32_t)(uint32_t)(uint64_t)d;
-            if (!fits32(d) && r->far) {
-                c->items[r->far - 1].is_long = 1;
+            if (!fits32(d) && r->far_item) {
+                c->items[r->far_item - 1].is_long = 1;
                 *grew = 1;
                 break;
             }

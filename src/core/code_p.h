@@ -103,7 +103,7 @@ typedef struct jk__reloc {
     uint32_t sym;
     uint32_t insn;    /* instruction index, for messages */
     uint8_t kind;
-    uint32_t far;     /* 1 + index of the JK__ITEM_FAR this rel32 belongs to, or 0 */
+    uint32_t far_item; /* 1 + index of the JK__ITEM_FAR this rel32 belongs to, or 0 */
     int64_t addend;
 } jk__reloc;
 
@@ -155,7 +155,8 @@ typedef struct jk__code {
     uint32_t naligns;       /* alignment items among them */
     uint32_t nderived;      /* derived labels (bound at finish) */
     uint32_t nfar;          /* JK__ITEM_FAR items */
-    jk__far_fn far;         /* set by a back end that has far forms */
+    jk__far_fn far_fn;      /* set by a back end that has far forms (not `far`:
+                               Windows headers define it away) */
     /* finish keeps what it needs to lay out again when a copy turns far
      * items far: the code's extent before the pool, the filler */
     size_t code_len;
@@ -332,7 +333,7 @@ jk_status jk__code_finish(jk__code *c, jk__fill_fn fill, size_t *size);
 
 /* A rel32 call/jmp/jcc to a symbol outside the code: near_len bytes (the
  * opcode long_opc and a zero rel32) have just been written at raw offset
- * `at`. Needs c->far. */
+ * `at`. Needs c->far_fn. */
 jk_status jk__code_far(jk__code *c, size_t at, uint32_t sym, const uint8_t *long_opc,
                        unsigned long_opc_len);
 

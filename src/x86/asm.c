@@ -118,7 +118,7 @@ jk_status jk_x86_new(jk_x86_asm **out, jk_x86_mode mode, jk_error *err)
     memset((char *)a + sizeof a->code, 0, sizeof *a - sizeof a->code);
     a->mode = mode;
     if (mode == JK_X86_MODE64)
-        a->code.far = far_form; /* rel32 always reaches in 32-bit code */
+        a->code.far_fn = far_form; /* rel32 always reaches in 32-bit code */
     a->mode_excl = mode == JK_X86_MODE64 ? JK__F_X86 : JK__F_X64;
     a->addr_rc = mode == JK_X86_MODE64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
     a->nregs = mode == JK_X86_MODE64 ? 16 : 8;

@@ -754,7 +754,7 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         }
         p = put32(p, 0);
         c->len = (size_t)(p - c->buf);
-        if (c->far && !(dop->flags & JK_X86_LBL_NEAR) && !rex && !need_rex &&
+        if (c->far_fn && !(dop->flags & JK_X86_LBL_NEAR) && !rex && !need_rex &&
             c->syms[sym].kind != JK__SYM_LOCAL && far_opcode(f))
             return jk__code_far(c, c->len - 4 - f->opc_len, sym, f->opc, f->opc_len);
         return jk__code_fix(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
@@ -1283,7 +1283,7 @@ JK__NOINLINE static jk_status quick_branch(jk_x86_asm *a, jk_x86_mnem id,
         p = put32(p, 0);
         c->len = (size_t)(p - c->buf);
         c->syms[sym].used = 1;
-        if (c->far && !o0.flags && c->syms[sym].kind != JK__SYM_LOCAL && far_opcode(f))
+        if (c->far_fn && !o0.flags && c->syms[sym].kind != JK__SYM_LOCAL && far_opcode(f))
             r = jk__code_far(c, at, sym, f->opc, f->opc_len);
         else
             r = jk__code_fix_quick(c, JK__FIX_REL32, c->len - 4, c->len, sym, 0);
