@@ -152,12 +152,6 @@ static int one_text(jk_asm *as, const char *text, const uint8_t *want, size_t nb
     return 0;
 }
 
-/* addr32 lines go through the C API only: the text front end still writes
- * addr32 as a raw 0x67 before the instruction instead of calling
- * jk_x86_addr32, which doubles the 0x67 of 32-bit address registers and
- * keeps 8-byte moffs addresses (counted and printed, not hidden). */
-static int n_addr32_api_only;
-
 static int one(jk_x86_asm *a, jk_asm *as, char *line, int *parsed)
 {
     char full[512];
@@ -222,10 +216,6 @@ static int one(jk_x86_asm *a, jk_asm *as, char *line, int *parsed)
         fprintf(stderr, "\n");
         return 1;
     }
-    if (pfx && !strcmp(pfx, "addr32")) {
-        n_addr32_api_only++;
-        return 0;
-    }
     return one_text(as, full, want, nb);
 }
 
@@ -249,9 +239,7 @@ static void run(int m64)
     fclose(f);
     jk_x86_free(a);
     jk_asm_free(as);
-    printf("%d-bit: %d vectors (C API and text; %d addr32 ones C API only), %d wrong\n",
-           m64 ? 64 : 32, parsed, n_addr32_api_only, bad);
-    n_addr32_api_only = 0;
+    printf("%d-bit: %d vectors (C API and text), %d wrong\n", m64 ? 64 : 32, parsed, bad);
     JT_CHECK(parsed > 100);
     JT_EQ_U64(bad, 0);
 }
