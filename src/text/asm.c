@@ -2417,19 +2417,23 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                 xo[1 - i].rclass <= JK_X86_RC_GP64)
                 xo[i].size = xo[1 - i].size;
     }
-    /* addr32 (64-bit mode) before an instruction whose memory, if any, is
-     * an absolute address or 32-bit registers: the encoder's addr32, which
+    /* addr32 alone (64-bit mode) before an instruction whose memory is an
+     * absolute address or 32-bit registers: the encoder's addr32, which
      * makes an absolute address 32 bits wide (the moffs forms take a 4-byte
-     * one), adds no second 0x67 to 32-bit registers and puts the 0x67 where
-     * GNU as does (after fclex's wait byte), instead of a byte before it */
-    if (A->mode == JK_X86_MODE64 && px->nraw && !(info & MI_STRING)) {
-        int abs = 1; /* no memory it would refuse (64-bit registers, labels) */
-        for (unsigned i = 0; i < nops; i++)
-            if (xo[i].kind == JK_X86_OP_MEM &&
-                ((xo[i].flags & JK_X86_MEM_LABEL) ||
-                 (xo[i].rclass != JK_X86_RC_NONE && xo[i].rclass != JK_X86_RC_GP32) ||
-                 (xo[i].iclass != JK_X86_RC_NONE && xo[i].iclass != JK_X86_RC_GP32)))
-                abs = 0;
+     * one) and adds no second 0x67 to 32-bit registers. Elsewhere it stays a
+     * byte in source order, as objdump prints it. */
+    if (A->mode == JK_X86_MODE64 && px->nraw == 1 && px->what[0] == PW_RAW &&
+        px->raw[0] == 0x67 && !(info & MI_STRING)) {
+        int abs = 0, bad = 0; /* memory the encoder takes addr32 with */
+        for (unsigned i = 0; i < nops; i++) {
+            if (xo[i].kind != JK_X86_OP_MEM)
+                continue;
+            abs = 1;
+            bad |= (xo[i].flags & JK_X86_MEM_LABEL) ||
+                   (xo[i].rclass != JK_X86_RC_NONE && xo[i].rclass != JK_X86_RC_GP32) ||
+                   (xo[i].iclass != JK_X86_RC_NONE && xo[i].iclass != JK_X86_RC_GP32);
+        }
+        abs &= !bad;
         for (unsigned i = 0; abs && i < px->nraw; i++) {
             if (px->what[i] == PW_RAW && px->raw[i] == 0x67) {
                 memmove(px->raw + i, px->raw + i + 1, px->nraw - i - 1);
