@@ -16,6 +16,10 @@ cd "$(dirname "$0")/.." || exit 2
 secs=${1:-${FUZZ_TIME:-600}}
 jobs=${2:-${FUZZ_JOBS:-1}}
 dir=${FUZZ_DIR:-build-fuzz}
+# a unit slower than this is a finding (a hang); sanitized code on a loaded
+# machine takes seconds for legal inputs near the limits (a `times` of a
+# million statements), so the default leaves room for them
+unit_timeout=${FUZZ_UNIT_TIMEOUT:-60}
 mkdir -p "$dir"
 command -v clang > /dev/null || { echo "fuzz: clang is needed (Debian: clang)"; exit 2; }
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
@@ -38,11 +42,11 @@ run() {
     start=$(date +%s)
     if [ "$jobs" -gt 1 ]; then
         (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 "$OLDPWD/$bin" -max_total_time="$secs" \
-            -timeout=10 -rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
+            -timeout="$unit_timeout" -rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
             "$@" "$name-new" $corpus) > "$log" 2>&1
     else
         (cd "$dir" && ASAN_OPTIONS=detect_leaks=1 "$OLDPWD/$bin" -max_total_time="$secs" \
-            -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -timeout="$unit_timeout" -rss_limit_mb=2048 -print_final_stats=1 \
             "$@" "$name-new" $corpus) > "$log" 2>&1
     fi
     rc=$?
