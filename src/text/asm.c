@@ -44,6 +44,7 @@
 #define JK_TEXT_MAX_OUTPUT ((size_t)64 << 20)
 #define TIMES_MAX          ((size_t)1 << 20)
 #define FILL_MAX           ((uint64_t)1 << 24) /* bytes per .zero/.fill */
+#define JK_TEXT_MAX_EXPANSION (16 << 20)       /* .irp/.irpc text a pass */
 
 #if defined(__GNUC__)
 #  define JK_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -3090,8 +3091,17 @@ static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int 
     return le;
 }
 
+static void free_expansions(jk_asm *A)
+{
+    for (size_t i = 0; i < A->nxarena; i++)
+        free(A->xarena[i]);
+    A->nxarena = 0;
+    A->xbytes = 0;
+}
+
 static void pass_reset(jk_asm *A)
 {
+    free_expansions(A);
     A->gen++;
     jk_x86_reset(A->x);
     if (A->res_fn)
@@ -3248,8 +3258,9 @@ static int line_defined(jk_asm *A, const char *s, const char *e, int *defined)
     return 1;
 }
 
-/* The body of an .irp / .irpc for one value: `\name` replaced by it, in
- * the arena (listings and diagnostics point into it). */
+/* The body of an .irp / .irpc for one value: `\name` replaced by it, in a
+ * block that lives until the next pass (listings and diagnostics point into
+ * it); a pass's expansions are bounded (NULL with *len = 1 then). */
 static const char *expand(jk_asm *A, const char *b, const char *e, const char *name, size_t nl,
                           const char *v, size_t vl, size_t *len)
 {
@@ -3264,9 +3275,21 @@ static const char *expand(jk_asm *A, const char *b, const char *e, const char *n
             need++;
         }
     }
-    out = arena_alloc(A, need + 1);
-    if (!out)
+    if (need + 1 > JK_TEXT_MAX_EXPANSION - A->xbytes) {
+        *len = 1;
         return NULL;
+    }
+    {
+        char **nx = realloc(A->xarena, (A->nxarena + 1) * sizeof *nx);
+        if (!nx)
+            return NULL;
+        A->xarena = nx;
+        out = malloc(need + 1);
+        if (!out)
+            return NULL;
+        nx[A->nxarena++] = out;
+        A->xbytes += need + 1;
+    }
     for (q = b; q < e; q++) {
         if (*q == '\\' && (size_t)(e - q) > nl && memcmp(q + 1, name, nl) == 0) {
             memcpy(out + n, v, vl);
@@ -3354,9 +3377,14 @@ static const char *run_loop(jk_asm *A, int b, const char *p, const char *rest, c
                     break;
                 }
                 A->times_budget--;
+                len = 0;
                 x = expand(A, body, close, name, nl, v, vl, &len);
                 if (!x) {
-                    err(A, p, 1, JK_ENOMEM, "out of memory");
+                    if (len)
+                        err(A, p, 1, JK_ERANGE, "repeated blocks too large (limit %d MiB a pass)",
+                            JK_TEXT_MAX_EXPANSION >> 20);
+                    else
+                        err(A, p, 1, JK_ENOMEM, "out of memory");
                     break;
                 }
                 {
@@ -3897,6 +3925,8 @@ void jk_asm_free(jk_asm *A)
     for (size_t i = 0; i < A->narena; i++)
         free(A->arena[i]);
     free(A->arena);
+    free_expansions(A);
+    free(A->xarena);
     free(A->diags);
     free(A->fmt);
     free(A->stmts);

@@ -160,6 +160,8 @@ struct jk_asm {
     uint32_t *numcnt;          /* numeric labels: definitions so far, per number
                                   (allocated at the first definition) */
     size_t numhi;              /* numbers below this were counted this pass */
+    char **xarena;             /* this pass's .irp/.irpc expansions (freed by the next) */
+    size_t nxarena, xbytes;    /* blocks; bytes this pass (bounded) */
     uint8_t *grown;            /* relaxable branches long in a pass from the second on */
     size_t ngrown;             /* bytes of grown */
     size_t times_budget;

@@ -421,6 +421,18 @@ static void test_blocks(void)
     HEX64(".rept -1\nnop\n.endr\n", "ERR negative count");
     HEX64(".if 1\n.rept 2\nnop\n.endr\n.else\nud2\n.endif\n", "90 90");
     HEX64(".irp x\nnop\n.endr\n", "90"); /* no values: once, empty, as GNU as */
+    {
+        /* expansions are bounded per pass and freed by the next one: the
+         * same handle assembling repeated blocks again does not grow */
+        static char big[8192];
+        size_t n = (size_t)snprintf(big, sizeof big, ".rept 2000\n.irp r");
+        for (int i = 0; i < 400; i++)
+            n += (size_t)snprintf(big + n, sizeof big - n, ", %d", i);
+        snprintf(big + n, sizeof big - n, "\n.byte \\r & 0, 0, 0, 0, 0, 0, 0, 0\n.endr\n.endr\n");
+        HEX64(big, "ERR repeated blocks too large (limit 16 MiB a pass)");
+        for (int i = 0; i < 50; i++)
+            ASM64(".irp r, 1, 2, 3\n.byte \\r\n.endr\n");
+    }
     HEX64(".irpc x,\nnop\n.endr\n", "90");
     {
         /* nested too deeply: a clean error, not a deep stack */
