@@ -425,10 +425,10 @@ static void test_blocks(void)
         /* expansions are bounded per pass and freed by the next one: the
          * same handle assembling repeated blocks again does not grow */
         static char big[8192];
-        size_t n = (size_t)snprintf(big, sizeof big, ".rept 2000\n.irp r");
-        for (int i = 0; i < 400; i++)
-            n += (size_t)snprintf(big + n, sizeof big - n, ", %d", i);
-        snprintf(big + n, sizeof big - n, "\n.byte \\r & 0, 0, 0, 0, 0, 0, 0, 0\n.endr\n.endr\n");
+        size_t n = (size_t)snprintf(big, sizeof big, ".rept 8000\n.irp r, 1\n# \\r");
+        memset(big + n, 'x', 6000); /* a 6 KB body: the bound is hit after ~2,800 copies */
+        n += 6000;
+        snprintf(big + n, sizeof big - n, "\n.endr\n.endr\n");
         HEX64(big, "ERR repeated blocks too large (limit 16 MiB a pass)");
         for (int i = 0; i < 50; i++)
             ASM64(".irp r, 1, 2, 3\n.byte \\r\n.endr\n");
