@@ -207,6 +207,18 @@ static int text_option(int argc, char **argv, int *i, text_opts *t)
  * calls reach it. */
 static const void *extern_near;
 
+/* run --far: an address the code is placed near that is out of rel32
+ * reach of p (16 GiB below it, or above it in the low half of the address
+ * space), so that calls to p go through slots. */
+static const void *far_from(const void *p)
+{
+    const uintptr_t d = (uintptr_t)1 << 34;
+    uintptr_t u = (uintptr_t)p;
+    if (sizeof(void *) < 8)
+        return p; /* rel32 reaches everything */
+    return (const void *)(u > d + ((uintptr_t)1 << 32) ? u - d : u + d);
+}
+
 static uint64_t resolve_dl(void *ctx, const char *name, int *found)
 {
     void *p = dlsym(RTLD_DEFAULT, name);
@@ -362,183 +374,6 @@ static void report_crash(const uint8_t *code, size_t n, jk_asm *as)
 
 /* -- run ------------------------------------------------------------------- */
 
-/* -- Calling the code with integer and double arguments ----------------------
- *
- * The arguments are positional values, each an integer (intptr_t) or a
- * double. How they reach the callee depends on the ABI:
- *
- *   System V x86-64, AAPCS64   integers and doubles are classified apart
- *                              (rdi..r9 / x0..x5 and xmm0..7 / d0..d7 in
- *                              their own order), so one prototype with 6
- *                              intptr_t then 8 double parameters is right
- *                              for every interleaving;
- *   Win64                      positional: argument i goes to rcx/rdx/r8/r9
- *                              or xmm0..3 by its own type; from the fifth on,
- *                              8-byte stack slots (a double's bits in an
- *                              int64_t slot are the same bytes), so one call
- *                              per type pattern of the first four (16);
- *   i386 cdecl                 everything on the stack in order, integers 4
- *                              bytes, doubles 8: the stack image is built
- *                              here and passed as 32-bit words.
- *
- * The result is the integer return register, or the double one (xmm0, d0,
- * st(0)) with --ret double.
- */
-#define MAX_INT_ARGS 6
-#define MAX_DBL_ARGS 8
-#define MAX_ARGS     (MAX_INT_ARGS + MAX_DBL_ARGS)
-
-typedef struct run_arg {
-    int dbl;              /* 1: a double */
-    intptr_t i;
-    double d;
-} run_arg;
-
-typedef struct run_args {
-    run_arg a[MAX_ARGS];
-    int n, nint, ndbl;
-    int ret_dbl;          /* --ret double */
-} run_args;
-
-typedef union run_result {
-    intptr_t i;
-    double d;
-} run_result;
-
-#if defined(_WIN64)
-/* Win64: the first four positions decide the prototype; the rest are stack
- * slots of 8 bytes, passed as int64_t whatever their type. */
-#  define W64_NSTACK (MAX_ARGS - 4)
-#  define W64_I(k) (a->a[k].i)
-#  define W64_D(k) (a->a[k].d)
-#  define W64_CALL(R, T0, T1, T2, T3)                                                        \
-    do {                                                                                   \
-        R (*f)(T0, T1, T2, T3, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,       \
-               int64_t, int64_t, int64_t, int64_t);                                        \
-        memcpy(&f, &code, sizeof f);                                                       \
-        r = f(W64_##T0(0), W64_##T1(1), W64_##T2(2), W64_##T3(3), st[0], st[1], st[2],     \
-              st[3], st[4], st[5], st[6], st[7], st[8], st[9]);                            \
-    } while (0)
-typedef intptr_t I;
-typedef double D;
-#  define W64_PATTERNS(R)                                                                  \
-    switch (pat) {                                                                         \
-    case 0x0: W64_CALL(R, I, I, I, I); break;                                              \
-    case 0x1: W64_CALL(R, D, I, I, I); break;                                              \
-    case 0x2: W64_CALL(R, I, D, I, I); break;                                              \
-    case 0x3: W64_CALL(R, D, D, I, I); break;                                              \
-    case 0x4: W64_CALL(R, I, I, D, I); break;                                              \
-    case 0x5: W64_CALL(R, D, I, D, I); break;                                              \
-    case 0x6: W64_CALL(R, I, D, D, I); break;                                              \
-    case 0x7: W64_CALL(R, D, D, D, I); break;                                              \
-    case 0x8: W64_CALL(R, I, I, I, D); break;                                              \
-    case 0x9: W64_CALL(R, D, I, I, D); break;                                              \
-    case 0xa: W64_CALL(R, I, D, I, D); break;                                              \
-    case 0xb: W64_CALL(R, D, D, I, D); break;                                              \
-    case 0xc: W64_CALL(R, I, I, D, D); break;                                              \
-    case 0xd: W64_CALL(R, D, I, D, D); break;                                              \
-    case 0xe: W64_CALL(R, I, D, D, D); break;                                              \
-    default:  W64_CALL(R, D, D, D, D); break;                                              \
-    }
-
-static intptr_t call_int(void *code, const run_args *a, int pat, const int64_t *st)
-{
-    intptr_t r;
-    W64_PATTERNS(intptr_t)
-    return r;
-}
-
-static double call_dbl(void *code, const run_args *a, int pat, const int64_t *st)
-{
-    double r;
-    W64_PATTERNS(double)
-    return r;
-}
-
-static run_result call_code(void *code, const run_args *a)
-{
-    int64_t st[W64_NSTACK] = {0};
-    int pat = 0;
-    run_result r;
-    for (int k = 0; k < a->n; k++) {
-        if (k < 4) {
-            pat |= a->a[k].dbl << k;
-        } else if (a->a[k].dbl) {
-            memcpy(&st[k - 4], &a->a[k].d, sizeof(double));
-        } else {
-            st[k - 4] = (int64_t)a->a[k].i;
-        }
-    }
-    if (a->ret_dbl)
-        r.d = call_dbl(code, a, pat, st);
-    else
-        r.i = call_int(code, a, pat, st);
-    return r;
-}
-#elif defined(__i386__) || defined(_M_IX86)
-/* cdecl: the stack image as 32-bit words (6 integers + 8 doubles = 22). */
-#  define STACK_WORDS (MAX_INT_ARGS + 2 * MAX_DBL_ARGS)
-#  define W22 uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, \
-              uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, \
-              uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t
-#  define A22(w) w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11],    \
-                 w[12], w[13], w[14], w[15], w[16], w[17], w[18], w[19], w[20], w[21]
-static run_result call_code(void *code, const run_args *a)
-{
-    uint32_t w[STACK_WORDS] = {0};
-    int nw = 0;
-    run_result r;
-    for (int k = 0; k < a->n; k++) {
-        if (a->a[k].dbl) {
-            memcpy(&w[nw], &a->a[k].d, sizeof(double));
-            nw += 2;
-        } else {
-            w[nw++] = (uint32_t)a->a[k].i;
-        }
-    }
-    if (a->ret_dbl) {
-        double (*f)(W22);
-        memcpy(&f, &code, sizeof f);
-        r.d = f(A22(w));
-    } else {
-        intptr_t (*f)(W22);
-        memcpy(&f, &code, sizeof f);
-        r.i = f(A22(w));
-    }
-    return r;
-}
-#else
-/* System V x86-64, AAPCS64 (and other ABIs that classify integer and
- * floating-point arguments apart). */
-static run_result call_code(void *code, const run_args *a)
-{
-    intptr_t iv[MAX_INT_ARGS] = {0};
-    double dv[MAX_DBL_ARGS] = {0};
-    int ni = 0, nd = 0;
-    run_result r;
-    for (int k = 0; k < a->n; k++) {
-        if (a->a[k].dbl)
-            dv[nd++] = a->a[k].d;
-        else
-            iv[ni++] = a->a[k].i;
-    }
-    if (a->ret_dbl) {
-        double (*f)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, double, double,
-                    double, double, double, double, double, double);
-        memcpy(&f, &code, sizeof f);
-        r.d = f(iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], dv[0], dv[1], dv[2], dv[3], dv[4],
-                dv[5], dv[6], dv[7]);
-    } else {
-        intptr_t (*f)(intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, intptr_t, double,
-                      double, double, double, double, double, double, double);
-        memcpy(&f, &code, sizeof f);
-        r.i = f(iv[0], iv[1], iv[2], iv[3], iv[4], iv[5], dv[0], dv[1], dv[2], dv[3], dv[4],
-                dv[5], dv[6], dv[7]);
-    }
-    return r;
-}
-#endif
-
 static int parse_strategy(const char *s, jk_mem_strategy *out)
 {
     for (int i = 0; i < JK_MEM_STRATEGY_COUNT; i++) {
@@ -648,7 +483,7 @@ static int host_is_x86(void)
 
 /* Call the code; a crash ends the process with a report (exit code 3).
  * Kept apart from cmd_run so no local of it lives across sigsetjmp. */
-static run_result call_guarded(void *code, const run_args *args)
+static int call_guarded(void *code, const run_args *args, jk_debug *dbg, run_result *r)
 {
 #if !defined(_WIN32)
     if (sigsetjmp(crash_jmp, 1)) {
@@ -657,7 +492,7 @@ static run_result call_guarded(void *code, const run_args *args)
         _exit(EXIT_CRASH);
     }
 #endif
-    return call_code(code, args);
+    return run_call(code, args, dbg, r);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -665,7 +500,7 @@ static int cmd_run(int argc, char **argv)
     const char *hex = NULL, *expr = NULL, *file = NULL;
     jk_mem_options opt = {JK_MEM_AUTO, NULL};
     run_args args;
-    int verbose = 0;
+    int verbose = 0, place_far = 0;
     unsigned char *code = NULL;
     size_t n = 0;
     jk_asm *as = NULL;
@@ -705,7 +540,12 @@ static int cmd_run(int argc, char **argv)
                         break;
                     v.dbl = 1;
                 }
-                if (v.dbl ? args.ndbl == MAX_DBL_ARGS : args.nint == MAX_INT_ARGS)
+                if (args.n == run_max_args())
+                    return usage_error(run_max_args() == RUN_MAX_ARGS
+                                           ? "at most 32 arguments ('%s')"
+                                           : "at most 14 arguments ('%s')", argv[i + 1]);
+                if (run_max_args() < RUN_MAX_ARGS &&
+                    (v.dbl ? args.ndbl == RUN_MAX_DBL_ARGS : args.nint == RUN_MAX_INT_ARGS))
                     return usage_error(v.dbl ? "at most 8 double arguments ('%s')"
                                              : "at most 6 integer arguments ('%s')",
                                        argv[i + 1]);
@@ -721,6 +561,8 @@ static int cmd_run(int argc, char **argv)
                 args.ret_dbl = 0;
             else
                 return usage_error("run: --ret takes int or double, not '%s'", v);
+        } else if (strcmp(a, "--far") == 0) {
+            place_far = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             verbose = 1;
         } else if (strcmp(a, "--gdb") == 0) {
@@ -734,16 +576,19 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("run: --perf takes map or jitdump, not '%s'", a + 7);
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             printf("usage: %s run [-m32|-m64] [--syntax=gnu|nasm] [--args N...] [--ret int|double]\n"
-                   "                  [--strategy S] [--gdb] [--perf=map|jitdump] [-v]\n"
+                   "                  [--strategy S] [--far] [--gdb] [--perf=map|jitdump] [-v]\n"
                    "                  (FILE | - | -e 'TEXT' | --hex \"BYTES\")\n"
                    "  Assemble (or take) machine code, call it as a function, print its result.\n"
                    "  FILE, -         Intel-syntax source (- = standard input)\n"
                    "  -e TEXT         source on the command line: -e 'mov eax, 12345678h; ret'\n"
                    "  --hex BYTES     raw code, e.g. \"b8 78 56 34 12 c3\"\n"
-                   "  --args N...     up to 6 integer (42, 0x2a, -1) and 8 double (1.5, -2e3, inf,\n"
-                   "                  nan) arguments in any order, passed as the C ABI does\n"
+                   "  --args N...     integer (42, 0x2a, -1) and double (1.5, -2e3, inf, nan)\n"
+                   "                  arguments in any order (up to 32 on x86), passed as the C\n"
+                   "                  ABI passes them to a function of those parameter types\n"
                    "  --ret T         int (default): result = 0x2a (42); double: result = 2.5\n"
                    "  --strategy S    auto (default), flip, dual\n"
+                   "  --far           place the code out of rel32 reach of the functions it calls\n"
+                   "                  by name (calls go through slots; 64-bit)\n"
                    "  --gdb           register the code as jit:main with gdb (also JITKIT_GDB=1)\n"
                    "  --perf=map|jitdump  name it jit:main for perf (also JITKIT_PERF=...)\n"
                    "  -v, --verbose   also print the memory strategy and code address\n"
@@ -792,34 +637,43 @@ static int cmd_run(int argc, char **argv)
             jk_asm_free(as);
             return EXIT_FAILED;
         }
-        code = malloc(n); /* filled from the installed code below */
-        if (!code) {
-            jk_asm_free(as);
-            return EXIT_FAILED;
-        }
     }
 
     if (as) {
 #if !defined(_WIN32)
         if (!opt.near_to && extern_near)
-            opt.near_to = extern_near;
+            opt.near_to = place_far ? far_from(extern_near) : extern_near;
+#else
+        (void)place_far; /* no names resolve in the process */
 #endif
         if (jk_asm_install(as, &opt, &mem, &entry) != JK_OK) {
             fprintf(stderr, "%s: cannot install the code: %s\n", prog, jk_asm_x86_error(as)->message);
-            free(code);
             jk_asm_free(as);
             return EXIT_FAILED;
         }
-        /* the crash report wants the bytes as installed */
+        /* the crash report wants the bytes as installed (with any slots) */
+        n = jk_asm_installed_size(as);
+        code = malloc(n);
+        if (!code) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            jk_asm_free(as);
+            jk_mem_free(mem, NULL);
+            return EXIT_FAILED;
+        }
         memcpy(code, jk_mem_exec(mem), n);
     } else if (jk_mem_load(&mem, code, n, &opt, &err) != JK_OK) {
         fprintf(stderr, "%s: cannot install the code: %s\n", prog, err.message);
         free(code);
         return EXIT_FAILED;
     }
-    if (verbose)
+    if (verbose) {
         fprintf(stderr, "%s: %zu bytes at %p, memory strategy %s\n", prog, n, jk_mem_exec(mem),
                 jk_mem_strategy_name(jk_mem_strategy_of(mem)));
+        fprintf(stderr, "%s: code:", prog);
+        for (size_t k = 0; k < n && k < 64; k++)
+            fprintf(stderr, " %02x", code[k]);
+        fprintf(stderr, "%s\n", n > 64 ? " ..." : "");
+    }
 #if !defined(_WIN32)
     install_crash_handler(jk_mem_exec(mem), n);
     crash_as = as;
@@ -837,7 +691,13 @@ static int cmd_run(int argc, char **argv)
         jk_mem_free(mem, NULL);
         return EXIT_FAILED;
     }
-    result = call_guarded(entry, &args);
+    if (call_guarded(entry, &args, dbg, &result) != 0) {
+        jk_debug_destroy(dbg, NULL);
+        free(code);
+        jk_asm_free(as);
+        jk_mem_free(mem, NULL);
+        return EXIT_FAILED;
+    }
     jk_debug_destroy(dbg, NULL);
     if (args.ret_dbl) {
         char num[64];

@@ -137,6 +137,12 @@ JK_API const uint8_t *jk_asm_code(jk_asm *as, size_t *size);
 /* Size of the finished code (0 after a failed assembly). */
 JK_API size_t jk_asm_size(const jk_asm *as);
 
+/* Size of the code as the last jk_asm_install, jk_asm_install_heap or
+ * jk_asm_copy laid it out: jk_asm_size, plus the slots of calls and jumps
+ * that could not reach their targets from where the code went (0 after a
+ * failed assembly). */
+JK_API size_t jk_asm_installed_size(const jk_asm *as);
+
 /* Copy the code, relocated for runtime_addr, into dst (cap bytes):
  * JK_ENOSPACE if too small, JK_ESTATE if the last assembly failed. */
 JK_API jk_status jk_asm_copy(jk_asm *as, void *dst, size_t cap, uint64_t runtime_addr);

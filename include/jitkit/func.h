@@ -313,6 +313,21 @@ JK_API jk_status jk_x86_frame_local(const jk_x86_frame *f, uint32_t off, unsigne
  * stack locations [sp + offset] as at the call. */
 JK_API jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where);
 
+/* -- Unwind rules ------------------------------------------------------------ */
+
+typedef struct jk_cfi jk_cfi; /* include/jitkit/debug.h */
+
+/* Describe frame f's prologue and epilogues to c (jitkit/debug.h): from
+ * startproc to endproc(size), size being the function's length in bytes
+ * from its entry (the record's entry label). Call after jk_x86_finish (the
+ * labels give the offsets); register the result with jk_debug_register at
+ * the entry's address. An epilogue followed by more code is bracketed by
+ * remember/restore_state, so the body's rule holds after its ret.
+ * JK_EINVAL (no prologue, NULL), JK_ESTATE (not finished), or c's error
+ * (e.g. a size shorter than the last epilogue). */
+JK_API jk_status jk_x86_frame_cfi(jk_cfi *c, const jk_x86_asm *a, const jk_x86_frame *f,
+                                  uint32_t size, jk_error *err);
+
 /* -- Calls ----------------------------------------------------------------- */
 
 /*

@@ -413,7 +413,8 @@ JK_API jk_label jk_x86_const(jk_x86_asm *a, const void *data, size_t size, unsig
  * *size receives the final size in bytes. After finish, no more code can be
  * emitted (JK_ESTATE). Fails with JK_ELABEL ("label 'loop' never bound"),
  * JK_ERANGE (a rel8-only branch cannot reach). Calling it again just
- * reports the size. */
+ * reports the size - after a copy, as that copy laid the code out (calls
+ * and jumps that went through slots make it larger). */
 JK_API jk_status jk_x86_finish(jk_x86_asm *a, size_t *size);
 
 /* Copy the finished code into dst (cap bytes; JK_ENOSPACE if too small),

@@ -4058,6 +4058,14 @@ unsigned jk_asm_passes(const jk_asm *A) { return A ? A->passes : 0; }
 
 size_t jk_asm_size(const jk_asm *A) { return A && A->ok ? A->codesize : 0; }
 
+size_t jk_asm_installed_size(const jk_asm *A)
+{
+    size_t size = 0;
+    if (!A || !A->ok || jk_x86_finish(A->x, &size) != JK_OK)
+        return 0;
+    return size;
+}
+
 const jk_error *jk_asm_x86_error(const jk_asm *A)
 {
     static const jk_error none = {JK_OK, 0, ""};
