@@ -212,11 +212,10 @@ static const void *extern_near;
  * space), so that calls to p go through slots. */
 static const void *far_from(const void *p)
 {
-    const uintptr_t d = (uintptr_t)1 << 34;
-    uintptr_t u = (uintptr_t)p;
+    const uint64_t d = (uint64_t)1 << 34, u = (uint64_t)(uintptr_t)p;
     if (sizeof(void *) < 8)
         return p; /* rel32 reaches everything */
-    return (const void *)(u > d + ((uintptr_t)1 << 32) ? u - d : u + d);
+    return (const void *)(uintptr_t)(u > d + ((uint64_t)1 << 32) ? u - d : u + d);
 }
 
 static uint64_t resolve_dl(void *ctx, const char *name, int *found)

@@ -2676,6 +2676,11 @@ static int mode_switch(jk_asm *A, jk_x86_mode m, const char *at, size_t n)
 }
 
 static int statement(jk_asm *A, const char *s, const char *e, int depth);
+typedef struct macro_def macro_def;
+static macro_def *macro_find(jk_asm *A, const char *n, size_t nl);
+static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn, const char *q,
+                      const char *e);
+static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int *comment);
 
 static int directive(lx *L, const kw *k)
 {
@@ -2964,6 +2969,16 @@ have_word:
         next(&L);
         return set_sym(&L, cur.s, cur.n, 0);
     }
+    if (A->nmacros) {
+        const macro_def *m = macro_find(A, cur.s, cur.n);
+        if (m) {
+            int c;
+            if (depth)
+                return err(A, cur.s, cur.n, JK_ESYNTAX, "a macro cannot be repeated by 'times'");
+            return macro_call(A, m, cur.s, cur.n, cur.s + cur.n,
+                              stmt_end(A, cur.s + cur.n, e, &c));
+        }
+    }
     px.nraw = 0;
     px.lock = px.rep = 0;
     px.rep_at = NULL;
@@ -3122,6 +3137,11 @@ static void pass_reset(jk_asm *A)
     A->last_global_len = 0;
     A->times_budget = TIMES_MAX;
     A->in_times = 0;
+    A->nmacros = 0;
+    A->macro_runs = 0;
+    A->macro_depth = 0;
+    A->exitm = 0;
+    A->macro_stmts = 0;
     if (A->numhi) /* only what the last pass counted */
         memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
     A->numhi = 0;
@@ -3140,7 +3160,8 @@ static void pass_reset(jk_asm *A)
  * expansion kept in the arena so diagnostics and listings can point into
  * it), or skipped. Repetitions share the `times` budget. */
 enum { B_NONE, B_REPT, B_IRP, B_IRPC, B_ENDR, B_IF, B_IFDEF, B_IFNDEF, B_ELSEIF, B_ELSE,
-       B_ENDIF };
+       B_ENDIF, B_MACRO, B_ENDM, B_EXITM, B_PURGEM };
+enum { BK_IF, BK_LOOP, BK_MACRO }; /* block_end: what closes */
 #define BLOCK_DEPTH_MAX 32
 
 /* The block directive a line starts with (B_NONE for others); *rest: what
@@ -3151,7 +3172,8 @@ static int block_word(const char *p, const char *le, const char **rest)
         {".rept", 5, B_REPT},   {".irp", 4, B_IRP},     {".irpc", 5, B_IRPC},
         {".endr", 5, B_ENDR},   {".if", 3, B_IF},       {".ifdef", 6, B_IFDEF},
         {".ifndef", 7, B_IFNDEF}, {".elseif", 7, B_ELSEIF}, {".else", 5, B_ELSE},
-        {".endif", 6, B_ENDIF},
+        {".endif", 6, B_ENDIF}, {".macro", 6, B_MACRO}, {".endm", 5, B_ENDM},
+        {".exitm", 6, B_EXITM}, {".purgem", 7, B_PURGEM},
     };
     const char *w;
     size_t n;
@@ -3186,12 +3208,14 @@ static const char *next_line(const char *p, const char *end)
 }
 
 /* The line that closes the block opened on the line before p: for .rept
- * and .irp* the matching .endr, for .if* the matching .endif, with the
- * .elseif/.else lines at its level in mid[] (at most nmid). Counts lines
- * on the way (*lines). NULL if the text ends first. */
-static const char *block_end(const char *p, const char *end, int loop, const char **mid,
+ * and .irp* (BK_LOOP) the matching .endr, for .if* (BK_IF) the matching
+ * .endif, with the .elseif/.else lines at its level in mid[] (at most
+ * nmid), for .macro (BK_MACRO) the matching .endm. Counts lines on the way
+ * (*lines). NULL if the text ends first. */
+static const char *block_end(const char *p, const char *end, int kind, const char **mid,
                              size_t *nmid, unsigned *lines)
 {
+    static const uint8_t closer[3] = {B_ENDIF, B_ENDR, B_ENDM};
     unsigned level = 0;
     size_t m = 0;
     const char *rest;
@@ -3199,14 +3223,16 @@ static const char *block_end(const char *p, const char *end, int loop, const cha
     for (; p < end; p = next_line(p, end), ++*lines) {
         const char *le = memchr(p, '\n', (size_t)(end - p));
         int b = block_word(p, le ? le : end, &rest);
-        if (loop ? (b == B_REPT || b == B_IRP || b == B_IRPC)
-                 : (b == B_IF || b == B_IFDEF || b == B_IFNDEF)) {
+        if (kind == BK_LOOP ? (b == B_REPT || b == B_IRP || b == B_IRPC)
+            : kind == BK_MACRO ? b == B_MACRO
+                               : (b == B_IF || b == B_IFDEF || b == B_IFNDEF)) {
             level++;
-        } else if (b == (loop ? B_ENDR : B_ENDIF)) {
+        } else if (b == closer[kind]) {
             if (level == 0)
                 break;
             level--;
-        } else if (!loop && level == 0 && (b == B_ELSEIF || b == B_ELSE) && mid && m < *nmid) {
+        } else if (kind == BK_IF && level == 0 && (b == B_ELSEIF || b == B_ELSE) && mid &&
+                   m < *nmid) {
             mid[m++] = p;
         }
     }
@@ -3258,6 +3284,25 @@ static int line_defined(jk_asm *A, const char *s, const char *e, int *defined)
     return 1;
 }
 
+/* A block of n bytes for an expansion of this pass (NULL: out of memory). */
+static char *xarena_alloc(jk_asm *A, size_t n)
+{
+    char *out;
+    if (A->nxarena == A->capxarena) {
+        size_t nc = A->capxarena ? A->capxarena * 2 : 16;
+        char **nx = realloc(A->xarena, nc * sizeof *nx);
+        if (!nx)
+            return NULL;
+        A->xarena = nx;
+        A->capxarena = nc;
+    }
+    if (!(out = malloc(n)))
+        return NULL;
+    A->xarena[A->nxarena++] = out;
+    A->xbytes += n;
+    return out;
+}
+
 /* The body of an .irp / .irpc for one value: `\name` replaced by it, in a
  * block that lives until the next pass (listings and diagnostics point into
  * it); a pass's expansions are bounded (NULL with *len = 1 then). */
@@ -3279,17 +3324,8 @@ static const char *expand(jk_asm *A, const char *b, const char *e, const char *n
         *len = 1;
         return NULL;
     }
-    {
-        char **nx = realloc(A->xarena, (A->nxarena + 1) * sizeof *nx);
-        if (!nx)
-            return NULL;
-        A->xarena = nx;
-        out = malloc(need + 1);
-        if (!out)
-            return NULL;
-        nx[A->nxarena++] = out;
-        A->xbytes += need + 1;
-    }
+    if (!(out = xarena_alloc(A, need + 1)))
+        return NULL;
     for (q = b; q < e; q++) {
         if (*q == '\\' && (size_t)(e - q) > nl && memcmp(q + 1, name, nl) == 0) {
             memcpy(out + n, v, vl);
@@ -3311,7 +3347,7 @@ static const char *run_loop(jk_asm *A, int b, const char *p, const char *rest, c
 {
     unsigned nlines;
     const char *body = next_line(p, end);
-    const char *close = block_end(body, end, 1, NULL, NULL, &nlines);
+    const char *close = block_end(body, end, BK_LOOP, NULL, NULL, &nlines);
     unsigned first = *line + 1;
     if (!close) {
         err(A, p, 1, JK_ESYNTAX, "'%s' without '.endr'",
@@ -3330,7 +3366,7 @@ static const char *run_loop(jk_asm *A, int b, const char *p, const char *rest, c
                     (size_t)TIMES_MAX);
             else if (v.k > 0) {
                 A->times_budget -= (size_t)v.k;
-                for (int64_t i = 0; i < v.k && !A->stop; i++)
+                for (int64_t i = 0; i < v.k && !A->stop && !A->exitm; i++)
                     run_lines(A, body, close, first, depth + 1);
             }
         }
@@ -3400,7 +3436,7 @@ static const char *run_loop(jk_asm *A, int b, const char *p, const char *rest, c
                     while (q < e2 && (*q == ' ' || *q == '\t'))
                         q++;
                 }
-                if (A->stop)
+                if (A->stop || A->exitm)
                     break;
             }
         }
@@ -3418,7 +3454,7 @@ static const char *run_if(jk_asm *A, int b, const char *p, const char *rest, con
     size_t nmid = 64;
     unsigned nlines;
     const char *body = next_line(p, end);
-    const char *close = block_end(body, end, 0, mid, &nmid, &nlines);
+    const char *close = block_end(body, end, BK_IF, mid, &nmid, &nlines);
     const char *from = body, *to;
     unsigned at = *line + 1;
     int take = 0;
@@ -3475,11 +3511,388 @@ done:
     return next_line(close, end);
 }
 
+/* -- Macros --------------------------------------------------------------------
+ * .macro name [param[=default][:req|:vararg]]... / body / .endm, as GNU as:
+ * parameters separated by commas or blanks; in the body `\param` is the
+ * argument, `\@` the number of macros expanded so far in this pass, `\()`
+ * nothing (to join a parameter to what follows). An invocation is a
+ * statement whose first word names a macro (names are case-insensitive and
+ * take precedence over instructions); arguments are positional, split at
+ * commas outside parentheses and quotes (at blanks when there is no comma),
+ * or `param=value`. The expansion is run like a block, its lines numbered
+ * as the body's; .exitm leaves it early. Definitions are made again in
+ * every pass, before use as in GNU as. */
+#define MACRO_PARAMS_MAX 32
+
+typedef struct macro_param {
+    const char *n, *def;
+    size_t nl, dl;
+    uint8_t req, vararg;
+} macro_param;
+
+struct macro_def {
+    const char *name;
+    size_t nl;
+    const char *body, *bend; /* [body, bend): the lines up to .endm */
+    unsigned line;           /* line number of the first body line */
+    unsigned npar;
+    macro_param par[MACRO_PARAMS_MAX];
+};
+
+static int is_idc(char c, int first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
+           c == '$' || (!first && c >= '0' && c <= '9');
+}
+
+static macro_def *macro_find(jk_asm *A, const char *n, size_t nl)
+{
+    for (size_t i = A->nmacros; i-- > 0;) {
+        macro_def *m = &A->macros[i];
+        size_t k = 0;
+        if (m->nl != nl)
+            continue;
+        while (k < nl && A->low[(unsigned char)m->name[k]] == A->low[(unsigned char)n[k]])
+            k++;
+        if (k == nl)
+            return m;
+    }
+    return NULL;
+}
+
+static const char *skip_blank(const char *q, const char *e)
+{
+    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+        q++;
+    return q;
+}
+
+/* .macro at the line at p (rest: after the word): record the definition;
+ * returns the line after the .endm. */
+static const char *define_macro(jk_asm *A, const char *p, const char *rest, const char *le,
+                                const char *end, unsigned *line)
+{
+    unsigned nlines;
+    const char *body = next_line(p, end);
+    const char *close = block_end(body, end, BK_MACRO, NULL, NULL, &nlines);
+    const char *q = skip_blank(rest, le), *e = le;
+    macro_def m;
+    memset(&m, 0, sizeof m);
+    m.body = body;
+    m.line = *line + 1;
+    *line = *line + 1 + nlines;
+    if (!close) {
+        err(A, p, 1, JK_ESYNTAX, "'.macro' without '.endm'");
+        return end;
+    }
+    m.bend = close;
+    while (e > q && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    {
+        /* a comment ends the header */
+        const char *c = q;
+        while (c < e && *c != '#' && !(*c == '/' && c + 1 < e && c[1] == '/'))
+            c++;
+        e = c;
+    }
+    m.name = q;
+    while (q < e && is_idc(*q, q == m.name))
+        q++;
+    m.nl = (size_t)(q - m.name);
+    if (m.nl == 0) {
+        err(A, q < le ? q : rest, 1, JK_ESYNTAX, "expected a macro name");
+        return next_line(close, end);
+    }
+    if (macro_find(A, m.name, m.nl)) {
+        err(A, m.name, m.nl, JK_ESYNTAX, "macro '%.*s' is already defined", (int)m.nl, m.name);
+        return next_line(close, end);
+    }
+    for (;;) {
+        macro_param *pa;
+        q = skip_blank(q, e);
+        if (q < e && *q == ',')
+            q = skip_blank(q + 1, e);
+        if (q >= e)
+            break;
+        if (m.npar == MACRO_PARAMS_MAX) {
+            err(A, q, 1, JK_ERANGE, "too many macro parameters (limit %d)", MACRO_PARAMS_MAX);
+            return next_line(close, end);
+        }
+        if (m.npar && m.par[m.npar - 1].vararg) {
+            err(A, q, 1, JK_ESYNTAX, "a ':vararg' parameter must be the last");
+            return next_line(close, end);
+        }
+        pa = &m.par[m.npar];
+        pa->n = q;
+        while (q < e && is_idc(*q, q == pa->n) && *q != '.' && *q != '$')
+            q++;
+        pa->nl = (size_t)(q - pa->n);
+        if (pa->nl == 0) {
+            err(A, q, 1, JK_ESYNTAX, "expected a parameter name");
+            return next_line(close, end);
+        }
+        for (unsigned k = 0; k < m.npar; k++)
+            if (m.par[k].nl == pa->nl && memcmp(m.par[k].n, pa->n, pa->nl) == 0) {
+                err(A, pa->n, pa->nl, JK_ESYNTAX, "parameter '%.*s' given twice", (int)pa->nl,
+                    pa->n);
+                return next_line(close, end);
+            }
+        if (q < e && *q == ':') {
+            const char *t = ++q;
+            while (q < e && is_idc(*q, 0))
+                q++;
+            if ((size_t)(q - t) == 3 && eq_lower(t, 3, "req", 3))
+                pa->req = 1;
+            else if ((size_t)(q - t) == 6 && eq_lower(t, 6, "vararg", 6))
+                pa->vararg = 1;
+            else {
+                err(A, t, (size_t)(q - t) ? (size_t)(q - t) : 1, JK_ESYNTAX,
+                    "unknown parameter qualifier '%.*s' (req or vararg)", (int)(q - t), t);
+                return next_line(close, end);
+            }
+        }
+        q = skip_blank(q, e);
+        if (q < e && *q == '=') {
+            q = skip_blank(q + 1, e);
+            pa->def = q;
+            while (q < e && *q != ',' && *q != ' ' && *q != '\t')
+                q++;
+            pa->dl = (size_t)(q - pa->def);
+        }
+        m.npar++;
+    }
+    if (A->nmacros == A->capmacros) {
+        size_t nc = A->capmacros ? A->capmacros * 2 : 8;
+        macro_def *nm = realloc(A->macros, nc * sizeof *nm);
+        if (!nm) {
+            err(A, p, 1, JK_ENOMEM, "out of memory");
+            return next_line(close, end);
+        }
+        A->macros = nm;
+        A->capmacros = nc;
+    }
+    A->macros[A->nmacros++] = m;
+    return next_line(close, end);
+}
+
+/* .purgem name */
+static void purge_macro(jk_asm *A, const char *rest, const char *le)
+{
+    const char *q = skip_blank(rest, le), *n = q;
+    macro_def *m;
+    while (q < le && is_idc(*q, q == n))
+        q++;
+    m = macro_find(A, n, (size_t)(q - n));
+    if (!m) {
+        err(A, n, q > n ? (size_t)(q - n) : 1, JK_ESYNTAX, "no macro named '%.*s'",
+            (int)(q - n), n);
+        return;
+    }
+    A->nmacros--;
+    memmove(m, m + 1, (size_t)(A->macros + A->nmacros - m) * sizeof *m);
+}
+
+/* One argument [s, e) with its blanks trimmed. */
+typedef struct macro_arg {
+    const char *s;
+    size_t n;
+    int set;
+} macro_arg;
+
+/* The end of the argument starting at q: a top-level comma, or (when
+ * blanks separate) a blank. */
+static const char *arg_end(const char *q, const char *e, int blanks)
+{
+    int depth = 0;
+    while (q < e) {
+        char c = *q;
+        if (c == '"' || c == '\'') {
+            const char *t = q + 1;
+            while (t < e && *t != c)
+                t += *t == '\\' && t + 1 < e ? 2 : 1;
+            q = t < e ? t + 1 : e;
+            continue;
+        }
+        if (c == '(' || c == '[')
+            depth++;
+        else if ((c == ')' || c == ']') && depth)
+            depth--;
+        else if (depth == 0 && (c == ',' || (blanks && (c == ' ' || c == '\t'))))
+            break;
+        q++;
+    }
+    return q;
+}
+
+/* Expand macro m for the arguments [q, e) into a block of this pass;
+ * NULL after an error (reported). */
+static const char *macro_expand(jk_asm *A, const macro_def *m, const char *q, const char *e,
+                                const char *at, size_t atn, size_t *len)
+{
+    macro_arg args[MACRO_PARAMS_MAX];
+    unsigned pos = 0;
+    int blanks;
+    char num[24];
+    size_t need = 0, n = 0;
+    char *out;
+    memset(args, 0, sizeof args);
+    while (e > q && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        e--;
+    q = skip_blank(q, e);
+    blanks = m->npar > 1 && !memchr(q, ',', (size_t)(e - q));
+    while (q < e) {
+        const char *ae = arg_end(q, e, blanks), *v = q, *ve = ae;
+        unsigned k = pos;
+        /* param=value */
+        {
+            const char *t = q;
+            while (t < ae && is_idc(*t, t == q) && *t != '.' && *t != '$')
+                t++;
+            if (t > q && t < ae && *t == '=') {
+                for (k = 0; k < m->npar; k++)
+                    if (m->par[k].nl == (size_t)(t - q) && memcmp(m->par[k].n, q, m->par[k].nl) == 0)
+                        break;
+                if (k == m->npar)
+                    k = pos; /* not a parameter: a positional value */
+                else
+                    v = skip_blank(t + 1, ae);
+            }
+        }
+        if (k == pos) {
+            if (pos >= m->npar) {
+                err(A, q, (size_t)(ae - q) ? (size_t)(ae - q) : 1, JK_ESYNTAX,
+                    "too many arguments for macro '%.*s' (%u parameter%s)", (int)m->nl,
+                    m->name, m->npar, m->npar == 1 ? "" : "s");
+                return NULL;
+            }
+            if (m->par[pos].vararg)
+                ve = ae = e; /* the rest, commas and all */
+            pos++;
+        }
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        /* a quoted argument stands for what is inside the quotes */
+        if (ve - v >= 2 && *v == '"' && ve[-1] == '"' && arg_end(v, ve, 1) == ve) {
+            v++;
+            ve--;
+        }
+        args[k].s = v;
+        args[k].n = (size_t)(ve - v);
+        args[k].set = 1;
+        q = ae;
+        if (q < e && *q == ',')
+            q++;
+        q = skip_blank(q, e);
+    }
+    for (unsigned k = 0; k < m->npar; k++) {
+        if (!args[k].set || args[k].n == 0) {
+            if (m->par[k].req) {
+                err(A, at, atn, JK_ESYNTAX, "missing value for parameter '%.*s' of macro '%.*s'",
+                    (int)m->par[k].nl, m->par[k].n, (int)m->nl, m->name);
+                return NULL;
+            }
+            if (!args[k].set || !args[k].n) {
+                args[k].s = m->par[k].def;
+                args[k].n = m->par[k].dl;
+            }
+        }
+    }
+    snprintf(num, sizeof num, "%u", A->macro_runs);
+    /* two rounds: measure, then write */
+    for (int write = 0; write < 2; write++) {
+        if (write) {
+            if (need + 1 > JK_TEXT_MAX_EXPANSION - A->xbytes) {
+                err(A, at, atn, JK_ERANGE, "macro expansions too large (limit %d MiB a pass)",
+                    JK_TEXT_MAX_EXPANSION >> 20);
+                return NULL;
+            }
+            if (!(out = xarena_alloc(A, need + 1))) {
+                err(A, at, atn, JK_ENOMEM, "out of memory");
+                return NULL;
+            }
+        }
+        for (const char *b = m->body; b < m->bend; b++) {
+            const char *ins = b;
+            size_t il = 1;
+            if (*b == '\\' && b + 1 < m->bend) {
+                const char *t = b + 1;
+                if (*t == '@') {
+                    ins = num;
+                    il = strlen(num);
+                    b = t;
+                } else if (*t == '(' && t + 1 < m->bend && t[1] == ')') {
+                    il = 0;
+                    b = t + 1;
+                } else {
+                    while (t < m->bend && is_idc(*t, t == b + 1) && *t != '.' && *t != '$')
+                        t++;
+                    for (unsigned k = 0; k < m->npar; k++)
+                        if (m->par[k].nl == (size_t)(t - b - 1) &&
+                            memcmp(m->par[k].n, b + 1, m->par[k].nl) == 0) {
+                            ins = args[k].s;
+                            il = args[k].n;
+                            b = t - 1;
+                            break;
+                        }
+                }
+            }
+            if (write) {
+                if (il)
+                    memcpy(out + n, ins, il);
+                n += il;
+            } else {
+                need += il;
+            }
+        }
+    }
+    out[n] = '\0';
+    *len = n;
+    return out;
+}
+
+static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, int depth);
+
+/* The statement at `at` invokes macro m with arguments [q, e): run it. */
+static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn, const char *q,
+                      const char *e)
+{
+    size_t len = 0;
+    const char *x;
+    if (A->macro_depth >= BLOCK_DEPTH_MAX)
+        return err(A, at, atn, JK_ERANGE, "macros nested too deeply (limit %d)", BLOCK_DEPTH_MAX);
+    if (A->times_budget == 0)
+        return err(A, at, atn, JK_ERANGE, "repeat count too large (limit %zu in total)",
+                   (size_t)TIMES_MAX);
+    A->times_budget--;
+    x = macro_expand(A, m, q, e, at, atn, &len);
+    if (!x)
+        return 0;
+    A->macro_runs++;
+    {
+        /* the expansion runs as lines of its own; the invoking line's
+         * state comes back afterwards */
+        unsigned line = A->line;
+        const char *ls = A->line_start, *le = A->cur_le, *se = A->src_end;
+        A->src_end = x + len;
+        A->macro_depth++;
+        run_lines(A, x, x + len, m->line, A->macro_depth);
+        A->macro_depth--;
+        A->exitm = 0;
+        A->src_end = se;
+        A->line = line;
+        A->line_start = ls;
+        A->cur_le = le;
+        A->eos_at = NULL;
+        A->macro_stmts = A->nstmts;
+    }
+    return 1;
+}
+
 /* Run the lines in [p, end), the first of them line number `line`. */
 static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, int depth)
 {
     A->line = line - 1;
-    while (p < end && !A->stop) {
+    while (p < end && !A->stop && !A->exitm) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end, *rest;
         int b;
@@ -3495,11 +3908,23 @@ static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, 
                     p = run_loop(A, b, p, rest, le, end, &ln, depth);
                 } else if (b == B_IF || b == B_IFDEF || b == B_IFNDEF) {
                     p = run_if(A, b, p, rest, le, end, &ln, depth);
+                } else if (b == B_MACRO) {
+                    p = define_macro(A, p, rest, le, end, &ln);
+                } else if (b == B_EXITM && A->macro_depth) {
+                    A->exitm = 1;
+                    p = nl ? nl + 1 : end;
+                } else if (b == B_PURGEM) {
+                    purge_macro(A, rest, le);
+                    p = nl ? nl + 1 : end;
                 } else {
                     static const char *const names[] = {"", "", "", "", ".endr", "", "", "",
-                                                        ".elseif", ".else", ".endif"};
-                    err(A, p, (size_t)(rest - p), JK_ESYNTAX, "'%s' without its opening block",
-                        names[b]);
+                                                        ".elseif", ".else", ".endif", "",
+                                                        ".endm", ".exitm"};
+                    if (b == B_EXITM)
+                        err(A, p, (size_t)(rest - p), JK_ESYNTAX, "'.exitm' outside a macro");
+                    else
+                        err(A, p, (size_t)(rest - p), JK_ESYNTAX,
+                            "'%s' without its opening block", names[b]);
                     p = nl ? nl + 1 : end;
                 }
                 A->line = ln;
@@ -3521,7 +3946,8 @@ static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, 
             } else {
                 se = stmt_end(A, p, le, &comment);
             }
-            for (size_t i = first; i < A->nstmts; i++) {
+            /* (statements of a macro expansion were measured in it) */
+            for (size_t i = first > A->macro_stmts ? first : A->macro_stmts; i < A->nstmts; i++) {
                 jk_asm_stmt *st = &A->stmts[i].s;
                 size_t n = se > st->text ? (size_t)(se - st->text) : 0;
                 while (n && (st->text[n - 1] == ' ' || st->text[n - 1] == '\t' ||
@@ -3927,6 +4353,7 @@ void jk_asm_free(jk_asm *A)
     free(A->arena);
     free_expansions(A);
     free(A->xarena);
+    free(A->macros);
     free(A->diags);
     free(A->fmt);
     free(A->stmts);

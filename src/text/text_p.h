@@ -161,10 +161,16 @@ struct jk_asm {
                                   (allocated at the first definition) */
     size_t numhi;              /* numbers below this were counted this pass */
     char **xarena;             /* this pass's .irp/.irpc expansions (freed by the next) */
-    size_t nxarena, xbytes;    /* blocks; bytes this pass (bounded) */
+    size_t nxarena, capxarena, xbytes; /* blocks; bytes this pass (bounded) */
     uint8_t *grown;            /* relaxable branches long in a pass from the second on */
     size_t ngrown;             /* bytes of grown */
     size_t times_budget;
+    struct macro_def *macros;  /* .macro definitions of this pass (into the text) */
+    size_t nmacros, capmacros;
+    unsigned macro_runs;       /* \@: macros expanded so far this pass */
+    int macro_depth;           /* expansions being run */
+    int exitm;                 /* .exitm seen: leave the innermost expansion */
+    size_t macro_stmts;        /* statements up to here came from expansions */
 };
 
 #endif

@@ -6,7 +6,7 @@
  * unwinder can express, and from a call placed after an epilogue in the
  * middle of the function (the remember/restore_state bracket).
  *
- *     long outer(long (*cb)(long), long v)
+ *     intptr_t outer(intptr_t (*cb)(intptr_t), intptr_t v)
  *     {
  *         if (v == -1) return -5;     (an epilogue before the call: MID)
  *         return cb(v) + 1;
@@ -27,8 +27,8 @@
 #  define BITS 32u
 #endif
 
-typedef long (*cb_fn)(long);
-typedef long (*outer_fn)(cb_fn, long);
+typedef intptr_t (*cb_fn)(intptr_t);
+typedef intptr_t (*outer_fn)(cb_fn, intptr_t);
 
 static void *trace[64];
 static int ntrace;
@@ -41,17 +41,17 @@ static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
-static long cb_trace(long v)
+static intptr_t cb_trace(intptr_t v)
 {
     ntrace = 0;
     _Unwind_Backtrace(collect, NULL);
     return v + 100;
 }
 
-__attribute__((noinline)) long caller(outer_fn f, long v);
-__attribute__((noinline)) long caller(outer_fn f, long v)
+__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v);
+__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v)
 {
-    volatile long r = f(cb_trace, v);
+    volatile intptr_t r = f(cb_trace, v);
     return r;
 }
 
@@ -117,7 +117,7 @@ static void check_variant(jk_debug *d, uint32_t flags, uint32_t saved, uint32_t 
     size_t size;
     jk_status st;
     outer_fn outer;
-    long (*fcaller)(outer_fn, long) = caller;
+    intptr_t (*fcaller)(outer_fn, intptr_t) = caller;
     void *caller_addr;
     int i;
     memcpy(&caller_addr, &fcaller, sizeof caller_addr);

@@ -447,6 +447,39 @@ static void test_blocks(void)
     }
 }
 
+/* .macro / .endm: parameters, defaults, :req, :vararg, keyword arguments,
+ * \@, \(), .exitm, .purgem, recursion (bytes checked against GNU as in
+ * tests/text/gas/macros.s); the refusals. */
+static void test_macros(void)
+{
+    HEX64(".macro m a, b=2\nmov eax, \\a + \\b\n.endm\nm 1\nm 1, 5\nm b=7, a=1\n",
+          "b8 03 00 00 00 b8 06 00 00 00 b8 08 00 00 00");
+    HEX64(".macro j n\nL\\n\\()x\\@: jmp L\\n\\()x\\@\n.endm\nj 1\nj 1\n", "eb fe eb fe");
+    HEX64(".macro r n\n.if \\n\nnop\nr \"(\\n-1)\"\n.endif\n.endm\nr 3\n", "90 90 90");
+    HEX64(".macro e\nnop\n.exitm\nud2\n.endm\ne\ne\n", "90 90");
+    HEX64(".macro v a, r:vararg\n.byte \\a, \\r\n.endm\nv 1, 2, 3\n", "01 02 03");
+    HEX64(".macro MOV a\n.byte \\a\n.endm\nmov 9\n", "09"); /* over instructions, any case */
+    HEX64(".macro m\n.endm\n.purgem m\nm\n", "ERR unknown instruction 'm'");
+    HEX64(".macro m\nnop\n", "ERR '.macro' without '.endm'");
+    HEX64(".endm\n", "ERR '.endm' without its opening block");
+    HEX64(".exitm\n", "ERR '.exitm' outside a macro");
+    HEX64(".macro m a\n.endm\nm 1, 2\n", "ERR too many arguments for macro 'm' (1 parameter)");
+    HEX64(".macro m a:req\n.endm\nm\n", "ERR missing value for parameter 'a' of macro 'm'");
+    HEX64(".macro m a:x\n.endm\n", "ERR unknown parameter qualifier 'x' (req or vararg)");
+    HEX64(".macro m a, a\n.endm\n", "ERR parameter 'a' given twice");
+    HEX64(".macro m\n.endm\n.macro M\n.endm\n", "ERR macro 'M' is already defined");
+    HEX64(".macro m\nm\n.endm\nm\n", "ERR macros nested too deeply (limit 32)");
+    HEX64(".purgem q\n", "ERR no macro named 'q'");
+    {
+        /* a macro whose expansion doubles at each level hits the budget,
+         * not the memory */
+        static const char bomb[] = ".macro b n\n.if \\n\nb \"(\\n-1)\"\nb \"(\\n-1)\"\n.endif\n.endm\nb 30\n";
+        char out[512];
+        asm_hex(JK_X86_MODE64, JK_ASM_SYNTAX_GNU, bomb, out, sizeof out);
+        JT_CONTAINS(out, "too large");
+    }
+}
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -798,6 +831,7 @@ int main(int argc, char **argv)
     JT_RUN(test_relax_replicated);
     JT_RUN(test_relax_label_differences);
     JT_RUN(test_blocks);
+    JT_RUN(test_macros);
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);
