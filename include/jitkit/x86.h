@@ -398,6 +398,14 @@ JK_API jk_status jk_x86_dlabel(jk_x86_asm *a, jk_label l, int64_t addend);
  * (a power of two, 1..4096). */
 JK_API jk_status jk_x86_align(jk_x86_asm *a, unsigned align);
 
+/* Alignment as GNU as's .balign align, fill, max_skip: pad to a multiple of
+ * `align` unless that takes more than max_skip bytes (then no padding;
+ * JK_X86_ALIGN_ANY: no limit), with the byte `fill` (0..255) or, for fill
+ * JK_X86_ALIGN_NOPS, the NOPs of jk_x86_align. */
+#define JK_X86_ALIGN_ANY  0xFFFFu
+#define JK_X86_ALIGN_NOPS (-1)
+JK_API jk_status jk_x86_align_fill(jk_x86_asm *a, unsigned align, unsigned max_skip, int fill);
+
 /* Emit the recommended NOP sequence of exactly n bytes. */
 JK_API jk_status jk_x86_nops(jk_x86_asm *a, unsigned n);
 

@@ -408,6 +408,26 @@ jk_status jk__code_branch_arch(jk__code *c, size_t at, unsigned raw_len, unsigne
 
 /* Write the items of a jk__arch_ops back end (see code_p.h) into the final
  * image: the stretch before each item, then the item itself. */
+
+/* Padding an alignment item puts at offset `at`: to the next multiple of
+ * its alignment, or none when that is more than its maximum skip. */
+static size_t align_pad(const jk__item *it, size_t at)
+{
+    size_t pad = (size_t)(-at & (it->align - 1u));
+    if (it->is_long && pad > (size_t)(it->long_form[0] | it->long_form[1] << 8))
+        return 0;
+    return pad;
+}
+
+/* Write an alignment item's padding: its fill byte, or the code filler. */
+static void align_fill(const jk__item *it, jk__fill_fn fill, uint8_t *out, size_t n)
+{
+    if (it->long_form[2])
+        memset(out, it->long_form[3], n);
+    else
+        fill(out, n);
+}
+
 static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t *pdst)
 {
     char why[160], tmp[80];
@@ -422,8 +442,8 @@ static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t 
         dst += n;
         src = it->raw;
         if (it->kind == JK__ITEM_ALIGN) {
-            size_t pad = (size_t)(-dst & (it->align - 1u));
-            fill(c->out + dst, pad);
+            size_t pad = align_pad(it, dst);
+            align_fill(it, fill, c->out + dst, pad);
             dst += pad;
             continue;
         }
@@ -458,6 +478,11 @@ static jk_status arch_items(jk__code *c, jk__fill_fn fill, size_t *psrc, size_t 
 
 jk_status jk__code_align(jk__code *c, unsigned align)
 {
+    return jk__code_align_ex(c, align, JK__ALIGN_ANY, -1);
+}
+
+jk_status jk__code_align_ex(jk__code *c, unsigned align, unsigned max_skip, int fill)
+{
     jk__item *it;
     if (c->err.status)
         return c->err.status;
@@ -474,6 +499,17 @@ jk_status jk__code_align(jk__code *c, unsigned align)
     c->naligns++;
     it->raw = c->len;
     it->align = align;
+    /* the other fields of an alignment item: long_form[0..1] the maximum
+     * skip (is_long: there is one), [2] 1 for a byte fill, [3] the byte */
+    if (max_skip < align) {
+        it->is_long = 1;
+        it->long_form[0] = (uint8_t)max_skip;
+        it->long_form[1] = (uint8_t)(max_skip >> 8);
+    }
+    if (fill >= 0) {
+        it->long_form[2] = 1;
+        it->long_form[3] = (uint8_t)fill;
+    }
     return JK_OK;
 }
 
@@ -565,7 +601,7 @@ static size_t layout_pass(jk__code *c)
         jk__item *it = &c->items[i];
         size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
         if (it->kind == JK__ITEM_ALIGN)
-            size = (size_t)(-fin & (it->align - 1u));
+            size = align_pad(it, fin);
         else if (it->kind == JK__ITEM_FAR)
             size = it->is_long ? c->far_fn(NULL, it->long_form) : it->raw_len;
         else
@@ -691,7 +727,7 @@ static int relax_aligned(jk__code *c, size_t *total)
             ptrdiff_t old = it->shift, stretch = shift - prev;
             size_t size, fin = (size_t)((ptrdiff_t)it->raw + shift);
             if (it->kind == JK__ITEM_ALIGN) {
-                size = (size_t)(-fin & (it->align - 1u));
+                size = align_pad(it, fin);
             } else if (it->kind == JK__ITEM_FAR) {
                 size = it->is_long ? c->far_fn(NULL, it->long_form) : it->raw_len;
             } else if (it->is_long) {
@@ -909,8 +945,8 @@ static jk_status lay_out(jk__code *c, size_t *size)
         dst += n;
         src = it->raw;
         if (it->kind == JK__ITEM_ALIGN) {
-            size_t pad = (size_t)(-dst & (it->align - 1u));
-            c->fill(c->out + dst, pad);
+            size_t pad = align_pad(it, dst);
+            align_fill(it, c->fill, c->out + dst, pad);
             dst += pad;
         } else if (it->kind == JK__ITEM_FAR) {
             jk__reloc *r = &c->relocs[c->nrelocs++];

@@ -325,6 +325,11 @@ jk_status jk__code_branch_arch(jk__code *c, size_t at, unsigned raw_len, unsigne
                                uint32_t sym, uint8_t tag);
 
 jk_status jk__code_align(jk__code *c, unsigned align);
+/* Alignment that skips at most max_skip bytes (JK__ALIGN_ANY: any), not
+ * aligning at all when more are needed; fill: the padding byte, or -1 for
+ * the code filler (NOPs). */
+#define JK__ALIGN_ANY 0xFFFFu
+jk_status jk__code_align_ex(jk__code *c, unsigned align, unsigned max_skip, int fill);
 jk_status jk__code_bytes(jk__code *c, const void *data, size_t n);
 uint32_t jk__code_const(jk__code *c, const void *data, size_t size, unsigned align);
 

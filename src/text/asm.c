@@ -2723,6 +2723,8 @@ static int directive(lx *L, const kw *k)
     case D_ALIGN: case D_P2ALIGN: case D_NALIGN: {
         val v;
         uint64_t al;
+        unsigned max_skip = JK_X86_ALIGN_ANY;
+        int fill = JK_X86_ALIGN_NOPS;
         next(L);
         if (!const_expr(L, &v, "the alignment"))
             return 0;
@@ -2737,15 +2739,21 @@ static int directive(lx *L, const kw *k)
             al = (uint64_t)v.k;
         }
         if (is_p(L, ',')) {
-            /* fill value (must be empty: padding is NOPs) and max skip */
+            /* fill value (empty: NOPs in code) and max skip */
             next(L);
             if (!is_p(L, ',') && L->k.t != T_EOS) {
                 if (k->a == D_NALIGN) {
                     /* NASM: align 16, nop / db 0 */
                     L->k.t = T_EOS;
                 } else {
-                    return err(A, L->k.s, L->k.n, JK_EUNSUPPORTED,
-                               "an alignment fill value is not supported (padding is NOPs)");
+                    val fv;
+                    if (!const_expr(L, &fv, "the fill value"))
+                        return 0;
+                    if (fv.k < -128 || fv.k > 255)
+                        return err(A, at, an, JK_ERANGE, "fill value %lld does not fit in a byte",
+                                   (long long)fv.k);
+                    /* as GNU as: the NOP byte asks for the code filler */
+                    fill = (fv.k & 0xff) == 0x90 ? JK_X86_ALIGN_NOPS : (int)(fv.k & 0xff);
                 }
             }
             if (is_p(L, ',')) {
@@ -2753,12 +2761,17 @@ static int directive(lx *L, const kw *k)
                 next(L);
                 if (!const_expr(L, &mx, "the maximum skip"))
                     return 0;
+                if (mx.k < 0)
+                    return err(A, at, an, JK_ERANGE, "negative maximum skip");
+                /* 0, as in GNU as, sets no limit */
+                max_skip = mx.k == 0 || mx.k > JK_X86_ALIGN_ANY ? JK_X86_ALIGN_ANY
+                                                                 : (unsigned)mx.k;
             }
         }
         if (L->k.t != T_EOS)
             return bad_tok(L, "end of statement");
         stmt_begin(A);
-        return xok(A, jk_x86_align(A->x, (unsigned)al), at, an);
+        return xok(A, jk_x86_align_fill(A->x, (unsigned)al, max_skip, fill), at, an);
     }
     case D_NOPS: {
         val v;

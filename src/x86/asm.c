@@ -405,6 +405,19 @@ jk_status jk_x86_align(jk_x86_asm *a, unsigned align)
     return data_end(a, jk__code_align(&a->code, align));
 }
 
+jk_status jk_x86_align_fill(jk_x86_asm *a, unsigned align, unsigned max_skip, int fill)
+{
+    jk_status s = data_begin(a);
+    if (s)
+        return s;
+    if (fill < JK_X86_ALIGN_NOPS || fill > 255)
+        return data_end(a, jk__code_fail(&a->code, JK_EINVAL,
+                                         "align: fill %d is not a byte (0..255)", fill));
+    if (max_skip > JK_X86_ALIGN_ANY)
+        max_skip = JK_X86_ALIGN_ANY;
+    return data_end(a, jk__code_align_ex(&a->code, align, max_skip, fill));
+}
+
 jk_status jk_x86_nops(jk_x86_asm *a, unsigned n)
 {
     jk__code *c;

@@ -434,6 +434,10 @@ static void test_blocks(void)
             ASM64(".irp r, 1, 2, 3\n.byte \\r\n.endr\n");
     }
     HEX64(".irpc x,\nnop\n.endr\n", "90");
+    /* alignment with a fill byte and a maximum skip (more: tests/text/gas) */
+    HEX64("nop\n.balign 4, 0xcc\nret\n.p2align 3,,2\nret\n", "90 cc cc cc c3 c3");
+    HEX64(".balign 4, 300\n", "ERR fill value 300 does not fit in a byte");
+    HEX64(".balign 4,, -1\n", "ERR negative maximum skip");
     {
         /* nested too deeply: a clean error, not a deep stack */
         char deep[4096];

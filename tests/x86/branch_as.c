@@ -117,10 +117,21 @@ static int one_program(int m64, unsigned seed, unsigned nblocks, int *stats)
                 const char *mn = jk_x86_mnem_name((jk_x86_mnem)id);
                 if (what == 15) {
                     static const unsigned al[] = {2, 4, 8, 16, 32};
-                    unsigned a2 = al[rnd(5)];
-                    snprintf(t, sizeof t, ".balign %u", a2);
+                    unsigned a2 = al[rnd(5)], kind = rnd(4);
+                    if (kind == 0) {
+                        snprintf(t, sizeof t, ".balign %u", a2);
+                        jk_x86_align(a, a2);
+                    } else {
+                        /* with a maximum skip (padding or none, by where it
+                         * lands) and/or a fill byte */
+                        unsigned mx = rnd(a2), fill = kind == 1 ? 0x90 : 0xcc;
+                        snprintf(t, sizeof t, ".balign %u, %s, %u", a2,
+                                 kind == 3 ? "" : fill == 0x90 ? "0x90" : "0xcc", mx);
+                        jk_x86_align_fill(a, a2, mx ? mx : JK_X86_ALIGN_ANY,
+                                          kind == 3 || fill == 0x90 ? JK_X86_ALIGN_NOPS
+                                                                    : (int)fill);
+                    }
                     out(&p, t);
-                    jk_x86_align(a, a2);
                     stats[5]++;
                     far = 1;
                     continue;
