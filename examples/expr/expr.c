@@ -317,6 +317,12 @@ static uint32_t parse_atom(parser *p)
         skip_ws(p);
         if (p->s[p->pos] == '(')
             return parse_call(p, start, name, len);
+        for (unsigned f = 0; f < sizeof funcs / sizeof funcs[0]; f++)
+            if (strlen(funcs[f].name) == len && memcmp(funcs[f].name, name, len) == 0) {
+                fail_at(p, start, "function '%s' needs its arguments in parentheses",
+                        funcs[f].name);
+                return NO_NODE;
+            }
         for (unsigned v = 0; v < p->nvars; v++)
             if (strlen(p->names[v]) == len && memcmp(p->names[v], name, len) == 0) {
                 uint32_t k = node(p, EXPR_VAR, start, 0, 0, 0);
@@ -582,6 +588,14 @@ int expr_lower(const expr_tree *in, expr_tree *out)
             if (out->n[nd.kid[k]].op != EXPR_NUM)
                 all_const = 0;
         }
+        /* x^2 with a literal 2 is x*x, in the interpreter too (gcc's
+         * reading of pow(x, 2.0); the C library's pow may differ by an ulp). */
+        if (nd.op == EXPR_POW && in->n[in->n[i].kid[1]].op == EXPR_NUM &&
+            in->n[in->n[i].kid[1]].num == 2.0) {
+            nd.op = EXPR_SQR;
+            ar = 1;
+            all_const = out->n[nd.kid[0]].op == EXPR_NUM;
+        }
         if (all_const) {
             double a = out->n[nd.kid[0]].num;
             double b = ar > 1 ? out->n[nd.kid[1]].num : 0;
@@ -592,9 +606,6 @@ int expr_lower(const expr_tree *in, expr_tree *out)
             /* A constant condition picks its side. */
             map[i] = out->n[nd.kid[0]].num != 0 ? nd.kid[1] : nd.kid[2];
             continue;
-        } else if (nd.op == EXPR_POW && out->n[nd.kid[1]].op == EXPR_NUM &&
-                   out->n[nd.kid[1]].num == 2.0) {
-            nd.op = EXPR_SQR; /* what gcc makes of pow(x, 2.0): x * x */
         } else if (nd.op == EXPR_GT || nd.op == EXPR_GE) {
             uint32_t t = nd.kid[0];
             nd.kid[0] = nd.kid[1];
@@ -631,6 +642,8 @@ static double interp(const expr_tree *t, uint32_t i, const double *vars)
     default: break;
     }
     double a = interp(t, nd->kid[0], vars);
+    if (nd->op == EXPR_POW && t->n[nd->kid[1]].op == EXPR_NUM && t->n[nd->kid[1]].num == 2.0)
+        return a * a;
     double b = expr_arity[nd->op] > 1 ? interp(t, nd->kid[1], vars) : 0.0;
     return expr_apply((expr_op)nd->op, a, b, 0.0);
 }
