@@ -11,6 +11,7 @@
 #include "expr_impl.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -570,6 +571,25 @@ static int parse_into(const char *text, const char *const *names, unsigned nvars
 
 /* -- Folding and lowering ----------------------------------------------------- */
 
+/* Structurally equal subtrees (the same value: every operation is pure
+ * and deterministic). Depth is bounded by the tree's height. */
+static int same_tree(const expr_tree *t, uint32_t a, uint32_t b)
+{
+    if (a == b)
+        return 1;
+    const expr_node *x = &t->n[a], *y = &t->n[b];
+    if (x->op != y->op)
+        return 0;
+    if (x->op == EXPR_NUM)
+        return memcmp(&x->num, &y->num, sizeof x->num) == 0;
+    if (x->op == EXPR_VAR)
+        return x->var == y->var;
+    for (unsigned k = 0; k < expr_arity[x->op]; k++)
+        if (!same_tree(t, x->kid[k], y->kid[k]))
+            return 0;
+    return 1;
+}
+
 int expr_lower(const expr_tree *in, expr_tree *out)
 {
     memset(out, 0, sizeof *out);
@@ -606,6 +626,8 @@ int expr_lower(const expr_tree *in, expr_tree *out)
             /* A constant condition picks its side. */
             map[i] = out->n[nd.kid[0]].num != 0 ? nd.kid[1] : nd.kid[2];
             continue;
+        } else if (nd.op == EXPR_MUL && same_tree(out, nd.kid[0], nd.kid[1])) {
+            nd.op = EXPR_SQR; /* sin(x)*sin(x): one call, as gcc's CSE makes it */
         } else if (nd.op == EXPR_GT || nd.op == EXPR_GE) {
             uint32_t t = nd.kid[0];
             nd.kid[0] = nd.kid[1];
@@ -655,6 +677,20 @@ double expr_interp(const expr *e, const double *vars)
 
 /* -- Public entry points ------------------------------------------------------ */
 
+/* jk_x86_cpu_features runs CPUID each time, which a hypervisor may trap
+ * (tens of microseconds): read once. Racing first calls store the same
+ * value. */
+static uint32_t cpu_features(void)
+{
+    static atomic_uint cached;
+    uint32_t f = (uint32_t)atomic_load_explicit(&cached, memory_order_relaxed);
+    if (!f) {
+        f = jk_x86_cpu_features() | 0x80000000u;
+        atomic_store_explicit(&cached, f, memory_order_relaxed);
+    }
+    return f & ~0x80000000u;
+}
+
 int expr_parse(const char *text, const char *const *names, unsigned nvars, expr **out,
                expr_error *err)
 {
@@ -694,7 +730,7 @@ int expr_compile(const char *text, const char *const *names, unsigned nvars,
         return -1;
     }
     if (features == 0)
-        features = jk_x86_cpu_features();
+        features = cpu_features();
     int rc = expr_jit_build(e, &low, features, err);
     expr_tree_free(&low);
     if (rc != 0) {

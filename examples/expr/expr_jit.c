@@ -89,14 +89,18 @@ static jk_x86_op slot(const cg *g, unsigned s) { return in_reg(g, s) ? vreg(g, s
 
 /* Emit "[v]<base><suffix>": suffix "sd" in scalar code, "pd" in the kernel
  * (or a fixed one when suf is given). */
-static void ins(cg *g, const char *base, const char *suf, unsigned n, jk_x86_op o0,
+static void ins(cg *g, const char *base, const char *suf, unsigned nops, jk_x86_op o0,
                 jk_x86_op o1, jk_x86_op o2, jk_x86_op o3)
 {
     char name[24];
-    snprintf(name, sizeof name, "%s%s%s", g->avx ? "v" : "", base,
-             suf ? suf : (g->packed ? "pd" : "sd"));
+    const char *parts[3] = {g->avx ? "v" : "", base, suf ? suf : (g->packed ? "pd" : "sd")};
+    size_t n = 0;
+    for (unsigned k = 0; k < 3; k++)
+        for (const char *c = parts[k]; *c && n + 1 < sizeof name; c++)
+            name[n++] = *c;
+    name[n] = '\0';
     jk_x86_op ops[4] = {o0, o1, o2, o3};
-    jk_x86_emit_name(g->a, name, n, ops);
+    jk_x86_emit_name(g->a, name, nops, ops);
 }
 
 static const jk_x86_op NONE_OP = {0, 0, 0, 0, 0, 0, 0, 0, 0};
