@@ -344,15 +344,50 @@ static int cmp_pred(expr_op op)
 
 static void gen(cg *g, uint32_t i, unsigned s);
 
-static void gen_cond(cg *g, const expr_node *nd, unsigned s)
+/* The operands of a two-operand node: the left one in slot s, the right
+ * one returned (memory for a leaf, else slot s+1). */
+static jk_x86_op operands(cg *g, const expr_node *nd, unsigned s)
 {
     gen(g, nd->kid[0], s);
+    if (is_leaf(g, nd->kid[1]))
+        return leaf_src(g, nd->kid[1]);
+    gen(g, nd->kid[1], s + 1);
+    return slot(g, s + 1);
+}
+
+static int is_cmp(expr_op op)
+{
+    return op == EXPR_LT || op == EXPR_LE || op == EXPR_EQ || op == EXPR_NE;
+}
+
+/* c ? a : b. A comparison as the condition is not turned into 1.0 / 0.0
+ * first: scalar code branches on ucomisd's flags (PF set: unordered, so
+ * false but for !=), the kernel blends with cmppd's mask. */
+static void gen_cond(cg *g, const expr_node *nd, unsigned s)
+{
+    const expr_node *c = &g->t->n[nd->kid[0]];
+    expr_op cop = (expr_op)c->op;
     if (!g->packed) {
         jk_label yes = jk_x86_label(g->a, NULL), end = jk_x86_label(g->a, NULL);
-        jk_x86_op r = slot_in(g, s, g->S0);
-        ins(g, "ucomisd", "", 2, r, const_value(g, 0.0), NONE_OP, NONE_OP);
-        jk_x86_jp(g->a, jk_lbl(yes)); /* NaN: != 0 */
-        jk_x86_jne(g->a, jk_lbl(yes));
+        jk_label no = jk_x86_label(g->a, NULL);
+        jk_x86_op r, src;
+        if (is_cmp(cop)) {
+            src = operands(g, c, s);
+            r = slot_in(g, s, g->S0);
+        } else {
+            gen(g, nd->kid[0], s);
+            r = slot_in(g, s, g->S0);
+            src = const_value(g, 0.0);
+            cop = EXPR_NE; /* c != 0, true for NaN */
+        }
+        ins(g, "ucomisd", "", 2, r, src, NONE_OP, NONE_OP);
+        switch (cop) {
+        case EXPR_LT: jk_x86_jp(g->a, jk_lbl(no)); jk_x86_jb(g->a, jk_lbl(yes)); break;
+        case EXPR_LE: jk_x86_jp(g->a, jk_lbl(no)); jk_x86_jbe(g->a, jk_lbl(yes)); break;
+        case EXPR_EQ: jk_x86_jp(g->a, jk_lbl(no)); jk_x86_je(g->a, jk_lbl(yes)); break;
+        default: jk_x86_jp(g->a, jk_lbl(yes)); jk_x86_jne(g->a, jk_lbl(yes)); break;
+        }
+        jk_x86_bind(g->a, no);
         gen(g, nd->kid[2], s);
         jk_x86_jmp(g->a, jk_lbl(end));
         jk_x86_bind(g->a, yes);
@@ -360,7 +395,13 @@ static void gen_cond(cg *g, const expr_node *nd, unsigned s)
         jk_x86_bind(g->a, end);
         return;
     }
-    arith(g, "cmp", NULL, s, const_value(g, 0.0), 4); /* mask: c != 0 (NaN too) */
+    if (is_cmp(cop)) {
+        jk_x86_op src = operands(g, c, s);
+        arith(g, "cmp", NULL, s, src, cmp_pred(cop));
+    } else {
+        gen(g, nd->kid[0], s);
+        arith(g, "cmp", NULL, s, const_value(g, 0.0), 4); /* mask: c != 0 (NaN too) */
+    }
     gen(g, nd->kid[1], s + 1);
     gen(g, nd->kid[2], s + 2);
     if (g->avx) {
@@ -438,14 +479,7 @@ static void gen(cg *g, uint32_t i, unsigned s)
         return;
     }
     /* Two operands: the right one from memory when it is a leaf. */
-    gen(g, nd->kid[0], s);
-    jk_x86_op src;
-    if (is_leaf(g, nd->kid[1])) {
-        src = leaf_src(g, nd->kid[1]);
-    } else {
-        gen(g, nd->kid[1], s + 1);
-        src = slot(g, s + 1);
-    }
+    jk_x86_op src = operands(g, nd, s);
     switch (op) {
     case EXPR_ADD: arith(g, "add", NULL, s, src, -1); break;
     case EXPR_SUB: arith(g, "sub", NULL, s, src, -1); break;

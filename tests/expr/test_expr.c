@@ -69,6 +69,8 @@ enum { EXACT, LIBM };
     X(ne, EXACT, "x != y", NE(x, y)) \
     X(cond, EXACT, "x < y ? x : y", LT(x, y) ? x : y) \
     X(cond_nan, EXACT, "z ? x : y", z ? x : y) \
+    X(cond_cmp, EXACT, "(x <= y ? 1 : 2) + (x == y ? 4 : 8) + (x != y ? 16 : 32) + (x >= y ? 64 : w)", \
+      (LE(x, y) ? 1 : 2) + (EQ(x, y) ? 4 : 8) + (NE(x, y) ? 16 : 32) + (GE(x, y) ? 64 : w)) \
     X(cond_nest, EXACT, "x > 0 ? (y > 0 ? 1 : 2) : (y > 0 ? 3 : 4) + w", \
       GT(x, 0) ? (GT(y, 0) ? 1 : 2) : (GT(y, 0) ? 3 : 4) + w) \
     X(consts, EXACT, "pi * x + e", PI * x + E_) \
