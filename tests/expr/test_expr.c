@@ -42,6 +42,7 @@
 #define GE(a, b) ((a) >= (b) ? 1.0 : 0.0)
 #define EQ(a, b) ((a) == (b) ? 1.0 : 0.0)
 #define NE(a, b) ((a) != (b) ? 1.0 : 0.0)
+#define T_(c) ((c) != 0) /* a double as a condition, spelled out */
 static double jmin(double a, double b) { return a < b ? a : b; }
 static double jmax(double a, double b) { return a > b ? a : b; }
 
@@ -67,12 +68,12 @@ enum { EXACT, LIBM };
     X(ge, EXACT, "x >= y", GE(x, y)) \
     X(eq, EXACT, "x == y", EQ(x, y)) \
     X(ne, EXACT, "x != y", NE(x, y)) \
-    X(cond, EXACT, "x < y ? x : y", LT(x, y) ? x : y) \
-    X(cond_nan, EXACT, "z ? x : y", z ? x : y) \
+    X(cond, EXACT, "x < y ? x : y", T_(LT(x, y)) ? x : y) \
+    X(cond_nan, EXACT, "z ? x : y", T_(z) ? x : y) \
     X(cond_cmp, EXACT, "(x <= y ? 1 : 2) + (x == y ? 4 : 8) + (x != y ? 16 : 32) + (x >= y ? 64 : w)", \
-      (LE(x, y) ? 1 : 2) + (EQ(x, y) ? 4 : 8) + (NE(x, y) ? 16 : 32) + (GE(x, y) ? 64 : w)) \
+      (T_(LE(x, y)) ? 1 : 2) + (T_(EQ(x, y)) ? 4 : 8) + (T_(NE(x, y)) ? 16 : 32) + (T_(GE(x, y)) ? 64 : w)) \
     X(cond_nest, EXACT, "x > 0 ? (y > 0 ? 1 : 2) : (y > 0 ? 3 : 4) + w", \
-      GT(x, 0) ? (GT(y, 0) ? 1 : 2) : (GT(y, 0) ? 3 : 4) + w) \
+      T_(GT(x, 0)) ? (T_(GT(y, 0)) ? 1 : 2) : (T_(GT(y, 0)) ? 3 : 4) + w) \
     X(consts, EXACT, "pi * x + e", PI * x + E_) \
     X(fold, EXACT, "2 * 3 + 4 / 8 - x + (1 < 2) * sqrt(16)", \
       2.0 * 3.0 + 4.0 / 8.0 - x + LT(1.0, 2.0) * sqrt(16.0)) \
@@ -93,7 +94,7 @@ enum { EXACT, LIBM };
       y*(x-(w+(z*(y-(x+(w*(z-(y+(x*(w-(z+(y*(x-(w+(z*(y-(y+z/(w-x))))))))))))))))))) \
     X(deep_cond, EXACT, \
       "x+(y<z?w-(z+(y*(x-(w+(z*(y-(x+(w*(z-(y+(x*(x-y)))))))))))):max(z,w+(x*(y-(z+w)))))", \
-      x+(LT(y,z)?w-(z+(y*(x-(w+(z*(y-(x+(w*(z-(y+(x*(x-y)))))))))))):jmax(z,w+(x*(y-(z+w)))))) \
+      x+(T_(LT(y,z)) ?w-(z+(y*(x-(w+(z*(y-(x+(w*(z-(y+(x*(x-y)))))))))))):jmax(z,w+(x*(y-(z+w)))))) \
     X(sin, LIBM, "sin(x)", sin(x)) \
     X(cos, LIBM, "cos(x) * y", cos(x) * y) \
     X(tan, LIBM, "tan(x / 4)", tan(x / 4)) \
@@ -103,7 +104,7 @@ enum { EXACT, LIBM };
     X(powop, LIBM, "x ^ 3 + 2 ^ -y", pow(x, 3) + pow(2, -y)) \
     X(pow2, LIBM, "pow(x, 2)", x * x) \
     X(trig, LIBM, "sin(x)^2 + cos(y)^2", sin(x) * sin(x) + cos(y) * cos(y)) \
-    X(cond_libm, LIBM, "x > 0 ? log(x) : exp(x)", GT(x, 0) ? log(x) : exp(x)) \
+    X(cond_libm, LIBM, "x > 0 ? log(x) : exp(x)", T_(GT(x, 0)) ? log(x) : exp(x)) \
     X(floor_libm, LIBM, "floor(sin(x) * 10) + floor(y)", floor(sin(x) * 10) + floor(y)) \
     X(deep_calls, LIBM, \
       "y*(x+(w-(z*(y+(x-(w*(z+(y-(x*(w+(z-(y*(x+(sin(w-(x*cos(y+exp(z/8))))))))))))))))))", \
