@@ -27,8 +27,10 @@
  * (andpd), sqrt (sqrtsd), min/max (minsd/maxsd: `a < b ? a : b`, exactly),
  * floor (roundsd with SSE4.1, else a libm call), comparisons (cmpsd with an
  * ordered predicate, or NEQ_UQ for !=, and'ed with 1.0), and ?: - branches
- * in scalar code (only the side taken runs), a blend in the kernel (both
- * sides computed, vblendvpd or and/andn/or on SSE2).
+ * in scalar code (only the side taken runs; a comparison as the condition
+ * branches on ucomisd's flags), a blend in the kernel (both sides
+ * computed, vblendvpd or and/andn/or on SSE2, a comparison's mask used
+ * as it is).
  *
  * Calls (sin cos tan exp log pow, floor without SSE4.1) go through the
  * frame builder: jk_x86_call_abi puts the arguments where the C ABI wants
@@ -610,6 +612,7 @@ static int build(expr *e, const expr_tree *t, uint32_t features, int m64, int pa
         jk_x86_free(a);
         return -1;
     }
+    jk_x86_finish(a, &size); /* the installed size (calls through slots grow it) */
     e->code_size += size;
     jk_x86_free(a);
     return 0;
