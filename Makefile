@@ -13,7 +13,7 @@ build:
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 # The main demo: the six seed bytes through the library, then the CLI, then
-# the Brainfuck JIT.
+# the Brainfuck JIT and the expression compiler.
 demo: build
 	@echo '$$ $(BUILD)/examples/example_hello'
 	@$(BUILD)/examples/example_hello
@@ -24,6 +24,9 @@ demo: build
 	@if [ -x $(BUILD)/examples/bf/example_bf ]; then \
 	    echo '$$ example_bf --opt --stats tests/bf/nested.b'; \
 	    $(BUILD)/examples/bf/example_bf --opt --stats tests/bf/nested.b; fi
+	@if [ -x $(BUILD)/examples/expr/example_expr ]; then \
+	    echo "\$$ example_expr 'sin(x)*y + 1' x=0.5 y=2"; \
+	    $(BUILD)/examples/expr/example_expr 'sin(x)*y + 1' x=0.5 y=2; fi
 
 # The whole native test suite through ctest.
 test: build

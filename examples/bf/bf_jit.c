@@ -10,9 +10,11 @@
  *   context    r12                    esi      bf_ctx: host functions, output
  *   scratch    rax rcx rdx            eax ecx edx
  *
- * The host is reached only through function pointers in the context
- * (`call [r12 + offset]`), so the code works wherever the heap puts it,
- * however far from the executable.
+ * The frame (prologue, epilogue, the host calls' argument passing) comes
+ * from jitkit's frame builder (jitkit/func.h). The host is reached only
+ * through function pointers in the context (jk_x86_call_abi with the
+ * target [r12 + offset]: loaded into a scratch register, called), so the
+ * code works wherever the heap puts it, however far from the executable.
  *
  * NAIVE emits one fixed sequence per command; brackets become a compare and
  * a conditional branch to a label, relaxed to rel8 where it reaches.
@@ -116,8 +118,10 @@ typedef struct cg {
     jk_x86_asm *a;
     const bf_program *prog;
     bf_stats *st;
-    int m64, win64;
+    int m64;
     jk_x86_op P, C; /* pointer and context registers (pointer-sized) */
+    jk_x86_frame frame;
+    jk_sig put_sig, get_sig, flush_sig;
     jk_label exit, fault;
     char *msg;
     size_t msgsz;
@@ -143,73 +147,55 @@ static jk_x86_op cell(const cg *g, long off)
 }
 
 /* -- ABI: prologue, epilogue, host calls -------------------------------------
- * All the calling-convention knowledge is here. After the prologue the stack
- * is 16-byte aligned with the outgoing argument area at the stack pointer
- * (Win64: 32 bytes of shadow space; cdecl: 16 bytes for two arguments), and
- * it stays so for the whole body: host calls need no stack adjustment. */
+ * All the calling-convention knowledge is jitkit's frame builder
+ * (jitkit/func.h): the function is int run(bf_ctx *, unsigned char *) in
+ * the host's C convention, keeping the pointer and the context in
+ * callee-saved registers; the frame is fixed with room for the host calls'
+ * arguments (Win64: the shadow space), 16-byte aligned, so host calls need
+ * no stack adjustment and the fault exit can return through the normal
+ * epilogue from anywhere in the body. */
 
 static void emit_prologue(cg *g)
 {
-    jk_x86_asm *a = g->a;
-    if (g->m64) {
-        /* entry rsp = 8 mod 16; two pushes make it 8 again */
-        jk_x86_push(a, JK_RBX);
-        jk_x86_push(a, JK_R12);
-        if (g->win64) {
-            jk_x86_sub(a, JK_RSP, jk_imm(40));
-            jk_x86_mov(a, JK_R12, JK_RCX);
-            jk_x86_mov(a, JK_RBX, JK_RDX);
-        } else {
-            jk_x86_sub(a, JK_RSP, jk_imm(8));
-            jk_x86_mov(a, JK_R12, JK_RDI);
-            jk_x86_mov(a, JK_RBX, JK_RSI);
-        }
-    } else {
-        /* entry esp = 12 mod 16; three pushes and 16 bytes make it 0 */
-        jk_x86_push(a, JK_EBX);
-        jk_x86_push(a, JK_ESI);
-        jk_x86_push(a, JK_EDI);
-        jk_x86_sub(a, JK_ESP, jk_imm(16));
-        jk_x86_mov(a, JK_ESI, jk_dword(JK_ESP, 32));
-        jk_x86_mov(a, JK_EBX, jk_dword(JK_ESP, 36));
-    }
+    jk_frame_desc d;
+    memset(&d, 0, sizeof d);
+    jk_sig_init(&d.sig, JK_ABI_HOST, JK_TYPE_I32);
+    jk_sig_add(&d.sig, JK_TYPE_PTR);
+    jk_sig_add(&d.sig, JK_TYPE_PTR);
+    d.saved = g->m64 ? (1u << 3 | 1u << 12) : (1u << 3 | 1u << 6); /* rbx r12 / ebx esi */
+    jk_sig_init(&g->put_sig, JK_ABI_HOST, JK_TYPE_VOID);  /* void put(bf_ctx *, int) */
+    jk_sig_add(&g->put_sig, JK_TYPE_PTR);
+    jk_sig_add(&g->put_sig, JK_TYPE_I32);
+    jk_sig_init(&g->get_sig, JK_ABI_HOST, JK_TYPE_I32);   /* int get(bf_ctx *) */
+    jk_sig_add(&g->get_sig, JK_TYPE_PTR);
+    jk_sig_init(&g->flush_sig, JK_ABI_HOST, JK_TYPE_VOID); /* void flush(bf_ctx *) */
+    jk_sig_add(&g->flush_sig, JK_TYPE_PTR);
+    unsigned bits = g->m64 ? 64 : 32;
+    jk_frame_reserve_call(&d, bits, &g->put_sig, NULL);
+    jk_x86_prologue(g->a, &g->frame, &d);
+    jk_x86_op ctx, cells;
+    jk_x86_frame_param(&g->frame, 0, &ctx);
+    jk_x86_frame_param(&g->frame, 1, &cells);
+    jk_x86_mov(g->a, g->C, ctx);
+    jk_x86_mov(g->a, g->P, cells);
 }
 
 static void emit_epilogue(cg *g)
 {
-    jk_x86_asm *a = g->a;
-    if (g->m64) {
-        jk_x86_add(a, JK_RSP, jk_imm(g->win64 ? 40 : 8));
-        jk_x86_pop(a, JK_R12);
-        jk_x86_pop(a, JK_RBX);
-    } else {
-        jk_x86_add(a, JK_ESP, jk_imm(16));
-        jk_x86_pop(a, JK_EDI);
-        jk_x86_pop(a, JK_ESI);
-        jk_x86_pop(a, JK_EBX);
-    }
-    jk_x86_ret(a);
+    jk_x86_epilogue(g->a, &g->frame);
 }
 
 /* Call the host function at `slot` in the context with the context as first
- * argument and, if with_arg, eax as second. Clobbers the caller-saved
- * registers (rax rcx rdx rsi rdi r8-r11). */
+ * argument and, if with_arg, eax as second. The target is the function
+ * pointer in the context ([r12 + slot]), so the code reaches the host
+ * wherever the heap puts it. Clobbers the caller-saved registers. */
 static void emit_host_call(cg *g, size_t slot, int with_arg)
 {
-    jk_x86_asm *a = g->a;
-    if (g->m64) {
-        jk_x86_op arg0 = g->win64 ? JK_RCX : JK_RDI;
-        jk_x86_op arg1 = g->win64 ? JK_EDX : JK_ESI;
-        if (with_arg)
-            jk_x86_mov(a, arg1, JK_EAX);
-        jk_x86_mov(a, arg0, JK_R12);
-        jk_x86_call(a, jk_qword(JK_R12, (int64_t)slot));
-    } else {
-        if (with_arg)
-            jk_x86_mov(a, jk_dword(JK_ESP, 4), JK_EAX);
-        jk_x86_mov(a, jk_dword(JK_ESP, 0), JK_ESI);
-        jk_x86_call(a, jk_dword(JK_ESI, (int64_t)slot));
-    }
+    const jk_sig *sig = with_arg ? &g->put_sig
+                        : slot == offsetof(bf_ctx, get) ? &g->get_sig : &g->flush_sig;
+    jk_x86_op args[2] = {g->C, JK_EAX};
+    jk_x86_op target = jk_x86_mem(g->m64 ? 8 : 4, g->C, JK_NOREG, 1, (int64_t)slot);
+    jk_x86_call_abi(g->a, &g->frame, sig, target, with_arg ? 2 : 1, args);
 }
 
 /* A pointer move by n cells (flags untouched). */
@@ -719,9 +705,6 @@ int bf_jit_compile(const bf_program *p, bf_jit_kind kind, jk_heap *h, bf_jit **o
     g.msg = msg;
     g.msgsz = msgsz;
     g.m64 = sizeof(void *) == 8;
-#if defined(_WIN64)
-    g.win64 = 1;
-#endif
     g.P = g.m64 ? JK_RBX : JK_EBX;
     g.C = g.m64 ? JK_R12 : JK_ESI;
     if (kind < 0 || kind >= BF_JIT_KIND_COUNT) {
