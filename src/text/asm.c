@@ -70,8 +70,14 @@ enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW };
 enum {
     D_BYTE = 1, D_WORD, D_LONG, D_QUAD, D_ASCII, D_ASCIZ, D_ZERO, D_FILL, D_ALIGN,
     D_P2ALIGN, D_SET, D_EQUIV, D_INTEL, D_ATT, D_CODE32, D_CODE64, D_BITS, D_IGNORE,
-    D_NOPS, D_TIMES, D_DEFAULT, D_NALIGN, D_COUNT
+    D_NOPS, D_TIMES, D_DEFAULT, D_NALIGN, D_SECTION, D_TEXT, D_DATA, D_BSS, D_PREVIOUS,
+    D_PUSHSECTION, D_POPSECTION, D_COUNT
 };
+
+/* Sections: code first, then the data sections in this order. S_OTHER is
+ * a section that is not placed (.note.GNU-stack, .comment...): statements
+ * in it are refused. */
+enum { S_TEXT, S_RODATA, S_DATA, S_BSS, S_OTHER };
 
 enum {
     W_OFFSET = 1, W_SHORT, W_NEAR, W_FAR, W_REL, W_ABS, W_STRICT, W_EQU, W_STR, W_RIZ,
@@ -114,16 +120,17 @@ static const struct { const char *n; uint8_t a; } directives[] = {
     {".equiv", D_EQUIV}, {".intel_syntax", D_INTEL}, {".att_syntax", D_ATT},
     {".code32", D_CODE32}, {".code64", D_CODE64}, {"bits", D_BITS}, {".nops", D_NOPS},
     {"times", D_TIMES},  {"default", D_DEFAULT},
-    {".text", D_IGNORE}, {".data", D_IGNORE},  {".section", D_IGNORE}, {".globl", D_IGNORE},
+    {".text", D_TEXT}, {".data", D_DATA},  {".section", D_SECTION}, {".globl", D_IGNORE},
+    {".bss", D_BSS},
     {".global", D_IGNORE}, {".type", D_IGNORE}, {".size", D_IGNORE}, {".file", D_IGNORE},
     {".ident", D_IGNORE}, {".loc", D_IGNORE},  {".local", D_IGNORE}, {".weak", D_IGNORE},
     {".hidden", D_IGNORE}, {".protected", D_IGNORE}, {".arch", D_IGNORE},
     {".cfi_startproc", D_IGNORE}, {".cfi_endproc", D_IGNORE}, {".cfi_def_cfa_offset", D_IGNORE},
     {".cfi_offset", D_IGNORE}, {".cfi_def_cfa_register", D_IGNORE}, {".cfi_def_cfa", D_IGNORE},
     {".cfi_restore", D_IGNORE}, {".cfi_remember_state", D_IGNORE},
-    {".cfi_restore_state", D_IGNORE}, {".cfi_sections", D_IGNORE}, {".previous", D_IGNORE},
-    {".pushsection", D_IGNORE}, {".popsection", D_IGNORE}, {".rodata", D_IGNORE},
-    {"section", D_IGNORE}, {"segment", D_IGNORE}, {"global", D_IGNORE}, {"extern", D_IGNORE},
+    {".cfi_restore_state", D_IGNORE}, {".cfi_sections", D_IGNORE}, {".previous", D_PREVIOUS},
+    {".pushsection", D_PUSHSECTION}, {".popsection", D_POPSECTION}, {".rodata", D_SECTION},
+    {"section", D_SECTION}, {"segment", D_SECTION}, {"global", D_IGNORE}, {"extern", D_IGNORE},
 };
 
 static const struct { const char *n; uint8_t a; uint8_t b; } words[] = {
@@ -373,6 +380,8 @@ static int build_tables(jk_asm *A)
         A->mov_id = (unsigned)mov;
         A->movabs_id = (unsigned)jk_x86_mnem_find("movabs");
         A->xlat_id = (unsigned)xl;
+        A->push_id = (unsigned)jk_x86_mnem_find("push");
+        A->pop_id = (unsigned)jk_x86_mnem_find("pop");
         if (mov != JK_X86_MNEM_COUNT)
             kw_add(A, "movabs", KW_MNEM, (unsigned)mov, 0);
         if (shl != JK_X86_MNEM_COUNT)
@@ -449,6 +458,8 @@ static void use_tables(jk_asm *A)
     A->mov_id = proto.mov_id;
     A->movabs_id = proto.movabs_id;
     A->xlat_id = proto.xlat_id;
+    A->push_id = proto.push_id;
+    A->pop_id = proto.pop_id;
     memcpy(A->cls, proto.cls, sizeof A->cls);
     memcpy(A->low, proto.low, sizeof A->low);
 }
@@ -2418,6 +2429,12 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
                 xo[1 - i].rclass <= JK_X86_RC_GP64)
                 xo[i].size = xo[1 - i].size;
     }
+    /* jmp / call / push / pop [mem]: the mode's word, as GNU as takes it
+     * (jmp [table + rax*8]) */
+    if (nops == 1 && xo[0].kind == JK_X86_OP_MEM && xo[0].size == 0 &&
+        ((info & MI_BRANCH_MASK) == MI_JMP || (info & MI_BRANCH_MASK) == MI_CALL ||
+         (unsigned)id == A->push_id || (unsigned)id == A->pop_id))
+        xo[0].size = A->mode == JK_X86_MODE64 ? 8 : 4;
     /* addr32 alone (64-bit mode) before an instruction whose memory is an
      * absolute address or 32-bit registers: the encoder's addr32, which
      * makes an absolute address 32 bits wide (the moffs forms take a 4-byte
@@ -2677,10 +2694,236 @@ static int mode_switch(jk_asm *A, jk_x86_mode m, const char *at, size_t n)
 
 static int statement(jk_asm *A, const char *s, const char *e, int depth);
 typedef struct macro_def macro_def;
+static int numlog_add(jk_asm *A, unsigned v);
 static macro_def *macro_find(jk_asm *A, const char *n, size_t nl);
 static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn, const char *q,
                       const char *e);
 static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int *comment);
+
+/* -- Sections ------------------------------------------------------------------
+ * The code and the data sections are laid out one after the other: .text,
+ * then .rodata, .data and .bss, each from a multiple of 16 bytes (or of
+ * the largest alignment asked for in it), padded with zeros. A statement
+ * in a data section is deferred - kept as text - and run after the code
+ * in the same pass, so its labels and `.` are where it will be. Block
+ * directives and macros still run where they stand (their statements are
+ * deferred one by one). Everything is in the one image: the data sections
+ * are read-only once installed, like the code. */
+typedef struct defer_rec {
+    const char *p, *e, *line_start, *le, *src_end;
+    const char *sname;          /* S_OTHER: the section's name */
+    size_t sname_len;
+    unsigned line;
+    uint8_t sect;
+    uint8_t nres;               /* numeric labels it defines, counted at deferral */
+    size_t logpos;              /* numeric label log position before them */
+} defer_rec;
+
+/* The section a name stands for. */
+static uint8_t section_of(const char *n, size_t len)
+{
+    static const struct { const char *p; uint8_t len, s; } pre[] = {
+        {".text", 5, S_TEXT}, {".rodata", 7, S_RODATA}, {".data", 5, S_DATA},
+        {".bss", 4, S_BSS}, {"text", 4, S_TEXT}, {"rodata", 6, S_RODATA},
+        {"data", 4, S_DATA}, {"bss", 3, S_BSS},
+    };
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+        if (len >= pre[i].len && memcmp(n, pre[i].p, pre[i].len) == 0 &&
+            (len == pre[i].len || n[pre[i].len] == '.'))
+            return pre[i].s;
+    return S_OTHER;
+}
+
+static void set_section(jk_asm *A, uint8_t s, const char *n, size_t len)
+{
+    A->prev_sect = A->sect;
+    A->sect = s;
+    A->sect_name = n;
+    A->sect_name_len = len;
+}
+
+/* .section NAME[, flags...] / .text / .data / .bss / .previous /
+ * .pushsection NAME / .popsection (and NASM's section / segment NAME). */
+static int section_dir(jk_asm *A, unsigned d, const char *at, size_t an, const char *e)
+{
+    const char *q = at + an, *n;
+    size_t len;
+    if (A->deferring)
+        return err(A, at, an, JK_EUNSUPPORTED,
+                   "a section change in a statement run with a data section (a macro invoked "
+                   "after a label there)");
+    if (d == D_TEXT || d == D_DATA || d == D_BSS) {
+        set_section(A, d == D_TEXT ? S_TEXT : d == D_DATA ? S_DATA : S_BSS, at, an);
+        return 1;
+    }
+    if (d == D_PREVIOUS) {
+        uint8_t s = A->prev_sect;
+        set_section(A, s, at, an);
+        return 1;
+    }
+    if (d == D_POPSECTION) {
+        if (!A->nsstack)
+            return err(A, at, an, JK_ESYNTAX, "'.popsection' without '.pushsection'");
+        set_section(A, A->sstack[--A->nsstack], at, an);
+        return 1;
+    }
+    if (an == 7 && eq_lower(at, an, ".rodata", 7)) {
+        set_section(A, S_RODATA, at, an);
+        return 1;
+    }
+    while (q < e && (*q == ' ' || *q == '\t'))
+        q++;
+    if (q < e && *q == '"')
+        q++;
+    n = q;
+    while (q < e && *q != ',' && *q != ' ' && *q != '\t' && *q != '"' && *q != '\r' &&
+           *q != ']')
+        q++;
+    len = (size_t)(q - n);
+    if (!len)
+        return err(A, at, an, JK_ESYNTAX, "expected a section name");
+    if (d == D_PUSHSECTION) {
+        if (A->nsstack == sizeof A->sstack)
+            return err(A, at, an, JK_ERANGE, "sections pushed too deeply (limit %zu)",
+                       sizeof A->sstack);
+        A->sstack[A->nsstack++] = A->sect;
+    }
+    set_section(A, section_of(n, len), n, len);
+    return 1;
+}
+
+/* Is the statement [p, e) a section directive? (Those run at once, also in
+ * a data section.) */
+static int section_word(const jk_asm *A, const char *p, const char *e)
+{
+    static const char *const w[] = {".section", ".text", ".data", ".bss", ".previous",
+                                    ".pushsection", ".popsection", ".rodata", "section",
+                                    "segment", "[section", "[segment"};
+    const char *q;
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    q = p;
+    while (q < e && *q != ' ' && *q != '\t' && *q != '\r')
+        q++;
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (eq_lower(p, (size_t)(q - p), w[i], strlen(w[i])))
+            return 1;
+    (void)A;
+    return 0;
+}
+
+/* Defer [p, e) of the current line to its section's turn. */
+static void defer_stmt(jk_asm *A, const char *p, const char *e)
+{
+    defer_rec *r;
+    if (A->ndefer == A->capdefer) {
+        size_t nc = A->capdefer ? A->capdefer * 2 : 64;
+        defer_rec *nd = realloc(A->defer, nc * sizeof *nd);
+        if (!nd) {
+            err(A, p, 1, JK_ENOMEM, "out of memory");
+            return;
+        }
+        A->defer = nd;
+        A->capdefer = nc;
+    }
+    r = &A->defer[A->ndefer++];
+    r->p = p;
+    r->e = e;
+    r->line_start = A->line_start;
+    r->le = A->cur_le;
+    r->src_end = A->src_end;
+    r->line = A->line;
+    r->sect = A->sect;
+    r->sname = A->sect_name;
+    r->sname_len = A->sect_name_len;
+    r->logpos = A->nnumlog;
+    r->nres = 0;
+    /* Numeric labels count in source order: the ones this statement
+     * defines (`1:` before it) are counted now, and when it runs the
+     * counts are put back as they were here, so `1f` / `1b` in it and
+     * around it mean what they mean where it stands. */
+    for (const char *q = p;;) {
+        uint64_t v = 0;
+        const char *d;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            q++;
+        d = q;
+        while (q < e && *q >= '0' && *q <= '9' && v < NUMLBL_MAX)
+            v = v * 10 + (uint64_t)(*q++ - '0');
+        if (q == d || v >= NUMLBL_MAX)
+            break;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q >= e || *q != ':' || r->nres == 255)
+            break;
+        q++;
+        if (!A->numcnt && !(A->numcnt = calloc(NUMLBL_MAX, sizeof *A->numcnt)))
+            break;
+        A->numcnt[v]++;
+        if (v >= A->numhi)
+            A->numhi = (size_t)v + 1;
+        if (!numlog_add(A, (unsigned)v))
+            break;
+        r->nres++;
+    }
+}
+
+static void fix_stmt_texts(jk_asm *A, size_t first, const char *se);
+
+/* Run the deferred statements after the code, section by section. */
+static void run_deferred(jk_asm *A)
+{
+    for (uint8_t s = S_RODATA; s <= S_OTHER && !A->stop; s++) {
+        int started = 0;
+        size_t t = 0; /* numeric label log replayed up to here */
+        if (A->numcnt)
+            memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
+        for (size_t i = 0; i < A->ndefer && !A->stop; i++) {
+            const defer_rec *r = &A->defer[i];
+            size_t first = A->nstmts;
+            if (r->sect != s)
+                continue;
+            for (; t < r->logpos; t++)
+                A->numcnt[A->numlog[t]]++;
+            t = r->logpos + r->nres; /* its own definitions count as it runs */
+            A->line = r->line;
+            A->line_start = r->line_start;
+            A->cur_le = r->le;
+            A->src_end = r->src_end;
+            A->st_failed = 0;
+            A->eos_at = NULL;
+            if (s == S_OTHER) {
+                const char *q = r->p;
+                while (q < r->e && (*q == ' ' || *q == '\t' || *q == '\r'))
+                    q++;
+                err(A, q, (size_t)(r->e - q) ? (size_t)(r->e - q) : 1, JK_EUNSUPPORTED,
+                    "section '%.*s' is not placed (only .text, .rodata, .data and .bss are)",
+                    (int)r->sname_len, r->sname);
+                continue;
+            }
+            if (!started) {
+                unsigned al = A->sect_align[s] > 16 ? A->sect_align[s] : 16;
+                started = 1;
+                A->deferring = 1;
+                A->run_sect = s;
+                jk_x86_align_fill(A->x, al, JK_X86_ALIGN_ANY, 0);
+            }
+            statement(A, r->p, r->e, 0);
+            fix_stmt_texts(A, first, r->e);
+        }
+        A->deferring = 0;
+    }
+    /* a section's start alignment comes from the last pass: another pass
+     * when it changed */
+    for (int s = 0; s < 4; s++) {
+        if (A->sect_align_now[s] != A->sect_align[s]) {
+            A->sect_align[s] = A->sect_align_now[s];
+            A->layout_used = 1;
+            A->changed = 1;
+        }
+        A->sect_align_now[s] = 0;
+    }
+}
 
 static int directive(lx *L, const kw *k)
 {
@@ -2724,7 +2967,7 @@ static int directive(lx *L, const kw *k)
         val v;
         uint64_t al;
         unsigned max_skip = JK_X86_ALIGN_ANY;
-        int fill = JK_X86_ALIGN_NOPS;
+        int fill = JK_X86_ALIGN_NOPS, explicit_nop = 0;
         next(L);
         if (!const_expr(L, &v, "the alignment"))
             return 0;
@@ -2754,6 +2997,7 @@ static int directive(lx *L, const kw *k)
                                    (long long)fv.k);
                     /* as GNU as: the NOP byte asks for the code filler */
                     fill = (fv.k & 0xff) == 0x90 ? JK_X86_ALIGN_NOPS : (int)(fv.k & 0xff);
+                    explicit_nop = fill == JK_X86_ALIGN_NOPS;
                 }
             }
             if (is_p(L, ',')) {
@@ -2771,6 +3015,14 @@ static int directive(lx *L, const kw *k)
         if (L->k.t != T_EOS)
             return bad_tok(L, "end of statement");
         stmt_begin(A);
+        if (A->deferring) {
+            /* data sections pad with zeros unless told otherwise (and
+             * the NOP byte is just a byte there) */
+            if (fill == JK_X86_ALIGN_NOPS)
+                fill = explicit_nop ? 0x90 : 0;
+            if (al > A->sect_align_now[A->run_sect])
+                A->sect_align_now[A->run_sect] = (uint16_t)al;
+        }
         return xok(A, jk_x86_align_fill(A->x, (unsigned)al, max_skip, fill), at, an);
     }
     case D_NOPS: {
@@ -2855,6 +3107,9 @@ static int directive(lx *L, const kw *k)
         A->in_times = 0;
         return 1;
     }
+    case D_SECTION: case D_TEXT: case D_DATA: case D_BSS: case D_PREVIOUS:
+    case D_PUSHSECTION: case D_POPSECTION:
+        return section_dir(A, k->a, at, an, L->e);
     default: /* D_IGNORE */
         return 1;
     }
@@ -2886,6 +3141,21 @@ static void unlex(lx *L, const tok *t)
     L->p = t->s + t->n;
 }
 
+/* Log a numeric label definition (see defer_stmt). */
+static int numlog_add(jk_asm *A, unsigned v)
+{
+    if (A->nnumlog == A->capnumlog) {
+        size_t nc = A->capnumlog ? A->capnumlog * 2 : 64;
+        uint16_t *nl = realloc(A->numlog, nc * sizeof *nl);
+        if (!nl)
+            return 0;
+        A->numlog = nl;
+        A->capnumlog = nc;
+    }
+    A->numlog[A->nnumlog++] = (uint16_t)v;
+    return 1;
+}
+
 static int label_def(jk_asm *A, const tok *t)
 {
     if (t->t == T_NUM) {
@@ -2897,6 +3167,8 @@ static int label_def(jk_asm *A, const tok *t)
             return err(A, t->s, t->n, JK_ENOMEM, "out of memory");
         snprintf(name, sizeof name, "%llu\x01%u", (unsigned long long)t->v, A->numcnt[t->v]);
         A->numcnt[t->v]++;
+        if (!A->deferring && !numlog_add(A, (unsigned)t->v))
+            return err(A, t->s, t->n, JK_ENOMEM, "out of memory");
         if (t->v >= A->numhi)
             A->numhi = (size_t)t->v + 1;
         return define_label(A, name, strlen(name), t->s, t->n, NULL);
@@ -3155,6 +3427,11 @@ static void pass_reset(jk_asm *A)
     A->macro_depth = 0;
     A->exitm = 0;
     A->macro_stmts = 0;
+    A->sect = A->prev_sect = S_TEXT;
+    A->nsstack = 0;
+    A->ndefer = 0;
+    A->deferring = 0;
+    A->nnumlog = 0;
     if (A->numhi) /* only what the last pass counted */
         memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
     A->numhi = 0;
@@ -3901,6 +4178,34 @@ static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn,
     return 1;
 }
 
+/* The listing texts of the statements recorded since `first` end at se
+ * (those of a macro expansion were measured in it). */
+static void fix_stmt_texts(jk_asm *A, size_t first, const char *se)
+{
+    for (size_t i = first > A->macro_stmts ? first : A->macro_stmts; i < A->nstmts; i++) {
+        jk_asm_stmt *st = &A->stmts[i].s;
+        size_t n = se > st->text ? (size_t)(se - st->text) : 0;
+        while (n && (st->text[n - 1] == ' ' || st->text[n - 1] == '\t' ||
+                     st->text[n - 1] == '\r'))
+            n--;
+        st->text_len = n;
+    }
+}
+
+/* Does the statement [p, e) start with a macro's name? */
+static int macro_word(jk_asm *A, const char *p, const char *e)
+{
+    const char *q;
+    if (!A->nmacros)
+        return 0;
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    q = p;
+    while (q < e && is_idc(*q, q == p))
+        q++;
+    return q > p && macro_find(A, p, (size_t)(q - p)) != NULL;
+}
+
 /* Run the lines in [p, end), the first of them line number `line`. */
 static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, int depth)
 {
@@ -3950,6 +4255,22 @@ static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, 
             size_t first = A->nstmts;
             A->st_failed = 0;
             A->eos_at = NULL;
+            if (A->sect != S_TEXT && !A->deferring) {
+                /* a data section: keep the statement for after the code,
+                 * unless it changes the section or invokes a macro */
+                se = stmt_end(A, p, le, &comment);
+                if (!section_word(A, p, se) && !macro_word(A, p, se)) {
+                    const char *q = p;
+                    while (q < se && (*q == ' ' || *q == '\t' || *q == '\r'))
+                        q++;
+                    if (q < se)
+                        defer_stmt(A, p, se);
+                    if (comment || se >= le)
+                        break;
+                    p = se + 1;
+                    continue;
+                }
+            }
             statement(A, p, le, 0);
             /* the lexer found the end of the statement; after an error the
              * statement may have stopped short of it */
@@ -3959,15 +4280,7 @@ static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, 
             } else {
                 se = stmt_end(A, p, le, &comment);
             }
-            /* (statements of a macro expansion were measured in it) */
-            for (size_t i = first > A->macro_stmts ? first : A->macro_stmts; i < A->nstmts; i++) {
-                jk_asm_stmt *st = &A->stmts[i].s;
-                size_t n = se > st->text ? (size_t)(se - st->text) : 0;
-                while (n && (st->text[n - 1] == ' ' || st->text[n - 1] == '\t' ||
-                             st->text[n - 1] == '\r'))
-                    n--;
-                st->text_len = n;
-            }
+            fix_stmt_texts(A, first, se);
             if (comment || se >= le)
                 break;
             p = se + 1;
@@ -3980,6 +4293,8 @@ static void run_pass(jk_asm *A)
 {
     A->src_end = A->src + A->srclen;
     run_lines(A, A->src, A->src + A->srclen, 1, 0);
+    if (A->ndefer)
+        run_deferred(A);
     A->cur_le = NULL;
 }
 
@@ -4249,6 +4564,8 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
     }
     if (A->grown)
         memset(A->grown, 0, A->ngrown);
+    memset(A->sect_align, 0, sizeof A->sect_align);
+    memset(A->sect_align_now, 0, sizeof A->sect_align_now);
     for (A->pass = 1; A->pass <= MAX_PASSES; A->pass++) {
         int ok;
         pass_reset(A);
@@ -4367,6 +4684,8 @@ void jk_asm_free(jk_asm *A)
     free_expansions(A);
     free(A->xarena);
     free(A->macros);
+    free(A->defer);
+    free(A->numlog);
     free(A->diags);
     free(A->fmt);
     free(A->stmts);

@@ -102,7 +102,7 @@ struct jk_asm {
     uint8_t *minfo;            /* per mnemonic id: MI_* */
     uint8_t *mcc;              /* condition code for jcc */
     unsigned mov_id;           /* id of 'mov' */
-    unsigned movabs_id, xlat_id;
+    unsigned movabs_id, xlat_id, push_id, pop_id;
     uint8_t cls[256];          /* lexer character classes (C_*) */
     uint8_t low[256];          /* ASCII lower case */
 
@@ -171,6 +171,23 @@ struct jk_asm {
     int macro_depth;           /* expansions being run */
     int exitm;                 /* .exitm seen: leave the innermost expansion */
     size_t macro_stmts;        /* statements up to here came from expansions */
+    /* sections: statements outside .text are deferred and run after the
+     * code, section by section (.rodata, .data, .bss) */
+    uint8_t sect;              /* current section (S_* in asm.c) */
+    uint8_t prev_sect;         /* for .previous */
+    uint8_t sstack[16];        /* .pushsection */
+    unsigned nsstack;
+    const char *sect_name;     /* name of the current unplaced section */
+    size_t sect_name_len;
+    struct defer_rec *defer;   /* deferred statements of this pass */
+    size_t ndefer, capdefer;
+    int deferring;             /* running deferred statements */
+    uint8_t run_sect;          /* ... of this section */
+    uint16_t sect_align[4];    /* each data section's start alignment (last pass) */
+    uint16_t sect_align_now[4]; /* ... the largest .align in it this pass */
+    uint16_t *numlog;          /* numeric label definitions of this pass, in source
+                                  order (deferred statements count where they stand) */
+    size_t nnumlog, capnumlog;
 };
 
 #endif

@@ -484,6 +484,24 @@ static void test_macros(void)
     }
 }
 
+/* Sections: data after the code (more against GNU as in tests/text/gas). */
+static void test_sections(void)
+{
+    /* .rodata from 16, .data from the next 16, .bss after it */
+    HEX64(".data\nd: .byte 2\n.text\nnop\n.section .rodata\n.byte 1\n.bss\n.zero 2\n.text\nret\n",
+          "90 c3 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00 00 "
+          "00 00 00 02 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00");
+    /* a section asking for more alignment starts there (another pass) */
+    HEX64("nop\n.data\n.p2align 5\n.byte 7\n",
+          "90 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 "
+          "00 00 00 07");
+    HEX64(".section .note.GNU-stack,\"\",@progbits\n.text\nret\n", "c3");
+    HEX64(".section .init\nnop\n",
+          "ERR section '.init' is not placed (only .text, .rodata, .data and .bss are)");
+    HEX64(".popsection\n", "ERR '.popsection' without '.pushsection'");
+    HEX64(".section\n", "ERR expected a section name");
+}
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -836,6 +854,7 @@ int main(int argc, char **argv)
     JT_RUN(test_relax_label_differences);
     JT_RUN(test_blocks);
     JT_RUN(test_macros);
+    JT_RUN(test_sections);
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);
