@@ -45,6 +45,7 @@
 #include "jitkit/status.h"
 #include "jitkit/mem.h"
 #include "jitkit/x86.h"
+#include "jitkit/debug.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -169,6 +170,49 @@ JK_API const jk_asm_stmt *jk_asm_stmt_at(const jk_asm *as, size_t i);
 /* Offset of a label defined in the text (JK_ELABEL if unknown, JK_ESTATE
  * if the last assembly failed). */
 JK_API jk_status jk_asm_label_offset(const jk_asm *as, const char *name, size_t *offset);
+
+/* -- Functions (names and unwind rules for debuggers and profilers) ---------
+ *
+ * The text describes functions the way GNU as sources do:
+ *
+ *     .type f, @function          f is a function (also %function, STT_FUNC)
+ *   f: .cfi_startproc             its unwind rules start here ...
+ *     push rbp
+ *     .cfi_def_cfa_offset 16      ... the .cfi_* verbs of include/jitkit/debug.h
+ *     ...
+ *     .cfi_endproc                ... and end here
+ *     .size f, . - f              its size
+ *
+ * Each .cfi_startproc ... .cfi_endproc range is a function (named by the
+ * label at its start, if any), and so is each `.type name, @function`
+ * symbol (its size from .size, else its CFI range, else up to the next
+ * function or the end of the code). Supported verbs: def_cfa,
+ * def_cfa_offset, def_cfa_register, adjust_cfa_offset, offset, rel_offset,
+ * restore, remember_state, restore_state, undefined, same_value (and
+ * .cfi_sections, ignored); .cfi_personality, .cfi_lsda, .cfi_escape and
+ * the others are refused (their meaning would be lost). */
+typedef struct jk_asm_func {
+    const char *name;      /* NUL-terminated; NULL when nothing names it */
+    size_t offset, size;   /* in the code */
+    const jk_cfi *cfi;     /* its unwind rules (offsets from the function's
+                              start), NULL without .cfi_startproc */
+} jk_asm_func;
+
+/* Number of functions of the last (successful) assembly, and function i
+ * (NULL when out of range), in the order of their offsets; valid until the
+ * next jk_asm_assemble or jk_asm_free. */
+JK_API size_t jk_asm_func_count(const jk_asm *as);
+JK_API const jk_asm_func *jk_asm_func_at(const jk_asm *as, size_t i);
+
+/* Register every function with d (jk_debug_register: names for gdb and
+ * perf, unwind rules for the unwinder), the code installed at exec; on a
+ * failure nothing stays registered. Unregister with jk_asm_debug_unregister
+ * (or jk_debug_unregister at each function's address) before the code is
+ * freed. JK_ESTATE when the last assembly failed; the registry's errors. */
+JK_API jk_status jk_asm_debug_register(const jk_asm *as, jk_debug *d, const void *exec,
+                                       jk_error *err);
+JK_API jk_status jk_asm_debug_unregister(const jk_asm *as, jk_debug *d, const void *exec,
+                                         jk_error *err);
 
 /* Resolver for external names (with JK_ASM_EXTERN), passed on to the x86
  * assembler; see jk_x86_set_resolver. */

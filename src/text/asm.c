@@ -71,7 +71,7 @@ enum {
     D_BYTE = 1, D_WORD, D_LONG, D_QUAD, D_ASCII, D_ASCIZ, D_ZERO, D_FILL, D_ALIGN,
     D_P2ALIGN, D_SET, D_EQUIV, D_INTEL, D_ATT, D_CODE32, D_CODE64, D_BITS, D_IGNORE,
     D_NOPS, D_TIMES, D_DEFAULT, D_NALIGN, D_SECTION, D_TEXT, D_DATA, D_BSS, D_PREVIOUS,
-    D_PUSHSECTION, D_POPSECTION, D_COUNT
+    D_PUSHSECTION, D_POPSECTION, D_CFI, D_TYPE, D_SIZE, D_COUNT
 };
 
 /* Sections: code first, then the data sections in this order. S_OTHER is
@@ -122,13 +122,17 @@ static const struct { const char *n; uint8_t a; } directives[] = {
     {"times", D_TIMES},  {"default", D_DEFAULT},
     {".text", D_TEXT}, {".data", D_DATA},  {".section", D_SECTION}, {".globl", D_IGNORE},
     {".bss", D_BSS},
-    {".global", D_IGNORE}, {".type", D_IGNORE}, {".size", D_IGNORE}, {".file", D_IGNORE},
+    {".global", D_IGNORE}, {".type", D_TYPE}, {".size", D_SIZE}, {".file", D_IGNORE},
     {".ident", D_IGNORE}, {".loc", D_IGNORE},  {".local", D_IGNORE}, {".weak", D_IGNORE},
     {".hidden", D_IGNORE}, {".protected", D_IGNORE}, {".arch", D_IGNORE},
-    {".cfi_startproc", D_IGNORE}, {".cfi_endproc", D_IGNORE}, {".cfi_def_cfa_offset", D_IGNORE},
-    {".cfi_offset", D_IGNORE}, {".cfi_def_cfa_register", D_IGNORE}, {".cfi_def_cfa", D_IGNORE},
-    {".cfi_restore", D_IGNORE}, {".cfi_remember_state", D_IGNORE},
-    {".cfi_restore_state", D_IGNORE}, {".cfi_sections", D_IGNORE}, {".previous", D_PREVIOUS},
+    {".cfi_startproc", D_CFI}, {".cfi_endproc", D_CFI}, {".cfi_def_cfa_offset", D_CFI},
+    {".cfi_offset", D_CFI}, {".cfi_def_cfa_register", D_CFI}, {".cfi_def_cfa", D_CFI},
+    {".cfi_restore", D_CFI}, {".cfi_remember_state", D_CFI}, {".cfi_restore_state", D_CFI},
+    {".cfi_adjust_cfa_offset", D_CFI}, {".cfi_rel_offset", D_CFI}, {".cfi_undefined", D_CFI},
+    {".cfi_same_value", D_CFI}, {".cfi_personality", D_CFI}, {".cfi_lsda", D_CFI},
+    {".cfi_escape", D_CFI}, {".cfi_register", D_CFI}, {".cfi_return_column", D_CFI},
+    {".cfi_signal_frame", D_CFI}, {".cfi_window_save", D_CFI}, {".cfi_val_offset", D_CFI},
+    {".cfi_sections", D_IGNORE}, {".previous", D_PREVIOUS},
     {".pushsection", D_PUSHSECTION}, {".popsection", D_POPSECTION}, {".rodata", D_SECTION},
     {"section", D_SECTION}, {"segment", D_SECTION}, {"global", D_IGNORE}, {"extern", D_IGNORE},
 };
@@ -2700,6 +2704,217 @@ static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn,
                       const char *e);
 static const char *stmt_end(const jk_asm *A, const char *p, const char *le, int *comment);
 
+/* -- Functions: .cfi_* verbs, .type and .size ------------------------------------
+ * Each verb is kept with a label bound where it stands; after the last
+ * pass the labels give the offsets and the verbs become a jk_cfi per
+ * .cfi_startproc ... .cfi_endproc range (build_funcs). */
+enum {
+    CF_START, CF_END, CF_DEF_CFA, CF_DEF_OFF, CF_DEF_REG, CF_ADJ, CF_OFFSET, CF_REL_OFFSET,
+    CF_RESTORE, CF_REMEMBER, CF_RESTORE_STATE, CF_UNDEF, CF_SAME, CF_UNSUPPORTED
+};
+
+typedef struct cfi_op {
+    uint8_t verb;
+    uint8_t mode64;
+    jk_label at;
+    unsigned reg;
+    int64_t off;
+    const char *src, *line_start; /* for a diagnostic after the last pass */
+    size_t n;
+    unsigned line;
+} cfi_op;
+
+typedef struct fn_rec {
+    uint32_t sym;
+    uint8_t is_func, has_size;
+    uint64_t size;
+} fn_rec;
+
+/* A register operand of a .cfi verb: a name (rbp, %rbp, xmm3, rip) or a
+ * DWARF number. */
+static int cfi_reg(lx *L, unsigned *reg)
+{
+    jk_asm *A = L->A;
+    if (L->k.t == T_NUM) {
+        if (L->k.v > 127)
+            return err(A, L->k.s, L->k.n, JK_ERANGE, "register number %llu out of range (0..127)",
+                       (unsigned long long)L->k.v);
+        *reg = (unsigned)L->k.v;
+        next(L);
+        return 1;
+    }
+    {
+        const char *s = L->k.s;
+        size_t n = L->k.n;
+        char buf[16];
+        int r;
+        if (is_p(L, '%')) { /* %rbp */
+            next(L);
+            s = L->k.s - 1;
+            n = L->k.n + 1;
+        }
+        if (L->k.t != T_ID || n >= sizeof buf)
+            return bad_tok(L, "a register");
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        r = jk_dw_reg_find(A->mode == JK_X86_MODE64, buf);
+        if (r < 0)
+            return err(A, s, n, JK_EOPERAND, "'%.*s' is not a register the unwind rules can name",
+                       (int)n, s);
+        *reg = (unsigned)r;
+        next(L);
+        return 1;
+    }
+}
+
+static int cfi_dir(lx *L, const char *at, size_t an)
+{
+    static const struct { const char *n; uint8_t verb; const char *args; } verbs[] = {
+        {".cfi_startproc", CF_START, ""},        {".cfi_endproc", CF_END, ""},
+        {".cfi_def_cfa", CF_DEF_CFA, "ro"},      {".cfi_def_cfa_offset", CF_DEF_OFF, "o"},
+        {".cfi_def_cfa_register", CF_DEF_REG, "r"}, {".cfi_adjust_cfa_offset", CF_ADJ, "o"},
+        {".cfi_offset", CF_OFFSET, "ro"},        {".cfi_rel_offset", CF_REL_OFFSET, "ro"},
+        {".cfi_restore", CF_RESTORE, "r"},       {".cfi_remember_state", CF_REMEMBER, ""},
+        {".cfi_restore_state", CF_RESTORE_STATE, ""}, {".cfi_undefined", CF_UNDEF, "r"},
+        {".cfi_same_value", CF_SAME, "r"},
+    };
+    jk_asm *A = L->A;
+    cfi_op op;
+    size_t i;
+    memset(&op, 0, sizeof op);
+    op.verb = CF_UNSUPPORTED;
+    for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (eq_lower(at, an, verbs[i].n, strlen(verbs[i].n))) {
+            op.verb = verbs[i].verb;
+            break;
+        }
+    if (op.verb == CF_UNSUPPORTED)
+        return err(A, at, an, JK_EUNSUPPORTED,
+                   "'%.*s' is not supported (the unwind rules would lose its meaning)", (int)an,
+                   at);
+    if (A->deferring)
+        return err(A, at, an, JK_ESYNTAX, "'%.*s' in a data section", (int)an, at);
+    if (op.verb == CF_START && A->in_proc)
+        return err(A, at, an, JK_ESYNTAX, "'.cfi_startproc' before the '.cfi_endproc' of the last");
+    if (op.verb != CF_START && !A->in_proc)
+        return err(A, at, an, JK_ESYNTAX, "'%.*s' outside '.cfi_startproc' ... '.cfi_endproc'",
+                   (int)an, at);
+    next(L);
+    for (const char *g = verbs[i].args; *g; g++) {
+        if (g != verbs[i].args) {
+            if (!is_p(L, ','))
+                return bad_tok(L, "','");
+            next(L);
+        }
+        if (*g == 'r') {
+            if (!cfi_reg(L, &op.reg))
+                return 0;
+        } else {
+            val v;
+            if (!const_expr(L, &v, "the offset"))
+                return 0;
+            if (v.k < INT32_MIN || v.k > INT32_MAX)
+                return err(A, at, an, JK_ERANGE, "offset %lld out of range", (long long)v.k);
+            op.off = v.k;
+        }
+    }
+    if (op.verb == CF_START && L->k.t == T_ID && eq_lower(L->k.s, L->k.n, "simple", 6))
+        return err(A, L->k.s, L->k.n, JK_EUNSUPPORTED,
+                   "'.cfi_startproc simple' is not supported (the rules start from the call's)");
+    if (L->k.t != T_EOS)
+        return bad_tok(L, "end of statement");
+    A->in_proc = op.verb != CF_END;
+    if (A->ncfi == A->capcfi) {
+        size_t nc = A->capcfi ? A->capcfi * 2 : 32;
+        cfi_op *no = realloc(A->cfi_ops, nc * sizeof *no);
+        if (!no)
+            return err(A, at, an, JK_ENOMEM, "out of memory");
+        A->cfi_ops = no;
+        A->capcfi = nc;
+    }
+    op.mode64 = A->mode == JK_X86_MODE64;
+    op.at = jk_x86_label(A->x, NULL);
+    if (!op.at || jk_x86_bind(A->x, op.at) != JK_OK)
+        return xok(A, jk_x86_status(A->x), at, an);
+    op.src = at;
+    op.n = an;
+    op.line_start = A->line_start;
+    op.line = A->line;
+    A->cfi_ops[A->ncfi++] = op;
+    return 1;
+}
+
+/* .type name, @function / .size name, expr */
+static int type_size_dir(lx *L, int size, const char *at, size_t an)
+{
+    jk_asm *A = L->A;
+    tok name;
+    uint32_t si;
+    fn_rec *r = NULL;
+    next(L);
+    if (L->k.t != T_ID)
+        return bad_tok(L, "a symbol name");
+    name = L->k;
+    next(L);
+    if (is_p(L, ','))
+        next(L);
+    si = sym_get_w(A, name.s, name.n, name.w0, name.w1);
+    if (!si)
+        return err(A, at, an, JK_ENOMEM, "out of memory");
+    for (size_t i = A->nfnrecs; i-- > 0;)
+        if (A->fnrecs[i].sym == si) {
+            r = &A->fnrecs[i];
+            break;
+        }
+    if (!r) {
+        if (A->nfnrecs == A->capfnrecs) {
+            size_t nc = A->capfnrecs ? A->capfnrecs * 2 : 16;
+            fn_rec *nr = realloc(A->fnrecs, nc * sizeof *nr);
+            if (!nr)
+                return err(A, at, an, JK_ENOMEM, "out of memory");
+            A->fnrecs = nr;
+            A->capfnrecs = nc;
+        }
+        r = &A->fnrecs[A->nfnrecs++];
+        memset(r, 0, sizeof *r);
+        r->sym = si;
+    }
+    if (size) {
+        val v;
+        if (!const_expr(L, &v, "the size"))
+            return 0;
+        if (v.k < 0 && !v.prov)
+            return err(A, at, an, JK_ERANGE, "negative size");
+        r->has_size = 1;
+        r->size = v.k < 0 ? 0 : (uint64_t)v.k;
+    } else {
+        /* @function, %function, STT_FUNC, function; other types are only
+         * accepted */
+        const char *t = L->k.s;
+        size_t n = L->k.n;
+        if (L->k.t == T_P && (L->k.c == '@' || L->k.c == '%')) {
+            next(L);
+            t = L->k.s;
+            n = L->k.n;
+        }
+        if (L->k.t == T_STR) {
+            t = L->k.s + 1;
+            n = L->k.n >= 2 ? L->k.n - 2 : 0;
+        } else if (L->k.t != T_ID) {
+            return bad_tok(L, "a symbol type (@function, @object...)");
+        } else if (n && (*t == '@' || *t == '%')) {
+            t++;
+            n--;
+        }
+        r->is_func |= eq_lower(t, n, "function", 8) || eq_lower(t, n, "stt_func", 8) ||
+                      eq_lower(t, n, "gnu_indirect_function", 21);
+        next(L);
+    }
+    if (L->k.t != T_EOS)
+        return bad_tok(L, "end of statement");
+    return 1;
+}
+
 /* -- Sections ------------------------------------------------------------------
  * The code and the data sections are laid out one after the other: .text,
  * then .rodata, .data and .bss, each from a multiple of 16 bytes (or of
@@ -3107,6 +3322,10 @@ static int directive(lx *L, const kw *k)
         A->in_times = 0;
         return 1;
     }
+    case D_CFI:
+        return cfi_dir(L, at, an);
+    case D_TYPE: case D_SIZE:
+        return type_size_dir(L, k->a == D_SIZE, at, an);
     case D_SECTION: case D_TEXT: case D_DATA: case D_BSS: case D_PREVIOUS:
     case D_PUSHSECTION: case D_POPSECTION:
         return section_dir(A, k->a, at, an, L->e);
@@ -3432,6 +3651,9 @@ static void pass_reset(jk_asm *A)
     A->ndefer = 0;
     A->deferring = 0;
     A->nnumlog = 0;
+    A->ncfi = 0;
+    A->in_proc = 0;
+    A->nfnrecs = 0;
     if (A->numhi) /* only what the last pass counted */
         memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
     A->numhi = 0;
@@ -4295,6 +4517,18 @@ static void run_pass(jk_asm *A)
     run_lines(A, A->src, A->src + A->srclen, 1, 0);
     if (A->ndefer)
         run_deferred(A);
+    if (A->in_proc) {
+        /* the last .cfi_startproc was not closed */
+        for (size_t i = A->ncfi; i-- > 0;)
+            if (A->cfi_ops[i].verb == CF_START) {
+                const cfi_op *o = &A->cfi_ops[i];
+                A->line = o->line;
+                A->line_start = o->line_start;
+                A->st_failed = 0;
+                err(A, o->src, o->n, JK_ESYNTAX, "'.cfi_startproc' without '.cfi_endproc'");
+                break;
+            }
+    }
     A->cur_le = NULL;
 }
 
@@ -4521,6 +4755,239 @@ static jk_status x86_failed_late(jk_asm *A, jk_status st)
     return st;
 }
 
+/* -- The function list ---------------------------------------------------------- */
+
+static void free_funcs(jk_asm *A)
+{
+    for (size_t i = 0; i < A->nfuncs; i++)
+        jk_cfi_free(A->func_cfi[i]);
+    free(A->funcs);
+    free(A->func_cfi);
+    A->funcs = NULL;
+    A->func_cfi = NULL;
+    A->nfuncs = 0;
+}
+
+/* Final offset of symbol i when it is a label of this pass. */
+static int sym_offset(jk_asm *A, uint32_t i, size_t *off)
+{
+    const sym *s = &A->syms[i];
+    return s->kind == SYM_LABEL && s->def_pass == A->pass && s->gen == A->gen && s->lbl &&
+           jk_x86_label_offset(A->x, s->lbl, off) == JK_OK;
+}
+
+typedef struct lbl_at {
+    size_t off;
+    uint32_t sym;
+} lbl_at;
+
+static int cmp_lbl_at(const void *x, const void *y)
+{
+    const lbl_at *a = x, *b = y;
+    return a->off < b->off ? -1 : a->off > b->off ? 1 : a->sym < b->sym ? -1 : a->sym > b->sym;
+}
+
+static int cmp_func(const void *x, const void *y)
+{
+    const jk_asm_func *a = x, *b = y;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Report a failed verb after the last pass (the text is still there). */
+static int cfi_fail(jk_asm *A, const cfi_op *o, const jk_cfi *c)
+{
+    A->line = o->line;
+    A->line_start = o->line_start;
+    A->st_failed = 0;
+    return err(A, o->src, o->n, jk_cfi_status(c), "%s", jk_cfi_error(c)->message);
+}
+
+/* The functions of a good assembly: CFI ranges and .type'd symbols,
+ * merged by start offset, sorted. 0 after an error (reported). */
+static int build_funcs(jk_asm *A)
+{
+    size_t nranges = 0, cap, n = 0, nl = 0;
+    lbl_at *labels = NULL;
+    jk_asm_func *f;
+    jk_cfi **fc;
+    if (!A->ncfi && !A->nfnrecs)
+        return 1;
+    for (size_t i = 0; i < A->ncfi; i++)
+        nranges += A->cfi_ops[i].verb == CF_START;
+    cap = nranges + A->nfnrecs;
+    f = calloc(cap ? cap : 1, sizeof *f);
+    fc = calloc(cap ? cap : 1, sizeof *fc);
+    labels = malloc((A->nsyms ? A->nsyms : 1) * sizeof *labels);
+    if (!f || !fc || !labels) {
+        free(f);
+        free(fc);
+        free(labels);
+        return err(A, NULL, 0, JK_ENOMEM, "out of memory");
+    }
+    A->funcs = f;
+    A->func_cfi = fc;
+    /* named labels by offset, for naming CFI ranges */
+    for (uint32_t i = 1; i < A->nsyms; i++) {
+        const sym *s = &A->syms[i];
+        size_t off;
+        if (s->name && !memchr(s->name, '\x01', s->len) && sym_offset(A, i, &off)) {
+            labels[nl].off = off;
+            labels[nl++].sym = i;
+        }
+    }
+    qsort(labels, nl, sizeof *labels, cmp_lbl_at);
+    /* the CFI ranges */
+    for (size_t i = 0; i < A->ncfi; i++) {
+        const cfi_op *o = &A->cfi_ops[i];
+        size_t start, at, end = 0;
+        jk_cfi *c;
+        jk_error e;
+        size_t j;
+        if (o->verb != CF_START)
+            continue;
+        jk_x86_label_offset(A->x, o->at, &start);
+        if (jk_cfi_new(&c, o->mode64 ? JK_CFI_X86_64 : JK_CFI_X86_32, &e) != JK_OK)
+            return err(A, o->src, o->n, e.status, "%s", e.message);
+        fc[n] = c;
+        f[n].offset = start;
+        jk_cfi_startproc(c);
+        for (j = i + 1; j < A->ncfi && A->cfi_ops[j].verb != CF_END; j++) {
+            const cfi_op *v = &A->cfi_ops[j];
+            uint32_t d;
+            jk_x86_label_offset(A->x, v->at, &at);
+            d = (uint32_t)(at - start);
+            switch (v->verb) {
+            case CF_DEF_CFA: jk_cfi_def_cfa(c, d, v->reg, (int32_t)v->off); break;
+            case CF_DEF_OFF: jk_cfi_def_cfa_offset(c, d, (int32_t)v->off); break;
+            case CF_DEF_REG: jk_cfi_def_cfa_register(c, d, v->reg); break;
+            case CF_ADJ: jk_cfi_adjust_cfa_offset(c, d, (int32_t)v->off); break;
+            case CF_OFFSET: jk_cfi_offset(c, d, v->reg, (int32_t)v->off); break;
+            case CF_REL_OFFSET: jk_cfi_rel_offset(c, d, v->reg, (int32_t)v->off); break;
+            case CF_RESTORE: jk_cfi_restore(c, d, v->reg); break;
+            case CF_REMEMBER: jk_cfi_remember_state(c, d); break;
+            case CF_RESTORE_STATE: jk_cfi_restore_state(c, d); break;
+            case CF_UNDEF: jk_cfi_undefined(c, d, v->reg); break;
+            default: jk_cfi_same_value(c, d, v->reg); break;
+            }
+            if (jk_cfi_status(c) != JK_OK) {
+                A->nfuncs = n + 1;
+                return cfi_fail(A, v, c);
+            }
+        }
+        if (j < A->ncfi)
+            jk_x86_label_offset(A->x, A->cfi_ops[j].at, &end);
+        f[n].size = end - start;
+        jk_cfi_endproc(c, (uint32_t)f[n].size);
+        if (jk_cfi_status(c) != JK_OK) {
+            A->nfuncs = n + 1;
+            return cfi_fail(A, j < A->ncfi ? &A->cfi_ops[j] : o, c);
+        }
+        f[n].cfi = c;
+        {
+            /* named by a .type'd label at its start, else the first label there */
+            size_t lo = 0, hi = nl;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (labels[mid].off < start)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t k = lo; k < nl && labels[k].off == start; k++) {
+                int typed = 0;
+                for (size_t r = 0; r < A->nfnrecs; r++)
+                    typed |= A->fnrecs[r].sym == labels[k].sym && A->fnrecs[r].is_func;
+                if (!f[n].name || typed)
+                    f[n].name = A->syms[labels[k].sym].name;
+                if (typed)
+                    break;
+            }
+        }
+        n++;
+    }
+    A->nfuncs = n;
+    /* .type'd symbols: the range that starts there, or a function of their own */
+    for (size_t r = 0; r < A->nfnrecs; r++) {
+        const fn_rec *fr = &A->fnrecs[r];
+        size_t off, k;
+        if (!fr->is_func || !sym_offset(A, fr->sym, &off))
+            continue;
+        for (k = 0; k < n && f[k].offset != off; k++)
+            ;
+        if (k == n) {
+            f[n].offset = off;
+            f[n].size = (size_t)-1; /* up to the next function (below) */
+            n++;
+        }
+        f[k].name = A->syms[fr->sym].name;
+        if (fr->has_size)
+            f[k].size = (size_t)fr->size;
+    }
+    free(labels);
+    A->nfuncs = n;
+    {
+        /* keep each cfi with its function through the sort */
+        for (size_t k = 0; k < n; k++)
+            f[k].cfi = fc[k];
+        qsort(f, n, sizeof *f, cmp_func);
+        for (size_t k = 0; k < n; k++) {
+            fc[k] = (jk_cfi *)(uintptr_t)f[k].cfi;
+            if (f[k].size == (size_t)-1)
+                f[k].size = (k + 1 < n ? f[k + 1].offset : A->codesize) - f[k].offset;
+            if (f[k].offset + f[k].size > A->codesize)
+                f[k].size = A->codesize - f[k].offset;
+        }
+    }
+    return 1;
+}
+
+size_t jk_asm_func_count(const jk_asm *A) { return A && A->ok ? A->nfuncs : 0; }
+
+const jk_asm_func *jk_asm_func_at(const jk_asm *A, size_t i)
+{
+    return A && A->ok && i < A->nfuncs ? &A->funcs[i] : NULL;
+}
+
+jk_status jk_asm_debug_register(const jk_asm *A, jk_debug *d, const void *exec, jk_error *err)
+{
+    if (!A || !d || !exec)
+        return jk__fail(err, JK_EINVAL, "jk_asm_debug_register: NULL argument");
+    if (!A->ok)
+        return jk__fail(err, JK_ESTATE, "jk_asm_debug_register: the last assembly failed");
+    for (size_t i = 0; i < A->nfuncs; i++) {
+        const jk_asm_func *f = &A->funcs[i];
+        jk_status st;
+        if (!f->size)
+            continue;
+        st = jk_debug_register(d, (const uint8_t *)exec + f->offset, f->size, f->name, f->cfi,
+                               err);
+        if (st != JK_OK) {
+            while (i-- > 0)
+                if (A->funcs[i].size)
+                    jk_debug_unregister(d, (const uint8_t *)exec + A->funcs[i].offset, NULL);
+            return st;
+        }
+    }
+    return JK_OK;
+}
+
+jk_status jk_asm_debug_unregister(const jk_asm *A, jk_debug *d, const void *exec, jk_error *err)
+{
+    jk_status first = JK_OK;
+    if (!A || !d || !exec)
+        return jk__fail(err, JK_EINVAL, "jk_asm_debug_unregister: NULL argument");
+    for (size_t i = A->ok ? A->nfuncs : 0; i-- > 0;) {
+        jk_status st;
+        if (!A->funcs[i].size)
+            continue;
+        st = jk_debug_unregister(d, (const uint8_t *)exec + A->funcs[i].offset,
+                                 first == JK_OK ? err : NULL);
+        if (first == JK_OK)
+            first = st;
+    }
+    return first;
+}
+
 jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
 {
     jk_asm *A = as;
@@ -4564,6 +5031,7 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
     }
     if (A->grown)
         memset(A->grown, 0, A->ngrown);
+    free_funcs(A);
     memset(A->sect_align, 0, sizeof A->sect_align);
     memset(A->sect_align_now, 0, sizeof A->sect_align_now);
     for (A->pass = 1; A->pass <= MAX_PASSES; A->pass++) {
@@ -4604,6 +5072,11 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
     for (size_t i = 0; i < A->nstmts; i++) {
         size_t nextoff = i + 1 < A->nstmts ? A->stmts[i + 1].s.offset : A->codesize;
         A->stmts[i].s.size = nextoff >= A->stmts[i].s.offset ? nextoff - A->stmts[i].s.offset : 0;
+    }
+    if (!build_funcs(A)) {
+        A->ok = 0;
+        sort_diags(A);
+        return A->diags[0].d.status;
     }
     for (uint32_t i = 1; i < A->nsyms; i++)
         if (A->syms[i].kind == SYM_EXTERN && A->syms[i].ref_pass == A->pass)
@@ -4686,6 +5159,9 @@ void jk_asm_free(jk_asm *A)
     free(A->macros);
     free(A->defer);
     free(A->numlog);
+    free(A->cfi_ops);
+    free(A->fnrecs);
+    free_funcs(A);
     free(A->diags);
     free(A->fmt);
     free(A->stmts);

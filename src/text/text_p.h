@@ -14,6 +14,7 @@
 #define JK_TEXT_TEXT_P_H
 
 #include "jitkit/asm.h"
+#include "jitkit/debug.h"
 #include "core/error.h"
 
 #include <stddef.h>
@@ -185,6 +186,16 @@ struct jk_asm {
     uint8_t run_sect;          /* ... of this section */
     uint16_t sect_align[4];    /* each data section's start alignment (last pass) */
     uint16_t sect_align_now[4]; /* ... the largest .align in it this pass */
+    /* functions: .cfi_* verbs and .type/.size of this pass; the result
+     * (funcs, with a jk_cfi each that had CFI) after a good assembly */
+    struct cfi_op *cfi_ops;
+    size_t ncfi, capcfi;
+    int in_proc;               /* inside .cfi_startproc */
+    struct fn_rec *fnrecs;
+    size_t nfnrecs, capfnrecs;
+    jk_asm_func *funcs;
+    struct jk_cfi **func_cfi;
+    size_t nfuncs;
     uint16_t *numlog;          /* numeric label definitions of this pass, in source
                                   order (deferred statements count where they stand) */
     size_t nnumlog, capnumlog;

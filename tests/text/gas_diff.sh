@@ -16,7 +16,7 @@ SECTIONS {
   .text : { *(.text .text.*) }
   .rodata ALIGN(16) : { *(.rodata .rodata.*) }
   .data ALIGN(16) : { *(.data .data.*) }
-  /DISCARD/ : { *(.note.*) *(.comment) }
+  /DISCARD/ : { *(.note.*) *(.comment) *(.eh_frame) }
 }
 LDS
 fail=0 n=0

@@ -1,0 +1,242 @@
+/*
+ * test_unwind_text.c - a function written as text with GNU as's .type,
+ * .size and .cfi_* directives, registered with jk_asm_debug_register: its
+ * name and unwind rules come from the text alone. _Unwind_Backtrace in the
+ * host callback it calls walks through it into its C caller; without the
+ * registration the walk cannot (checked too). Also the refusals.
+ *
+ *     intptr_t outer(intptr_t (*cb)(intptr_t), intptr_t v) { return cb(v) + 1; }
+ */
+#include "jitkit/jitkit.h"
+#include "jitkit/debug.h"
+#include "jt.h"
+
+#include <unwind.h>
+
+typedef intptr_t (*cb_fn)(intptr_t);
+typedef intptr_t (*outer_fn)(cb_fn, intptr_t);
+
+#if defined(__x86_64__) || defined(_M_X64)
+#  define MODE JK_X86_MODE64
+#  if defined(_WIN32)
+/* Win64: pushes and the allocation first, the frame register last */
+static const char src[] =
+    "  .text\n"
+    "  .type outer, @function\n"
+    "outer:\n"
+    "  .cfi_startproc\n"
+    "  push rbp\n"
+    "  .cfi_adjust_cfa_offset 8\n"
+    "  .cfi_rel_offset rbp, 0\n"
+    "  push rbx\n"
+    "  .cfi_adjust_cfa_offset 8\n"
+    "  .cfi_offset rbx, -24\n"
+    "  sub rsp, 40\n"
+    "  .cfi_adjust_cfa_offset 40\n"
+    "  lea rbp, [rsp + 32]\n"
+    "  .cfi_def_cfa rbp, 32\n"
+    "  mov rbx, rcx\n"
+    "  mov rcx, rdx\n"
+    "  call rbx\n"
+    "  add rax, 1\n"
+    "  add rsp, 40\n"
+    "  .cfi_def_cfa rsp, 24\n"
+    "  pop rbx\n"
+    "  .cfi_adjust_cfa_offset -8\n"
+    "  .cfi_restore rbx\n"
+    "  pop rbp\n"
+    "  .cfi_adjust_cfa_offset -8\n"
+    "  .cfi_restore rbp\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    "  .size outer, . - outer\n";
+#  else
+static const char src[] =
+    "  .text\n"
+    "  .type outer, @function\n"
+    "outer:\n"
+    "  .cfi_startproc\n"
+    "  push rbp\n"
+    "  .cfi_def_cfa_offset 16\n"
+    "  .cfi_offset rbp, -16\n"
+    "  mov rbp, rsp\n"
+    "  .cfi_def_cfa_register rbp\n"
+    "  push rbx\n"
+    "  sub rsp, 8\n"
+    "  .cfi_offset %rbx, -24\n"
+    "  mov rbx, rdi\n"
+    "  mov rdi, rsi\n"
+    "  call rbx\n"
+    "  add rax, 1\n"
+    "  mov rbx, [rbp - 8]\n"
+    "  leave\n"
+    "  .cfi_def_cfa rsp, 8\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    "  .size outer, . - outer\n";
+#  endif
+#else
+#  define MODE JK_X86_MODE32
+static const char src[] =
+    "  .type outer, @function\n"
+    "outer:\n"
+    "  .cfi_startproc\n"
+    "  push ebp\n"
+    "  .cfi_def_cfa_offset 8\n"
+    "  .cfi_offset ebp, -8\n"
+    "  mov ebp, esp\n"
+    "  .cfi_def_cfa_register ebp\n"
+    "  push ebx\n"
+    "  sub esp, 20\n"
+    "  .cfi_offset ebx, -12\n"
+    "  mov eax, [ebp + 12]\n"
+    "  mov [esp], eax\n"
+    "  call [ebp + 8]\n"
+    "  add eax, 1\n"
+    "  mov ebx, [ebp - 4]\n"
+    "  leave\n"
+    "  .cfi_def_cfa esp, 4\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    "  .size outer, . - outer\n";
+#endif
+
+static void *trace[64];
+static int ntrace;
+
+static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
+{
+    (void)arg;
+    if (ntrace < 64)
+        trace[ntrace++] = (void *)_Unwind_GetIP(ctx);
+    return _URC_NO_REASON;
+}
+
+static intptr_t cb_trace(intptr_t v)
+{
+    ntrace = 0;
+    _Unwind_Backtrace(collect, NULL);
+    return v + 100;
+}
+
+__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v);
+__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v)
+{
+    volatile intptr_t r = f(cb_trace, v);
+    return r;
+}
+
+static int walked_through(const void *code, size_t size)
+{
+    intptr_t (*fcaller)(outer_fn, intptr_t) = caller;
+    uintptr_t c, s = (uintptr_t)code;
+    memcpy(&c, &fcaller, sizeof c);
+    for (int i = 0; i + 1 < ntrace; i++) {
+        uintptr_t p = (uintptr_t)trace[i] - 1, q = (uintptr_t)trace[i + 1] - 1;
+        if (p >= s && p < s + size)
+            return q >= c && q < c + 256;
+    }
+    return 0;
+}
+
+static void test_text_cfi_unwinds(void)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_error err;
+    jk_mem *m;
+    void *entry;
+    jk_debug *d;
+    const jk_asm_func *f;
+    outer_fn outer;
+    o.mode = MODE;
+    JT_OK(jk_asm_new(&as, &o, &err), &err);
+    JT_CHECK_MSG(jk_asm_assemble(as, src, (size_t)-1) == JK_OK, "%s", jk_asm_diag_text(as, 0));
+    JT_EQ_U64(jk_asm_func_count(as), 1);
+    f = jk_asm_func_at(as, 0);
+    JT_EQ_STR(f->name, "outer");
+    JT_EQ_U64(f->offset, 0);
+    JT_EQ_U64(f->size, jk_asm_size(as));
+    JT_CHECK(f->cfi != NULL);
+    JT_CHECK(jk_asm_install(as, NULL, &m, &entry) == JK_OK);
+    memcpy(&outer, &entry, sizeof entry);
+    JT_OK(jk_debug_new(&d, NULL, &err), &err);
+    JT_OK(jk_asm_debug_register(as, d, entry, &err), &err);
+    JT_EQ_U64(jk_debug_count(d), 1);
+    JT_EQ_I64(caller(outer, 1), 102);
+    JT_CHECK_MSG(walked_through(entry, f->size), "no walk through the text function (%d frames)",
+                 ntrace);
+    JT_OK(jk_asm_debug_unregister(as, d, entry, &err), &err);
+    JT_EQ_U64(jk_debug_count(d), 0);
+    JT_EQ_I64(caller(outer, 1), 102);
+    JT_CHECK_MSG(!walked_through(entry, f->size), "walked through unregistered code");
+    jk_debug_destroy(d, NULL);
+    jk_mem_free(m, NULL);
+    jk_asm_free(as);
+}
+
+/* Several functions: named by .type or by the label at a CFI range's
+ * start; sizes from .size, the range, or up to the next function. */
+static void test_text_functions(void)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_error err;
+    const jk_asm_func *f;
+    o.mode = MODE;
+    JT_OK(jk_asm_new(&as, &o, &err), &err);
+    JT_CHECK(jk_asm_assemble(as,
+                             "a: .cfi_startproc\nnop\nret\n.cfi_endproc\n"
+                             ".type b, @function\nb: ret\nret\n"
+                             ".type c, %function\nc: nop\n.size c, 1\nud2\n",
+                             (size_t)-1) == JK_OK);
+    JT_EQ_U64(jk_asm_func_count(as), 3);
+    f = jk_asm_func_at(as, 0);
+    JT_CHECK(f->name && strcmp(f->name, "a") == 0 && f->offset == 0 && f->size == 2 && f->cfi);
+    f = jk_asm_func_at(as, 1);
+    JT_CHECK(f->name && strcmp(f->name, "b") == 0 && f->offset == 2 && f->size == 2 && !f->cfi);
+    f = jk_asm_func_at(as, 2);
+    JT_CHECK(f->name && strcmp(f->name, "c") == 0 && f->offset == 4 && f->size == 1);
+    jk_asm_free(as);
+}
+
+static void refused(const char *text, const char *msg)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_error err;
+    o.mode = MODE;
+    JT_OK(jk_asm_new(&as, &o, &err), &err);
+    JT_CHECK_MSG(jk_asm_assemble(as, text, (size_t)-1) != JK_OK, "accepted: %s", text);
+    {
+        size_t i, n = jk_asm_diag_count(as);
+        for (i = 0; i < n && !strstr(jk_asm_diag_text(as, i), msg); i++)
+            ;
+        JT_CHECK_MSG(i < n, "no diagnostic with \"%s\" (first: %s)", msg,
+                     n ? jk_asm_diag_text(as, 0) : "none");
+    }
+    jk_asm_free(as);
+}
+
+static void test_text_cfi_refusals(void)
+{
+    refused(".cfi_def_cfa_offset 16\n", "outside '.cfi_startproc' ... '.cfi_endproc'");
+    refused(".cfi_startproc\nnop\n", "'.cfi_startproc' without '.cfi_endproc'");
+    refused(".cfi_startproc\n.cfi_startproc\n", "before the '.cfi_endproc' of the last");
+    refused(".cfi_startproc\n.cfi_personality 0x9b, p\n.cfi_endproc\n", "is not supported");
+    refused(".cfi_startproc\n.cfi_offset nosuchreg, -8\n.cfi_endproc\n",
+            "'nosuchreg' is not a register the unwind rules can name");
+    refused(".cfi_startproc\n.cfi_restore_state\n.cfi_endproc\n", "restore_state");
+    refused(".cfi_startproc simple\n.cfi_endproc\n", "'.cfi_startproc simple' is not supported");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        jt_only = argv[1];
+    printf("unwinder: %s\n", jk_debug_unwinder());
+    JT_RUN(test_text_cfi_unwinds);
+    JT_RUN(test_text_functions);
+    JT_RUN(test_text_cfi_refusals);
+    return jt_finish();
+}
