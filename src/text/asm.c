@@ -573,7 +573,8 @@ static int err(jk_asm *A, const char *at, size_t n, jk_status st, const char *fm
 
 /* -- Symbols ------------------------------------------------------------------- */
 
-/* n bytes in the arena (they live as long as the handle). */
+/* n bytes in the arena (they live until the next jk_asm_assemble; the
+ * file name, copied first, as long as the handle). */
 static char *arena_alloc(jk_asm *A, size_t n)
 {
     char *r;
@@ -5012,7 +5013,15 @@ jk_status jk_asm_assemble(jk_asm *as, const char *text, size_t len)
         A->own_src[len] = '\0';
         A->src = A->own_src;
     }
-    /* forget symbols of an earlier text */
+    /* forget symbols of an earlier text, and their names: the first arena
+     * block (it holds the file name) is used again, the others go */
+    for (size_t i = 1; i < A->narena; i++)
+        free(A->arena[i]);
+    if (A->narena) {
+        A->narena = 1;
+        A->apos = A->arena_mark;
+        A->aleft = A->arena_mark_left;
+    }
     A->nsyms = 1;
     if (A->symhash)
         memset(A->symhash, 0, (A->symmask + 1) * sizeof *A->symhash);
@@ -5131,6 +5140,8 @@ jk_status jk_asm_new(jk_asm **out, const jk_asm_options *opt, jk_error *e)
     A->fname = arena_copy(A, opt->filename ? opt->filename : "<input>",
                           strlen(opt->filename ? opt->filename : "<input>"));
     A->opt.filename = A->fname;
+    A->arena_mark = A->apos; /* what follows the file name is per text */
+    A->arena_mark_left = A->aleft;
     A->nsyms = 1;
     if (!A->fname || !tables_once() || !sym_grow_hash(A) ||
         jk_x86_new(&A->x, A->mode, NULL) != JK_OK) {

@@ -120,6 +120,8 @@ struct jk_asm {
     size_t narena;
     char *apos;
     size_t aleft;
+    char *arena_mark;          /* in the first block, after the file name */
+    size_t arena_mark_left;
 
     diag_rec *diags;
     size_t ndiags, capdiags;

@@ -7,6 +7,15 @@
 
 #include <jitkit/jitkit.h>
 
+/* white-box (not in the amalgamation's build): the handle's memory stays
+ * bounded */
+#if defined(__has_include)
+#  if __has_include("text/text_p.h")
+#    include "text/text_p.h"
+#    define JK_TEXT_WHITEBOX 1
+#  endif
+#endif
+
 static jk_asm *as_;
 
 /* Assemble and compare with the expected bytes as hex ("b8 78 56 34 12"). */
@@ -502,6 +511,41 @@ static void test_sections(void)
     HEX64(".section\n", "ERR expected a section name");
 }
 
+/* A handle used again and again keeps no memory of earlier texts: names
+ * (labels, undefined symbols, macros, sections, CFI) of one text are gone
+ * at the next, so a long-lived handle fed text with fresh names does not
+ * grow (found by a long fuzz run as an out-of-memory across inputs). */
+#ifdef JK_TEXT_WHITEBOX
+static void test_handle_reuse(void)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    char buf[512];
+    size_t blocks = 0, caps = 0;
+    jk_error e;
+    JT_OK(jk_asm_new(&as, &o, &e), &e);
+    for (int i = 0; i < 20000; i++) {
+        snprintf(buf, sizeof buf,
+                 "label_with_a_long_name_%d: jmp label_with_a_long_name_%d\n"
+                 "mov eax, undefined_name_%d\n.macro mac_%d\nnop\n.endm\nmac_%d\n"
+                 ".data\nd%d: .byte 1\n.text\n.cfi_startproc\n.cfi_endproc\n"
+                 ".type f%d, @function\nf%d: ret\n.irp r, %d\n.byte \\r\n.endr\n",
+                 i, i, i, i, i, i, i, i, i % 200);
+        jk_asm_assemble(as, buf, (size_t)-1);
+        if (i == 999) {
+            blocks = as->narena;
+            caps = as->capsyms + as->capmacros + as->capdefer + as->capcfi + as->capfnrecs +
+                   as->capxarena;
+        }
+    }
+    JT_EQ_U64(as->narena, blocks);
+    JT_EQ_U64(as->capsyms + as->capmacros + as->capdefer + as->capcfi + as->capfnrecs +
+                  as->capxarena, caps);
+    JT_CHECK(as->narena <= 2);
+    jk_asm_free(as);
+}
+#endif
+
 static void test_x86_32(void)
 {
     HEX32("push ebp\nmov ebp, esp\nmov eax, [ebp+8]\njecxz .+4\nmov eax, ds:0x10\nleave\nret",
@@ -855,6 +899,9 @@ int main(int argc, char **argv)
     JT_RUN(test_blocks);
     JT_RUN(test_macros);
     JT_RUN(test_sections);
+#ifdef JK_TEXT_WHITEBOX
+    JT_RUN(test_handle_reuse);
+#endif
     JT_RUN(test_x86_32);
     JT_RUN(test_listing);
     JT_RUN(test_errors);
