@@ -4847,8 +4847,10 @@ static int build_funcs(jk_asm *A)
         if (o->verb != CF_START)
             continue;
         jk_x86_label_offset(A->x, o->at, &start);
-        if (jk_cfi_new(&c, o->mode64 ? JK_CFI_X86_64 : JK_CFI_X86_32, &e) != JK_OK)
+        if (jk_cfi_new(&c, o->mode64 ? JK_CFI_X86_64 : JK_CFI_X86_32, &e) != JK_OK) {
+            free(labels);
             return err(A, o->src, o->n, e.status, "%s", e.message);
+        }
         fc[n] = c;
         f[n].offset = start;
         jk_cfi_startproc(c);
@@ -4872,6 +4874,7 @@ static int build_funcs(jk_asm *A)
             }
             if (jk_cfi_status(c) != JK_OK) {
                 A->nfuncs = n + 1;
+                free(labels);
                 return cfi_fail(A, v, c);
             }
         }
@@ -4881,6 +4884,7 @@ static int build_funcs(jk_asm *A)
         jk_cfi_endproc(c, (uint32_t)f[n].size);
         if (jk_cfi_status(c) != JK_OK) {
             A->nfuncs = n + 1;
+            free(labels);
             return cfi_fail(A, j < A->ncfi ? &A->cfi_ops[j] : o, c);
         }
         f[n].cfi = c;
