@@ -102,6 +102,10 @@ def optype(t):
         return ("mem", list(ALLMEM), 0)
     if t == "mu":  # memory without a size (fxsave, fnstenv: GNU as takes no size keyword)
         return ("mem", ["MX"], 0)
+    if t in ("vm32x", "vm32y", "vm64x", "vm64y"):
+        # VSIB memory: xmm / ymm index, elements of 32 / 64 bits (the size
+        # GNU as checks: dword / qword ptr, or none)
+        return ("vsib", [t.upper()], int(t[2:4]))
     if t.startswith("moffs"):
         s = int(t[5:])
         return ("moffs", ["M%d" % s], s)
@@ -322,6 +326,11 @@ def build(mnem, ops, open_, e, flagl):
                 bits.append("MX")
             if role not in ("M", "B"):
                 raise Error("r/m or memory operand needs role M")
+        elif kind == "vsib":
+            if role != "M":
+                raise Error("VSIB memory needs role M")
+            if not e["vex"]:
+                raise Error("VSIB memory needs a VEX encoding")
         elif kind == "moffs":
             if role != "A":
                 raise Error("moffs needs role A")
@@ -398,7 +407,8 @@ SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3
               "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
               "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
               "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23],
-              "ST": [24], "ST0": [24], "MM": [25]}
+              "ST": [24], "ST0": [24], "MM": [25], "VM32X": [26], "VM64X": [26],
+              "VM32Y": [27], "VM64Y": [27]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
 # but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
@@ -412,6 +422,7 @@ SIG_LIMM = 21
 SIG_XMM, SIG_YMM = 22, 23
 SIG_ST = 24
 SIG_MM = 25
+SIG_VMX, SIG_VMY = 26, 27  # VSIB memory, xmm / ymm index
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -569,6 +580,8 @@ def sig_exact(bits, sg, mode):
         return any(b in bits for b in IMM_EXACT[sg])
     if sg == SIG_LABEL:
         return "REL" in bits or ("I64" in bits if mode == 0 else "I32" in bits)
+    if sg in (SIG_VMX, SIG_VMY):
+        return False  # VSIB: the element size is a class bit
     return True  # memory: one class per signature
 
 
@@ -948,6 +961,8 @@ def gen(forms):
             slots |= slot[name] << (4 * k)
         if e["fimm"] is not None:
             flags.append("JK__F_FIMM")
+        if any(optype(o)[0] == "vsib" for o in f["ops"]):
+            flags.append("JK__F_VSIB")
         if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"] \
                 or e["is4"] or e["fimm"] is not None or "9B" in e["pfx"]:
             flags.append("JK__F_SLOW")

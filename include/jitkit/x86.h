@@ -159,7 +159,16 @@ static inline jk_x86_op jk_x86_lbl_near(jk_label l)
  * 32, 64; 0 = let the other operands decide). base and index are register
  * operands (JK_RAX ...) or JK_NOREG; base may be JK_RIP / JK_EIP. 32-bit
  * address registers in 64-bit mode give the 0x67 prefix. Malformed input
- * (non-register base, bad scale) is caught by emit, not here. */
+ * (non-register base, bad scale) is caught by emit, not here.
+ *
+ * An xmm or ymm index makes a VSIB operand, the memory operand of the AVX2
+ * gathers: jk_x86_vpgatherdd(a, JK_YMM0, jk_x86_mem(0, JK_RAX, JK_YMM2, 4, 8),
+ * JK_YMM3) is `vpgatherdd ymm0, [rax+ymm2*4+8], ymm3`. Any vector register
+ * can be the index (xmm4 too), the base may be absent, a 32-bit base gives
+ * 0x67, rip cannot be the base; size is the element size (4 or 8, as GNU
+ * as's dword / qword ptr) or 0. The destination, index and mask registers
+ * must differ (the CPU raises #UD otherwise; emit fails with JK_EOPERAND).
+ * Only the gathers take VSIB memory. */
 static inline jk_x86_op jk_x86_mem(unsigned size, jk_x86_op base, jk_x86_op index,
                                    unsigned scale, int64_t disp)
 {

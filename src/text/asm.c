@@ -1694,7 +1694,8 @@ static int mem_body(lx *L, opnd *o)
                         return err(A, at, save.k.n, JK_EOPERAND, "scale must be 1, 2, 4 or 8");
                     if (o->idx_rc)
                         return err(A, L->k.s, L->k.n, JK_EOPERAND, "more than one index register");
-                    if (!is_addr_rc(k->a) || k->a == JK_X86_RC_IP)
+                    if ((!is_addr_rc(k->a) || k->a == JK_X86_RC_IP) && k->a != JK_X86_RC_XMM &&
+                        k->a != JK_X86_RC_YMM && k->a != JK_X86_RC_ZMM) /* VSIB: 4*xmm1 */
                         return err(A, L->k.s, L->k.n, JK_EOPERAND, "'%.*s' cannot be an index",
                                    (int)L->k.n, L->k.s);
                     o->idx_rc = (uint8_t)k->a;

@@ -203,6 +203,16 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
                          reg_name(bc, o->reg));
         }
     }
+    if (ic == JK_X86_RC_XMM || ic == JK_X86_RC_YMM) {
+        /* VSIB (the gathers): any vector register, xmm4 too; the base, if
+         * any, sets the address size */
+        if (o->index > 15)
+            return fail0(a, JK_EOPERAND, "%s: bad index register%s", m, "");
+        if (m32 && (bc == JK_X86_RC_GP64 || o->index > 7 || (bc != JK_X86_RC_NONE && o->reg > 7)))
+            return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m,
+                         o->index > 7 ? reg_name(ic, o->index) : reg_name(bc, o->reg));
+        return 1;
+    }
     if (ic != JK_X86_RC_NONE) {
         if (ic != JK_X86_RC_GP32 && ic != JK_X86_RC_GP64)
             return fail0(a, JK_EOPERAND, "%s: %s cannot be an index", m, reg_name(ic, o->index));
@@ -303,6 +313,18 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
     case JK_X86_OP_MEM:
         if (!check_mem(a, o, m))
             return 0;
+        if (o->iclass == JK_X86_RC_XMM || o->iclass == JK_X86_RC_YMM) {
+            /* VSIB: the element size (dword / qword ptr) or none */
+            int y = o->iclass == JK_X86_RC_YMM;
+            *sig = y ? JK__SIG_VMY : JK__SIG_VMX;
+            if (o->size == 0)
+                return y ? JK__C_VM32Y | JK__C_VM64Y : JK__C_VM32X | JK__C_VM64X;
+            if (o->size == 4)
+                return y ? JK__C_VM32Y : JK__C_VM32X;
+            if (o->size == 8)
+                return y ? JK__C_VM64Y : JK__C_VM64X;
+            return JK__C_VMBAD;
+        }
         switch (o->size) {
         case 0: *sig = JK__SIG_MX; return JK__C_MX;
         case 1: *sig = JK__SIG_M8; return JK__C_M8;
@@ -570,6 +592,20 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             if ((f->flags & JK__F_VSWAP) && mop->kind == JK_X86_OP_REG && (mop->reg & 8u) &&
                 !(rop->reg & 8u))
                 return MISMATCH;
+            if (f->flags & JK__F_VSIB) {
+                /* GNU as warns (an EVEX gather: errors) when a gather's
+                 * registers overlap - the CPU raises #UD; refused here */
+                unsigned d = rop->reg, xi = mop->index, mk = vop->reg;
+                const char *what = d == xi ? "destination and the index"
+                                   : d == mk ? "destination and the mask"
+                                   : xi == mk ? "index and the mask" : NULL;
+                if (what)
+                    return jk__code_fail(c, JK_EOPERAND,
+                                         "%s: the destination, index and mask registers must "
+                                         "differ (%s is both the %s)", m,
+                                         d == xi || d == mk ? reg_name(rop->rclass, d)
+                                                           : reg_name(vop->rclass, mk), what);
+            }
             if (dop) {
                 uint32_t sym = (uint32_t)dop->value;
                 if (f->relax &&
@@ -947,7 +983,9 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         default: snprintf(buf, n, "reg"); return;
         }
     case JK_X86_OP_MEM:
-        if (o->size)
+        if (o->iclass == JK_X86_RC_XMM || o->iclass == JK_X86_RC_YMM) /* VSIB: vm32x ... */
+            snprintf(buf, n, "vm%.0u%s", 8u * o->size, o->iclass == JK_X86_RC_XMM ? "x" : "y");
+        else if (o->size)
             snprintf(buf, n, "m%u", 8u * o->size);
         else
             snprintf(buf, n, "m");
@@ -1000,7 +1038,8 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
     /* unsized memory that some size would make valid (cvtsi2sd xmm0, [rax]:
      * m32 or m64): ambiguous, as GNU as says */
     for (i = 0; i < n; i++) {
-        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0) {
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0 &&
+            ops[i].iclass != JK_X86_RC_XMM && ops[i].iclass != JK_X86_RC_YMM) {
             memcpy(wide, cls, sizeof wide);
             wide[i] = JK__C_MEM & ~JK__C_MX;
             for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
@@ -1010,6 +1049,16 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
                                          "a size (dword ptr, qword ptr, ...)", m);
         }
     }
+    /* a gather with a general index register */
+    for (i = 0; i < n; i++)
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].iclass != JK_X86_RC_XMM &&
+            ops[i].iclass != JK_X86_RC_YMM)
+            for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
+                if ((f->flags & JK__F_VSIB) && f->nops == n && !(f->ops[i] & JK__C_MEM) &&
+                    (f->ops[i] & (JK__C_VM32X | JK__C_VM32Y | JK__C_VM64X | JK__C_VM64Y)))
+                    return jk__code_fail(&a->code, JK_ENOFORM,
+                                         "%s: the memory operand needs an xmm or ymm index "
+                                         "(VSIB)", m);
     /* a form exists in the other mode */
     for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
         if (forms_match(f, n, cls))
@@ -1120,7 +1169,8 @@ again:
         }
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
-        else if (f->enc == JK__ENC_VEX && (f->flags & JK__F_MODRM) && !a->pending &&
+        else if (f->enc == JK__ENC_VEX && (f->flags & (JK__F_MODRM | JK__F_VSIB)) == JK__F_MODRM &&
+                 !a->pending &&
                  (r = build_vex(a, f, ops)) != VEX_GENERAL)
             ;
         else

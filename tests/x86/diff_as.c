@@ -251,6 +251,28 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
         if ((m & JK__C_MX) && !all)
             out[n++] = mk_mem(&mems[mode64 ? 19 : 33], 0); /* size from the register operand */
     }
+    if (m & (JK__C_VM32X | JK__C_VM32Y | JK__C_VM64X | JK__C_VM64Y)) {
+        /* VSIB: every index register and scale, the base special cases (none,
+         * rsp/r12 -> SIB, rbp/r13 -> disp8 0, 32-bit registers -> 0x67),
+         * displacement boundaries, a segment, sized (the element) and unsized */
+        static const int b64[] = {-1, 0, 4, 5, 12, 13, 15, 8, 3, 7};
+        static const int b32[] = {-1, 0, 4, 5, 3, 7, 6, 1};
+        static const int64_t dv[] = {0, 8, -128, 127, 128, -129, 0x12345678, INT32_MIN};
+        unsigned y = (m & (JK__C_VM32Y | JK__C_VM64Y)) != 0;
+        unsigned esz = (m & (JK__C_VM32X | JK__C_VM32Y)) ? 4u : 8u, j;
+        unsigned nb = mode64 ? 10u : 8u;
+        for (j = 0; j < 48 && n < MAXV; j++) {
+            int b = mode64 ? b64[j % nb] : b32[j % nb];
+            jk_x86_op base = b < 0 ? JK_NOREG
+                           : jk_x86_reg(mode64 && j % 11 == 5 ? JK_X86_RC_GP32
+                                        : mode64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32, (unsigned)b);
+            jk_x86_op idx = jk_x86_reg(y ? JK_X86_RC_YMM : JK_X86_RC_XMM, (j * 5u + 1u) % nr);
+            jk_x86_op o = jk_x86_mem(j % 3 == 2 ? 0 : esz, base, idx, 1u << (j % 4), dv[j % 8]);
+            if (j % 13 == 7)
+                o = jk_x86_seg(o, j & 1 ? JK_FS : JK_ES);
+            out[n++] = o;
+        }
+    }
     if (m & JK__C_I8) ADD(i8);
     if (m & JK__C_I8S) ADD(i8s);
     if (m & JK__C_I8S16) ADD(i8s16);
@@ -542,8 +564,27 @@ static void negatives(jk_x86_asm *a)
             JK_XMM1, N);
     neg_one(a, 0, JK_EOPERAND, "xmm1 cannot be a base register", NULL, JK_X86_ADDPS, 2, JK_XMM0,
             M(16, JK_XMM1, N, 1, 0), N);
-    neg_one(a, 0, JK_EOPERAND, "xmm2 cannot be an index", NULL, JK_X86_ADDPS, 2, JK_XMM0,
-            M(16, mode64 ? JK_RAX : JK_EAX, JK_XMM2, 4, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "addps: no form takes (xmm, vm128x)", NULL, JK_X86_ADDPS, 2,
+            JK_XMM0, M(16, mode64 ? JK_RAX : JK_EAX, JK_XMM2, 4, 0), N);
+    /* gathers: VSIB memory only, of the form's index width and element size,
+     * three different registers, no rip base */
+    neg_one(a, 0, JK_ENOFORM, "vgatherdps: the memory operand needs an xmm or ymm index", NULL,
+            JK_X86_VGATHERDPS, 3, JK_XMM0, M(4, mode64 ? JK_RAX : JK_EAX, mode64 ? JK_RCX : JK_ECX,
+            4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vgatherdps: no form takes (xmm, vmy, xmm)", NULL,
+            JK_X86_VGATHERDPS, 3, JK_XMM0, M(0, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vgatherqps: no form takes (xmm, vm64y, xmm)", NULL,
+            JK_X86_VGATHERQPS, 3, JK_XMM0, M(8, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vpgatherqq: no form takes (ymm, vm128y, ymm)", NULL,
+            JK_X86_VPGATHERQQ, 3, JK_YMM0, M(16, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_YMM2);
+    neg_one(a, 0, JK_EOPERAND, "(xmm3 is both the destination and the index)", NULL,
+            JK_X86_VPGATHERDD, 3, JK_XMM3, M(0, mode64 ? JK_RAX : JK_EAX, JK_XMM3, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_EOPERAND, "(ymm3 is both the destination and the mask)", NULL,
+            JK_X86_VGATHERDPD, 3, JK_YMM3, M(0, mode64 ? JK_RAX : JK_EAX, JK_XMM1, 4, 0), JK_YMM3);
+    neg_one(a, 0, JK_EOPERAND, "(xmm2 is both the index and the mask)", NULL,
+            JK_X86_VGATHERQPS, 3, JK_XMM0, M(0, mode64 ? JK_RAX : JK_EAX, JK_YMM2, 4, 0), JK_XMM2);
+    neg_one(a, 64, JK_EOPERAND, "rip cannot be used with an index", NULL, JK_X86_VGATHERDPS, 3,
+            JK_XMM0, M(0, JK_RIP, JK_XMM1, 4, 0), JK_XMM2);
     neg_one(a, 0, JK_ENOFORM, "movaps: no form takes (m128, m128)", NULL, JK_X86_MOVAPS, 2,
             M(16, mode64 ? JK_RAX : JK_EAX, N, 1, 0), M(16, mode64 ? JK_RBX : JK_EBX, N, 1, 0), N);
     neg_one(a, 0, JK_ENOFORM, "vmovss: no form takes (xmm, xmm)", NULL, JK_X86_VMOVSS, 2,
