@@ -49,15 +49,18 @@ ROLES = {"R": "R", "M": "M", "B": "B", "V": "V", "O": "O", "I": "I", "D": "D", "
 def t_is_vec(t):
     return t == "xmm0"
 FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REPCC",
-         "nox64r0": "NOX64R0", "vs": "VSWAP"}
+         "nox64r0": "NOX64R0", "vs": "VSWAP", "evex": "EVEXDEF",
+         "hle": "HLE", "hlerel": "HLEREL", "nohle": "NOHLE"}
 # CPU extensions a form can need (the flag names in isa/x86.txt), in the
 # order of their bits in jk_x86_feature (x86_insn.h); a form names at most one.
 CPU_FEATURES = ["sse", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2", "fma", "f16c",
                 "aes", "pclmul", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "rdrand",
-                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq", "mmx"]
+                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq", "mmx", "avxvnni",
+                "avxifma", "avxneconvert", "avxvnniint8"]
 FEATURES = {"sx", "o16", "o32", "o64", "nomx"} | set(CPU_FEATURES)
 FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES",
-                "vpclmulqdq": "VPCLMULQDQ"}
+                "vpclmulqdq": "VPCLMULQDQ", "avxvnni": "AVX-VNNI", "avxifma": "AVX-IFMA",
+                "avxneconvert": "AVX-NE-CONVERT", "avxvnniint8": "AVX-VNNI-INT8"}
 
 
 class Error(Exception):

@@ -348,6 +348,16 @@ JK_API jk_status jk_x86_lock(jk_x86_asm *a);
 JK_API jk_status jk_x86_rep(jk_x86_asm *a);
 JK_API jk_status jk_x86_repe(jk_x86_asm *a);
 JK_API jk_status jk_x86_repne(jk_x86_asm *a);
+/* Hardware lock elision (HLE) prefixes for the next instruction, GNU as's
+ * xacquire (F2) and xrelease (F3): with lock on a lockable instruction, on
+ * xchg with memory, and (xrelease only) on mov to memory. Emitted where GNU
+ * as puts them (after segment, 0x67 and 0x66, before lock and REX); in
+ * 32-bit mode `xrelease mov [abs], eax` takes the ModRM form (F3 89 05), not
+ * the moffs store on which the CPU ignores the hint. Misuse fails as in GNU
+ * as ("xacquire: add needs lock", "xrelease: mov needs a memory
+ * destination"). */
+JK_API jk_status jk_x86_xacquire(jk_x86_asm *a);
+JK_API jk_status jk_x86_xrelease(jk_x86_asm *a);
 /* An explicit REX prefix for the next instruction (GNU as's rex, rex.W,
  * rex.WRXB ...): wrxb (W 8, R 4, X 2, B 1; 0 for a plain 0x40) is ORed into
  * the REX byte the instruction has or gets, which stays right before the
@@ -363,6 +373,38 @@ JK_API jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb);
  * (RIP-relative) are refused with it; 32-bit registers give 0x67 anyway. In
  * 32-bit mode it is an error ("redundant"), as in GNU as. */
 JK_API jk_status jk_x86_addr32(jk_x86_asm *a);
+
+/* GNU as's pseudo-prefixes for the next instruction (OR them; one call or
+ * several): they choose among encodings of the same instruction.
+ *   JK_X86_HINT_VEX     {vex}: the VEX form. Required by the mnemonics GNU
+ *                       as encodes with EVEX (AVX-512) unless told {vex} -
+ *                       AVX-VNNI vpdpbusd & co., AVX-IFMA vpmadd52luq/huq,
+ *                       vcvtneps2bf16 - which jitkit has only as VEX: without
+ *                       it they fail (JK_EUNSUPPORTED), so the default never
+ *                       means other bytes than GNU as's
+ *   JK_X86_HINT_VEX3    {vex3}: the 3-byte VEX (c4) even where c5 would do
+ *   JK_X86_HINT_LOAD    {load}: with two registers, the form whose ModRM.rm
+ *                       is the source (mov eax, ebx: 8b c3, not 89 d8)
+ *   JK_X86_HINT_STORE   {store}: the form whose ModRM.rm is the destination
+ *   JK_X86_HINT_SWAP    the `.s` suffix objdump prints (mov.s, vmovaps.s):
+ *                       the other of the two register forms than the default
+ *   JK_X86_HINT_DISP8   {disp8}: a based address takes a disp8 even when 0
+ *                       (a displacement that does not fit keeps disp32)
+ *   JK_X86_HINT_DISP32  {disp32}: a based address takes a disp32; a branch
+ *                       to a label keeps its rel32 form
+ * Where the instruction has no such choice the hint changes nothing (as in
+ * GNU as), except {vex} / {vex3} on a legacy-encoded instruction: an error.
+ * JK_EINVAL for unknown bits; JK_EOPERAND for a contradiction ({load} with
+ * {store}, {disp8} with {disp32}, {vex} with {vex3}) or a repeat. */
+#define JK_X86_HINT_VEX    0x01u
+#define JK_X86_HINT_VEX3   0x02u
+#define JK_X86_HINT_LOAD   0x04u
+#define JK_X86_HINT_STORE  0x08u
+#define JK_X86_HINT_SWAP   0x10u
+#define JK_X86_HINT_DISP8  0x20u
+#define JK_X86_HINT_DISP32 0x40u
+#define JK_X86_HINT_ALL    0x7Fu
+JK_API jk_status jk_x86_hint(jk_x86_asm *a, unsigned hints);
 
 /* -- Labels -------------------------------------------------------------- */
 

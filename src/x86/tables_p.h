@@ -110,6 +110,11 @@ enum {
                                  pseudo-mnemonics: cmpltps = cmpps ..., 1) */
 #define JK__F_VSIB    0x0400u /* VSIB memory (gathers): destination, index and mask must
                                  differ; built by build() only */
+#define JK__F_EVEXDEF 0x0800u /* GNU as encodes the mnemonic with EVEX unless {vex} is given:
+                                 refused without JK_X86_HINT_VEX; built by build() only */
+#define JK__F_HLE     0x1000u /* xacquire / xrelease without lock (xchg with memory) */
+#define JK__F_HLEREL  0x2000u /* xrelease without lock (mov to memory) */
+#define JK__F_NOHLE   0x4000u /* lockable, but no xacquire / xrelease (GNU as: cmpxchg16b) */
 #define JK__F_VSWAP   0x0100u /* VEX load form: with registers only, when only VEX.B would be
                                  set, refuse so the store form that follows (rm and reg
                                  swapped) gets the 2-byte VEX, as GNU as does */

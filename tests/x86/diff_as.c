@@ -49,7 +49,7 @@ static int seen_add(const char *s)
     const char *p;
     size_t i;
     if (!seen) {
-        seen_cap = 1u << 18;
+        seen_cap = 1u << 20; /* well above the instances of one mode */
         seen = calloc(seen_cap, sizeof *seen);
     }
     for (p = s; *p; p++)
@@ -303,22 +303,36 @@ static int n_rejected_internal;
 static void instance(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *ops,
                      const char *prefix)
 {
-    char text[200];
+    char text[200], name[40];
+    const char *w;
     jk_status s;
-    tc_insn(text, sizeof text, prefix, jk_x86_mnem_name((jk_x86_mnem)id), n, ops);
+    int swap = prefix && !strcmp(prefix, ".s");
+    snprintf(name, sizeof name, "%s%s", jk_x86_mnem_name((jk_x86_mnem)id), swap ? ".s" : "");
+    tc_insn(text, sizeof text, swap ? NULL : prefix, name, n, ops);
     if (!seen_add(text))
         return;
     jk_x86_reset(a);
-    if (prefix && !strcmp(prefix, "lock"))
-        jk_x86_lock(a);
-    else if (prefix && !strcmp(prefix, "rep"))
-        jk_x86_rep(a);
-    else if (prefix && !strcmp(prefix, "repe"))
-        jk_x86_repe(a);
-    else if (prefix && !strcmp(prefix, "repne"))
-        jk_x86_repne(a);
-    else if (prefix && !strcmp(prefix, "addr32"))
-        jk_x86_addr32(a);
+    if (swap)
+        jk_x86_hint(a, JK_X86_HINT_SWAP);
+    /* the prefix words, each through its API call */
+    for (w = swap ? NULL : prefix; w && *w; w += strcspn(w, " "), w += *w == ' ') {
+        size_t l = strcspn(w, " ");
+#define IS(x) (l == sizeof x - 1 && !strncmp(w, x, l))
+        if (IS("lock")) jk_x86_lock(a);
+        else if (IS("rep")) jk_x86_rep(a);
+        else if (IS("repe")) jk_x86_repe(a);
+        else if (IS("repne")) jk_x86_repne(a);
+        else if (IS("addr32")) jk_x86_addr32(a);
+        else if (IS("xacquire")) jk_x86_xacquire(a);
+        else if (IS("xrelease")) jk_x86_xrelease(a);
+        else if (IS("{vex}")) jk_x86_hint(a, JK_X86_HINT_VEX);
+        else if (IS("{vex3}")) jk_x86_hint(a, JK_X86_HINT_VEX3);
+        else if (IS("{load}")) jk_x86_hint(a, JK_X86_HINT_LOAD);
+        else if (IS("{store}")) jk_x86_hint(a, JK_X86_HINT_STORE);
+        else if (IS("{disp8}")) jk_x86_hint(a, JK_X86_HINT_DISP8);
+        else if (IS("{disp32}")) jk_x86_hint(a, JK_X86_HINT_DISP32);
+#undef IS
+    }
     s = jk_x86_emit(a, (jk_x86_mnem)id, n, ops);
     if (s != JK_OK) {
         if (s == JK_EINVAL || s == JK_ENOMEM) {
@@ -357,15 +371,63 @@ static void gen_form(jk_x86_asm *a, unsigned id, const jk__x86_form *f)
         if (cnt[i] > maxc)
             maxc = cnt[i];
     }
+    /* GNU as picks EVEX for these unless told {vex} (jk_x86_hint) */
+    const char *dflt = (f->flags & JK__F_EVEXDEF) ? "{vex}" : NULL;
     for (k = 0; k < maxc; k++) {
         for (i = 0; i < f->nops; i++)
             ops[i] = var[i][(k + 3 * i) % cnt[i]];
-        instance(a, id, f->nops, ops, NULL);
+        instance(a, id, f->nops, ops, dflt);
         /* a second pairing, so registers meet different partners */
         if (f->nops >= 2) {
             for (i = 0; i < f->nops; i++)
                 ops[i] = var[i][(k * (2 * i + 1) + 5 * i) % cnt[i]];
-            instance(a, id, f->nops, ops, NULL);
+            instance(a, id, f->nops, ops, dflt);
+        }
+    }
+    /* pseudo-prefixes and the .s suffix on a few instances of every form:
+     * {load} / {store} / .s (the register forms' direction), {vex3},
+     * {disp8} / {disp32} (a based memory operand) */
+    for (k = 0; k < 4 && k < maxc; k++) {
+        unsigned regs = 1, mem = 0;
+        for (i = 0; i < f->nops; i++) {
+            ops[i] = var[i][(k * 5 + 2 * i) % cnt[i]];
+            /* x87 registers: GNU as's {store} rules there are its own
+             * (faddp, fxch); only st(0), st(i) with a twin is mirrored */
+            regs &= ops[i].kind == JK_X86_OP_REG && ops[i].rclass != JK_X86_RC_ST;
+            mem |= ops[i].kind == JK_X86_OP_MEM;
+        }
+        if (regs && f->nops >= 2 && !dflt) {
+            instance(a, id, f->nops, ops, "{load}");
+            instance(a, id, f->nops, ops, "{store}");
+            instance(a, id, f->nops, ops, ".s");
+        }
+        if (f->enc == JK__ENC_VEX)
+            instance(a, id, f->nops, ops, "{vex3}");
+        if (mem && !dflt) {
+            instance(a, id, f->nops, ops, "{disp8}");
+            instance(a, id, f->nops, ops, "{disp32}");
+        }
+    }
+    /* HLE: xacquire / xrelease with lock, on xchg with memory, xrelease on
+     * mov to memory (the moffs stores in 32-bit mode are not taken) */
+    if (f->nops && (f->flags & (JK__F_LOCK | JK__F_HLEREL))) {
+        for (k = 0; k < 3; k++) {
+            for (i = 0; i < f->nops; i++)
+                ops[i] = var[i][(k * 7 + i) % cnt[i]];
+            for (i = 0; i < cnt[0]; i++)
+                if (var[0][(i + k * 13) % cnt[0]].kind == JK_X86_OP_MEM) {
+                    ops[0] = var[0][(i + k * 13) % cnt[0]];
+                    break;
+                }
+            if (f->flags & JK__F_LOCK) {
+                instance(a, id, f->nops, ops, k & 1 ? "xacquire lock" : "xrelease lock");
+                if (f->flags & JK__F_HLE)
+                    instance(a, id, f->nops, ops, k & 1 ? "xrelease" : "xacquire");
+            } else {
+                instance(a, id, f->nops, ops, "xrelease");
+                if (!k)
+                    instance(a, id, f->nops, ops, "xacquire"); /* refused by both */
+            }
         }
     }
     /* addr32 (64-bit mode): memory with 32-bit registers or an absolute
@@ -383,7 +445,7 @@ static void gen_form(jk_x86_asm *a, unsigned id, const jk__x86_form *f)
                 }
             }
             if (ok && (mem || k == 0)) {
-                instance(a, id, f->nops, ops, "addr32");
+                instance(a, id, f->nops, ops, dflt ? "{vex} addr32" : "addr32");
                 done++;
             }
         }
