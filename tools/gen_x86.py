@@ -112,6 +112,12 @@ def optype(t):
     if t.startswith("moffs"):
         s = int(t[5:])
         return ("moffs", ["M%d" % s], s)
+    if t.startswith("m") and t.endswith("*") and t[1:-1].isdigit():
+        # memory of that size or unsized (rstorssp, vmptrld, sldt m16)
+        s = int(t[1:-1])
+        if "M%d" % s not in ALLMEM:
+            raise Error("bad operand type " + t)
+        return ("mem", ["M%d" % s, "MX"], s)
     if t.startswith("m") and t[1:].isdigit():
         s = int(t[1:])
         if "M%d" % s not in ALLMEM:
