@@ -94,7 +94,7 @@ typedef enum jk_x86_rclass {
 /*
  * One operand. Fill it with the constructors below, not by hand.
  *   REG:   rclass, reg (number 0..31), size (bytes)
- *   MEM:   size (access size in bytes, 0 = unsized), rclass (class of the
+ *   MEM:   size (access size in bytes, 0 = unsized; 6 = fword), rclass (class of the
  *          address registers: GP32, GP64, IP, or NONE for an absolute
  *          address), reg (base number or JK_X86_NOREGNUM), iclass/index
  *          (index register), scale (log2), flags (segment, label),
@@ -155,7 +155,7 @@ static inline jk_x86_op jk_x86_lbl_near(jk_label l)
     return o;
 }
 
-/* Memory [base + index*scale + disp] of `size` bytes (1, 2, 4, 8, 10, 16,
+/* Memory [base + index*scale + disp] of `size` bytes (1, 2, 4, 6, 8, 10, 16,
  * 32, 64; 0 = let the other operands decide). base and index are register
  * operands (JK_RAX ...) or JK_NOREG; base may be JK_RIP / JK_EIP. 32-bit
  * address registers in 64-bit mode give the 0x67 prefix. Malformed input

@@ -143,12 +143,12 @@ static inline unsigned imm_sig(int64_t v)
 
 /* Memory class and signature by access size (0 = unsized); 0 = bad size. */
 static const uint64_t mem_cls[65] = {
-    [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [8] = JK__C_M64,
-    [10] = JK__C_M80, [16] = JK__C_M128, [32] = JK__C_M256, [64] = JK__C_M512,
+    [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [6] = JK__C_M48,
+    [8] = JK__C_M64, [10] = JK__C_M80, [16] = JK__C_M128, [32] = JK__C_M256, [64] = JK__C_M512,
 };
 static const uint8_t mem_sig[65] = {
-    [0] = JK__SIG_MX, [1] = JK__SIG_M8, [2] = JK__SIG_M16, [4] = JK__SIG_M32, [8] = JK__SIG_M64,
-    [10] = JK__SIG_M80, [16] = JK__SIG_M128, [32] = JK__SIG_M256, [64] = JK__SIG_M512,
+    [0] = JK__SIG_MX, [1] = JK__SIG_M8, [2] = JK__SIG_M16, [4] = JK__SIG_M32, [6] = JK__SIG_M48,
+    [8] = JK__SIG_M64, [10] = JK__SIG_M80, [16] = JK__SIG_M128, [32] = JK__SIG_M256, [64] = JK__SIG_M512,
 };
 
 static uint64_t fail0(jk_x86_asm *a, jk_status s, const char *fmt, const char *m, const char *r)
@@ -330,6 +330,7 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
         case 1: *sig = JK__SIG_M8; return JK__C_M8;
         case 2: *sig = JK__SIG_M16; return JK__C_M16;
         case 4: *sig = JK__SIG_M32; return JK__C_M32;
+        case 6: *sig = JK__SIG_M48; return JK__C_M48;
         case 8: *sig = JK__SIG_M64; return JK__C_M64;
         case 10: *sig = JK__SIG_M80; return JK__C_M80;
         case 16: *sig = JK__SIG_M128; return JK__C_M128;
@@ -337,7 +338,7 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
         case 64: *sig = JK__SIG_M512; return JK__C_M512;
         default: break;
         }
-        return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 8, 10, 16, 32 or 64%s", m, "");
+        return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 6, 8, 10, 16, 32 or 64%s", m, "");
     case JK_X86_OP_IMM:
         *sig = imm_sig(o->value);
         return imm_class(o->value);

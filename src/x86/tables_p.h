@@ -73,10 +73,11 @@
 #define JK__C_VM64X  (1ull << 50)
 #define JK__C_VM64Y  (1ull << 51)
 #define JK__C_VMBAD  (1ull << 52) /* VSIB memory of another size: no form takes it */
+#define JK__C_M48    (1ull << 53) /* fword: a far pointer (16-bit selector : 32-bit offset) */
 
 #define JK__C_ANY (~0ull) /* mask of an absent operand */
-#define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M64 | JK__C_M80 | JK__C_M128 | \
-                   JK__C_M256 | JK__C_M512 | JK__C_MX)
+#define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M48 | JK__C_M64 | JK__C_M80 | \
+                   JK__C_M128 | JK__C_M256 | JK__C_M512 | JK__C_MX)
 #define JK__C_IMM (JK__C_I8 | JK__C_I8S | JK__C_I8S16 | JK__C_I8S32 | JK__C_I16 | \
                    JK__C_I32 | JK__C_I32S | JK__C_I64 | JK__C_ONE | JK__C_THREE)
 
@@ -194,6 +195,7 @@ enum {
     JK__SIG_MM,    /* mm0..mm7 */
     JK__SIG_VMX,   /* VSIB memory with an xmm index */
     JK__SIG_VMY,   /* VSIB memory with a ymm index */
+    JK__SIG_M48,   /* fword memory */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
@@ -202,7 +204,7 @@ _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__
                    JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
                    JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23 &&
                    JK__SIG_ST == 24 && JK__SIG_MM == 25 && JK__SIG_VMX == 26 &&
-                   JK__SIG_VMY == 27,
+                   JK__SIG_VMY == 27 && JK__SIG_M48 == 28,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 

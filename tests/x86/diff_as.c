@@ -241,7 +241,8 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
     if (m & JK__C_MEM) {
         unsigned size = 0, all = (m & JK__C_MEM) == JK__C_MEM;
         if (!all)
-            size = m & JK__C_M8 ? 1 : m & JK__C_M16 ? 2 : m & JK__C_M32 ? 4 : m & JK__C_M64 ? 8
+            size = m & JK__C_M8 ? 1 : m & JK__C_M16 ? 2 : m & JK__C_M32 ? 4 : m & JK__C_M48 ? 6
+                 : m & JK__C_M64 ? 8
                  : m & JK__C_M80 ? 10 : m & JK__C_M128 ? 16 : m & JK__C_M256 ? 32 : 64;
         for (i = 0; i < sizeof mems / sizeof mems[0] && n < MAXV; i++) {
             if ((mems[i].only64 && !mode64) || (mems[i].only32 && mode64))

@@ -61,7 +61,7 @@ static int parse_op(const char *s, jk_x86_op *o)
 {
     static const struct { const char *name; unsigned size; } sizes[] = {
         {"byte ptr ", 1}, {"word ptr ", 2}, {"dword ptr ", 4}, {"qword ptr ", 8},
-        {"tbyte ptr ", 10}, {"xmmword ptr ", 16}, {"ymmword ptr ", 32}, {"zmmword ptr ", 64}};
+        {"fword ptr ", 6}, {"tbyte ptr ", 10}, {"xmmword ptr ", 16}, {"ymmword ptr ", 32}, {"zmmword ptr ", 64}};
     unsigned size = 0, i;
     jk_x86_op base = JK_NOREG, index = JK_NOREG, seg = JK_NOREG;
     unsigned scale = 1;
