@@ -37,7 +37,7 @@ CC = [(0, ["o"]), (1, ["no"]), (2, ["b", "c", "nae"]), (3, ["ae", "nb", "nc"]),
       (8, ["s"]), (9, ["ns"]), (10, ["p", "pe"]), (11, ["np", "po"]),
       (12, ["l", "nge"]), (13, ["ge", "nl"]), (14, ["le", "ng"]), (15, ["g", "nle"])]
 
-ALLMEM = ["M8", "M16", "M32", "M64", "M80", "M128", "M256", "M512", "MX"]
+ALLMEM = ["M8", "M16", "M32", "M48", "M64", "M80", "M128", "M256", "M512", "MX"]
 FIXED = {"al": ("AL", 8), "ax": ("AX", 16), "eax": ("EAX", 32), "rax": ("RAX", 64),
          "cl": ("CL", 8), "dx": ("DX", 16), "1": ("ONE", 0), "3": ("THREE", 0),
          "es": ("ES", 16), "cs": ("CS", 16), "ss": ("SS", 16), "ds": ("DS", 16),
@@ -49,15 +49,18 @@ ROLES = {"R": "R", "M": "M", "B": "B", "V": "V", "O": "O", "I": "I", "D": "D", "
 def t_is_vec(t):
     return t == "xmm0"
 FLAGS = {"x64": "X64", "x86": "X86", "lock": "LOCK", "rep": "REP", "repcc": "REPCC",
-         "nox64r0": "NOX64R0", "vs": "VSWAP"}
+         "nox64r0": "NOX64R0", "vs": "VSWAP", "evex": "EVEXDEF",
+         "hle": "HLE", "hlerel": "HLEREL", "nohle": "NOHLE"}
 # CPU extensions a form can need (the flag names in isa/x86.txt), in the
 # order of their bits in jk_x86_feature (x86_insn.h); a form names at most one.
 CPU_FEATURES = ["sse", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2", "fma", "f16c",
                 "aes", "pclmul", "bmi1", "bmi2", "adx", "lzcnt", "popcnt", "movbe", "rdrand",
-                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq", "mmx"]
+                "rdseed", "fma4", "sha", "gfni", "vaes", "vpclmulqdq", "mmx", "avxvnni",
+                "avxifma", "avxneconvert", "avxvnniint8"]
 FEATURES = {"sx", "o16", "o32", "o64", "nomx"} | set(CPU_FEATURES)
 FEATURE_TEXT = {"sse41": "SSE4.1", "sse42": "SSE4.2", "pclmul": "PCLMULQDQ", "aes": "AES",
-                "vpclmulqdq": "VPCLMULQDQ"}
+                "vpclmulqdq": "VPCLMULQDQ", "avxvnni": "AVX-VNNI", "avxifma": "AVX-IFMA",
+                "avxneconvert": "AVX-NE-CONVERT", "avxvnniint8": "AVX-VNNI-INT8"}
 
 
 class Error(Exception):
@@ -102,9 +105,19 @@ def optype(t):
         return ("mem", list(ALLMEM), 0)
     if t == "mu":  # memory without a size (fxsave, fnstenv: GNU as takes no size keyword)
         return ("mem", ["MX"], 0)
+    if t in ("vm32x", "vm32y", "vm64x", "vm64y"):
+        # VSIB memory: xmm / ymm index, elements of 32 / 64 bits (the size
+        # GNU as checks: dword / qword ptr, or none)
+        return ("vsib", [t.upper()], int(t[2:4]))
     if t.startswith("moffs"):
         s = int(t[5:])
         return ("moffs", ["M%d" % s], s)
+    if t.startswith("m") and t.endswith("*") and t[1:-1].isdigit():
+        # memory of that size or unsized (rstorssp, vmptrld, sldt m16)
+        s = int(t[1:-1])
+        if "M%d" % s not in ALLMEM:
+            raise Error("bad operand type " + t)
+        return ("mem", ["M%d" % s, "MX"], s)
     if t.startswith("m") and t[1:].isdigit():
         s = int(t[1:])
         if "M%d" % s not in ALLMEM:
@@ -322,6 +335,11 @@ def build(mnem, ops, open_, e, flagl):
                 bits.append("MX")
             if role not in ("M", "B"):
                 raise Error("r/m or memory operand needs role M")
+        elif kind == "vsib":
+            if role != "M":
+                raise Error("VSIB memory needs role M")
+            if not e["vex"]:
+                raise Error("VSIB memory needs a VEX encoding")
         elif kind == "moffs":
             if role != "A":
                 raise Error("moffs needs role A")
@@ -396,9 +414,10 @@ def check_duplicates(forms):
 SIG_OF_BIT = {"R8": [1], "AL": [1], "CL": [1], "R8HI": [2], "R16": [3], "AX": [3], "DX": [3],
               "R32": [4], "EAX": [4], "R64": [5], "RAX": [5], "SREG": [6], "ES": [6],
               "CS": [6], "SS": [6], "DS": [6], "FS": [6], "GS": [6], "M8": [7], "M16": [8],
-              "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14],
+              "M32": [9], "M64": [10], "M80": [11], "M128": [12], "M256": [13], "M512": [14], "M48": [28],
               "MX": [15], "REL": [17], "XMM": [22], "XMM0": [22], "YMM": [23],
-              "ST": [24], "ST0": [24], "MM": [25]}
+              "ST": [24], "ST0": [24], "MM": [25], "VM32X": [26], "VM64X": [26],
+              "VM32Y": [27], "VM64Y": [27]}
 SIG_IMM, SIG_LABEL, SIG_BITS = 16, 17, 5
 # Immediates have four signatures by value: SIG_IMM1 (1), SIG_IMM8 (-128..127
 # but 1), SIG_IMM32 (other signed 32-bit values), SIG_IMM (the rest), so the
@@ -412,6 +431,7 @@ SIG_LIMM = 21
 SIG_XMM, SIG_YMM = 22, 23
 SIG_ST = 24
 SIG_MM = 25
+SIG_VMX, SIG_VMY = 26, 27  # VSIB memory, xmm / ymm index
 IMM_SIGS = {"I64": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32": [SIG_IMM1, SIG_IMM8, SIG_IMM32, SIG_IMM],
             "I32S": [SIG_IMM1, SIG_IMM8, SIG_IMM32],
@@ -569,6 +589,8 @@ def sig_exact(bits, sg, mode):
         return any(b in bits for b in IMM_EXACT[sg])
     if sg == SIG_LABEL:
         return "REL" in bits or ("I64" in bits if mode == 0 else "I32" in bits)
+    if sg in (SIG_VMX, SIG_VMY):
+        return False  # VSIB: the element size is a class bit
     return True  # memory: one class per signature
 
 
@@ -948,6 +970,8 @@ def gen(forms):
             slots |= slot[name] << (4 * k)
         if e["fimm"] is not None:
             flags.append("JK__F_FIMM")
+        if any(optype(o)[0] == "vsib" for o in f["ops"]):
+            flags.append("JK__F_VSIB")
         if e["vex"] or e["disp"] or "A" in f["open"] or "nox64r0" in f["flags"] or "67" in e["pfx"] \
                 or e["is4"] or e["fimm"] is not None or "9B" in e["pfx"]:
             flags.append("JK__F_SLOW")

@@ -94,7 +94,7 @@ typedef enum jk_x86_rclass {
 /*
  * One operand. Fill it with the constructors below, not by hand.
  *   REG:   rclass, reg (number 0..31), size (bytes)
- *   MEM:   size (access size in bytes, 0 = unsized), rclass (class of the
+ *   MEM:   size (access size in bytes, 0 = unsized; 6 = fword), rclass (class of the
  *          address registers: GP32, GP64, IP, or NONE for an absolute
  *          address), reg (base number or JK_X86_NOREGNUM), iclass/index
  *          (index register), scale (log2), flags (segment, label),
@@ -155,11 +155,20 @@ static inline jk_x86_op jk_x86_lbl_near(jk_label l)
     return o;
 }
 
-/* Memory [base + index*scale + disp] of `size` bytes (1, 2, 4, 8, 10, 16,
+/* Memory [base + index*scale + disp] of `size` bytes (1, 2, 4, 6, 8, 10, 16,
  * 32, 64; 0 = let the other operands decide). base and index are register
  * operands (JK_RAX ...) or JK_NOREG; base may be JK_RIP / JK_EIP. 32-bit
  * address registers in 64-bit mode give the 0x67 prefix. Malformed input
- * (non-register base, bad scale) is caught by emit, not here. */
+ * (non-register base, bad scale) is caught by emit, not here.
+ *
+ * An xmm or ymm index makes a VSIB operand, the memory operand of the AVX2
+ * gathers: jk_x86_vpgatherdd(a, JK_YMM0, jk_x86_mem(0, JK_RAX, JK_YMM2, 4, 8),
+ * JK_YMM3) is `vpgatherdd ymm0, [rax+ymm2*4+8], ymm3`. Any vector register
+ * can be the index (xmm4 too), the base may be absent, a 32-bit base gives
+ * 0x67, rip cannot be the base; size is the element size (4 or 8, as GNU
+ * as's dword / qword ptr) or 0. The destination, index and mask registers
+ * must differ (the CPU raises #UD otherwise; emit fails with JK_EOPERAND).
+ * Only the gathers take VSIB memory. */
 static inline jk_x86_op jk_x86_mem(unsigned size, jk_x86_op base, jk_x86_op index,
                                    unsigned scale, int64_t disp)
 {
@@ -339,6 +348,16 @@ JK_API jk_status jk_x86_lock(jk_x86_asm *a);
 JK_API jk_status jk_x86_rep(jk_x86_asm *a);
 JK_API jk_status jk_x86_repe(jk_x86_asm *a);
 JK_API jk_status jk_x86_repne(jk_x86_asm *a);
+/* Hardware lock elision (HLE) prefixes for the next instruction, GNU as's
+ * xacquire (F2) and xrelease (F3): with lock on a lockable instruction, on
+ * xchg with memory, and (xrelease only) on mov to memory. Emitted where GNU
+ * as puts them (after segment, 0x67 and 0x66, before lock and REX); in
+ * 32-bit mode `xrelease mov [abs], eax` takes the ModRM form (F3 89 05), not
+ * the moffs store on which the CPU ignores the hint. Misuse fails as in GNU
+ * as ("xacquire: add needs lock", "xrelease: mov needs a memory
+ * destination"). */
+JK_API jk_status jk_x86_xacquire(jk_x86_asm *a);
+JK_API jk_status jk_x86_xrelease(jk_x86_asm *a);
 /* An explicit REX prefix for the next instruction (GNU as's rex, rex.W,
  * rex.WRXB ...): wrxb (W 8, R 4, X 2, B 1; 0 for a plain 0x40) is ORed into
  * the REX byte the instruction has or gets, which stays right before the
@@ -354,6 +373,38 @@ JK_API jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb);
  * (RIP-relative) are refused with it; 32-bit registers give 0x67 anyway. In
  * 32-bit mode it is an error ("redundant"), as in GNU as. */
 JK_API jk_status jk_x86_addr32(jk_x86_asm *a);
+
+/* GNU as's pseudo-prefixes for the next instruction (OR them; one call or
+ * several): they choose among encodings of the same instruction.
+ *   JK_X86_HINT_VEX     {vex}: the VEX form. Required by the mnemonics GNU
+ *                       as encodes with EVEX (AVX-512) unless told {vex} -
+ *                       AVX-VNNI vpdpbusd & co., AVX-IFMA vpmadd52luq/huq,
+ *                       vcvtneps2bf16 - which jitkit has only as VEX: without
+ *                       it they fail (JK_EUNSUPPORTED), so the default never
+ *                       means other bytes than GNU as's
+ *   JK_X86_HINT_VEX3    {vex3}: the 3-byte VEX (c4) even where c5 would do
+ *   JK_X86_HINT_LOAD    {load}: with two registers, the form whose ModRM.rm
+ *                       is the source (mov eax, ebx: 8b c3, not 89 d8)
+ *   JK_X86_HINT_STORE   {store}: the form whose ModRM.rm is the destination
+ *   JK_X86_HINT_SWAP    the `.s` suffix objdump prints (mov.s, vmovaps.s):
+ *                       the other of the two register forms than the default
+ *   JK_X86_HINT_DISP8   {disp8}: a based address takes a disp8 even when 0
+ *                       (a displacement that does not fit keeps disp32)
+ *   JK_X86_HINT_DISP32  {disp32}: a based address takes a disp32; a branch
+ *                       to a label keeps its rel32 form
+ * Where the instruction has no such choice the hint changes nothing (as in
+ * GNU as), except {vex} / {vex3} on a legacy-encoded instruction: an error.
+ * JK_EINVAL for unknown bits; JK_EOPERAND for a contradiction ({load} with
+ * {store}, {disp8} with {disp32}, {vex} with {vex3}) or a repeat. */
+#define JK_X86_HINT_VEX    0x01u
+#define JK_X86_HINT_VEX3   0x02u
+#define JK_X86_HINT_LOAD   0x04u
+#define JK_X86_HINT_STORE  0x08u
+#define JK_X86_HINT_SWAP   0x10u
+#define JK_X86_HINT_DISP8  0x20u
+#define JK_X86_HINT_DISP32 0x40u
+#define JK_X86_HINT_ALL    0x7Fu
+JK_API jk_status jk_x86_hint(jk_x86_asm *a, unsigned hints);
 
 /* -- Labels -------------------------------------------------------------- */
 

@@ -65,7 +65,7 @@
 #define C_ALNUM 0x20u /* letters, digits, '_' (numbers) */
 #define C_PUNCT 0x40u /* one-character punctuation: , [ ] + - * : ( ) { } = */
 
-enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW };
+enum { PFX_LOCK = 1, PFX_REP, PFX_REPE, PFX_REPNE, PFX_RAW, PFX_HLE };
 
 enum {
     D_BYTE = 1, D_WORD, D_LONG, D_QUAD, D_ASCII, D_ASCIZ, D_ZERO, D_FILL, D_ALIGN,
@@ -106,7 +106,7 @@ static const struct { const char *n; uint8_t a, b; } prefixes[] = {
     {"repz", PFX_REPE, 0},  {"repne", PFX_REPNE, 0}, {"repnz", PFX_REPNE, 0},
     {"data16", PFX_RAW, 0x66}, {"addr32", PFX_RAW, 0x67}, {"data32", PFX_RAW, 0x66},
     {"addr16", PFX_RAW, 0x67}, {"notrack", PFX_RAW, 0x3e}, {"bnd", PFX_RAW, 0xf2},
-    {"xacquire", PFX_RAW, 0xf2}, {"xrelease", PFX_RAW, 0xf3},
+    {"xacquire", PFX_HLE, 0xf2}, {"xrelease", PFX_HLE, 0xf3},
 };
 
 static const struct { const char *n; uint8_t a; } directives[] = {
@@ -1710,7 +1710,8 @@ static int mem_body(lx *L, opnd *o)
                         return err(A, at, save.k.n, JK_EOPERAND, "scale must be 1, 2, 4 or 8");
                     if (o->idx_rc)
                         return err(A, L->k.s, L->k.n, JK_EOPERAND, "more than one index register");
-                    if (!is_addr_rc(k->a) || k->a == JK_X86_RC_IP)
+                    if ((!is_addr_rc(k->a) || k->a == JK_X86_RC_IP) && k->a != JK_X86_RC_XMM &&
+                        k->a != JK_X86_RC_YMM && k->a != JK_X86_RC_ZMM) /* VSIB: 4*xmm1 */
                         return err(A, L->k.s, L->k.n, JK_EOPERAND, "'%.*s' cannot be an index",
                                    (int)L->k.n, L->k.s);
                     o->idx_rc = (uint8_t)k->a;
@@ -2019,13 +2020,14 @@ static int out_budget(jk_asm *A, size_t more, const char *at, size_t n)
  * validates them (lock on lockable instructions, rep on string ones), and
  * which is an explicit REX (rex, rex.W, ...), which joins the instruction's
  * own REX right before the opcode, as GNU as places it. */
-enum { PW_RAW, PW_LOCK, PW_REP, PW_REX };
+enum { PW_RAW, PW_LOCK, PW_REP, PW_REX, PW_HLE };
 typedef struct pfxs {
     uint8_t raw[15];
     uint8_t what[15];
     unsigned nraw;
     int lock, rep;     /* rep: PFX_REP / PFX_REPE / PFX_REPNE */
     const char *rep_at;
+    unsigned hints;    /* pseudo-prefixes and the .s suffix: JK_X86_HINT_* */
 } pfxs;
 
 static int fits8(int64_t v) { return v >= -128 && v <= 127; }
@@ -2109,6 +2111,19 @@ static int branch_local(jk_asm *A, unsigned info, jk_x86_mnem id, pfxs *px, int6
 /* Emit the statement's prefixes before an instruction the x86 API encodes:
  * lock always through the API, rep through it for string instructions
  * (api_rep); the rest as bytes in source order. */
+/* GNU as writes a segment (notrack) prefix before F2/F3 (bnd, rep, HLE)
+ * and those before lock, whatever the source order (bnd notrack call rax is
+ * 3e f2 ff d0). Segment, 66 and 67 keep their source order: objdump's
+ * `data16 cs nop` (66 2e 66 0f 1f ..., which GNU as refuses) round-trips. */
+static unsigned pfx_rank(uint8_t b)
+{
+    switch (b) {
+    case 0xf2: case 0xf3: return 1;
+    case 0xf0: return 2;
+    default: return 0;
+    }
+}
+
 static int emit_prefixes_slow(jk_asm *A, pfxs *px, int api_rep, int api_lock, const char *at,
                               size_t n)
 {
@@ -2117,9 +2132,23 @@ static int emit_prefixes_slow(jk_asm *A, pfxs *px, int api_rep, int api_lock, co
     for (unsigned i = 0; i < px->nraw; i++)
         if (px->what[i] == PW_REX)
             rex = px->raw[i];
-        else if (!((px->what[i] == PW_LOCK && api_lock) || (px->what[i] == PW_REP && api_rep)))
+        else if (!((px->what[i] == PW_LOCK && api_lock) || (px->what[i] == PW_REP && api_rep) ||
+                   (px->what[i] == PW_HLE && api_lock)))
             b[k++] = px->raw[i];
+    /* prefix kinds in GNU as's order (pfx_rank; a stable sort) */
+    for (unsigned i = 1; i < k; i++)
+        for (unsigned j = i; j > 0 && pfx_rank(b[j - 1]) > pfx_rank(b[j]); j--) {
+            uint8_t t = b[j];
+            b[j] = b[j - 1];
+            b[j - 1] = t;
+        }
     if (k && !xok(A, jk_x86_db(A->x, b, k), at, n))
+        return 0;
+    for (unsigned i = 0; i < px->nraw; i++)
+        if (px->what[i] == PW_HLE && api_lock &&
+            !xok(A, px->raw[i] == 0xf2 ? jk_x86_xacquire(A->x) : jk_x86_xrelease(A->x), at, n))
+            return 0;
+    if (px->hints && !xok(A, jk_x86_hint(A->x, px->hints), at, n))
         return 0;
     if (rex && !xok(A, jk_x86_rex(A->x, rex & 15u), at, n))
         return 0;
@@ -2137,7 +2166,7 @@ static int emit_prefixes_slow(jk_asm *A, pfxs *px, int api_rep, int api_lock, co
 static JK_ALWAYS_INLINE int emit_prefixes(jk_asm *A, pfxs *px, int api_rep, int api_lock,
                                           const char *at, size_t n)
 {
-    return px->nraw == 0 || emit_prefixes_slow(A, px, api_rep, api_lock, at, n);
+    return (px->nraw == 0 && !px->hints) || emit_prefixes_slow(A, px, api_rep, api_lock, at, n);
 }
 
 /* Prefixes with nothing after them: plain bytes. */
@@ -2304,6 +2333,8 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
     if ((info & MI_BRANCH_MASK) && nops == 1 && ops[0].kind == O_EXPR && !ops[0].bare) {
         opnd *o = &ops[0];
         unsigned bi = info & MI_BRANCH_MASK;
+        if (px->hints & JK_X86_HINT_DISP32) /* {disp32} jmp: the rel32 form, as near */
+            o->nearkw = 1;
         if (o->v.sym) {
             /* an index, not a pointer: cur_dot and sym_label below may
              * grow A->syms */
@@ -2454,7 +2485,8 @@ static int instruction(lx *L, const kw *mk, unsigned strwhich, pfxs *px, const t
             abs = 1;
             bad |= (xo[i].flags & JK_X86_MEM_LABEL) ||
                    (xo[i].rclass != JK_X86_RC_NONE && xo[i].rclass != JK_X86_RC_GP32) ||
-                   (xo[i].iclass != JK_X86_RC_NONE && xo[i].iclass != JK_X86_RC_GP32);
+                   (xo[i].iclass != JK_X86_RC_NONE && xo[i].iclass != JK_X86_RC_GP32 &&
+                    xo[i].iclass != JK_X86_RC_XMM && xo[i].iclass != JK_X86_RC_YMM); /* VSIB */
         }
         abs &= !bad;
         for (unsigned i = 0; abs && i < px->nraw; i++) {
@@ -3413,12 +3445,44 @@ static int label_def(jk_asm *A, const tok *t)
 /* One statement starting at s on a line ending at e; depth > 0 inside
  * `times`. Each token is lexed once: `cur` is the word being looked at,
  * the lexer L is already at the token after it. */
+/* GNU as's pseudo-prefixes ({vex} {vex3} {load} {store} {disp8} {disp32}:
+ * jk_x86_hint) from L at '{', while there are any; ORed into *hints. */
+static int pseudo_prefixes(lx *L, unsigned *hints)
+{
+    static const char *const hn[] = {"vex", "vex3", "load", "store", "", "disp8", "disp32"};
+    while (is_p(L, '{')) {
+        const char *at = L->k.s;
+        unsigned h = 0;
+        next(L);
+        for (unsigned i = 0; L->k.t == T_ID && i < sizeof hn / sizeof hn[0]; i++)
+            if (*hn[i] && eq_lower(L->k.s, L->k.n, hn[i], strlen(hn[i])))
+                h = 1u << i;
+        if (!h && L->k.t == T_ID && eq_lower(L->k.s, L->k.n, "evex", 4))
+            return err(L->A, at, (size_t)(L->k.s + L->k.n - at), JK_EUNSUPPORTED,
+                       "{evex}: EVEX (AVX-512) encodings are not supported");
+        if (!h)
+            return err(L->A, at, (size_t)(L->k.s + L->k.n - at), JK_ESYNTAX,
+                       "unknown pseudo-prefix (want {vex}, {vex3}, {load}, {store}, {disp8} "
+                       "or {disp32})");
+        if (*hints & h)
+            return err(L->A, at, (size_t)(L->k.s + L->k.n - at), JK_ESYNTAX,
+                       "pseudo-prefix given twice");
+        *hints |= h;
+        next(L);
+        if (!is_p(L, '}'))
+            return bad_tok(L, "'}'");
+        next(L);
+    }
+    return 1;
+}
+
 static int statement(jk_asm *A, const char *s, const char *e, int depth)
 {
     lx L;
     const kw *k;
     pfxs px;
     tok cur;
+    unsigned hints;
     L.A = A;
     L.p = s;
     L.e = e;
@@ -3430,6 +3494,7 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
     if (L.k.t == T_EOS)
         return 1;
     A->st_s = L.k.s;
+    hints = 0;
     /* labels */
     for (;;) {
         if (L.k.t != T_ID && L.k.t != T_NUM)
@@ -3448,6 +3513,17 @@ static int statement(jk_asm *A, const char *s, const char *e, int depth)
                 return 1;
             continue;
         }
+        goto have_word;
+    }
+    /* GNU as's pseudo-prefixes before the instruction: {vex} {vex3} {load}
+     * {store} {disp8} {disp32} (jk_x86_hint) */
+    if (is_p(&L, '{')) {
+        if (!pseudo_prefixes(&L, &hints))
+            return 0;
+        if (L.k.t != T_ID)
+            return bad_tok(&L, "an instruction");
+        cur = L.k;
+        next(&L);
         goto have_word;
     }
     /* [bits 64] */
@@ -3487,10 +3563,23 @@ have_word:
     px.nraw = 0;
     px.lock = px.rep = 0;
     px.rep_at = NULL;
+    px.hints = hints;
     for (;;) {
         k = cur.kw;
         if (k && k->kind == KW_MNEM)
             break;
+        if (!k && cur.n > 2 && cur.s[cur.n - 2] == '.' && (cur.s[cur.n - 1] | 0x20) == 's') {
+            /* mov.s, vmovaps.s (objdump): the swapped register form */
+            uint64_t w0, w1;
+            const kw *sk;
+            kw_pack(A->low, cur.s, cur.n - 2, &w0, &w1);
+            sk = kw_find_w(A, cur.s, cur.n - 2, w0, w1);
+            if (sk && sk->kind == KW_MNEM) {
+                k = sk;
+                px.hints |= JK_X86_HINT_SWAP;
+                break;
+            }
+        }
         if (!k && cur.n >= 3 && eq_lower(cur.s, 3, "rex", 3) && (cur.n == 3 || cur.s[3] == '.')) {
             unsigned b = 0x40;
             for (size_t i = 4; i < cur.n; i++) {
@@ -3528,6 +3617,10 @@ have_word:
                 px.raw[px.nraw++] = segpfx[k->b];
             else if (k->a == PFX_RAW)
                 px.raw[px.nraw++] = (uint8_t)k->b;
+            else if (k->a == PFX_HLE) { /* xacquire / xrelease: the encoder checks them */
+                px.what[px.nraw] = PW_HLE;
+                px.raw[px.nraw++] = (uint8_t)k->b;
+            }
             else if (k->a == PFX_LOCK) {
                 if (px.lock)
                     return err(A, cur.s, cur.n, JK_ESYNTAX, "more than one lock prefix");
@@ -3547,9 +3640,14 @@ have_word:
         }
         if (L.k.t == T_EOS) {
             /* prefixes alone on their line: emit them as bytes */
+            if (px.hints)
+                return err(A, cur.s, cur.n, JK_ESYNTAX,
+                           "a pseudo-prefix must precede an instruction");
             stmt_begin(A);
             return emit_prefix_bytes(A, &px, cur.s, cur.n);
         }
+        if (is_p(&L, '{') && !pseudo_prefixes(&L, &px.hints)) /* lock {load} add ... */
+            return 0;
         if (L.k.t != T_ID)
             return bad_tok(&L, "an instruction");
         cur = L.k;
@@ -3560,7 +3658,7 @@ have_word:
     if (k->kind == KW_WORD && k->a == W_STR)
         return instruction(&L, NULL, (unsigned)k->b + 1u, &px, &cur);
     if (k->kind == KW_DIR) {
-        if (px.nraw || px.rep || px.lock)
+        if (px.nraw || px.rep || px.lock || px.hints)
             return err(A, cur.s, cur.n, JK_ESYNTAX, "a prefix must precede an instruction");
         unlex(&L, &cur);
         return directive(&L, k);

@@ -253,6 +253,20 @@ jk_status jk_x86_rep(jk_x86_asm *a) { return pend(a, JK__PEND_REP, "rep"); }
 jk_status jk_x86_repe(jk_x86_asm *a) { return pend(a, JK__PEND_REP | JK__PEND_REPE, "repe"); }
 jk_status jk_x86_repne(jk_x86_asm *a) { return pend(a, JK__PEND_REPNE, "repne"); }
 
+jk_status jk_x86_xacquire(jk_x86_asm *a)
+{
+    if (a && (a->pending & (JK__PEND_XACQ | JK__PEND_XREL)) && !a->code.err.status)
+        return jk__code_fail(&a->code, JK_EOPERAND, "xacquire: only one HLE prefix");
+    return pend(a, JK__PEND_XACQ, "xacquire");
+}
+
+jk_status jk_x86_xrelease(jk_x86_asm *a)
+{
+    if (a && (a->pending & (JK__PEND_XACQ | JK__PEND_XREL)) && !a->code.err.status)
+        return jk__code_fail(&a->code, JK_EOPERAND, "xrelease: only one HLE prefix");
+    return pend(a, JK__PEND_XREL, "xrelease");
+}
+
 jk_status jk_x86_addr32(jk_x86_asm *a)
 {
     if (!a)
@@ -281,6 +295,32 @@ jk_status jk_x86_rex(jk_x86_asm *a, unsigned wrxb)
         return jk__code_fail(&a->code, JK_EOPERAND, "rex: only one REX prefix per instruction");
     jk__x86_set_pending(a, a->pending | JK__PEND_REX);
     a->pend_rex = (uint8_t)wrxb;
+    return JK_OK;
+}
+
+jk_status jk_x86_hint(jk_x86_asm *a, unsigned hints)
+{
+    unsigned all = a ? a->pend_hint | hints : 0;
+    if (!a)
+        return JK_EINVAL;
+    if (a->code.err.status)
+        return a->code.err.status;
+    if (hints & ~(unsigned)JK_X86_HINT_ALL)
+        return jk__code_fail(&a->code, JK_EINVAL, "hint: unknown bits 0x%x", hints);
+    if (a->pend_hint & hints)
+        return jk__code_fail(&a->code, JK_EOPERAND, "hint: a pseudo-prefix given twice");
+    if ((all & JK_X86_HINT_VEX) && (all & JK_X86_HINT_VEX3))
+        return jk__code_fail(&a->code, JK_EOPERAND, "hint: {vex} and {vex3} together");
+    if ((all & JK_X86_HINT_DISP8) && (all & JK_X86_HINT_DISP32))
+        return jk__code_fail(&a->code, JK_EOPERAND, "hint: {disp8} and {disp32} together");
+    if (((all & JK_X86_HINT_LOAD) != 0) + ((all & JK_X86_HINT_STORE) != 0) +
+            ((all & JK_X86_HINT_SWAP) != 0) > 1)
+        return jk__code_fail(&a->code, JK_EOPERAND,
+                             "hint: only one of {load}, {store} and the .s suffix");
+    if (!hints)
+        return JK_OK;
+    jk__x86_set_pending(a, a->pending | JK__PEND_HINT);
+    a->pend_hint = (uint8_t)all;
     return JK_OK;
 }
 

@@ -1,6 +1,7 @@
 /*
  * x86/cpu.c - which of the extensions the instruction table knows this CPU
- * (and its operating system) supports: CPUID leaves 1, 7 and 0x80000001,
+ * (and its operating system) supports: CPUID leaves 1, 7 (subleaves 0 and
+ * 1) and 0x80000001,
  * and for the VEX-encoded extensions XGETBV, because AVX code faults unless
  * the OS saves the YMM state (XCR0 bits 1 and 2, enabled when CPUID.1:ECX
  * says OSXSAVE). On a host that is not x86, or a compiler without a way to
@@ -73,7 +74,7 @@ uint32_t jk_x86_cpu_features(void)
         }
     }
     if (cpuid(7, 0, r)) {
-        unsigned b = r[1];
+        unsigned b = r[1], sub = r[0];
         f |= (b >> 3 & 1u) ? JK_X86_FEAT_BMI1 : 0;
         f |= (ymm && (b >> 5 & 1u)) ? JK_X86_FEAT_AVX2 : 0;
         f |= (b >> 8 & 1u) ? JK_X86_FEAT_BMI2 : 0;
@@ -83,6 +84,15 @@ uint32_t jk_x86_cpu_features(void)
         f |= (r[2] >> 8 & 1u) ? JK_X86_FEAT_GFNI : 0;
         f |= (ymm && (r[2] >> 9 & 1u)) ? JK_X86_FEAT_VAES : 0;
         f |= (ymm && (r[2] >> 10 & 1u)) ? JK_X86_FEAT_VPCLMULQDQ : 0;
+        /* subleaf 1 (when leaf 7 has it): the VEX forms of VNNI, IFMA and
+         * the new conversions, all needing the YMM state */
+        if (sub >= 1 && ymm) {
+            cpuid(7, 1, r);
+            f |= (r[0] >> 4 & 1u) ? JK_X86_FEAT_AVXVNNI : 0;
+            f |= (r[0] >> 23 & 1u) ? JK_X86_FEAT_AVXIFMA : 0;
+            f |= (r[3] >> 4 & 1u) ? JK_X86_FEAT_AVXVNNIINT8 : 0;
+            f |= (r[3] >> 5 & 1u) ? JK_X86_FEAT_AVXNECONVERT : 0;
+        }
     }
     if (cpuid(0x80000001u, 0, r)) {
         f |= (r[2] >> 5 & 1u) ? JK_X86_FEAT_LZCNT : 0;

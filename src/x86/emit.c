@@ -143,12 +143,12 @@ static inline unsigned imm_sig(int64_t v)
 
 /* Memory class and signature by access size (0 = unsized); 0 = bad size. */
 static const uint64_t mem_cls[65] = {
-    [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [8] = JK__C_M64,
-    [10] = JK__C_M80, [16] = JK__C_M128, [32] = JK__C_M256, [64] = JK__C_M512,
+    [0] = JK__C_MX, [1] = JK__C_M8, [2] = JK__C_M16, [4] = JK__C_M32, [6] = JK__C_M48,
+    [8] = JK__C_M64, [10] = JK__C_M80, [16] = JK__C_M128, [32] = JK__C_M256, [64] = JK__C_M512,
 };
 static const uint8_t mem_sig[65] = {
-    [0] = JK__SIG_MX, [1] = JK__SIG_M8, [2] = JK__SIG_M16, [4] = JK__SIG_M32, [8] = JK__SIG_M64,
-    [10] = JK__SIG_M80, [16] = JK__SIG_M128, [32] = JK__SIG_M256, [64] = JK__SIG_M512,
+    [0] = JK__SIG_MX, [1] = JK__SIG_M8, [2] = JK__SIG_M16, [4] = JK__SIG_M32, [6] = JK__SIG_M48,
+    [8] = JK__SIG_M64, [10] = JK__SIG_M80, [16] = JK__SIG_M128, [32] = JK__SIG_M256, [64] = JK__SIG_M512,
 };
 
 static uint64_t fail0(jk_x86_asm *a, jk_status s, const char *fmt, const char *m, const char *r)
@@ -202,6 +202,16 @@ static uint64_t check_mem(jk_x86_asm *a, const jk_x86_op *o, const char *m)
             return fail0(a, JK_EOPERAND, "%s: %s cannot be a base register", m,
                          reg_name(bc, o->reg));
         }
+    }
+    if (ic == JK_X86_RC_XMM || ic == JK_X86_RC_YMM) {
+        /* VSIB (the gathers): any vector register, xmm4 too; the base, if
+         * any, sets the address size */
+        if (o->index > 15)
+            return fail0(a, JK_EOPERAND, "%s: bad index register%s", m, "");
+        if (m32 && (bc == JK_X86_RC_GP64 || o->index > 7 || (bc != JK_X86_RC_NONE && o->reg > 7)))
+            return fail0(a, JK_EOPERAND, "%s: %s requires 64-bit mode", m,
+                         o->index > 7 ? reg_name(ic, o->index) : reg_name(bc, o->reg));
+        return 1;
     }
     if (ic != JK_X86_RC_NONE) {
         if (ic != JK_X86_RC_GP32 && ic != JK_X86_RC_GP64)
@@ -303,11 +313,24 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
     case JK_X86_OP_MEM:
         if (!check_mem(a, o, m))
             return 0;
+        if (o->iclass == JK_X86_RC_XMM || o->iclass == JK_X86_RC_YMM) {
+            /* VSIB: the element size (dword / qword ptr) or none */
+            int y = o->iclass == JK_X86_RC_YMM;
+            *sig = y ? JK__SIG_VMY : JK__SIG_VMX;
+            if (o->size == 0)
+                return y ? JK__C_VM32Y | JK__C_VM64Y : JK__C_VM32X | JK__C_VM64X;
+            if (o->size == 4)
+                return y ? JK__C_VM32Y : JK__C_VM32X;
+            if (o->size == 8)
+                return y ? JK__C_VM64Y : JK__C_VM64X;
+            return JK__C_VMBAD;
+        }
         switch (o->size) {
         case 0: *sig = JK__SIG_MX; return JK__C_MX;
         case 1: *sig = JK__SIG_M8; return JK__C_M8;
         case 2: *sig = JK__SIG_M16; return JK__C_M16;
         case 4: *sig = JK__SIG_M32; return JK__C_M32;
+        case 6: *sig = JK__SIG_M48; return JK__C_M48;
         case 8: *sig = JK__SIG_M64; return JK__C_M64;
         case 10: *sig = JK__SIG_M80; return JK__C_M80;
         case 16: *sig = JK__SIG_M128; return JK__C_M128;
@@ -315,7 +338,7 @@ JK__NOINLINE static uint64_t classify(jk_x86_asm *a, const jk_x86_op *o, const c
         case 64: *sig = JK__SIG_M512; return JK__C_M512;
         default: break;
         }
-        return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 8, 10, 16, 32 or 64%s", m, "");
+        return fail0(a, JK_EOPERAND, "%s: memory size must be 1, 2, 4, 6, 8, 10, 16, 32 or 64%s", m, "");
     case JK_X86_OP_IMM:
         *sig = imm_sig(o->value);
         return imm_class(o->value);
@@ -377,7 +400,7 @@ static inline uint8_t *put_imm(uint8_t *p, uint64_t v, unsigned size)
  * displacement already checked and normalised; *dispp receives where a
  * label's disp32 goes. */
 static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, int64_t disp,
-                               int m64, uint8_t **dispp)
+                               int m64, uint8_t **dispp, unsigned force)
 {
     if ((mop->flags & (JK_X86_MEM_LABEL | JK_X86_MEM_ABS)) == JK_X86_MEM_LABEL ||
         mop->rclass == JK_X86_RC_IP) {
@@ -401,7 +424,9 @@ static inline uint8_t *enc_mem(uint8_t *p, unsigned regf, const jk_x86_op *mop, 
             return put32(p, (uint32_t)disp);
         } else {
             unsigned b = mop->reg & 7u;
-            unsigned mod = lab ? 2u : (disp == 0 && b != 5) ? 0u : fits8(disp) ? 1u : 2u;
+            /* force: {disp8} (1) / {disp32} (2) with a base */
+            unsigned mod = lab || force == 2u ? 2u : (disp == 0 && b != 5 && !force) ? 0u
+                         : fits8(disp) ? 1u : 2u;
             if (has_index || b == 4) {
                 *p++ = (uint8_t)((mod << 6) | (regf << 3) | 4u);
                 *p++ = (uint8_t)((sc << 6) | (idx << 3) | b);
@@ -505,9 +530,26 @@ static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const
     if (pd & JK__PEND_LOCK) {
         if (!(f->flags & JK__F_LOCK))
             return jk__code_fail(&a->code, JK_EOPERAND, "lock: %s is not lockable", m);
-        if (n == 0 || ops[0].kind != JK_X86_OP_MEM)
+        if (n == 0 || (ops[0].kind != JK_X86_OP_MEM &&
+                       !((f->flags & JK__F_HLE) && n > 1 && ops[1].kind == JK_X86_OP_MEM)))
             return jk__code_fail(&a->code, JK_EOPERAND,
                                  "lock: %s needs a memory destination to be locked", m);
+    }
+    if (pd & (JK__PEND_XACQ | JK__PEND_XREL)) {
+        const char *p = pd & JK__PEND_XACQ ? "xacquire" : "xrelease";
+        if (f->flags & JK__F_NOHLE)
+            return jk__code_fail(&a->code, JK_EOPERAND, "%s: not with %s", p, m);
+        if ((pd & JK__PEND_LOCK) || (f->flags & JK__F_HLE) || /* xchg: registers too (GNU as) */
+            ((pd & JK__PEND_XREL) && (f->flags & JK__F_HLEREL) && n &&
+             ops[0].kind == JK_X86_OP_MEM))
+            ; /* lock was checked above */
+        else if (f->flags & JK__F_HLEREL)
+            return jk__code_fail(&a->code, JK_EOPERAND, pd & JK__PEND_XREL
+                                 ? "%s: %s needs a memory destination" : "%s: not with %s", p, m);
+        else if ((f->flags & JK__F_LOCK) && !(f->flags & JK__F_HLE))
+            return jk__code_fail(&a->code, JK_EOPERAND, "%s: %s needs lock", p, m);
+        else
+            return jk__code_fail(&a->code, JK_EOPERAND, "%s: not with %s", p, m);
     }
     if (pd & (JK__PEND_REP | JK__PEND_REPNE)) {
         const char *p = pd & JK__PEND_REPNE ? "repne" : pd & JK__PEND_REPE ? "repe" : "rep";
@@ -517,6 +559,12 @@ static int check_pending(jk_x86_asm *a, const jk__x86_form *f, unsigned n, const
             return jk__code_fail(&a->code, JK_EOPERAND, "%s: %s takes rep, not %s", p, m, p);
     }
     return 0;
+}
+
+/* {disp8} / {disp32} as enc_mem's force argument. */
+static unsigned hint_disp(unsigned h)
+{
+    return h & JK_X86_HINT_DISP32 ? 2u : h & JK_X86_HINT_DISP8 ? 1u : 0u;
 }
 
 /* Encode form f. Returns JK_OK, MISMATCH (with a->why set), or an error. */
@@ -563,17 +611,46 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
                     a->why = "moffs needs an absolute address";
                 return MISMATCH;
             }
+            if (aop && (a->pending & (JK__PEND_XACQ | JK__PEND_XREL)))
+                return MISMATCH; /* HLE: the ModRM form (GNU as), the CPU ignores it on A2/A3 */
             if ((f->flags & JK__F_NOX64R0) && m64 && oop->reg == 0)
                 return MISMATCH; /* xchg eax, eax is 87 C0 in 64-bit mode: 90 is a pure nop */
             /* a VEX load form whose registers would set only VEX.B: the store
              * form after it swaps rm and reg, so the 2-byte VEX does (GNU as) */
             if ((f->flags & JK__F_VSWAP) && mop->kind == JK_X86_OP_REG && (mop->reg & 8u) &&
-                !(rop->reg & 8u))
+                !(rop->reg & 8u) &&
+                !((a->pending & JK__PEND_HINT) &&
+                  (a->pend_hint & (JK_X86_HINT_VEX3 | JK_X86_HINT_LOAD | JK_X86_HINT_STORE |
+                                   JK_X86_HINT_SWAP))))
                 return MISMATCH;
+            /* GNU as's default for these is the AVX-512 form: refused, so
+             * the default never means other bytes than GNU as's (nor
+             * changes when EVEX arrives); {vex} picks the VEX form */
+            if ((f->flags & JK__F_EVEXDEF) &&
+                !((a->pending & JK__PEND_HINT) &&
+                  (a->pend_hint & (JK_X86_HINT_VEX | JK_X86_HINT_VEX3))))
+                return jk__code_fail(c, JK_EUNSUPPORTED,
+                                     "%s: GNU as encodes this with EVEX (AVX-512), which is not "
+                                     "supported; {vex} (JK_X86_HINT_VEX) selects the VEX form", m);
+            if (f->flags & JK__F_VSIB) {
+                /* GNU as warns (an EVEX gather: errors) when a gather's
+                 * registers overlap - the CPU raises #UD; refused here */
+                unsigned d = rop->reg, xi = mop->index, mk = vop->reg;
+                const char *what = d == xi ? "destination and the index"
+                                   : d == mk ? "destination and the mask"
+                                   : xi == mk ? "index and the mask" : NULL;
+                if (what)
+                    return jk__code_fail(c, JK_EOPERAND,
+                                         "%s: the destination, index and mask registers must "
+                                         "differ (%s is both the %s)", m,
+                                         d == xi || d == mk ? reg_name(rop->rclass, d)
+                                                           : reg_name(vop->rclass, mk), what);
+            }
             if (dop) {
                 uint32_t sym = (uint32_t)dop->value;
                 if (f->relax &&
-                    ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL))
+                    ((dop->flags & JK_X86_LBL_NEAR) || c->syms[sym].kind != JK__SYM_LOCAL ||
+                     ((a->pending & JK__PEND_HINT) && (a->pend_hint & JK_X86_HINT_DISP32))))
                     f += f->relax;
                 else if (!f->relax && f->immsz[0] == 1 && c->syms[sym].kind != JK__SYM_LOCAL)
                     return jk__code_fail(c, JK_ELABEL,
@@ -583,6 +660,10 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
     }
     if (a->pending && check_pending(a, f, n, ops, m))
         return c->err.status;
+    if ((a->pending & JK__PEND_HINT) && (a->pend_hint & (JK_X86_HINT_VEX | JK_X86_HINT_VEX3)) &&
+        f->enc != JK__ENC_VEX)
+        return jk__code_fail(c, JK_EOPERAND, "{%s}: %s is not VEX-encoded",
+                             a->pend_hint & JK_X86_HINT_VEX3 ? "vex3" : "vex", m);
 
     /* REX bits */
     if (f->pfx & JK__P_REXW)
@@ -666,9 +747,9 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
             *p++ = 0xF2;
         if (f->pfx & JK__P_F3)
             *p++ = 0xF3;
-        if (a->pending & JK__PEND_REPNE)
+        if (a->pending & (JK__PEND_REPNE | JK__PEND_XACQ))
             *p++ = 0xF2;
-        if (a->pending & JK__PEND_REP)
+        if (a->pending & (JK__PEND_REP | JK__PEND_XREL))
             *p++ = 0xF3;
         if (a->pending & JK__PEND_LOCK)
             *p++ = 0xF0;
@@ -685,7 +766,8 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         unsigned w = JK__VEX_W(v), l = JK__VEX_L(v), pp = JK__VEX_PP(v), map = JK__VEX_MAP(v);
         if (a->pending & JK__PEND_LOCK)
             *p++ = 0xF0;
-        if (map == 1 && !w && !(rex & 3u)) {
+        if (map == 1 && !w && !(rex & 3u) &&
+            !((a->pending & JK__PEND_HINT) && (a->pend_hint & JK_X86_HINT_VEX3))) {
             *p++ = 0xC5;
             *p++ = (uint8_t)((((~rex >> 2) & 1u) << 7) | ((~vvvv & 15u) << 3) | (l << 2) | pp);
         } else {
@@ -701,7 +783,8 @@ JK__NOINLINE static int build(jk_x86_asm *a, const jk__x86_form *f, unsigned n, 
         if (mop->kind == JK_X86_OP_REG) {
             *p++ = (uint8_t)(0xC0 | (regf << 3) | (mop->reg & 7u));
         } else {
-            p = enc_mem(p, regf, mop, disp, m64, &dispp);
+            p = enc_mem(p, regf, mop, disp, m64, &dispp,
+                        (a->pending & JK__PEND_HINT) ? hint_disp(a->pend_hint) : 0u);
         }
     }
     if (aop && (aop->flags & JK_X86_MEM_LABEL)) {
@@ -838,7 +921,7 @@ JK__ALWAYS_INLINE static inline int build_fast(jk_x86_asm *a, const jk__x86_form
         if (mop->kind == JK_X86_OP_REG)
             *p++ = (uint8_t)(0xC0 | (regf << 3) | (mop->reg & 7u));
         else
-            p = enc_mem(p, regf, mop, disp, m64, &dispp);
+            p = enc_mem(p, regf, mop, disp, m64, &dispp, 0);
     }
     if (i0 != 15u) {
         uint8_t *ip = p;
@@ -919,7 +1002,7 @@ JK__ALWAYS_INLINE static inline int build_vex(jk_x86_asm *a, const jk__x86_form 
     if (mop->kind == JK_X86_OP_REG)
         *p++ = (uint8_t)(0xC0 | ((regf & 7u) << 3) | (mop->reg & 7u));
     else
-        p = enc_mem(p, regf & 7u, mop, disp, m64, &dispp);
+        p = enc_mem(p, regf & 7u, mop, disp, m64, &dispp, 0);
     if (f->flags & JK__F_FIMM)
         *p++ = f->fimm;
     if (i0 != 15u)
@@ -947,7 +1030,9 @@ static void describe(const jk_x86_op *o, char *buf, size_t n)
         default: snprintf(buf, n, "reg"); return;
         }
     case JK_X86_OP_MEM:
-        if (o->size)
+        if (o->iclass == JK_X86_RC_XMM || o->iclass == JK_X86_RC_YMM) /* VSIB: vm32x ... */
+            snprintf(buf, n, "vm%.0u%s", 8u * o->size, o->iclass == JK_X86_RC_XMM ? "x" : "y");
+        else if (o->size)
             snprintf(buf, n, "m%u", 8u * o->size);
         else
             snprintf(buf, n, "m");
@@ -1000,7 +1085,8 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
     /* unsized memory that some size would make valid (cvtsi2sd xmm0, [rax]:
      * m32 or m64): ambiguous, as GNU as says */
     for (i = 0; i < n; i++) {
-        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0) {
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].size == 0 &&
+            ops[i].iclass != JK_X86_RC_XMM && ops[i].iclass != JK_X86_RC_YMM) {
             memcpy(wide, cls, sizeof wide);
             wide[i] = JK__C_MEM & ~JK__C_MX;
             for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
@@ -1010,6 +1096,16 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
                                          "a size (dword ptr, qword ptr, ...)", m);
         }
     }
+    /* a gather with a general index register */
+    for (i = 0; i < n; i++)
+        if (ops[i].kind == JK_X86_OP_MEM && ops[i].iclass != JK_X86_RC_XMM &&
+            ops[i].iclass != JK_X86_RC_YMM)
+            for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
+                if ((f->flags & JK__F_VSIB) && f->nops == n && !(f->ops[i] & JK__C_MEM) &&
+                    (f->ops[i] & (JK__C_VM32X | JK__C_VM32Y | JK__C_VM64X | JK__C_VM64Y)))
+                    return jk__code_fail(&a->code, JK_ENOFORM,
+                                         "%s: the memory operand needs an xmm or ymm index "
+                                         "(VSIB)", m);
     /* a form exists in the other mode */
     for (f = jk__x86_forms + jk__x86_mnem_first[id]; f < end; f++)
         if (forms_match(f, n, cls))
@@ -1026,6 +1122,77 @@ JK__NOINLINE static jk_status no_form(jk_x86_asm *a, unsigned id, unsigned n, co
 }
 
 /* -- Entry ---------------------------------------------------------------- */
+
+/* The direction of a register form: 1 store (operand 0 in ModRM.rm), 2 load
+ * (operand 0 in ModRM.reg, a later one in rm), 0 neither. */
+static unsigned form_dir(const jk__x86_form *f)
+{
+    unsigned i;
+    if (f->roles[0] == JK__RO_M)
+        return 1;
+    if (f->roles[0] == JK__RO_R)
+        for (i = 1; i < f->nops; i++)
+            if (f->roles[i] == JK__RO_M)
+                return 2;
+    return 0;
+}
+
+/* GNU as refuses {store} and .s on `fadd st(0), st(i)` and the other x87
+ * forms with a reversed twin (`fadd st(i), st(0)`, DC C0+i): 1 for those. */
+static int x87_twin(jk_x86_mnem id, unsigned n, const jk_x86_op *ops)
+{
+    const jk__x86_form *f = jk__x86_forms + jk__x86_mnem_first[id];
+    const jk__x86_form *end = jk__x86_forms + jk__x86_mnem_first[id + 1];
+    if (n != 2 || ops[0].kind != JK_X86_OP_REG || ops[0].rclass != JK_X86_RC_ST ||
+        ops[0].reg != 0 || ops[1].kind != JK_X86_OP_REG || ops[1].rclass != JK_X86_RC_ST)
+        return 0;
+    for (; f < end; f++)
+        if (f->nops == 2 && f->roles[0] == JK__RO_O && f->roles[1] == JK__RO_Z &&
+            (f->ops[0] & JK__C_ST))
+            return ops[1].reg != 0; /* st(0), st(0) is the twin's own */
+    return 0;
+}
+
+/* {load} / {store} / .s: when every operand is a register and the default
+ * candidate (the first that matches) has a direction other than the wanted
+ * one, the first candidate of the wanted direction; else NULL (the usual
+ * order decides, as GNU as ignores the hint). For .s the wanted direction
+ * is the other one than the default's. */
+static const jk__x86_form *prefer_dir(const jk_x86_asm *a, const jk__x86_slot *slot,
+                                      const uint64_t *cls, unsigned n, const jk_x86_op *ops)
+{
+    const uint16_t *cand = jk__x86_cand + slot->first, *cend = cand + slot->count;
+    unsigned i, dflt = 0, want = a->pend_hint & JK_X86_HINT_STORE ? 1u
+                              : a->pend_hint & JK_X86_HINT_LOAD ? 2u : 0u;
+    if (n < 2)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (ops[i].kind != JK_X86_OP_REG)
+            return NULL;
+    for (; cand < cend; cand++) {
+        const jk__x86_form *f = &jk__x86_forms[*cand & 0x7FFFu];
+        unsigned d;
+        if (!forms_match(f, n, cls) ||
+            (f->feature && !((a->features >> (f->feature - 1u)) & 1u)))
+            continue;
+        d = form_dir(f);
+        if (!dflt) { /* the default candidate. One of neither direction
+                      * (xchg's 90+r) stays, except (GNU as) with the
+                      * accumulator first and not second: {store} takes the
+                      * store form, .s the load form */
+            dflt = 1;
+            if ((want && d == want) ||
+                (!d && (want == 2u || f->roles[0] != JK__RO_Z || ops[1].reg == 0)))
+                return NULL;
+            if (!want) /* .s: the other direction */
+                want = d ? 3u - d : 2u;
+            continue;
+        }
+        if (d == want)
+            return f;
+    }
+    return NULL;
+}
 
 JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsigned n,
                                            const jk_x86_op *ops)
@@ -1101,8 +1268,32 @@ JK__NOINLINE static jk_status emit_general(jk_x86_asm *a, jk_x86_mnem id, unsign
         h = (h + 1) & mask;
     }
     a->why = NULL;
-    /* with addr32 the moffs forms come first (GNU as: 67 a0 + 4 bytes) */
-    pass = (a->pending & JK__PEND_A32) ? 0u : 1u;
+    if ((a->pending & JK__PEND_HINT) &&
+        (a->pend_hint & (JK_X86_HINT_LOAD | JK_X86_HINT_STORE | JK_X86_HINT_SWAP))) {
+        const jk__x86_form *pf;
+        if ((a->pend_hint & (JK_X86_HINT_STORE | JK_X86_HINT_SWAP)) && x87_twin(id, n, ops)) {
+            jk__x86_set_pending(a, 0);
+            return jk__code_fail(c, JK_EOPERAND, "%s: %s does not apply to st(0), st(i)",
+                                 jk__x86_mnem_names[id],
+                                 a->pend_hint & JK_X86_HINT_STORE ? "{store}" : ".s");
+        }
+        pf = prefer_dir(a, slot, cls, n, ops);
+        if (pf) {
+            r = build(a, pf, n, ops, jk__x86_mnem_names[id]);
+            if (r != MISMATCH) {
+                jk__x86_set_pending(a, 0);
+                a->last = JK__K_OF_FORM(pf - jk__x86_forms);
+                c->insn++;
+                return (jk_status)r;
+            }
+        }
+    }
+    /* with addr32 the moffs forms come first (GNU as: 67 a0 + 4 bytes), and
+     * with {disp32} in 64-bit mode */
+    pass = (a->pending & JK__PEND_A32) ||
+                   ((a->pending & JK__PEND_HINT) && (a->pend_hint & JK_X86_HINT_DISP32) &&
+                    a->mode == JK_X86_MODE64)
+               ? 0u : 1u; /* GNU as: {disp32} mov al, [0x1000] is a0 + 8 bytes */
 again:
     cand = jk__x86_cand + slot->first;
     cend = cand + slot->count;
@@ -1120,7 +1311,9 @@ again:
         }
         if (!(f->flags & JK__F_SLOW) && !a->pending)
             r = build_fast(a, f, ops, info, jk__x86_mnem_names[id]);
-        else if (f->enc == JK__ENC_VEX && (f->flags & JK__F_MODRM) && !a->pending &&
+        else if (f->enc == JK__ENC_VEX &&
+                 (f->flags & (JK__F_MODRM | JK__F_VSIB | JK__F_EVEXDEF)) == JK__F_MODRM &&
+                 !a->pending &&
                  (r = build_vex(a, f, ops)) != VEX_GENERAL)
             ;
         else

@@ -66,10 +66,18 @@
 #define JK__C_ST0    (1ull << 44)
 /* bits 45, 46: the quick path's REX flags (JK__Q_REX, JK__Q_NOREX) */
 #define JK__C_XMM0   (1ull << 47) /* xmm0 as the implicit operand (blendvps ..., xmm0) */
+/* VSIB memory (the gathers): an xmm or ymm index, elements of 32 or 64 bits;
+ * unsized VSIB memory has both size bits of its index class */
+#define JK__C_VM32X  (1ull << 48)
+#define JK__C_VM32Y  (1ull << 49)
+#define JK__C_VM64X  (1ull << 50)
+#define JK__C_VM64Y  (1ull << 51)
+#define JK__C_VMBAD  (1ull << 52) /* VSIB memory of another size: no form takes it */
+#define JK__C_M48    (1ull << 53) /* fword: a far pointer (16-bit selector : 32-bit offset) */
 
 #define JK__C_ANY (~0ull) /* mask of an absent operand */
-#define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M64 | JK__C_M80 | JK__C_M128 | \
-                   JK__C_M256 | JK__C_M512 | JK__C_MX)
+#define JK__C_MEM (JK__C_M8 | JK__C_M16 | JK__C_M32 | JK__C_M48 | JK__C_M64 | JK__C_M80 | \
+                   JK__C_M128 | JK__C_M256 | JK__C_M512 | JK__C_MX)
 #define JK__C_IMM (JK__C_I8 | JK__C_I8S | JK__C_I8S16 | JK__C_I8S32 | JK__C_I16 | \
                    JK__C_I32 | JK__C_I32S | JK__C_I64 | JK__C_ONE | JK__C_THREE)
 
@@ -101,6 +109,13 @@ enum {
                                  the general builder */
 #define JK__F_FIMM    0x0200u /* a constant immediate byte follows (comparison
                                  pseudo-mnemonics: cmpltps = cmpps ..., 1) */
+#define JK__F_VSIB    0x0400u /* VSIB memory (gathers): destination, index and mask must
+                                 differ; built by build() only */
+#define JK__F_EVEXDEF 0x0800u /* GNU as encodes the mnemonic with EVEX unless {vex} is given:
+                                 refused without JK_X86_HINT_VEX; built by build() only */
+#define JK__F_HLE     0x1000u /* xacquire / xrelease without lock (xchg with memory) */
+#define JK__F_HLEREL  0x2000u /* xrelease without lock (mov to memory) */
+#define JK__F_NOHLE   0x4000u /* lockable, but no xacquire / xrelease (GNU as: cmpxchg16b) */
 #define JK__F_VSWAP   0x0100u /* VEX load form: with registers only, when only VEX.B would be
                                  set, refuse so the store form that follows (rm and reg
                                  swapped) gets the 2-byte VEX, as GNU as does */
@@ -178,6 +193,9 @@ enum {
     JK__SIG_XMM, JK__SIG_YMM,
     JK__SIG_ST,    /* st(0)..st(7) */
     JK__SIG_MM,    /* mm0..mm7 */
+    JK__SIG_VMX,   /* VSIB memory with an xmm index */
+    JK__SIG_VMY,   /* VSIB memory with a ymm index */
+    JK__SIG_M48,   /* fword memory */
     JK__SIG_COUNT
 };
 #define JK__SIG_BITS 5
@@ -185,7 +203,8 @@ _Static_assert(JK__SIG_COUNT <= (1 << JK__SIG_BITS), "signature does not fit its
 _Static_assert(JK__SIG_R8 == 1 && JK__SIG_SREG == 6 && JK__SIG_IMM == 16 && JK__SIG_LABEL == 17 &&
                    JK__SIG_IMM8 == 18 && JK__SIG_IMM1 == 19 && JK__SIG_IMM32 == 20 &&
                    JK__SIG_LIMM == 21 && JK__SIG_XMM == 22 && JK__SIG_YMM == 23 &&
-                   JK__SIG_ST == 24 && JK__SIG_MM == 25,
+                   JK__SIG_ST == 24 && JK__SIG_MM == 25 && JK__SIG_VMX == 26 &&
+                   JK__SIG_VMY == 27 && JK__SIG_M48 == 28,
                "signature numbers are shared with tools/gen_x86.py");
 _Static_assert(JK_X86_MNEM_COUNT * 2 < (1 << (32 - 4 * JK__SIG_BITS)), "mnemonic field too small");
 

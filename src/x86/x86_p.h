@@ -14,13 +14,17 @@
 #define JK__PEND_REPE  0x08u /* remembered for the message only */
 #define JK__PEND_REX   0x10u /* an explicit REX prefix: its bits in pend_rex */
 #define JK__PEND_A32   0x20u /* addr32 (64-bit mode): 32-bit addressing, 4-byte moffs */
+#define JK__PEND_HINT  0x40u /* pseudo-prefixes ({vex3}, {load}, ...): JK_X86_HINT_* in pend_hint */
+#define JK__PEND_XACQ  0x80u /* xacquire: F2 (HLE) */
+#define JK__PEND_XREL  0x100u /* xrelease: F3 (HLE) */
 
 struct jk_x86_asm {
     jk__code code;
     jk_x86_mode mode;
     uint16_t mode_excl;     /* form flag that excludes a form in this mode */
-    uint8_t pending;        /* JK__PEND_* */
+    uint16_t pending;       /* JK__PEND_* */
     uint8_t pend_rex;       /* JK__PEND_REX: the W, R, X, B bits to OR in */
+    uint8_t pend_hint;      /* JK__PEND_HINT: the JK_X86_HINT_* bits */
     uint8_t feat_hold;      /* a feature set restricts emission: the quick path stays
                                closed, so every form goes through the check */
     uint32_t features;      /* jk_x86_feature bits the target has (jk_x86_set_features) */
@@ -46,9 +50,11 @@ struct jk_x86_asm {
 /* Set the pending prefixes; the quick path stays closed while any wait. */
 static inline void jk__x86_set_pending(jk_x86_asm *a, unsigned pending)
 {
-    a->pending = (uint8_t)pending;
+    a->pending = (uint16_t)pending;
     if (!(pending & JK__PEND_REX))
         a->pend_rex = 0;
+    if (!(pending & JK__PEND_HINT))
+        a->pend_hint = 0;
     a->code.hold = pending != 0 || a->feat_hold;
     jk__code_regate(&a->code);
 }

@@ -5,7 +5,9 @@
  * operand counts and operands (well-formed and malformed: bad classes,
  * register numbers, sizes, scales, segment bits, labels that do not
  * exist; RIP-relative and absolute label memory operands
- * [base + index*scale + label], label addresses as immediates), label creation and binding, prefixes, alignment, data, constants,
+ * [base + index*scale + label], VSIB memory with an xmm / ymm index, label addresses as
+ * immediates), label creation and binding, prefixes (lock, rep, REX, xacquire / xrelease,
+ * pseudo-prefixes), alignment, data, constants,
  * finish and copies into small buffers. Invariants:
  *   - nothing crashes or reads/writes out of bounds (run under ASan/UBSan);
  *   - an accepted instruction adds 1..15 bytes, and encoding the same
@@ -153,6 +155,18 @@ static jk_x86_op operand_for(rd *r, uint64_t m, int m64, uint32_t nlabels)
             return jk_x86_reg(regrc[j], num);
         }
     }
+    if ((m & (JK__C_VM32X | JK__C_VM32Y | JK__C_VM64X | JK__C_VM64Y)) && !(k & 0x80)) {
+        /* VSIB: an xmm / ymm index (any number, xmm4 too), base or none,
+         * the element size or none (sometimes a wrong one) */
+        static const unsigned vsz[] = {0, 4, 8, 16};
+        jk_x86_rclass arc = m64 && !(k & 0x40) ? JK_X86_RC_GP64 : JK_X86_RC_GP32;
+        jk_x86_op base = (k & 1) ? JK_NOREG : jk_x86_reg(arc, u8(r) % nreg);
+        jk_x86_op idx = jk_x86_reg((m & (JK__C_VM32Y | JK__C_VM64Y)) ? JK_X86_RC_YMM
+                                                                      : JK_X86_RC_XMM,
+                                   u8(r) % nreg);
+        int64_t d = (k & 4) ? (int8_t)u8(r) : (k & 8) ? (int32_t)(u64(r) >> 32) : 0;
+        return jk_x86_mem(vsz[(k >> 4) & 3], base, idx, 1u << (u8(r) % 4), d);
+    }
     for (i = 0; i < 6; i++) {
         unsigned j = (i + k) % 6;
         if (m & membits[j]) {
@@ -259,11 +273,14 @@ static int run(const uint8_t *data, size_t size)
         } else if (what == 11) {
             s = jk_x86_bind(a, (jk_label)(u8(&r) % (nlabels + 2)));
         } else if (what == 12) {
-            switch (u8(&r) % 5) {
+            switch (u8(&r) % 8) {
             case 0: s = jk_x86_lock(a); break;
             case 1: s = jk_x86_rep(a); break;
             case 2: s = jk_x86_repe(a); break;
             case 3: s = jk_x86_rex(a, u8(&r) % 17); break;
+            case 4: s = jk_x86_xacquire(a); break;
+            case 5: s = jk_x86_xrelease(a); break;
+            case 6: s = jk_x86_hint(a, u8(&r) & 0xffu); break; /* pseudo-prefixes, bad bits too */
             default: s = jk_x86_repne(a); break;
             }
         } else if (what == 13) {

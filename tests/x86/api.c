@@ -452,6 +452,83 @@ static void test_prefixes(void)
 
 /* jk_x86_rex: the bits join the instruction's own REX byte, after the
  * legacy prefixes (bytes as GNU as 2.40 gives for rex.W ... / rex.B ...). */
+/* Pseudo-prefixes (jk_x86_hint), HLE prefixes, VSIB: contracts and messages
+ * (the bytes themselves are checked against GNU as by x86_diff_as). */
+static void test_hints_hle_vsib(void)
+{
+    jk_x86_asm *a = new64();
+    jk_x86_op m = jk_x86_mem(4, JK_RAX, JK_NOREG, 1, 0);
+    JT_EQ_U64(jk_x86_hint(NULL, JK_X86_HINT_VEX), JK_EINVAL);
+    JT_EQ_U64(jk_x86_hint(a, 0x80), JK_EINVAL);
+    JT_EQ_STR(jk_x86_error(a)->message, "hint: unknown bits 0x80");
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_hint(a, JK_X86_HINT_LOAD | JK_X86_HINT_STORE), JK_EOPERAND);
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_hint(a, JK_X86_HINT_DISP8), JK_OK);
+    JT_EQ_U64(jk_x86_hint(a, JK_X86_HINT_DISP32), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "hint: {disp8} and {disp32} together");
+    jk_x86_reset(a);
+    /* {load} / {store} / .s, {vex3}, {disp8}: one instruction each */
+    jk_x86_hint(a, JK_X86_HINT_LOAD);
+    jk_x86_mov(a, JK_EAX, JK_EBX);                           /* 8b c3 */
+    jk_x86_mov(a, JK_EAX, JK_EBX);                           /* 89 d8: the hint is gone */
+    jk_x86_hint(a, JK_X86_HINT_SWAP);
+    jk_x86_movaps(a, JK_XMM0, JK_XMM1);                      /* 0f 29 c8 */
+    jk_x86_hint(a, JK_X86_HINT_VEX3);
+    jk_x86_vaddps(a, JK_XMM0, JK_XMM1, JK_XMM2);             /* c4 e1 70 58 c2 */
+    jk_x86_hint(a, JK_X86_HINT_DISP8);
+    jk_x86_mov(a, JK_EAX, jk_x86_mem(4, JK_RBX, JK_NOREG, 1, 0)); /* 8b 43 00 */
+    EXPECT_BYTES(a, 0, 0x8b, 0xc3, 0x89, 0xd8, 0x0f, 0x29, 0xc8, 0xc4, 0xe1, 0x70, 0x58, 0xc2,
+                 0x8b, 0x43, 0x00);
+    jk_x86_reset(a);
+    jk_x86_hint(a, JK_X86_HINT_VEX);
+    JT_EQ_U64(jk_x86_add(a, JK_EAX, JK_EBX), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "{vex}: add is not VEX-encoded");
+    jk_x86_reset(a);
+    /* GNU as's default for vpdpbusd is EVEX: refused without {vex} */
+    JT_EQ_U64(jk_x86_vpdpbusd(a, JK_XMM0, JK_XMM1, JK_XMM2), JK_EUNSUPPORTED);
+    JT_CHECK(strstr(jk_x86_error(a)->message, "{vex} (JK_X86_HINT_VEX) selects the VEX form") != NULL);
+    jk_x86_reset(a);
+    jk_x86_hint(a, JK_X86_HINT_VEX);
+    jk_x86_vpdpbusd(a, JK_XMM0, JK_XMM1, JK_XMM2);           /* c4 e2 71 50 c2 */
+    EXPECT_BYTES(a, 0, 0xc4, 0xe2, 0x71, 0x50, 0xc2);
+    jk_x86_reset(a);
+    /* HLE */
+    jk_x86_xacquire(a);
+    JT_EQ_U64(jk_x86_add(a, m, JK_EAX), JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "xacquire: add needs lock");
+    jk_x86_reset(a);
+    jk_x86_xrelease(a);
+    JT_EQ_U64(jk_x86_xacquire(a), JK_EOPERAND);
+    jk_x86_reset(a);
+    jk_x86_xacquire(a);
+    jk_x86_lock(a);
+    jk_x86_add(a, m, JK_EAX);                                /* f2 f0 01 00 */
+    jk_x86_xrelease(a);
+    jk_x86_mov(a, m, JK_EAX);                                /* f3 89 00 */
+    EXPECT_BYTES(a, 0, 0xf2, 0xf0, 0x01, 0x00, 0xf3, 0x89, 0x00);
+    jk_x86_free(a);
+    /* 32-bit: xrelease mov [abs], eax takes the ModRM form, not the moffs A3 */
+    jk_x86_new(&a, JK_X86_MODE32, NULL);
+    jk_x86_xrelease(a);
+    jk_x86_mov(a, jk_x86_mem_abs(4, 0x12345678), JK_EAX);
+    jk_x86_mov(a, jk_x86_mem_abs(4, 0x12345678), JK_EAX);    /* a3: no hint */
+    EXPECT_BYTES(a, 0, 0xf3, 0x89, 0x05, 0x78, 0x56, 0x34, 0x12, 0xa3, 0x78, 0x56, 0x34, 0x12);
+    jk_x86_reset(a);
+    /* VSIB: the registers must differ; a GP index is refused */
+    JT_EQ_U64(jk_x86_vpgatherdd(a, JK_XMM1, jk_x86_mem(0, JK_EAX, JK_XMM1, 4, 0), JK_XMM2),
+              JK_EOPERAND);
+    JT_EQ_STR(jk_x86_error(a)->message, "vpgatherdd: the destination, index and mask registers "
+                                        "must differ (xmm1 is both the destination and the index)");
+    jk_x86_reset(a);
+    JT_EQ_U64(jk_x86_vpgatherdd(a, JK_XMM1, jk_x86_mem(0, JK_EAX, JK_ECX, 4, 0), JK_XMM2),
+              JK_ENOFORM);
+    jk_x86_reset(a);
+    jk_x86_vpgatherdd(a, JK_XMM1, jk_x86_mem(4, JK_NOREG, JK_XMM3, 8, 0x10), JK_XMM2);
+    EXPECT_BYTES(a, 0, 0xc4, 0xe2, 0x69, 0x90, 0x0c, 0xdd, 0x10, 0x00, 0x00, 0x00);
+    jk_x86_free(a);
+}
+
 static void test_rex_prefix(void)
 {
     jk_x86_asm *a = new64();
@@ -634,6 +711,7 @@ int main(int argc, char **argv)
     JT_RUN(test_far_calls);
     JT_RUN(test_prefixes);
     JT_RUN(test_rex_prefix);
+    JT_RUN(test_hints_hle_vsib);
     JT_RUN(test_mode32);
     JT_RUN(test_abs_labels);
     return jt_finish();

@@ -56,6 +56,7 @@ static inline const char *tc_ptr(unsigned size)
     case 2: return "word ptr ";
     case 4: return "dword ptr ";
     case 8: return "qword ptr ";
+    case 6: return "fword ptr ";
     case 10: return "tbyte ptr ";
     case 16: return "xmmword ptr ";
     case 32: return "ymmword ptr ";

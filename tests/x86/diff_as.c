@@ -49,7 +49,7 @@ static int seen_add(const char *s)
     const char *p;
     size_t i;
     if (!seen) {
-        seen_cap = 1u << 18;
+        seen_cap = 1u << 20; /* well above the instances of one mode */
         seen = calloc(seen_cap, sizeof *seen);
     }
     for (p = s; *p; p++)
@@ -241,7 +241,8 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
     if (m & JK__C_MEM) {
         unsigned size = 0, all = (m & JK__C_MEM) == JK__C_MEM;
         if (!all)
-            size = m & JK__C_M8 ? 1 : m & JK__C_M16 ? 2 : m & JK__C_M32 ? 4 : m & JK__C_M64 ? 8
+            size = m & JK__C_M8 ? 1 : m & JK__C_M16 ? 2 : m & JK__C_M32 ? 4 : m & JK__C_M48 ? 6
+                 : m & JK__C_M64 ? 8
                  : m & JK__C_M80 ? 10 : m & JK__C_M128 ? 16 : m & JK__C_M256 ? 32 : 64;
         for (i = 0; i < sizeof mems / sizeof mems[0] && n < MAXV; i++) {
             if ((mems[i].only64 && !mode64) || (mems[i].only32 && mode64))
@@ -250,6 +251,28 @@ static unsigned variants(uint64_t m, unsigned role, jk_x86_op *out)
         }
         if ((m & JK__C_MX) && !all)
             out[n++] = mk_mem(&mems[mode64 ? 19 : 33], 0); /* size from the register operand */
+    }
+    if (m & (JK__C_VM32X | JK__C_VM32Y | JK__C_VM64X | JK__C_VM64Y)) {
+        /* VSIB: every index register and scale, the base special cases (none,
+         * rsp/r12 -> SIB, rbp/r13 -> disp8 0, 32-bit registers -> 0x67),
+         * displacement boundaries, a segment, sized (the element) and unsized */
+        static const int b64[] = {-1, 0, 4, 5, 12, 13, 15, 8, 3, 7};
+        static const int b32[] = {-1, 0, 4, 5, 3, 7, 6, 1};
+        static const int64_t dv[] = {0, 8, -128, 127, 128, -129, 0x12345678, INT32_MIN};
+        unsigned y = (m & (JK__C_VM32Y | JK__C_VM64Y)) != 0;
+        unsigned esz = (m & (JK__C_VM32X | JK__C_VM32Y)) ? 4u : 8u, j;
+        unsigned nb = mode64 ? 10u : 8u;
+        for (j = 0; j < 48 && n < MAXV; j++) {
+            int b = mode64 ? b64[j % nb] : b32[j % nb];
+            jk_x86_op base = b < 0 ? JK_NOREG
+                           : jk_x86_reg(mode64 && j % 11 == 5 ? JK_X86_RC_GP32
+                                        : mode64 ? JK_X86_RC_GP64 : JK_X86_RC_GP32, (unsigned)b);
+            jk_x86_op idx = jk_x86_reg(y ? JK_X86_RC_YMM : JK_X86_RC_XMM, (j * 5u + 1u) % nr);
+            jk_x86_op o = jk_x86_mem(j % 3 == 2 ? 0 : esz, base, idx, 1u << (j % 4), dv[j % 8]);
+            if (j % 13 == 7)
+                o = jk_x86_seg(o, j & 1 ? JK_FS : JK_ES);
+            out[n++] = o;
+        }
     }
     if (m & JK__C_I8) ADD(i8);
     if (m & JK__C_I8S) ADD(i8s);
@@ -281,22 +304,36 @@ static int n_rejected_internal;
 static void instance(jk_x86_asm *a, unsigned id, unsigned n, const jk_x86_op *ops,
                      const char *prefix)
 {
-    char text[200];
+    char text[200], name[40];
+    const char *w;
     jk_status s;
-    tc_insn(text, sizeof text, prefix, jk_x86_mnem_name((jk_x86_mnem)id), n, ops);
+    int swap = prefix && !strcmp(prefix, ".s");
+    snprintf(name, sizeof name, "%s%s", jk_x86_mnem_name((jk_x86_mnem)id), swap ? ".s" : "");
+    tc_insn(text, sizeof text, swap ? NULL : prefix, name, n, ops);
     if (!seen_add(text))
         return;
     jk_x86_reset(a);
-    if (prefix && !strcmp(prefix, "lock"))
-        jk_x86_lock(a);
-    else if (prefix && !strcmp(prefix, "rep"))
-        jk_x86_rep(a);
-    else if (prefix && !strcmp(prefix, "repe"))
-        jk_x86_repe(a);
-    else if (prefix && !strcmp(prefix, "repne"))
-        jk_x86_repne(a);
-    else if (prefix && !strcmp(prefix, "addr32"))
-        jk_x86_addr32(a);
+    if (swap)
+        jk_x86_hint(a, JK_X86_HINT_SWAP);
+    /* the prefix words, each through its API call */
+    for (w = swap ? NULL : prefix; w && *w; w += strcspn(w, " "), w += *w == ' ') {
+        size_t l = strcspn(w, " ");
+#define IS(x) (l == sizeof x - 1 && !strncmp(w, x, l))
+        if (IS("lock")) jk_x86_lock(a);
+        else if (IS("rep")) jk_x86_rep(a);
+        else if (IS("repe")) jk_x86_repe(a);
+        else if (IS("repne")) jk_x86_repne(a);
+        else if (IS("addr32")) jk_x86_addr32(a);
+        else if (IS("xacquire")) jk_x86_xacquire(a);
+        else if (IS("xrelease")) jk_x86_xrelease(a);
+        else if (IS("{vex}")) jk_x86_hint(a, JK_X86_HINT_VEX);
+        else if (IS("{vex3}")) jk_x86_hint(a, JK_X86_HINT_VEX3);
+        else if (IS("{load}")) jk_x86_hint(a, JK_X86_HINT_LOAD);
+        else if (IS("{store}")) jk_x86_hint(a, JK_X86_HINT_STORE);
+        else if (IS("{disp8}")) jk_x86_hint(a, JK_X86_HINT_DISP8);
+        else if (IS("{disp32}")) jk_x86_hint(a, JK_X86_HINT_DISP32);
+#undef IS
+    }
     s = jk_x86_emit(a, (jk_x86_mnem)id, n, ops);
     if (s != JK_OK) {
         if (s == JK_EINVAL || s == JK_ENOMEM) {
@@ -335,15 +372,63 @@ static void gen_form(jk_x86_asm *a, unsigned id, const jk__x86_form *f)
         if (cnt[i] > maxc)
             maxc = cnt[i];
     }
+    /* GNU as picks EVEX for these unless told {vex} (jk_x86_hint) */
+    const char *dflt = (f->flags & JK__F_EVEXDEF) ? "{vex}" : NULL;
     for (k = 0; k < maxc; k++) {
         for (i = 0; i < f->nops; i++)
             ops[i] = var[i][(k + 3 * i) % cnt[i]];
-        instance(a, id, f->nops, ops, NULL);
+        instance(a, id, f->nops, ops, dflt);
         /* a second pairing, so registers meet different partners */
         if (f->nops >= 2) {
             for (i = 0; i < f->nops; i++)
                 ops[i] = var[i][(k * (2 * i + 1) + 5 * i) % cnt[i]];
-            instance(a, id, f->nops, ops, NULL);
+            instance(a, id, f->nops, ops, dflt);
+        }
+    }
+    /* pseudo-prefixes and the .s suffix on a few instances of every form:
+     * {load} / {store} / .s (the register forms' direction), {vex3},
+     * {disp8} / {disp32} (a based memory operand) */
+    for (k = 0; k < 4 && k < maxc; k++) {
+        unsigned regs = 1, mem = 0;
+        for (i = 0; i < f->nops; i++) {
+            ops[i] = var[i][(k * 5 + 2 * i) % cnt[i]];
+            /* x87 registers: GNU as's {store} rules there are its own
+             * (faddp, fxch); only st(0), st(i) with a twin is mirrored */
+            regs &= ops[i].kind == JK_X86_OP_REG && ops[i].rclass != JK_X86_RC_ST;
+            mem |= ops[i].kind == JK_X86_OP_MEM;
+        }
+        if (regs && f->nops >= 2 && !dflt) {
+            instance(a, id, f->nops, ops, "{load}");
+            instance(a, id, f->nops, ops, "{store}");
+            instance(a, id, f->nops, ops, ".s");
+        }
+        if (f->enc == JK__ENC_VEX)
+            instance(a, id, f->nops, ops, "{vex3}");
+        if (mem && !dflt) {
+            instance(a, id, f->nops, ops, "{disp8}");
+            instance(a, id, f->nops, ops, "{disp32}");
+        }
+    }
+    /* HLE: xacquire / xrelease with lock, on xchg with memory, xrelease on
+     * mov to memory (the moffs stores in 32-bit mode are not taken) */
+    if (f->nops && (f->flags & (JK__F_LOCK | JK__F_HLEREL))) {
+        for (k = 0; k < 3; k++) {
+            for (i = 0; i < f->nops; i++)
+                ops[i] = var[i][(k * 7 + i) % cnt[i]];
+            for (i = 0; i < cnt[0]; i++)
+                if (var[0][(i + k * 13) % cnt[0]].kind == JK_X86_OP_MEM) {
+                    ops[0] = var[0][(i + k * 13) % cnt[0]];
+                    break;
+                }
+            if (f->flags & JK__F_LOCK) {
+                instance(a, id, f->nops, ops, k & 1 ? "xacquire lock" : "xrelease lock");
+                if (f->flags & JK__F_HLE)
+                    instance(a, id, f->nops, ops, k & 1 ? "xrelease" : "xacquire");
+            } else {
+                instance(a, id, f->nops, ops, "xrelease");
+                if (!k)
+                    instance(a, id, f->nops, ops, "xacquire"); /* refused by both */
+            }
         }
     }
     /* addr32 (64-bit mode): memory with 32-bit registers or an absolute
@@ -361,7 +446,7 @@ static void gen_form(jk_x86_asm *a, unsigned id, const jk__x86_form *f)
                 }
             }
             if (ok && (mem || k == 0)) {
-                instance(a, id, f->nops, ops, "addr32");
+                instance(a, id, f->nops, ops, dflt ? "{vex} addr32" : "addr32");
                 done++;
             }
         }
@@ -542,8 +627,27 @@ static void negatives(jk_x86_asm *a)
             JK_XMM1, N);
     neg_one(a, 0, JK_EOPERAND, "xmm1 cannot be a base register", NULL, JK_X86_ADDPS, 2, JK_XMM0,
             M(16, JK_XMM1, N, 1, 0), N);
-    neg_one(a, 0, JK_EOPERAND, "xmm2 cannot be an index", NULL, JK_X86_ADDPS, 2, JK_XMM0,
-            M(16, mode64 ? JK_RAX : JK_EAX, JK_XMM2, 4, 0), N);
+    neg_one(a, 0, JK_ENOFORM, "addps: no form takes (xmm, vm128x)", NULL, JK_X86_ADDPS, 2,
+            JK_XMM0, M(16, mode64 ? JK_RAX : JK_EAX, JK_XMM2, 4, 0), N);
+    /* gathers: VSIB memory only, of the form's index width and element size,
+     * three different registers, no rip base */
+    neg_one(a, 0, JK_ENOFORM, "vgatherdps: the memory operand needs an xmm or ymm index", NULL,
+            JK_X86_VGATHERDPS, 3, JK_XMM0, M(4, mode64 ? JK_RAX : JK_EAX, mode64 ? JK_RCX : JK_ECX,
+            4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vgatherdps: no form takes (xmm, vmy, xmm)", NULL,
+            JK_X86_VGATHERDPS, 3, JK_XMM0, M(0, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vgatherqps: no form takes (xmm, vm64y, xmm)", NULL,
+            JK_X86_VGATHERQPS, 3, JK_XMM0, M(8, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_ENOFORM, "vpgatherqq: no form takes (ymm, vm128y, ymm)", NULL,
+            JK_X86_VPGATHERQQ, 3, JK_YMM0, M(16, mode64 ? JK_RAX : JK_EAX, JK_YMM1, 4, 0), JK_YMM2);
+    neg_one(a, 0, JK_EOPERAND, "(xmm3 is both the destination and the index)", NULL,
+            JK_X86_VPGATHERDD, 3, JK_XMM3, M(0, mode64 ? JK_RAX : JK_EAX, JK_XMM3, 4, 0), JK_XMM2);
+    neg_one(a, 0, JK_EOPERAND, "(ymm3 is both the destination and the mask)", NULL,
+            JK_X86_VGATHERDPD, 3, JK_YMM3, M(0, mode64 ? JK_RAX : JK_EAX, JK_XMM1, 4, 0), JK_YMM3);
+    neg_one(a, 0, JK_EOPERAND, "(xmm2 is both the index and the mask)", NULL,
+            JK_X86_VGATHERQPS, 3, JK_XMM0, M(0, mode64 ? JK_RAX : JK_EAX, JK_YMM2, 4, 0), JK_XMM2);
+    neg_one(a, 64, JK_EOPERAND, "rip cannot be used with an index", NULL, JK_X86_VGATHERDPS, 3,
+            JK_XMM0, M(0, JK_RIP, JK_XMM1, 4, 0), JK_XMM2);
     neg_one(a, 0, JK_ENOFORM, "movaps: no form takes (m128, m128)", NULL, JK_X86_MOVAPS, 2,
             M(16, mode64 ? JK_RAX : JK_EAX, N, 1, 0), M(16, mode64 ? JK_RBX : JK_EBX, N, 1, 0), N);
     neg_one(a, 0, JK_ENOFORM, "vmovss: no form takes (xmm, xmm)", NULL, JK_X86_VMOVSS, 2,

@@ -61,7 +61,7 @@ static int parse_op(const char *s, jk_x86_op *o)
 {
     static const struct { const char *name; unsigned size; } sizes[] = {
         {"byte ptr ", 1}, {"word ptr ", 2}, {"dword ptr ", 4}, {"qword ptr ", 8},
-        {"tbyte ptr ", 10}, {"xmmword ptr ", 16}, {"ymmword ptr ", 32}, {"zmmword ptr ", 64}};
+        {"fword ptr ", 6}, {"tbyte ptr ", 10}, {"xmmword ptr ", 16}, {"ymmword ptr ", 32}, {"zmmword ptr ", 64}};
     unsigned size = 0, i;
     jk_x86_op base = JK_NOREG, index = JK_NOREG, seg = JK_NOREG;
     unsigned scale = 1;
@@ -170,7 +170,9 @@ static int one(jk_x86_asm *a, jk_asm *as, char *line, int *parsed)
     char *p = line, *text, *ops_text, *mn;
     jk_x86_op ops[4];
     unsigned n = 0;
-    const char *pfx = NULL;
+    const char *pfx = NULL, *pfxw[4];
+    unsigned npfx = 0, hint = 0;
+    size_t ml;
     while (isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]) && nb < 16) {
         want[nb++] = (uint8_t)strtoul(p, NULL, 16);
         p += 2;
@@ -182,12 +184,17 @@ static int one(jk_x86_asm *a, jk_asm *as, char *line, int *parsed)
     text = p;
     p[strcspn(p, "\r\n")] = 0;
     snprintf(full, sizeof full, "%s", text);
-    if (!strncmp(p, "lock ", 5) || !strncmp(p, "rep ", 4) || !strncmp(p, "repe ", 5) ||
-        !strncmp(p, "repne ", 6) || !strncmp(p, "addr32 ", 7)) {
-        pfx = p;
+    /* prefix words (lock, rep.., addr32, xacquire/xrelease, {vex} ...) */
+    while (!strncmp(p, "lock ", 5) || !strncmp(p, "rep ", 4) || !strncmp(p, "repe ", 5) ||
+           !strncmp(p, "repne ", 6) || !strncmp(p, "addr32 ", 7) ||
+           !strncmp(p, "xacquire ", 9) || !strncmp(p, "xrelease ", 9) || p[0] == '{') {
+        if (npfx < 4)
+            pfxw[npfx++] = p;
         p = strchr(p, ' ');
         *p++ = 0;
     }
+    if (npfx)
+        pfx = pfxw[npfx - 1];
     mn = p;
     ops_text = strchr(p, ' ');
     if (ops_text) {
@@ -205,16 +212,29 @@ static int one(jk_x86_asm *a, jk_asm *as, char *line, int *parsed)
     }
     (*parsed)++;
     jk_x86_reset(a);
-    if (pfx && !strcmp(pfx, "lock"))
-        jk_x86_lock(a);
-    else if (pfx && !strcmp(pfx, "rep"))
-        jk_x86_rep(a);
-    else if (pfx && !strcmp(pfx, "repe"))
-        jk_x86_repe(a);
-    else if (pfx && !strcmp(pfx, "repne"))
-        jk_x86_repne(a);
-    else if (pfx && !strcmp(pfx, "addr32"))
-        jk_x86_addr32(a);
+    ml = strlen(mn);
+    if (ml > 2 && !strcmp(mn + ml - 2, ".s")) { /* mov.s: the swapped register form */
+        mn[ml - 2] = 0;
+        hint |= JK_X86_HINT_SWAP;
+    }
+    for (k = 0; k < npfx; k++) {
+        const char *w = pfxw[k];
+        if (!strcmp(w, "lock")) jk_x86_lock(a);
+        else if (!strcmp(w, "rep")) jk_x86_rep(a);
+        else if (!strcmp(w, "repe")) jk_x86_repe(a);
+        else if (!strcmp(w, "repne")) jk_x86_repne(a);
+        else if (!strcmp(w, "addr32")) jk_x86_addr32(a);
+        else if (!strcmp(w, "xacquire")) jk_x86_xacquire(a);
+        else if (!strcmp(w, "xrelease")) jk_x86_xrelease(a);
+        else if (!strcmp(w, "{vex}")) hint |= JK_X86_HINT_VEX;
+        else if (!strcmp(w, "{vex3}")) hint |= JK_X86_HINT_VEX3;
+        else if (!strcmp(w, "{load}")) hint |= JK_X86_HINT_LOAD;
+        else if (!strcmp(w, "{store}")) hint |= JK_X86_HINT_STORE;
+        else if (!strcmp(w, "{disp8}")) hint |= JK_X86_HINT_DISP8;
+        else if (!strcmp(w, "{disp32}")) hint |= JK_X86_HINT_DISP32;
+    }
+    if (hint)
+        jk_x86_hint(a, hint);
     if (jk_x86_emit_name(a, mn, n, ops) != JK_OK) {
         fprintf(stderr, "'%s %s': %s\n", pfx ? pfx : "", mn, jk_x86_error(a)->message);
         return 1;
