@@ -304,8 +304,8 @@ JK_API jk_x86_mode jk_x86_mode_of(const jk_x86_asm *a);
 
 /* The extensions this CPU and OS support, from CPUID and, for the
  * VEX-encoded ones (AVX, AVX2, FMA, F16C), XGETBV: the OS must save the YMM
- * state. 0 on a host that is not x86. Cheap enough to call once at start-up;
- * not cached. */
+ * state. 0 on a host that is not x86. Detected at the first call and
+ * cached (thread-safe): cheap to call per function. */
 JK_API uint32_t jk_x86_cpu_features(void);
 
 /* Restrict emission to a feature set (e.g. jk_x86_cpu_features(), or the

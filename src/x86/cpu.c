@@ -9,6 +9,8 @@
  */
 #include "x86/x86_p.h"
 
+#include <stdatomic.h>
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #include <cpuid.h>
 #define JK__HAVE_CPUID 1
@@ -44,7 +46,7 @@ static int cpuid(unsigned leaf, unsigned sub, unsigned r[4])
 static uint64_t xgetbv0(void) { return _xgetbv(0); }
 #endif
 
-uint32_t jk_x86_cpu_features(void)
+static uint32_t detect(void)
 {
     uint32_t f = 0;
 #ifdef JK__HAVE_CPUID
@@ -99,6 +101,22 @@ uint32_t jk_x86_cpu_features(void)
         f |= (ymm && (r[2] >> 16 & 1u)) ? JK_X86_FEAT_FMA4 : 0;
     }
 #endif
+    return f;
+}
+
+/* Detected once: CPUID is slow in a VM (a trap to the hypervisor, tens of
+ * microseconds), and code generators ask per function. Threads that race
+ * at the first call compute the same value. */
+uint32_t jk_x86_cpu_features(void)
+{
+    static atomic_uint ready;
+    static atomic_uint_least32_t value;
+    uint32_t f;
+    if (atomic_load_explicit(&ready, memory_order_acquire))
+        return (uint32_t)atomic_load_explicit(&value, memory_order_relaxed);
+    f = detect();
+    atomic_store_explicit(&value, f, memory_order_relaxed);
+    atomic_store_explicit(&ready, 1u, memory_order_release);
     return f;
 }
 
