@@ -253,6 +253,7 @@ static void take_back(jk__dbg_fn *f)
 
 static void free_fn(jk__dbg_fn *f)
 {
+    jk__free(f->lines);
     jk__free(f->blob);
     jk__free(f);
 }
@@ -323,6 +324,12 @@ static jk_status attach(jk_debug *d, jk__dbg_fn *f, const jk_cfi *cfi, jk_error 
 jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const char *name,
                             const jk_cfi *cfi, jk_error *err)
 {
+    return jk_debug_register_ex(d, code, size, name, cfi, NULL, err);
+}
+
+jk_status jk_debug_register_ex(jk_debug *d, const void *code, size_t size, const char *name,
+                               const jk_cfi *cfi, const jk_debug_src *src, jk_error *err)
+{
     jk__dbg_fn *f, **slot;
     char autoname[32];
     size_t nlen;
@@ -356,6 +363,13 @@ jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const ch
     f->size = size;
     f->arch = cfi ? cfi->arch : jk__cfi_host_arch();
     memcpy(f->name, name, nlen + 1);
+    if (src) {
+        s = jk__lines_copy(f, src, err);
+        if (s != JK_OK) {
+            free_fn(f);
+            return s;
+        }
+    }
 
     LOCK(&d->lock);
     if (lookup(d, code, NULL)) {

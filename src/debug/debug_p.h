@@ -13,6 +13,8 @@
  *                  .eh_frame each) or LLVM libunwind __unw_add_dynamic_fde
  *   unwind_win64.c RtlAddFunctionTable with UNWIND_INFO translated from CFI
  *   gdb.c          the GDB JIT interface and the in-memory ELF writer
+ *   lines.c        line tables: checking and copying them, the text
+ *                  assembler's statements as one, the DWARF line program
  *   perf.c         /tmp/perf-<pid>.map and jit-<pid>.dump (Linux)
  *
  * Each consumer file compiles to its portable stub where its OS part does
@@ -99,6 +101,11 @@ typedef struct jk__dbg_fn {
     void *unwind;         /* the unwinder's handle (FDE, group, function table) */
     unsigned unwind_idx;  /* place in its group (libgcc) */
     void *gdb;            /* the jit_code_entry */
+    jk_debug_line *lines; /* the line table (one allocation with the two
+                             strings below), NULL without one */
+    size_t nlines;
+    const char *src_file; /* as given */
+    const char *src_dir;  /* comp_dir, "" when none */
     char name[];
 } jk__dbg_fn;
 
@@ -111,6 +118,21 @@ jk_status jk__unwind_add(jk__dbg_fn *f, const jk_cfi *cfi, jk_error *err);
 void jk__unwind_remove(jk__dbg_fn *f);
 /* 1 if the unwinder reads .eh_frame (then debug.c builds f->eh). */
 int jk__unwind_wants_eh_frame(void);
+
+/* -- Line tables (lines.c) ---------------------------------------------------- */
+
+/* Check src against a function of `size` bytes and copy it into f. */
+jk_status jk__lines_copy(jk__dbg_fn *f, const jk_debug_src *src, jk_error *err);
+/* Size of the DWARF 4 .debug_line unit / .debug_info compile unit for f
+ * (addresses of ptr_size bytes), and writing them (dst of that size);
+ * the abbreviation table the compile unit uses. */
+size_t jk__dwarf_line_size(const jk__dbg_fn *f, unsigned ptr_size);
+void jk__dwarf_line_write(const jk__dbg_fn *f, unsigned ptr_size, uint8_t *dst);
+size_t jk__dwarf_info_size(const jk__dbg_fn *f, unsigned ptr_size);
+void jk__dwarf_info_write(const jk__dbg_fn *f, unsigned ptr_size, uint32_t line_off,
+                          uint8_t *dst);
+extern const uint8_t jk__dwarf_abbrev[];
+extern const size_t jk__dwarf_abbrev_size;
 
 /* -- GDB (gdb.c) ------------------------------------------------------------- */
 

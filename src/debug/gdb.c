@@ -14,7 +14,7 @@
  * The object is an ELF executable without program headers, as gdb's BFD
  * reads it:
  *
- *     ELF header | .eh_frame | .symtab | .strtab | .shstrtab | section headers
+ *     ELF header | .eh_frame | .symtab | .strtab | .shstrtab | [DWARF] | section headers
  *     sections: [1] .text      NOBITS, ALLOC+EXEC, addr = the code, its size
  *               [2] .eh_frame  PROGBITS, ALLOC, addr = where these very bytes
  *                              are (its pc-relative addresses are written
@@ -22,6 +22,8 @@
  *                              the same bytes)
  *               [3] .symtab    null symbol + the function (GLOBAL FUNC in .text)
  *               [4] .strtab, [5] .shstrtab
+ *               with a line table also (lines.c)
+ *               [6] .debug_line, [7] .debug_info, [8] .debug_abbrev
  *
  * .text has no contents: gdb disassembles and sets breakpoints in the live
  * process's memory.
@@ -83,14 +85,20 @@ void __jit_debug_register_code(void)
 
 /* -- The ELF image ------------------------------------------------------------------ */
 
-static const char shstrtab[] = "\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab";
-enum { SH_TEXT = 1, SH_EH = 7, SH_SYMTAB = 17, SH_STRTAB = 25, SH_SHSTRTAB = 33 };
-#define NSECT 6u
+static const char shstrtab[] =
+    "\0.text\0.eh_frame\0.symtab\0.strtab\0.shstrtab\0.debug_line\0.debug_info\0.debug_abbrev";
+enum {
+    SH_TEXT = 1, SH_EH = 7, SH_SYMTAB = 17, SH_STRTAB = 25, SH_SHSTRTAB = 33,
+    SH_LINE = 43, SH_INFO = 55, SH_ABBREV = 67
+};
 
 typedef struct layout {
     int is64;
+    unsigned nsect;        /* 6, or 9 with the DWARF sections */
     size_t ehdr, shent, syment;
-    size_t eh_cap, off_eh, off_sym, off_str, off_shstr, off_sh, total;
+    size_t eh_cap, off_eh, off_sym, off_str, off_shstr;
+    size_t line_size, info_size, off_line, off_info, off_abbrev;
+    size_t off_sh, total;
 } layout;
 
 static size_t al8(size_t n)
@@ -110,8 +118,19 @@ static void make_layout(layout *l, const jk__dbg_fn *f, const jk_cfi *cfi)
     l->off_sym = al8(l->off_eh + l->eh_cap);
     l->off_str = l->off_sym + 2 * l->syment;
     l->off_shstr = l->off_str + 1 + strlen(f->name) + 1;
-    l->off_sh = al8(l->off_shstr + sizeof shstrtab);
-    l->total = l->off_sh + NSECT * l->shent;
+    l->off_line = l->off_info = l->off_abbrev = l->off_shstr + sizeof shstrtab;
+    l->line_size = l->info_size = 0;
+    l->nsect = 6;
+    if (f->lines) {
+        unsigned ps = l->is64 ? 8 : 4;
+        l->nsect = 9;
+        l->line_size = jk__dwarf_line_size(f, ps);
+        l->info_size = jk__dwarf_info_size(f, ps);
+        l->off_info = l->off_line + l->line_size;
+        l->off_abbrev = l->off_info + l->info_size;
+    }
+    l->off_sh = al8(l->off_abbrev + (f->lines ? jk__dwarf_abbrev_size : 0));
+    l->total = l->off_sh + l->nsect * l->shent;
 }
 
 size_t jk__gdb_image_size(const jk__dbg_fn *f, const jk_cfi *cfi)
@@ -183,14 +202,14 @@ void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *img, size_t 
         le(img + 40, l.off_sh, 8); /* e_shoff; e_entry, e_phoff 0 */
         le(img + 52, l.ehdr, 2);
         le(img + 58, l.shent, 2);
-        le(img + 60, NSECT, 2);
-        le(img + 62, NSECT - 1, 2);
+        le(img + 60, l.nsect, 2);
+        le(img + 62, 5, 2);
     } else {
         le(img + 32, l.off_sh, 4);
         le(img + 40, l.ehdr, 2);
         le(img + 46, l.shent, 2);
-        le(img + 48, NSECT, 2);
-        le(img + 50, NSECT - 1, 2);
+        le(img + 48, l.nsect, 2);
+        le(img + 50, 5, 2);
     }
     /* .eh_frame, written for the address it has in this image */
     if (cfi && jk_cfi_eh_frame(cfi, (uint64_t)(uintptr_t)(img + l.off_eh), code, f->size,
@@ -223,6 +242,16 @@ void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *img, size_t 
             l.syment);
     section(&l, img, 4, SH_STRTAB, 3 /* STRTAB */, 0, 0, l.off_str, nlen + 2, 0, 0, 1, 0);
     section(&l, img, 5, SH_SHSTRTAB, 3, 0, 0, l.off_shstr, sizeof shstrtab, 0, 0, 1, 0);
+    if (f->lines) {
+        unsigned ps = l.is64 ? 8 : 4;
+        jk__dwarf_line_write(f, ps, img + l.off_line);
+        jk__dwarf_info_write(f, ps, 0, img + l.off_info);
+        memcpy(img + l.off_abbrev, jk__dwarf_abbrev, jk__dwarf_abbrev_size);
+        section(&l, img, 6, SH_LINE, 1, 0, 0, l.off_line, l.line_size, 0, 0, 1, 0);
+        section(&l, img, 7, SH_INFO, 1, 0, 0, l.off_info, l.info_size, 0, 0, 1, 0);
+        section(&l, img, 8, SH_ABBREV, 1, 0, 0, l.off_abbrev, jk__dwarf_abbrev_size, 0, 0, 1,
+                0);
+    }
 }
 
 /* -- Registration -------------------------------------------------------------------- */
