@@ -5,8 +5,7 @@
  * be a clean error (JK_ENOMEM / JK_EOS with a message) that leaves nothing
  * registered: no function counted, no FDE the unwinder finds, no entry in
  * gdb's list. Registrations carry a line table. Also jk_debug_new and the
- * jk_cfi verbs under allocation
- * failures.
+ * jk_cfi verbs under allocation failures.
  */
 #include "jitfn.h"
 #include "jt.h"
