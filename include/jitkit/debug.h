@@ -26,8 +26,9 @@
  *                unwinder of the process (found at run time). Windows x64: UNWIND_INFO
  *                + RUNTIME_FUNCTION through RtlAddFunctionTable.
  *       GDB      the GDB JIT interface: an in-memory ELF object per function
- *                (.text at the code's address, a .symtab naming it, the
- *                .eh_frame) linked into __jit_debug_descriptor. gdb then
+ *                or per batch (.text at the code's address, a .symtab
+ *                naming it, the .eh_frame, the DWARF line program of a
+ *                line table) linked into __jit_debug_descriptor. gdb then
  *                names the function in backtraces, resolves breakpoints on
  *                it by name (also pending ones), `info symbol`, `disassemble`.
  *       PERF_MAP /tmp/perf-<pid>.map: one "start size name" line per function.
@@ -46,7 +47,8 @@
  * (one __register_frame_table object per group, re-registered when a member
  * joins or leaves): with 10,000 registered functions an unwinder lookup
  * costs a few us instead of 80 (docs/debugging.md, bench/debug). gdb re-reads its JIT objects on
- * every registration, which is why it is opt-in.
+ * every registration, which is why it is opt-in, and why batches
+ * (jk_debug_batch_begin/_end) put many functions into one object.
  *
  * Threads: a registry may be used from any number of threads (it has a
  * lock); a jk_cfi by one thread at a time, and it may be shared read-only
@@ -310,6 +312,24 @@ JK_API void jk_debug_lines_free(jk_debug_src *src);
  * the reverse order of registration. Call it before the memory is freed or
  * reused. JK_EINVAL if code is not registered here. Thread-safe. */
 JK_API jk_status jk_debug_unregister(jk_debug *d, const void *code, jk_error *err);
+
+/* Batches for gdb. gdb reads a new in-memory object at every
+ * registration (and slows down with the number of objects), so one object
+ * per function makes registering many functions under gdb slow. Between
+ * jk_debug_batch_begin and jk_debug_batch_end, registrations and
+ * unregistrations reach gdb only at the end: the functions registered
+ * meanwhile go into one object (one __jit_debug_register_code call; up to
+ * 4096 functions per object), and objects that lost members meanwhile are
+ * rebuilt without them. The unwinder and perf are told at once, as
+ * always. Outside a batch every registration makes an object of its own;
+ * unregistering one member of a batch's object rebuilds the object with
+ * the others (two calls), so free a batch's functions in a batch too.
+ * Batches nest (the outermost end publishes) and cover all threads using
+ * the registry. end: JK_ESTATE without a begin; JK_ENOMEM if an object
+ * could not be built - its functions stay registered but unknown to gdb
+ * until the next end or registration publishes them. Thread-safe. */
+JK_API void jk_debug_batch_begin(jk_debug *d);
+JK_API jk_status jk_debug_batch_end(jk_debug *d, jk_error *err);
 
 /* Number of functions registered now. */
 JK_API size_t jk_debug_count(jk_debug *d);
