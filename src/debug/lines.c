@@ -34,9 +34,16 @@
 
 #if defined(_WIN32)
 #  include <direct.h>
-#  define getcwd _getcwd
+static int cwd_of(char *buf, size_t cap)
+{
+    return _getcwd(buf, (int)cap) != NULL;
+}
 #else
 #  include <unistd.h>
+static int cwd_of(char *buf, size_t cap)
+{
+    return getcwd(buf, cap) != NULL;
+}
 #endif
 
 /* -- Checking and copying --------------------------------------------------------- */
@@ -124,7 +131,7 @@ jk_status jk_debug_lines_from_asm(const struct jk_asm *as, const char *file,
         return jk__fail(err, JK_EINVAL, "jk_debug_lines_from_asm: no statements (the text "
                         "produced no bytes, or the handle was made without JK_ASM_LISTING)");
     cwd[0] = 0;
-    if (!is_absolute(file) && file[0] != '<' && getcwd(cwd, sizeof cwd))
+    if (!is_absolute(file) && file[0] != '<' && cwd_of(cwd, sizeof cwd))
         dlen = strlen(cwd) + 1;
     flen = strlen(file) + 1;
     if (n > (SIZE_MAX - sizeof *s - flen - dlen - 8) / sizeof *t)
@@ -151,6 +158,10 @@ jk_status jk_debug_lines_from_asm(const struct jk_asm *as, const char *file,
             if (w == 0 || t[w - 1].line != t[i].line)
                 t[w++] = t[i];
         rows = w;
+    }
+    if (rows == 0) {
+        jk__free(s);
+        return jk__fail(err, JK_EINVAL, "jk_debug_lines_from_asm: no statement produced bytes");
     }
     mem += head + n * sizeof *t;
     memcpy(mem, file, flen);
