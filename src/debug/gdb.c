@@ -1,32 +1,40 @@
 /*
- * gdb.c - the GDB JIT interface: an in-memory ELF object per function,
- * linked into the list gdb reads from __jit_debug_descriptor.
+ * gdb.c - the GDB JIT interface: in-memory ELF objects, each describing
+ * one function or a batch of them, linked into the list gdb reads from
+ * __jit_debug_descriptor.
  *
  * The protocol (GDB manual, "JIT Compilation Interface"): the process
  * exports a descriptor {version 1, action, relevant entry, first entry} and
  * a function __jit_debug_register_code that gdb puts a breakpoint on. To
  * add an object, link its entry into the doubly-linked list, set action =
  * REGISTER and relevant = the entry, call the function; to remove one,
- * unlink it, set relevant = it and action = UNREGISTER, call. gdb reads the object from our
- * memory when it stops there. One global lock guards the list for every
- * registry in the process.
+ * unlink it, set relevant = it and action = UNREGISTER, call. gdb reads
+ * the object from our memory when it stops there. One global lock guards
+ * the list for every registry in the process.
  *
- * The object is an ELF executable without program headers, as gdb's BFD
- * reads it:
+ * The object of n functions is an ELF executable without program
+ * headers, as gdb's BFD reads it:
  *
  *     ELF header | .eh_frame | .symtab | .strtab | .shstrtab | [DWARF] | section headers
- *     sections: [1] .text      NOBITS, ALLOC+EXEC, addr = the code, its size
- *               [2] .eh_frame  PROGBITS, ALLOC, addr = where these very bytes
- *                              are (its pc-relative addresses are written
- *                              for that place, so the unwinder can be given
- *                              the same bytes)
- *               [3] .symtab    null symbol + the function (GLOBAL FUNC in .text)
- *               [4] .strtab, [5] .shstrtab
- *               with a line table also (lines.c)
- *               [6] .debug_line, [7] .debug_info, [8] .debug_abbrev
+ *     sections: [1..n]  .text       NOBITS, ALLOC+EXEC, addr = function i's
+ *                                   code, its size (one each: the functions
+ *                                   lie anywhere, and gdb maps a pc to a
+ *                                   symbol through the section holding it)
+ *               [n+1]   .eh_frame   PROGBITS, ALLOC, addr = where these bytes
+ *                                   are; CIE + FDE per function with CFI,
+ *                                   pc-relative addresses written for that
+ *                                   place from the registry's copy of the
+ *                                   instructions
+ *               [n+2]   .symtab     null symbol + GLOBAL FUNC per function
+ *               [n+3]   .strtab, [n+4] .shstrtab
+ *               when a function has a line table also (lines.c)
+ *               [n+5]   .debug_line, [n+6] .debug_info, [n+7] .debug_abbrev
  *
  * .text has no contents: gdb disassembles and sets breakpoints in the live
- * process's memory.
+ * process's memory. Objects are never edited: when a member leaves, the
+ * registry retires the object (its other members go back to the pending
+ * list) and publishes a new one (debug.c decides when: at once, or at the
+ * end of a batch).
  */
 #include "debug/debug_p.h"
 
@@ -375,8 +383,15 @@ static jk_status publish_one(jk__gdb_obj *pending, size_t n, jk_error *err)
 jk_status jk__gdb_publish(jk__gdb_obj *pending, jk_error *err)
 {
     while (pending->n) {
-        size_t n = pending->n < JK__GDB_OBJ_MAX ? pending->n : JK__GDB_OBJ_MAX;
-        jk_status s = publish_one(pending, n, err);
+        /* one architecture per object (its ELF class and machine) */
+        const jk__dbg_fn *f = pending->first;
+        size_t n = 1;
+        jk_status s;
+        while (n < JK__GDB_OBJ_MAX && f->gnext && f->gnext->arch == f->arch) {
+            f = f->gnext;
+            n++;
+        }
+        s = publish_one(pending, n, err);
         if (s != JK_OK)
             return s;
     }
