@@ -18,9 +18,14 @@
  * object: do not fork while another thread is inside a call on it, if the
  * child is to use it).
  *
- * Per function one allocation holds what the consumers read: the ELF image
- * for gdb when GDB is on (its .eh_frame doubles as the unwinder's), else
- * just the .eh_frame.
+ * Per function one allocation holds what the consumers read: the
+ * unwinder's .eh_frame, then (GDB) a copy of the CFI instructions that
+ * gdb's objects are written from; a line table is one more. gdb's objects
+ * (gdb.c) are per registration, or per batch: between batch_begin and
+ * batch_end new functions wait on the registry's pending list and objects
+ * that lose members are marked dirty; the outermost end retires the dirty
+ * objects (their remaining members join the pending list) and publishes
+ * the pending list as few objects.
  */
 #include "debug/debug_p.h"
 
