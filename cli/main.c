@@ -510,6 +510,7 @@ static int cmd_run(int argc, char **argv)
     text_opts t = {JK_X86_MODE64, 0, JK_ASM_SYNTAX_GNU, 0};
     jk_debug_options dopt = {0, NULL};
     jk_debug *dbg = NULL;
+    jk_debug_src *src = NULL;
     t.mode = host_mode();
     memset(&args, 0, sizeof args);
 
@@ -680,16 +681,21 @@ static int cmd_run(int argc, char **argv)
     crash_n = n;
 #endif
     entry = jk_mem_exec(mem);
-    /* names for gdb and perf (no unwind rules: the code's frame is unknown) */
+    /* names for gdb and perf (no unwind rules: the code's frame is unknown),
+       and the text's source lines */
     if (jk_debug_new(&dbg, &dopt, &err) != JK_OK ||
-        jk_debug_register(dbg, entry, n, "jit:main", NULL, &err) != JK_OK) {
+        (as && jk_debug_lines_from_asm(as, expr ? "<command line>" : strcmp(file, "-") == 0
+                                               ? "<stdin>" : file, &src, &err) != JK_OK) ||
+        jk_debug_register_ex(dbg, entry, n, "jit:main", NULL, src, &err) != JK_OK) {
         fprintf(stderr, "%s: %s\n", prog, err.message);
+        jk_debug_lines_free(src);
         jk_debug_destroy(dbg, NULL);
         free(code);
         jk_asm_free(as);
         jk_mem_free(mem, NULL);
         return EXIT_FAILED;
     }
+    jk_debug_lines_free(src);
     if (call_guarded(entry, &args, dbg, &result) != 0) {
         jk_debug_destroy(dbg, NULL);
         free(code);

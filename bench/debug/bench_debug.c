@@ -14,6 +14,9 @@
  * so the unwinder's own bookkeeping counts too), and with libgcc the first
  * _Unwind_Find_FDE after registering (libgcc sorts newly registered
  * objects then) and the following ones. Output: BENCH lines.
+ *
+ * `bench_debug gdb [N]` instead measures gdb registration with gdb
+ * attached: run it as gdb -batch -ex run --args bench_debug gdb.
  */
 #include "debug/jitfn.h"
 
@@ -91,7 +94,73 @@ static void run(const char *tag, unsigned flags, jk_cfi *cfi, const jf_code *cod
     jk_heap_destroy(h, NULL);
 }
 
-int main(void)
+/* Is a debugger attached (TracerPid in /proc/self/status)? */
+static int traced(void)
+{
+    char line[256];
+    int pid = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "TracerPid: %d", &pid) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return pid != 0;
+}
+
+/* `bench_debug gdb [N]`, meant to run under gdb (gdb -batch -ex run --args
+ * bench_debug gdb): N functions (default 1000) registered for gdb one
+ * object each, then the same in one batch (one object), and taken back
+ * the same way. */
+static int run_gdb(int n, jk_cfi *cfi, const jf_code *code)
+{
+    jk_debug_options opt = {JK_DEBUG_GDB | JK_DEBUG_NO_ENV, NULL};
+    void **fns = calloc((size_t)n, sizeof *fns);
+    const char *tag = traced() ? "gdb_attached" : "gdb_detached";
+    jk_debug *d;
+    jk_heap *h;
+    jk_error err;
+    if (!fns || jk_heap_new(&h, NULL, &err) != JK_OK || jk_debug_new(&d, &opt, &err) != JK_OK)
+        return 1;
+    printf("%s: %d functions\n", tag, n);
+    for (int i = 0; i < n; i++)
+        if (jk_heap_install(h, code->bytes, code->size, &fns[i], &err) != JK_OK)
+            return 1;
+    for (int batched = 0; batched < 2; batched++) {
+        double t0, t1, t2;
+        t0 = now();
+        if (batched)
+            jk_debug_batch_begin(d);
+        for (int i = 0; i < n; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "bench_fn_%d", i);
+            if (jk_debug_register(d, fns[i], code->size, name, cfi, &err) != JK_OK) {
+                fprintf(stderr, "%s\n", err.message);
+                return 1;
+            }
+        }
+        if (batched && jk_debug_batch_end(d, &err) != JK_OK)
+            return 1;
+        t1 = now();
+        if (batched)
+            jk_debug_batch_begin(d);
+        for (int i = 0; i < n; i++)
+            jk_debug_unregister(d, fns[n - 1 - i], NULL);
+        if (batched && jk_debug_batch_end(d, &err) != JK_OK)
+            return 1;
+        t2 = now();
+        printf("BENCH debug.%s.register_%d_%s %.1f ms\n", tag, n,
+               batched ? "batched" : "one_object_each", (t1 - t0) / 1e6);
+        printf("BENCH debug.%s.unregister_%d_%s %.1f ms\n", tag, n,
+               batched ? "batched" : "one_object_each", (t2 - t1) / 1e6);
+    }
+    jk_debug_destroy(d, NULL);
+    jk_heap_destroy(h, NULL);
+    free(fns);
+    return 0;
+}
+
+int main(int argc, char **argv)
 {
     jk_cfi *cfi;
     jf_code code;
@@ -100,6 +169,11 @@ int main(void)
     char path[64];
     if (jk_cfi_new(&cfi, JK_CFI_HOST, &err) != JK_OK || jf_build(&code, cfi) != 0)
         return 1;
+    if (argc > 1 && strcmp(argv[1], "gdb") == 0) {
+        int r = run_gdb(argc > 2 ? atoi(argv[2]) : 1000, cfi, &code);
+        jk_cfi_free(cfi);
+        return r;
+    }
     printf("unwinder: %s, %d functions of %zu bytes\n", jk_debug_unwinder(), N, code.size);
     if (strcmp(jk_debug_unwinder(), "libgcc") == 0) {
         void *p = dlsym(RTLD_DEFAULT, "_Unwind_Find_FDE");

@@ -26,8 +26,9 @@
  *                unwinder of the process (found at run time). Windows x64: UNWIND_INFO
  *                + RUNTIME_FUNCTION through RtlAddFunctionTable.
  *       GDB      the GDB JIT interface: an in-memory ELF object per function
- *                (.text at the code's address, a .symtab naming it, the
- *                .eh_frame) linked into __jit_debug_descriptor. gdb then
+ *                or per batch (.text at the code's address, a .symtab
+ *                naming it, the .eh_frame, the DWARF line program of a
+ *                line table) linked into __jit_debug_descriptor. gdb then
  *                names the function in backtraces, resolves breakpoints on
  *                it by name (also pending ones), `info symbol`, `disassemble`.
  *       PERF_MAP /tmp/perf-<pid>.map: one "start size name" line per function.
@@ -46,7 +47,8 @@
  * (one __register_frame_table object per group, re-registered when a member
  * joins or leaves): with 10,000 registered functions an unwinder lookup
  * costs a few us instead of 80 (docs/debugging.md, bench/debug). gdb re-reads its JIT objects on
- * every registration, which is why it is opt-in.
+ * every registration, which is why it is opt-in, and why batches
+ * (jk_debug_batch_begin/_end) put many functions into one object.
  *
  * Threads: a registry may be used from any number of threads (it has a
  * lock); a jk_cfi by one thread at a time, and it may be shared read-only
@@ -254,10 +256,80 @@ JK_API const char *jk_debug_unwinder(void);
 JK_API jk_status jk_debug_register(jk_debug *d, const void *code, size_t size,
                                    const char *name, const jk_cfi *cfi, jk_error *err);
 
+/* A function's source lines: the code from `offset` (bytes from the
+ * function's start) up to the next row's offset, or to the function's end,
+ * comes from source line `line` (1-based) of the table's file. */
+typedef struct jk_debug_line {
+    uint32_t offset;
+    uint32_t line;
+} jk_debug_line;
+
+typedef struct jk_debug_src {
+    const char *file;            /* the source file's name, as debuggers are to
+                                    show it ("stub.s", "/src/stub.s") */
+    const char *comp_dir;        /* the directory a relative `file` is in (gdb
+                                    looks for the file there for `list`);
+                                    NULL or "": none */
+    const jk_debug_line *lines;  /* rows sorted by offset, each offset greater
+                                    than the one before and below the size */
+    size_t nlines;
+} jk_debug_src;
+
+/* jk_debug_register with a line table: `src` (NULL: none, the same as
+ * jk_debug_register) maps the code to source lines. Everything is copied.
+ * gdb gets a DWARF 4 line program and compile unit in the function's
+ * object (backtraces, `info line`, `list`, `break file.s:LINE`); jitdump
+ * gets a JIT_CODE_DEBUG_INFO record before the function's JIT_CODE_LOAD
+ * (perf inject -j turns it into the .debug_line of the function's
+ * jitted-*.so). The unwinder and the map file do not use lines.
+ * Errors as for jk_debug_register, plus JK_EINVAL for a table with no file
+ * name, no rows, a line break in a name (perf's records are text), a
+ * line 0, offsets not increasing or not below `size` (the message names
+ * the row). Thread-safe. */
+JK_API jk_status jk_debug_register_ex(jk_debug *d, const void *code, size_t size,
+                                      const char *name, const jk_cfi *cfi,
+                                      const jk_debug_src *src, jk_error *err);
+
+/* The line table of the text assembler's last assembly (the handle must
+ * have been created with JK_ASM_LISTING): one row per statement that
+ * produced bytes, sorted by offset, consecutive statements of one line
+ * merged. `file` is the name to record (the jk_asm_options.filename the
+ * text was assembled with, typically); when it is a relative path the
+ * current directory becomes comp_dir. On success *out is one allocation
+ * owned by the caller (jk_debug_lines_free); register it with
+ * jk_debug_register_ex for code installed from that assembly (offsets are
+ * those of jk_asm_code, so they hold for jk_asm_install and
+ * jk_asm_install_heap at any address). JK_EINVAL (NULL arguments, a
+ * handle without JK_ASM_LISTING or without statements), JK_ENOMEM. */
+struct jk_asm;
+JK_API jk_status jk_debug_lines_from_asm(const struct jk_asm *as, const char *file,
+                                         jk_debug_src **out, jk_error *err);
+
+/* Free a table from jk_debug_lines_from_asm (NULL accepted). */
+JK_API void jk_debug_lines_free(jk_debug_src *src);
+
 /* Take back everything registered for the function starting at `code`, in
  * the reverse order of registration. Call it before the memory is freed or
  * reused. JK_EINVAL if code is not registered here. Thread-safe. */
 JK_API jk_status jk_debug_unregister(jk_debug *d, const void *code, jk_error *err);
+
+/* Batches for gdb. gdb reads a new in-memory object at every
+ * registration (and slows down with the number of objects), so one object
+ * per function makes registering many functions under gdb slow. Between
+ * jk_debug_batch_begin and jk_debug_batch_end, registrations and
+ * unregistrations reach gdb only at the end: the functions registered
+ * meanwhile go into one object (one __jit_debug_register_code call; up to
+ * 4096 functions per object), and objects that lost members meanwhile are
+ * rebuilt without them. The unwinder and perf are told at once, as
+ * always. Outside a batch every registration makes an object of its own;
+ * unregistering one member of a batch's object rebuilds the object with
+ * the others (two calls), so free a batch's functions in a batch too.
+ * Batches nest (the outermost end publishes) and cover all threads using
+ * the registry. end: JK_ESTATE without a begin; JK_ENOMEM if an object
+ * could not be built - its functions stay registered but unknown to gdb
+ * until the next end or registration publishes them. Thread-safe. */
+JK_API void jk_debug_batch_begin(jk_debug *d);
+JK_API jk_status jk_debug_batch_end(jk_debug *d, jk_error *err);
 
 /* Number of functions registered now. */
 JK_API size_t jk_debug_count(jk_debug *d);

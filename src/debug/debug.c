@@ -18,9 +18,14 @@
  * object: do not fork while another thread is inside a call on it, if the
  * child is to use it).
  *
- * Per function one allocation holds what the consumers read: the ELF image
- * for gdb when GDB is on (its .eh_frame doubles as the unwinder's), else
- * just the .eh_frame.
+ * Per function one allocation holds what the consumers read: the
+ * unwinder's .eh_frame, then (GDB) a copy of the CFI instructions that
+ * gdb's objects are written from; a line table is one more. gdb's objects
+ * (gdb.c) are per registration, or per batch: between batch_begin and
+ * batch_end new functions wait on the registry's pending list and objects
+ * that lose members are marked dirty; the outermost end retires the dirty
+ * objects (their remaining members join the pending list) and publishes
+ * the pending list as few objects.
  */
 #include "debug/debug_p.h"
 
@@ -59,6 +64,9 @@ struct jk_debug {
     size_t nslots, used, live;
     jk__dbg_fn *newest;
     unsigned long perf_pid;  /* process that wrote our perf records */
+    jk__gdb_obj pending;     /* gdb: registered, not yet in an object */
+    unsigned batch;          /* jk_debug_batch_begin depth */
+    jk__gdb_obj *dirty;      /* objects a member left during the batch */
 };
 
 /* -- Environment ------------------------------------------------------------- */
@@ -241,11 +249,35 @@ static int reserve_slot(jk_debug *d)
 
 /* -- Consumers ---------------------------------------------------------------- */
 
-static void take_back(jk__dbg_fn *f)
+/* Take f out of gdb's view: out of the pending list, or out of its object,
+ * which is rebuilt without it (at the end of the batch, if one is open). */
+static void gdb_take_back(jk_debug *d, jk__dbg_fn *f)
+{
+    jk__gdb_obj *o = f->gobj;
+    if (!o)
+        return;
+    jk__gdb_unlink(f);
+    if (o == &d->pending)
+        return;
+    if (d->batch) {
+        if (!o->dirty) {
+            o->dirty = 1;
+            o->dirty_next = d->dirty;
+            d->dirty = o;
+        }
+        return;
+    }
+    jk__gdb_retire(o, &d->pending);
+    /* the other members in a new object; if that fails they stay pending
+       until the next publish (they are invisible to gdb meanwhile) */
+    (void)jk__gdb_publish(&d->pending, NULL);
+}
+
+static void take_back(jk_debug *d, jk__dbg_fn *f)
 {
     /* perf records are history: nothing to take back */
     if (f->done & JK_DEBUG_GDB)
-        jk__gdb_remove(f);
+        gdb_take_back(d, f);
     if (f->done & JK_DEBUG_UNWIND)
         jk__unwind_remove(f);
     f->done = 0;
@@ -253,6 +285,7 @@ static void take_back(jk__dbg_fn *f)
 
 static void free_fn(jk__dbg_fn *f)
 {
+    jk__free(f->lines);
     jk__free(f->blob);
     jk__free(f);
 }
@@ -280,24 +313,30 @@ static jk_status perf_catch_up(jk_debug *d, jk_error *err)
 static jk_status attach(jk_debug *d, jk__dbg_fn *f, const jk_cfi *cfi, jk_error *err)
 {
     jk_status s = JK_OK;
-    size_t image = 0;
     int want_eh = cfi && (d->flags & JK_DEBUG_UNWIND) && jk__unwind_wants_eh_frame();
-    if (d->flags & JK_DEBUG_GDB) {
-        image = jk__gdb_image_size(f, cfi);
-        f->blob = jk__malloc(image);
+    int want_ins = cfi && (d->flags & JK_DEBUG_GDB);
+    size_t cap = want_eh ? jk__eh_frame_size(cfi) : 0;
+    if (want_eh || want_ins) {
+        /* the unwinder's .eh_frame, then the instructions gdb's objects
+           are written from (they are rebuilt when members leave) */
+        f->blob = jk__malloc(cap + (want_ins ? cfi->len + 1 : 0));
         if (!f->blob)
             return jk__fail(err, JK_ENOMEM, "jk_debug_register: out of memory");
-        jk__gdb_image_write(f, cfi, f->blob, image);
-    } else if (want_eh) {
-        size_t cap = jk__eh_frame_size(cfi);
-        f->blob = jk__malloc(cap);
-        if (!f->blob)
-            return jk__fail(err, JK_ENOMEM, "jk_debug_register: out of memory");
+    }
+    if (want_eh) {
         s = jk_cfi_eh_frame(cfi, (uint64_t)(uintptr_t)f->blob, (uint64_t)(uintptr_t)f->code,
                             f->size, f->blob, cap, &f->eh_size, err);
         if (s != JK_OK)
             return s;
         f->eh = f->blob;
+    }
+    if (want_ins) {
+        if (cfi->len)
+            memcpy(f->blob + cap, cfi->ins, cfi->len);
+        f->cfi_ins = f->blob + cap;
+        f->cfi_len = cfi->len;
+        f->cfi_size = cfi->size;
+        f->has_cfi = 1;
     }
     if (cfi && (d->flags & JK_DEBUG_UNWIND)) {
         s = jk__unwind_add(f, cfi, err);
@@ -306,10 +345,13 @@ static jk_status attach(jk_debug *d, jk__dbg_fn *f, const jk_cfi *cfi, jk_error 
         f->done |= JK_DEBUG_UNWIND;
     }
     if (d->flags & JK_DEBUG_GDB) {
-        s = jk__gdb_add(f, image, err);
-        if (s != JK_OK)
-            return s;
+        jk__gdb_link(&d->pending, f);
         f->done |= JK_DEBUG_GDB;
+        if (!d->batch) {
+            s = jk__gdb_publish(&d->pending, err);
+            if (s != JK_OK)
+                return s;
+        }
     }
     if (d->flags & (JK_DEBUG_PERF_MAP | JK_DEBUG_JITDUMP)) {
         s = perf_catch_up(d, err);
@@ -322,6 +364,12 @@ static jk_status attach(jk_debug *d, jk__dbg_fn *f, const jk_cfi *cfi, jk_error 
 
 jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const char *name,
                             const jk_cfi *cfi, jk_error *err)
+{
+    return jk_debug_register_ex(d, code, size, name, cfi, NULL, err);
+}
+
+jk_status jk_debug_register_ex(jk_debug *d, const void *code, size_t size, const char *name,
+                               const jk_cfi *cfi, const jk_debug_src *src, jk_error *err)
 {
     jk__dbg_fn *f, **slot;
     char autoname[32];
@@ -356,6 +404,13 @@ jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const ch
     f->size = size;
     f->arch = cfi ? cfi->arch : jk__cfi_host_arch();
     memcpy(f->name, name, nlen + 1);
+    if (src) {
+        s = jk__lines_copy(f, src, err);
+        if (s != JK_OK) {
+            free_fn(f);
+            return s;
+        }
+    }
 
     LOCK(&d->lock);
     if (lookup(d, code, NULL)) {
@@ -371,7 +426,7 @@ jk_status jk_debug_register(jk_debug *d, const void *code, size_t size, const ch
     }
     s = attach(d, f, cfi, err);
     if (s != JK_OK) {
-        take_back(f);
+        take_back(d, f);
         UNLOCK(&d->lock);
         free_fn(f);
         return s;
@@ -415,7 +470,7 @@ jk_status jk_debug_unregister(jk_debug *d, const void *code, jk_error *err)
     }
     f = *slot;
     unlink_fn(d, slot);
-    take_back(f);
+    take_back(d, f);
     UNLOCK(&d->lock);
     free_fn(f);
     return JK_OK;
@@ -426,17 +481,59 @@ jk_status jk_debug_destroy(jk_debug *d, jk_error *err)
     (void)err;
     if (!d)
         return JK_OK;
+    d->batch++; /* every object goes at once */
     while (d->newest) {
         jk__dbg_fn *f = d->newest;
         d->newest = f->next;
-        take_back(f);
+        take_back(d, f);
         free_fn(f);
+    }
+    while (d->dirty) {
+        jk__gdb_obj *o = d->dirty;
+        d->dirty = o->dirty_next;
+        jk__gdb_retire(o, NULL);
     }
     jk__free(d->slots);
     jk__free(d->jitdump_dir);
     LOCK_FINI(&d->lock);
     jk__free(d);
     return JK_OK;
+}
+
+/* -- Batches ------------------------------------------------------------------------ */
+
+void jk_debug_batch_begin(jk_debug *d)
+{
+    if (!d)
+        return;
+    LOCK(&d->lock);
+    d->batch++;
+    UNLOCK(&d->lock);
+}
+
+jk_status jk_debug_batch_end(jk_debug *d, jk_error *err)
+{
+    jk_status s = JK_OK;
+    if (!d)
+        return jk__fail(err, JK_EINVAL, "jk_debug_batch_end: registry is NULL");
+    LOCK(&d->lock);
+    if (d->batch == 0) {
+        UNLOCK(&d->lock);
+        return jk__fail(err, JK_ESTATE, "jk_debug_batch_end: no batch is open "
+                                        "(jk_debug_batch_begin)");
+    }
+    if (--d->batch == 0) {
+        /* objects that lost members: their remaining members join the new
+           functions, and all of them go into as few objects as fit */
+        while (d->dirty) {
+            jk__gdb_obj *o = d->dirty;
+            d->dirty = o->dirty_next;
+            jk__gdb_retire(o, &d->pending);
+        }
+        s = jk__gdb_publish(&d->pending, err);
+    }
+    UNLOCK(&d->lock);
+    return s;
 }
 
 /* -- With the code heap ------------------------------------------------------------- */

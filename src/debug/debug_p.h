@@ -13,6 +13,8 @@
  *                  .eh_frame each) or LLVM libunwind __unw_add_dynamic_fde
  *   unwind_win64.c RtlAddFunctionTable with UNWIND_INFO translated from CFI
  *   gdb.c          the GDB JIT interface and the in-memory ELF writer
+ *   lines.c        line tables: checking and copying them, the text
+ *                  assembler's statements as one, the DWARF line program
  *   perf.c         /tmp/perf-<pid>.map and jit-<pid>.dump (Linux)
  *
  * Each consumer file compiles to its portable stub where its OS part does
@@ -93,12 +95,24 @@ typedef struct jk__dbg_fn {
     struct jk__dbg_fn *prev, *next; /* registry list, newest first */
     unsigned done;        /* JK_DEBUG_* consumers that accepted it */
     jk_cfi_arch arch;
-    uint8_t *blob;        /* the ELF image for gdb, or just the .eh_frame */
+    uint8_t *blob;        /* the unwinder's .eh_frame, then (GDB) a copy of
+                             the CFI instructions */
     uint8_t *eh;          /* the .eh_frame inside blob; NULL without CFI */
     size_t eh_size;
     void *unwind;         /* the unwinder's handle (FDE, group, function table) */
     unsigned unwind_idx;  /* place in its group (libgcc) */
-    void *gdb;            /* the jit_code_entry */
+    struct jk__gdb_obj *gobj;           /* gdb: the object it is in, or the
+                                           registry's pending list */
+    struct jk__dbg_fn *gnext, *gprev;   /* the other members */
+    int has_cfi;          /* gdb: cfi_ins/cfi_len/cfi_size describe it */
+    uint8_t *cfi_ins;
+    size_t cfi_len;
+    uint32_t cfi_size;
+    jk_debug_line *lines; /* the line table (one allocation with the two
+                             strings below), NULL without one */
+    size_t nlines;
+    const char *src_file; /* as given */
+    const char *src_dir;  /* comp_dir, "" when none */
     char name[];
 } jk__dbg_fn;
 
@@ -112,14 +126,49 @@ void jk__unwind_remove(jk__dbg_fn *f);
 /* 1 if the unwinder reads .eh_frame (then debug.c builds f->eh). */
 int jk__unwind_wants_eh_frame(void);
 
+/* -- Line tables (lines.c) ---------------------------------------------------- */
+
+/* Check src against a function of `size` bytes and copy it into f. */
+jk_status jk__lines_copy(jk__dbg_fn *f, const jk_debug_src *src, jk_error *err);
+/* Size of the DWARF 4 .debug_line unit / .debug_info compile unit for f
+ * (addresses of ptr_size bytes), and writing them (dst of that size);
+ * the abbreviation table the compile unit uses. */
+size_t jk__dwarf_line_size(const jk__dbg_fn *f, unsigned ptr_size);
+void jk__dwarf_line_write(const jk__dbg_fn *f, unsigned ptr_size, uint8_t *dst);
+size_t jk__dwarf_info_size(const jk__dbg_fn *f, unsigned ptr_size);
+void jk__dwarf_info_write(const jk__dbg_fn *f, unsigned ptr_size, uint32_t line_off,
+                          uint8_t *dst);
+extern const uint8_t jk__dwarf_abbrev[];
+extern const size_t jk__dwarf_abbrev_size;
+
 /* -- GDB (gdb.c) ------------------------------------------------------------- */
 
-/* Size of the ELF image for f (name, eh_size set) and, given the buffer,
- * write it; f->eh then points at its .eh_frame, written for that place. */
-size_t jk__gdb_image_size(const jk__dbg_fn *f, const jk_cfi *cfi);
-void jk__gdb_image_write(jk__dbg_fn *f, const jk_cfi *cfi, uint8_t *image, size_t size);
-jk_status jk__gdb_add(jk__dbg_fn *f, size_t image_size, jk_error *err);
-void jk__gdb_remove(jk__dbg_fn *f);
+/* One in-memory ELF object in gdb's list and the functions it describes;
+ * a registry's pending list (functions registered during a batch, not yet
+ * in an object) is one without entry. */
+typedef struct jk__gdb_obj {
+    jk__dbg_fn *first;    /* members, linked through gnext/gprev */
+    size_t n;
+    void *entry;          /* the jit_code_entry; NULL for a pending list */
+    uint8_t *image;
+    struct jk__gdb_obj *dirty_next; /* a member left during a batch */
+    int dirty;
+} jk__gdb_obj;
+
+/* Functions per object at most (one .text section each; ELF section
+ * numbers stay below SHN_LORESERVE). */
+#define JK__GDB_OBJ_MAX 4096u
+
+/* Make f a member of o / take it out of its object or list. */
+void jk__gdb_link(jk__gdb_obj *o, jk__dbg_fn *f);
+void jk__gdb_unlink(jk__dbg_fn *f);
+/* Build objects of up to JK__GDB_OBJ_MAX members from the pending list and
+ * register each with gdb (one __jit_debug_register_code call per object).
+ * On failure (JK_ENOMEM) the functions not yet in an object stay pending. */
+jk_status jk__gdb_publish(jk__gdb_obj *pending, jk_error *err);
+/* Unregister o from gdb and free it; its remaining members move to
+ * `pending` (NULL: they are just unlinked). */
+void jk__gdb_retire(jk__gdb_obj *o, jk__gdb_obj *pending);
 
 /* -- perf (perf.c) ------------------------------------------------------------ */
 

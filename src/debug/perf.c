@@ -8,7 +8,9 @@
  *   jitdump  <dir>/jit-<pid>.dump: a 40-byte header (magic 0x4A695444,
  *            version 1, ELF machine, pid, CLOCK_MONOTONIC time) followed by
  *            one JIT_CODE_LOAD record per function (pid, tid, address,
- *            size, a running index, the name and a copy of the code bytes).
+ *            size, a running index, the name and a copy of the code bytes),
+ *            preceded by a JIT_CODE_DEBUG_INFO record (address, line and
+ *            file per row) when the function has a line table.
  *            The file is also mapped read+exec once: that mmap is the
  *            event perf record sees and perf inject -j follows to the file,
  *            so it must stay mapped. Record with `perf record -k 1` so the
@@ -39,6 +41,7 @@
 
 #define JITDUMP_MAGIC 0x4A695444u
 #define JIT_CODE_LOAD 0u
+#define JIT_CODE_DEBUG_INFO 2u
 
 static pthread_mutex_t perf_lock = PTHREAD_MUTEX_INITIALIZER;
 static int map_fd = -1, dump_fd = -1;
@@ -108,6 +111,53 @@ static int write_all(int fd, struct iovec *iov, int n)
         }
     }
     return 0;
+}
+
+/* The JIT_CODE_DEBUG_INFO record of f (which has lines): code address,
+ * count, then per row {address, line, discriminator 0, file name}. The
+ * name is the full path when the table has a directory, so perf finds
+ * the file for annotate. */
+static jk_status write_debug_info(const jk__dbg_fn *f, jk_error *err)
+{
+    int rel = f->src_dir[0] && f->src_file[0] != '/';
+    size_t dl = rel ? strlen(f->src_dir) + 1 : 0, fl = strlen(f->src_file) + 1;
+    size_t entry = 16 + dl + fl, total;
+    uint8_t *rec, *p;
+    struct iovec iov;
+    jk_status s = JK_OK;
+    if (f->nlines > (UINT32_MAX - 32) / entry)
+        return jk__fail(err, JK_EINVAL, "jitdump: the line table of %s is too large for a "
+                                        "record", f->name);
+    total = 32 + f->nlines * entry;
+    rec = jk__malloc(total);
+    if (!rec)
+        return jk__fail(err, JK_ENOMEM, "jk_debug_register: out of memory");
+    le(rec, JIT_CODE_DEBUG_INFO, 4);
+    le(rec + 4, total, 4);
+    le(rec + 8, now_ns(), 8);
+    le(rec + 16, (uint64_t)(uintptr_t)f->code, 8);
+    le(rec + 24, f->nlines, 8);
+    p = rec + 32;
+    for (size_t i = 0; i < f->nlines; i++) {
+        le(p, (uint64_t)(uintptr_t)f->code + f->lines[i].offset, 8);
+        le(p + 8, f->lines[i].line, 4);
+        le(p + 12, 0, 4);
+        p += 16;
+        if (rel) {
+            memcpy(p, f->src_dir, dl - 1);
+            p[dl - 1] = '/';
+            p += dl;
+        }
+        memcpy(p, f->src_file, fl);
+        p += fl;
+    }
+    iov.iov_base = rec;
+    iov.iov_len = total;
+    if (write_all(dump_fd, &iov, 1) != 0)
+        s = jk__fail_os(err, JK_EOS, errno, strerror(errno), "write(jit-%ld.dump)",
+                        (long)dump_pid);
+    jk__free(rec);
+    return s;
 }
 
 static jk_status open_map(jk_error *err)
@@ -225,6 +275,8 @@ jk_status jk__perf_add(const jk__dbg_fn *f, unsigned flags, const char *jitdump_
 #else
         s = open_dump(jitdump_dir, ai ? ai->elf_machine : 0, err);
 #endif
+        if (s == JK_OK && f->lines)
+            s = write_debug_info(f, err); /* before its CODE_LOAD, as perf wants */
         if (s == JK_OK) {
             le(rec, JIT_CODE_LOAD, 4);
             le(rec + 4, sizeof rec + nlen + f->size, 4);

@@ -4,8 +4,8 @@
  * fails, for every n until a registration gets through. Each failure must
  * be a clean error (JK_ENOMEM / JK_EOS with a message) that leaves nothing
  * registered: no function counted, no FDE the unwinder finds, no entry in
- * gdb's list. Also jk_debug_new and the jk_cfi verbs under allocation
- * failures.
+ * gdb's list. Registrations carry a line table. Also jk_debug_new and the
+ * jk_cfi verbs under allocation failures.
  */
 #include "jitfn.h"
 #include "jt.h"
@@ -49,6 +49,9 @@ static void run_config(unsigned flags)
     jk_error err;
     void *p;
     int failures = 0, done = 0;
+    /* with a line table: its copy, gdb's DWARF and jitdump's record too */
+    jk_debug_line rows[2] = {{0, 1}, {4, 2}};
+    jk_debug_src src = {"faulty.s", "/src", rows, 2};
     JT_OK(jk_mem_load(&m, code.bytes, code.size, NULL, &err), &err);
     p = jk_mem_exec(m);
     for (long n = 1; n < 500 && !done; n++) {
@@ -58,7 +61,7 @@ static void run_config(unsigned flags)
         /* a fresh registry each time, so the n-th call is the same one */
         JT_OK(jk_debug_new(&d, &opt, &err), &err);
         jk__fault_arm(n);
-        s = jk_debug_register(d, p, code.size, "jit_faulty", cfi, &err);
+        s = jk_debug_register_ex(d, p, code.size, "jit_faulty", cfi, &src, &err);
         calls = jk__fault_calls();
         jk__fault_arm(0);
         if (s == JK_OK) {

@@ -2,8 +2,9 @@
  * test_perf.c - the perf files, read back without perf: /tmp/perf-<pid>.map
  * lines, jit-<pid>.dump (header, one JIT_CODE_LOAD record per function with
  * the installed bytes, CLOCK_MONOTONIC timestamps, the read+exec marker
- * mapping of the file), and a fork()ed child writing files of its own that
- * also list the functions it inherited.
+ * mapping of the file), a fork()ed child writing files of its own that
+ * also list the functions it inherited, and the JIT_CODE_DEBUG_INFO record
+ * before the code load of a function with a line table.
  */
 #include "jitfn.h"
 #include "jt.h"
@@ -215,6 +216,81 @@ static void test_files_and_fork(void)
     remove_files(self);
 }
 
+/* The child's jitdump for a function with a line table: the header, a
+ * JIT_CODE_DEBUG_INFO record (code address, 2 rows: address, line,
+ * discriminator 0, the file's full path), then the function's
+ * JIT_CODE_LOAD, no earlier in time. Returns "" or what is wrong. */
+static const char *check_debug_info(void)
+{
+    jk_debug_options opt = {JK_DEBUG_JITDUMP | JK_DEBUG_NO_ENV, NULL};
+    jk_debug_line rows[2] = {{0, 3}, {4, 5}};
+    jk_debug_src src = {"f.s", "/src", rows, 2};
+    static const char path_want[] = "/src/f.s";
+    static unsigned char d[1 << 16];
+    static char why[256];
+    char path[512];
+    jk_debug *dbg;
+    jk_heap *h;
+    jk_error err;
+    void *exec;
+    size_t len, at = 40, entry = 16 + sizeof path_want;
+    const unsigned char *r;
+    opt.jitdump_dir = dir;
+    if (jk_heap_new(&h, NULL, &err) != JK_OK || jk_debug_new(&dbg, &opt, &err) != JK_OK ||
+        jk_heap_install(h, code.bytes, code.size, &exec, &err) != JK_OK ||
+        jk_debug_register_ex(dbg, exec, code.size, "jit_lines", NULL, &src, &err) != JK_OK) {
+        snprintf(why, sizeof why, "%s", err.message);
+        return why;
+    }
+    snprintf(path, sizeof path, "%s/jit-%ld.dump", dir, (long)getpid());
+    len = slurp(path, d, sizeof d);
+    r = d + at;
+    if (len < at + 32 + 2 * entry)
+        return "the dump is too short for a debug-info record";
+    if (rd(r, 4) != 2 || rd(r + 4, 4) != 32 + 2 * entry || rd(r + 16, 8) != (uintptr_t)exec ||
+        rd(r + 24, 8) != 2)
+        return "bad JIT_CODE_DEBUG_INFO header";
+    for (int i = 0; i < 2; i++) {
+        const unsigned char *e = r + 32 + (size_t)i * entry;
+        if (rd(e, 8) != (uintptr_t)exec + rows[i].offset || rd(e + 8, 4) != rows[i].line ||
+            rd(e + 12, 4) != 0 || memcmp(e + 16, path_want, sizeof path_want) != 0) {
+            snprintf(why, sizeof why, "debug entry %d: address, line or name differ", i);
+            return why;
+        }
+    }
+    at += 32 + 2 * entry;
+    if (len < at + 56 || rd(d + at, 4) != 0 || rd(d + at + 24, 8) != (uintptr_t)exec)
+        return "no JIT_CODE_LOAD after the debug-info record";
+    if (rd(d + at + 8, 8) < rd(r + 8, 8))
+        return "the code load is older than its debug info";
+    if (at + rd(d + at + 4, 4) != len)
+        return "more records than wanted";
+    jk_debug_destroy(dbg, NULL);
+    jk_heap_destroy(h, NULL);
+    return "";
+}
+
+static void test_debug_info(void)
+{
+    long child;
+    int status;
+    fflush(stdout);
+    child = (long)fork();
+    JT_CHECK(child >= 0);
+    if (child == 0) {
+        /* a process of its own, so its dump holds only this function */
+        const char *why = check_debug_info();
+        if (*why) {
+            fprintf(stderr, "child: %s\n", why);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    JT_CHECK(waitpid((pid_t)child, &status, 0) == (pid_t)child);
+    remove_files(child);
+    JT_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status 0x%x", status);
+}
+
 static void test_env_switch(void)
 {
     jk_debug *d;
@@ -254,6 +330,7 @@ int main(int argc, char **argv)
         return 1;
     JT_RUN(test_bad_dir); /* first: the first jitdump opened decides the directory */
     JT_RUN(test_files_and_fork);
+    JT_RUN(test_debug_info);
     JT_RUN(test_env_switch);
     jk_cfi_free(cfi);
     return jt_finish();

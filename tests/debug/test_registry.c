@@ -1,7 +1,7 @@
 /*
  * test_registry.c - jk_debug: argument and state errors, the unwinder
  * finding (and, after unregistering, no longer finding) the FDE of a JIT
- * pc, gdb's descriptor list, the environment switches, many functions,
+ * pc, gdb's descriptor list and batches, the environment switches, many functions,
  * and concurrent registrations from several threads.
  */
 #include "jitfn.h"
@@ -157,6 +157,64 @@ static void test_gdb_list(void)
     JT_OK(jk_debug_unregister(d, bytes[1], &err), &err); /* from the middle */
     JT_EQ_U64(gdb_entries(), before + 2);
     JT_EQ_U64(__jit_debug_descriptor.action_flag, 0);
+    JT_OK(jk_debug_destroy(d, &err), &err);
+    JT_EQ_U64(gdb_entries(), before);
+}
+
+/* e_shnum of a gdb object: 1 + one .text per function + 4 (+ 3 with lines) */
+static unsigned obj_sections(const struct jit_code_entry *e)
+{
+    const unsigned char *img = (const unsigned char *)e->symfile_addr;
+    return sizeof(void *) == 8 ? (unsigned)(img[60] | img[61] << 8)
+                               : (unsigned)(img[48] | img[49] << 8);
+}
+
+static void test_gdb_batch(void)
+{
+    jk_debug *d;
+    jk_error err;
+    jk_debug_options opt = {JK_DEBUG_GDB | JK_DEBUG_NO_ENV, NULL};
+    static unsigned char bytes[5][128];
+    jk_debug_line rows[2] = {{0, 1}, {8, 2}};
+    jk_debug_src src = {"b.s", NULL, rows, 2};
+    size_t before = gdb_entries();
+    JT_OK(jk_debug_new(&d, &opt, &err), &err);
+    JT_EQ_I64(jk_debug_batch_end(d, &err), JK_ESTATE);
+    JT_CONTAINS(err.message, "no batch is open");
+    jk_debug_batch_begin(d);
+    jk_debug_batch_begin(d); /* nested: the outer end publishes */
+    for (int i = 0; i < 5; i++)
+        JT_OK(jk_debug_register_ex(d, bytes[i], 128, NULL, i == 2 ? NULL : cfi,
+                                   i == 4 ? &src : NULL, &err), &err);
+    JT_OK(jk_debug_unregister(d, bytes[3], &err), &err); /* never reaches gdb */
+    JT_OK(jk_debug_batch_end(d, &err), &err);
+    JT_EQ_U64(gdb_entries(), before);
+    JT_OK(jk_debug_batch_end(d, &err), &err);
+    JT_EQ_U64(gdb_entries(), before + 1);
+    JT_EQ_U64(obj_sections(__jit_debug_descriptor.first_entry), 1 + 4 + 4 + 3);
+    JT_EQ_U64(jk_debug_count(d), 4);
+    /* one member leaves outside a batch: the object is rebuilt without it */
+    JT_OK(jk_debug_unregister(d, bytes[4], &err), &err);
+    JT_EQ_U64(gdb_entries(), before + 1);
+    JT_EQ_U64(obj_sections(__jit_debug_descriptor.first_entry), 1 + 3 + 4);
+    /* a new function outside a batch: an object of its own */
+    JT_OK(jk_debug_register(d, bytes[4], 128, "alone", cfi, &err), &err);
+    JT_EQ_U64(gdb_entries(), before + 2);
+    /* the rest leave in a batch: both objects go at its end */
+    jk_debug_batch_begin(d);
+    for (int i = 0; i < 5; i++)
+        if (i != 3)
+            JT_OK(jk_debug_unregister(d, bytes[i], &err), &err);
+    JT_EQ_U64(gdb_entries(), before + 2);
+    JT_OK(jk_debug_batch_end(d, &err), &err);
+    JT_EQ_U64(gdb_entries(), before);
+    /* destroy inside an open batch takes everything back */
+    jk_debug_batch_begin(d);
+    JT_OK(jk_debug_register(d, bytes[0], 128, "x", cfi, &err), &err);
+    JT_OK(jk_debug_batch_end(d, &err), &err);
+    jk_debug_batch_begin(d);
+    JT_OK(jk_debug_register(d, bytes[1], 128, "y", cfi, &err), &err);
+    JT_OK(jk_debug_unregister(d, bytes[0], &err), &err);
     JT_OK(jk_debug_destroy(d, &err), &err);
     JT_EQ_U64(gdb_entries(), before);
 }
@@ -366,6 +424,7 @@ int main(int argc, char **argv)
     JT_RUN(test_errors);
     JT_RUN(test_unwinder_finds_fde);
     JT_RUN(test_gdb_list);
+    JT_RUN(test_gdb_batch);
     JT_RUN(test_env);
     JT_RUN(test_many);
     JT_RUN(test_threads);
