@@ -589,8 +589,9 @@ static int cmd_run(int argc, char **argv)
                    "  --strategy S    auto (default), flip, dual\n"
                    "  --far           place the code out of rel32 reach of the functions it calls\n"
                    "                  by name (calls go through slots; 64-bit)\n"
-                   "  --gdb           register the code as jit:main with gdb (also JITKIT_GDB=1)\n"
-                   "  --perf=map|jitdump  name it jit:main for perf (also JITKIT_PERF=...)\n"
+                   "  --gdb           register the code with gdb (also JITKIT_GDB=1): the\n"
+                   "                  functions the text names (.type, .cfi_*), or jit:main\n"
+                   "  --perf=map|jitdump  name it for perf the same way (also JITKIT_PERF=...)\n"
                    "  -v, --verbose   also print the memory strategy and code address\n"
                    "  A crash in the code is reported with signal, address, code offset and\n"
                    "  instruction (exit code 3).\n",
@@ -681,12 +682,16 @@ static int cmd_run(int argc, char **argv)
     crash_n = n;
 #endif
     entry = jk_mem_exec(mem);
-    /* names for gdb and perf (no unwind rules: the code's frame is unknown),
-       and the text's source lines */
+    /* names for gdb and perf, and the text's source lines: the functions
+       the text names (.type, .cfi_startproc; with their unwind rules), or
+       the whole code as jit:main (no unwind rules: its frame is unknown) */
     if (jk_debug_new(&dbg, &dopt, &err) != JK_OK ||
-        (as && jk_debug_lines_from_asm(as, expr ? "<command line>" : strcmp(file, "-") == 0
-                                               ? "<stdin>" : file, &src, &err) != JK_OK) ||
-        jk_debug_register_ex(dbg, entry, n, "jit:main", NULL, src, &err) != JK_OK) {
+        (as && jk_asm_func_count(as)
+             ? jk_asm_debug_register(as, dbg, entry, &err) != JK_OK
+             : ((as && jk_debug_lines_from_asm(as, expr ? "<command line>"
+                                                   : strcmp(file, "-") == 0 ? "<stdin>" : file,
+                                               &src, &err) != JK_OK) ||
+                jk_debug_register_ex(dbg, entry, n, "jit:main", NULL, src, &err) != JK_OK))) {
         fprintf(stderr, "%s: %s\n", prog, err.message);
         jk_debug_lines_free(src);
         jk_debug_destroy(dbg, NULL);

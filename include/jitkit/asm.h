@@ -205,7 +205,8 @@ JK_API size_t jk_asm_func_count(const jk_asm *as);
 JK_API const jk_asm_func *jk_asm_func_at(const jk_asm *as, size_t i);
 
 /* Register every function with d (jk_debug_register: names for gdb and
- * perf, unwind rules for the unwinder), the code installed at exec; on a
+ * perf, unwind rules for the unwinder, and with JK_ASM_LISTING the source
+ * lines of its statements), the code installed at exec; on a
  * failure nothing stays registered. Unregister with jk_asm_debug_unregister
  * (or jk_debug_unregister at each function's address) before the code is
  * freed. JK_ESTATE when the last assembly failed; the registry's errors. */

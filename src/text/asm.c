@@ -5053,24 +5053,57 @@ const jk_asm_func *jk_asm_func_at(const jk_asm *A, size_t i)
 
 jk_status jk_asm_debug_register(const jk_asm *A, jk_debug *d, const void *exec, jk_error *err)
 {
+    jk_debug_src *all = NULL;
+    jk_debug_line *rows = NULL;
     if (!A || !d || !exec)
         return jk__fail(err, JK_EINVAL, "jk_asm_debug_register: NULL argument");
     if (!A->ok)
         return jk__fail(err, JK_ESTATE, "jk_asm_debug_register: the last assembly failed");
+    /* with a listing, each function gets the source lines of its range */
+    if ((A->opt.flags & JK_ASM_LISTING) &&
+        jk_debug_lines_from_asm(A, A->fname, &all, NULL) == JK_OK &&
+        !(rows = malloc((all->nlines ? all->nlines : 1) * sizeof *rows))) {
+        jk_debug_lines_free(all);
+        return jk__fail(err, JK_ENOMEM, "jk_asm_debug_register: out of memory");
+    }
     for (size_t i = 0; i < A->nfuncs; i++) {
         const jk_asm_func *f = &A->funcs[i];
+        jk_debug_src src, *sp = NULL;
         jk_status st;
         if (!f->size)
             continue;
-        st = jk_debug_register(d, (const uint8_t *)exec + f->offset, f->size, f->name, f->cfi,
-                               err);
+        if (rows) {
+            size_t k = 0;
+            for (size_t r = 0; r < all->nlines; r++) {
+                size_t off = all->lines[r].offset;
+                if (off >= f->offset && off < f->offset + f->size) {
+                    rows[k].offset = (uint32_t)(off - f->offset);
+                    rows[k++].line = all->lines[r].line;
+                } else if (off < f->offset && r + 1 < all->nlines &&
+                           all->lines[r + 1].offset > f->offset) {
+                    /* a row that began before the function covers its start */
+                    rows[k].offset = 0;
+                    rows[k++].line = all->lines[r].line;
+                }
+            }
+            src = *all;
+            src.lines = rows;
+            src.nlines = k;
+            sp = k ? &src : NULL;
+        }
+        st = jk_debug_register_ex(d, (const uint8_t *)exec + f->offset, f->size, f->name,
+                                  f->cfi, sp, err);
         if (st != JK_OK) {
             while (i-- > 0)
                 if (A->funcs[i].size)
                     jk_debug_unregister(d, (const uint8_t *)exec + A->funcs[i].offset, NULL);
+            free(rows);
+            jk_debug_lines_free(all);
             return st;
         }
     }
+    free(rows);
+    jk_debug_lines_free(all);
     return JK_OK;
 }
 
