@@ -266,6 +266,8 @@ typedef struct jk_x86_frame {
     uint32_t push_bytes;      /* pushed by the prologue (frame pointer and saved registers) */
     uint32_t alloc;           /* sub rsp amount */
     uint32_t frame_size;      /* CFA - stack pointer in the body (not meaningful with realign) */
+    int32_t fp_cfa;           /* CFA - frame pointer in the body (JK_FRAME_FP): 2 words, except
+                                 for Win64, whose frame pointer is set after the allocation */
     int32_t locals_off;       /* locals at [sp + locals_off] (negative: red zone) */
     uint32_t call_area;       /* outgoing arguments at [sp + 0], incl. Win64 shadow space */
     uint32_t nsaved;

@@ -456,6 +456,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
     size_t start;
     jk_frame_record *r;
     jk_label entry;
+    int win, cfa_sp = 1; /* cfa_sp: the CFA is still rsp-based */
     if (!a)
         return JK_EINVAL;
     if (a->code.err.status)
@@ -476,6 +477,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         return jk__code_fail(&a->code, JK_EINVAL, "prologue: unknown flags 0x%x",
                              fl & ~FRAME_FLAGS);
     f->fp = (fl & JK_FRAME_FP) != 0;
+    win = f->layout.abi == JK_ABI_WIN64;
     f->leaf = (fl & JK_FRAME_LEAF) != 0;
     A = d->local_align ? d->local_align : W;
     if (A & (A - 1) || A > 4096)
@@ -579,7 +581,18 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         }
     }
     cur = W;
-    if (f->fp) {
+    if (f->fp && win) {
+        /* Win64: rbp is pushed like any saved register; the frame register
+         * is set after the pushes (UNWIND_INFO cannot describe a push or an
+         * allocation after UWOP_SET_FPREG unless the frame register alone
+         * recovers rsp, as with realignment) */
+        jk_x86_push(a, bpr(a));
+        cur += W;
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, 5, -(int32_t)cur);
+        r->saved[r->nsaved].reg = 5;
+        r->saved[r->nsaved++].off = -(int32_t)cur;
+    } else if (f->fp) {
         jk_x86_push(a, bpr(a));
         cur += W;
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
@@ -588,16 +601,26 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         r->saved[r->nsaved++].off = -(int32_t)cur;
         jk_x86_mov(a, bpr(a), spr(a));
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, (int32_t)cur);
+        f->fp_cfa = (int32_t)cur;
+        cfa_sp = 0;
     }
     for (i = 0; i < f->nsaved; i++) {
         unsigned reg = f->saved_regs[i];
         jk_x86_push(a, gpr(reg, W));
         cur += W;
-        if (!f->fp)
+        if (cfa_sp)
             step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, reg, -(int32_t)cur);
         r->saved[r->nsaved].reg = (uint8_t)reg;
         r->saved[r->nsaved++].off = -(int32_t)cur;
+    }
+    if (f->realign && win) {
+        /* rbp = rsp after the pushes (frame offset 0): the unwinder gets
+         * rsp back from rbp whatever the and and the sub did below */
+        jk_x86_mov(a, bpr(a), spr(a));
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, (int32_t)cur);
+        f->fp_cfa = (int32_t)cur;
+        cfa_sp = 0;
     }
     if (f->realign)
         jk_x86_and(a, spr(a), jk_imm(-(int64_t)(A > 16 ? A : 16)));
@@ -608,7 +631,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         for (k = 4096; k < f->alloc; k += 4096)
             jk_x86_test(a, mem_sp(a, -(int64_t)k, W), spr(a));
         jk_x86_sub(a, spr(a), jk_imm(f->alloc));
-        if (!f->fp)
+        if (cfa_sp)
             step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)(cur + f->alloc));
     }
     for (i = 0; i < f->nvec; i++) {
@@ -619,9 +642,25 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         r->saved[r->nsaved].reg = (uint8_t)(16u + f->saved_vecs[i]);
         r->saved[r->nsaved++].off = rel;
     }
+    if (f->fp && win && !f->realign) {
+        /* Win64 sets the frame register last, as rsp + k: k is a multiple
+         * of 16 up to 240 (UNWIND_INFO's FrameOffset); 128 into the fixed
+         * allocation as in Microsoft's prologue example, so rbp +- 127
+         * covers its first 256 bytes with 8-bit displacements; rbp at the
+         * top of a smaller allocation, nearest the parameters */
+        uint32_t k = f->alloc & ~15u;
+        if (k > 128)
+            k = 128;
+        if (k)
+            jk_x86_lea(a, bpr(a), mem_sp(a, (int64_t)k, 0));
+        else
+            jk_x86_mov(a, bpr(a), spr(a));
+        f->fp_cfa = (int32_t)(cur + f->alloc - k);
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, f->fp_cfa);
+    }
     r->prologue_size = since(a, start);
     r->body_cfa_reg = f->fp ? 5 : 4;
-    r->body_cfa_off = f->fp ? (int32_t)(2 * W) : (int32_t)f->frame_size;
+    r->body_cfa_off = f->fp ? f->fp_cfa : (int32_t)f->frame_size;
     f->started = jk_x86_status(a) == JK_OK;
     return jk_x86_status(a);
 }
@@ -666,8 +705,12 @@ jk_status jk_x86_epilogue(jk_x86_asm *a, jk_x86_frame *f)
         step(scratch.steps, &scratch.nsteps, since(a, start), JK_CFA_RESTORE,
              16u + f->saved_vecs[i], 0);
     }
-    if (f->realign) {
-        jk_x86_lea(a, spr(a), jk_x86_mem(0, bpr(a), JK_NOREG, 1, -(int64_t)(W * f->nsaved)));
+    if (f->realign || (f->fp && f->layout.abi == JK_ABI_WIN64)) {
+        /* rsp back to the pushes through the frame pointer: lea rsp,
+         * [rbp + d] is also the form Windows recognises as the start of an
+         * epilogue in a function with a frame register */
+        jk_x86_lea(a, spr(a), jk_x86_mem(0, bpr(a), JK_NOREG, 1,
+                                         (int64_t)f->fp_cfa - (int64_t)cur));
     } else if (f->alloc) {
         jk_x86_add(a, spr(a), jk_imm(f->alloc));
         if (!f->fp)
@@ -704,7 +747,7 @@ static jk_x86_op cfa_mem(const jk_x86_frame *f, int32_t off, unsigned size)
 {
     unsigned W = f->word;
     if (f->fp)
-        return jk_x86_mem(size, gpr(5, W), JK_NOREG, 1, (int64_t)(2 * W) + off);
+        return jk_x86_mem(size, gpr(5, W), JK_NOREG, 1, (int64_t)f->fp_cfa + off);
     return jk_x86_mem(size, gpr(4, W), JK_NOREG, 1, (int64_t)f->frame_size + off);
 }
 
