@@ -81,6 +81,10 @@ typedef enum jk_type {
     JK_TYPE_I32, JK_TYPE_U32, JK_TYPE_I64, JK_TYPE_U64,
     JK_TYPE_PTR,      /* pointer-sized integer */
     JK_TYPE_F32, JK_TYPE_F64,
+    JK_TYPE_V128,     /* __m128 / __m128d / __m128i: xmm registers, 16-byte stack slots;
+                         Win64: by reference (a pointer to the caller's copy) */
+    JK_TYPE_V256,     /* __m256 / __m256d / __m256i (AVX): ymm registers, 32-byte aligned
+                         stack slots; Win64: by reference; not a Win64 return type */
     JK_TYPE_COUNT
 } jk_type;
 
@@ -133,6 +137,9 @@ typedef enum jk_loc_kind {
 
 #define JK_LOC_DUP_GP 0x01u   /* also passed in integer register reg2 (Win64 variadic floats) */
 #define JK_LOC_HOME   0x02u   /* Win64: the register has a home slot at `offset` above the CFA */
+#define JK_LOC_BYREF  0x04u   /* Win64 vectors: the location (a general register or an 8-byte
+                                 stack slot) holds a pointer to the value; the caller's
+                                 16-byte aligned copy is at [sp + copy] at the call */
 
 typedef struct jk_loc {
     uint8_t kind;     /* jk_loc_kind */
@@ -141,6 +148,7 @@ typedef struct jk_loc {
     uint8_t size;     /* bytes of the value */
     uint8_t flags;    /* JK_LOC_DUP_GP, JK_LOC_HOME */
     int32_t offset;   /* JK_LOC_STACK: offset; JK_LOC_HOME: home slot offset */
+    int32_t copy;     /* JK_LOC_BYREF: offset of the caller's copy above sp at the call */
 } jk_loc;
 
 typedef struct jk_call_layout {
@@ -148,7 +156,10 @@ typedef struct jk_call_layout {
     unsigned word;            /* 4 or 8: stack slot unit */
     jk_loc params[JK_SIG_MAX_PARAMS];
     jk_loc ret;
-    uint32_t stack_bytes;     /* bytes of the argument area at the call, incl. Win64 shadow space */
+    uint32_t stack_bytes;     /* bytes of the argument area at the call, incl. Win64 shadow space
+                                 and the copies of by-reference vectors */
+    uint32_t stack_align;     /* alignment the stack pointer needs at the call: 16, or 32 when
+                                 a JK_TYPE_V256 argument is passed on the stack */
     uint32_t callee_pops;     /* bytes the callee pops on return (stdcall, fastcall) */
     unsigned vec_count;       /* vector registers used (System V: al for variadic calls) */
 } jk_call_layout;
