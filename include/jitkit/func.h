@@ -37,12 +37,15 @@
  * endbr32 is put at function entries and at jk_x86_bind_target labels when
  * requested or when the process runs with indirect-branch tracking.
  *
- * Floating-point arguments (JK_TYPE_F32/F64) are located under every ABI;
- * moving them in or out of xmm registers uses movsd/movss/movq/movd through
- * jk_x86_emit_name, so it works once the assembler has those forms and
- * until then fails with the assembler's error for them. Floats passed on the
- * stack from memory or immediates (the IEEE bit pattern, jk_x86_imm_f64) need
- * only integer moves.
+ * Floating-point arguments (JK_TYPE_F32/F64) and vectors (JK_TYPE_V128,
+ * JK_TYPE_V256: __m128*, __m256*) are located under every ABI and moved
+ * with the SSE / AVX moves (movsd, movss, movaps, movups; vmovaps, vmovups
+ * for V256, which needs AVX at run time). Win64 passes vectors by
+ * reference (JK_LOC_BYREF: the caller's 16-byte aligned copy).
+ *
+ * Win64 frames with a frame pointer set it last (push rbp, pushes, sub,
+ * xmm saves, lea rbp, [rsp+k]) and leave through lea rsp, [rbp+d], the
+ * order and forms Windows' unwinder describes and recognises.
  *
  * Thread safety: all functions here are pure or act on one assembler, which
  * must be used by one thread at a time; jk_cet_features is thread-safe.
@@ -193,7 +196,8 @@ static inline jk_x86_op jk_x86_imm_f32(float v)
 
 /* -- Frames ---------------------------------------------------------------- */
 
-#define JK_FRAME_FP         0x01u /* keep a frame pointer (rbp / ebp) */
+#define JK_FRAME_FP         0x01u /* keep a frame pointer (rbp / ebp); Win64: rbp = the body's
+                                     rsp + min(allocation, 128), set after the allocation */
 #define JK_FRAME_LEAF       0x02u /* makes no calls: no call area; System V may use the red zone */
 #define JK_FRAME_NO_REDZONE 0x04u /* never use the System V red zone */
 #define JK_FRAME_HOME       0x08u /* Win64: store register parameters in their home slots */
@@ -307,7 +311,9 @@ JK_API jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_
 JK_API jk_status jk_x86_epilogue(jk_x86_asm *a, jk_x86_frame *f);
 
 /* Where parameter i is in the body: its register (at the type's width;
- * integers narrower than 32 bits are not extended) or a memory operand of
+ * integers narrower than 32 bits are not extended; xmm / ymm for vectors;
+ * for a Win64 by-reference vector, the pointer: its register or 8-byte
+ * stack slot) or a memory operand of
  * the type's size, frame-pointer-relative with JK_FRAME_FP, else
  * stack-pointer-relative. JK_EINVAL for i out of range or no prologue. */
 JK_API jk_status jk_x86_frame_param(const jk_x86_frame *f, unsigned i, jk_x86_op *where);
