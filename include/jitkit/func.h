@@ -347,6 +347,23 @@ typedef struct jk_cfi jk_cfi; /* include/jitkit/debug.h */
 JK_API jk_status jk_x86_frame_cfi(jk_cfi *c, const jk_x86_asm *a, const jk_x86_frame *f,
                                   uint32_t size, jk_error *err);
 
+typedef struct jk_debug jk_debug; /* include/jitkit/debug.h */
+typedef struct jk_heap jk_heap;   /* include/jitkit/heap.h */
+
+/* One call from a finished frame-builder function to a callable that
+ * unwinds: jk_x86_install_heap, jk_x86_frame_cfi from the frame's entry to
+ * the end of the code, and jk_debug_register of that range under `name`
+ * (NULL: "jit_<address>"). *fn is the code's start, as jk_x86_install_heap
+ * gives it; free with jk_debug_heap_free(d, h, *fn, ...) when the entry is
+ * the first byte (the usual case; else unregister the entry's address and
+ * jk_heap_free *fn). The code should hold this one function. On failure nothing stays installed or registered, *fn is NULL
+ * and err says why (the assembler's message for install errors).
+ * JK_EINVAL for NULL arguments (h included: the free needs it) or a frame
+ * without a prologue; otherwise the errors of the three steps. */
+JK_API jk_status jk_x86_install_heap_debug(jk_x86_asm *a, jk_heap *h, jk_debug *d,
+                                           const char *name, const jk_x86_frame *f, void **fn,
+                                           jk_error *err);
+
 /* -- Calls ----------------------------------------------------------------- */
 
 /*
