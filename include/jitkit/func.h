@@ -37,12 +37,15 @@
  * endbr32 is put at function entries and at jk_x86_bind_target labels when
  * requested or when the process runs with indirect-branch tracking.
  *
- * Floating-point arguments (JK_TYPE_F32/F64) are located under every ABI;
- * moving them in or out of xmm registers uses movsd/movss/movq/movd through
- * jk_x86_emit_name, so it works once the assembler has those forms and
- * until then fails with the assembler's error for them. Floats passed on the
- * stack from memory or immediates (the IEEE bit pattern, jk_x86_imm_f64) need
- * only integer moves.
+ * Floating-point arguments (JK_TYPE_F32/F64) and vectors (JK_TYPE_V128,
+ * JK_TYPE_V256: __m128*, __m256*) are located under every ABI and moved
+ * with the SSE / AVX moves (movsd, movss, movaps, movups; vmovaps, vmovups
+ * for V256, which needs AVX at run time). Win64 passes vectors by
+ * reference (JK_LOC_BYREF: the caller's 16-byte aligned copy).
+ *
+ * Win64 frames with a frame pointer set it last (push rbp, pushes, sub,
+ * xmm saves, lea rbp, [rsp+k]) and leave through lea rsp, [rbp+d], the
+ * order and forms Windows' unwinder describes and recognises.
  *
  * Thread safety: all functions here are pure or act on one assembler, which
  * must be used by one thread at a time; jk_cet_features is thread-safe.
@@ -81,6 +84,10 @@ typedef enum jk_type {
     JK_TYPE_I32, JK_TYPE_U32, JK_TYPE_I64, JK_TYPE_U64,
     JK_TYPE_PTR,      /* pointer-sized integer */
     JK_TYPE_F32, JK_TYPE_F64,
+    JK_TYPE_V128,     /* __m128 / __m128d / __m128i: xmm registers, 16-byte stack slots;
+                         Win64: by reference (a pointer to the caller's copy) */
+    JK_TYPE_V256,     /* __m256 / __m256d / __m256i (AVX): ymm registers, 32-byte aligned
+                         stack slots; Win64: by reference; not a Win64 return type */
     JK_TYPE_COUNT
 } jk_type;
 
@@ -133,6 +140,9 @@ typedef enum jk_loc_kind {
 
 #define JK_LOC_DUP_GP 0x01u   /* also passed in integer register reg2 (Win64 variadic floats) */
 #define JK_LOC_HOME   0x02u   /* Win64: the register has a home slot at `offset` above the CFA */
+#define JK_LOC_BYREF  0x04u   /* Win64 vectors: the location (a general register or an 8-byte
+                                 stack slot) holds a pointer to the value; the caller's
+                                 16-byte aligned copy is at [sp + copy] at the call */
 
 typedef struct jk_loc {
     uint8_t kind;     /* jk_loc_kind */
@@ -141,6 +151,7 @@ typedef struct jk_loc {
     uint8_t size;     /* bytes of the value */
     uint8_t flags;    /* JK_LOC_DUP_GP, JK_LOC_HOME */
     int32_t offset;   /* JK_LOC_STACK: offset; JK_LOC_HOME: home slot offset */
+    int32_t copy;     /* JK_LOC_BYREF: offset of the caller's copy above sp at the call */
 } jk_loc;
 
 typedef struct jk_call_layout {
@@ -148,7 +159,10 @@ typedef struct jk_call_layout {
     unsigned word;            /* 4 or 8: stack slot unit */
     jk_loc params[JK_SIG_MAX_PARAMS];
     jk_loc ret;
-    uint32_t stack_bytes;     /* bytes of the argument area at the call, incl. Win64 shadow space */
+    uint32_t stack_bytes;     /* bytes of the argument area at the call, incl. Win64 shadow space
+                                 and the copies of by-reference vectors */
+    uint32_t stack_align;     /* alignment the stack pointer needs at the call: 16, or 32 when
+                                 a JK_TYPE_V256 argument is passed on the stack */
     uint32_t callee_pops;     /* bytes the callee pops on return (stdcall, fastcall) */
     unsigned vec_count;       /* vector registers used (System V: al for variadic calls) */
 } jk_call_layout;
@@ -182,7 +196,8 @@ static inline jk_x86_op jk_x86_imm_f32(float v)
 
 /* -- Frames ---------------------------------------------------------------- */
 
-#define JK_FRAME_FP         0x01u /* keep a frame pointer (rbp / ebp) */
+#define JK_FRAME_FP         0x01u /* keep a frame pointer (rbp / ebp); Win64: rbp = the body's
+                                     rsp + min(allocation, 128), set after the allocation */
 #define JK_FRAME_LEAF       0x02u /* makes no calls: no call area; System V may use the red zone */
 #define JK_FRAME_NO_REDZONE 0x04u /* never use the System V red zone */
 #define JK_FRAME_HOME       0x08u /* Win64: store register parameters in their home slots */
@@ -266,6 +281,8 @@ typedef struct jk_x86_frame {
     uint32_t push_bytes;      /* pushed by the prologue (frame pointer and saved registers) */
     uint32_t alloc;           /* sub rsp amount */
     uint32_t frame_size;      /* CFA - stack pointer in the body (not meaningful with realign) */
+    int32_t fp_cfa;           /* CFA - frame pointer in the body (JK_FRAME_FP): 2 words, except
+                                 for Win64, whose frame pointer is set after the allocation */
     int32_t locals_off;       /* locals at [sp + locals_off] (negative: red zone) */
     uint32_t call_area;       /* outgoing arguments at [sp + 0], incl. Win64 shadow space */
     uint32_t nsaved;
@@ -294,7 +311,9 @@ JK_API jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_
 JK_API jk_status jk_x86_epilogue(jk_x86_asm *a, jk_x86_frame *f);
 
 /* Where parameter i is in the body: its register (at the type's width;
- * integers narrower than 32 bits are not extended) or a memory operand of
+ * integers narrower than 32 bits are not extended; xmm / ymm for vectors;
+ * for a Win64 by-reference vector, the pointer: its register or 8-byte
+ * stack slot) or a memory operand of
  * the type's size, frame-pointer-relative with JK_FRAME_FP, else
  * stack-pointer-relative. JK_EINVAL for i out of range or no prologue. */
 JK_API jk_status jk_x86_frame_param(const jk_x86_frame *f, unsigned i, jk_x86_op *where);
@@ -327,6 +346,23 @@ typedef struct jk_cfi jk_cfi; /* include/jitkit/debug.h */
  * (e.g. a size shorter than the last epilogue). */
 JK_API jk_status jk_x86_frame_cfi(jk_cfi *c, const jk_x86_asm *a, const jk_x86_frame *f,
                                   uint32_t size, jk_error *err);
+
+typedef struct jk_debug jk_debug; /* include/jitkit/debug.h */
+typedef struct jk_heap jk_heap;   /* include/jitkit/heap.h */
+
+/* One call from a finished frame-builder function to a callable that
+ * unwinds: jk_x86_install_heap, jk_x86_frame_cfi from the frame's entry to
+ * the end of the code, and jk_debug_register of that range under `name`
+ * (NULL: "jit_<address>"). *fn is the code's start, as jk_x86_install_heap
+ * gives it; free with jk_debug_heap_free(d, h, *fn, ...) when the entry is
+ * the first byte (the usual case; else unregister the entry's address and
+ * jk_heap_free *fn). The code should hold this one function. On failure nothing stays installed or registered, *fn is NULL
+ * and err says why (the assembler's message for install errors).
+ * JK_EINVAL for NULL arguments (h included: the free needs it) or a frame
+ * without a prologue; otherwise the errors of the three steps. */
+JK_API jk_status jk_x86_install_heap_debug(jk_x86_asm *a, jk_heap *h, jk_debug *d,
+                                           const char *name, const jk_x86_frame *f, void **fn,
+                                           jk_error *err);
 
 /* -- Calls ----------------------------------------------------------------- */
 

@@ -87,3 +87,44 @@ jk_status jk_x86_frame_cfi(jk_cfi *c, const jk_x86_asm *a, const jk_x86_frame *f
         return jk__fail(err, st, "%s", jk_cfi_error(c)->message);
     return JK_OK;
 }
+
+jk_status jk_x86_install_heap_debug(jk_x86_asm *a, jk_heap *h, jk_debug *d, const char *name,
+                                    const jk_x86_frame *f, void **fn, jk_error *err)
+{
+    jk_cfi *cfi = NULL;
+    size_t size = 0, entry = 0;
+    void *exec = NULL;
+    jk_status st;
+    if (fn)
+        *fn = NULL;
+    if (!a || !h || !d || !f || !fn)
+        return jk__fail(err, JK_EINVAL, "install heap debug: NULL argument");
+    if (!f->started)
+        return jk__fail(err, JK_EINVAL, "install heap debug: no prologue was emitted for "
+                                        "this frame");
+    if (jk_x86_install_heap(a, h, &exec) != JK_OK) {
+        const jk_error *ae = jk_x86_error(a);
+        return jk__fail(err, ae->status, "%s", ae->message);
+    }
+    /* already finished: this gives the size; the function runs from its
+     * entry label (code before it, e.g. constants, is not described) */
+    st = jk_x86_finish(a, &size);
+    if (st == JK_OK)
+        st = jk_x86_label_offset(a, f->rec.entry, &entry);
+    if (st != JK_OK || entry >= size)
+        st = jk__fail(err, st != JK_OK ? st : JK_EINVAL, "install heap debug: %s",
+                      st != JK_OK ? jk_x86_error(a)->message : "the frame's entry is not in the code");
+    if (st == JK_OK)
+        st = jk_cfi_new(&cfi, f->mode == JK_X86_MODE64 ? JK_CFI_X86_64 : JK_CFI_X86_32, err);
+    if (st == JK_OK)
+        st = jk_x86_frame_cfi(cfi, a, f, (uint32_t)(size - entry), err);
+    if (st == JK_OK)
+        st = jk_debug_register(d, (char *)exec + entry, size - entry, name, cfi, err);
+    jk_cfi_free(cfi);
+    if (st != JK_OK) {
+        jk_heap_free(h, exec, NULL);
+        return st;
+    }
+    *fn = exec;
+    return JK_OK;
+}

@@ -46,11 +46,15 @@ static unsigned type_size(jk_type t, unsigned word)
     case JK_TYPE_I32: case JK_TYPE_U32: case JK_TYPE_F32: return 4;
     case JK_TYPE_I64: case JK_TYPE_U64: case JK_TYPE_F64: return 8;
     case JK_TYPE_PTR: return word;
+    case JK_TYPE_V128: return 16;
+    case JK_TYPE_V256: return 32;
     default: return 0;
     }
 }
 
 static int is_float(jk_type t) { return t == JK_TYPE_F32 || t == JK_TYPE_F64; }
+
+static int is_vec(jk_type t) { return t == JK_TYPE_V128 || t == JK_TYPE_V256; }
 
 static int is_signed(jk_type t)
 {
@@ -61,7 +65,7 @@ static const char *type_name(jk_type t)
 {
     static const char *const names[JK_TYPE_COUNT] = {
         "void", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-        "int64", "uint64", "pointer", "float", "double"};
+        "int64", "uint64", "pointer", "float", "double", "v128", "v256"};
     return (unsigned)t < JK_TYPE_COUNT ? names[t] : "?";
 }
 
@@ -83,6 +87,8 @@ const char *jk_abi_name(jk_abi abi)
     return (unsigned)abi < JK_ABI_COUNT ? names[abi] : "?";
 }
 
+static uint32_t round_up32(uint32_t v, uint32_t a) { return (v + a - 1) & ~(a - 1); }
+
 static void loc_gp(jk_loc *l, unsigned reg, unsigned size)
 {
     l->kind = JK_LOC_GP;
@@ -102,7 +108,7 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
     static const uint8_t sysv_gp[6] = {7, 6, 2, 1, 8, 9}; /* rdi rsi rdx rcx r8 r9 */
     static const uint8_t win_gp[4] = {1, 2, 8, 9};        /* rcx rdx r8 r9 */
     jk_abi abi;
-    unsigned i, n, nfixed, word, ngp = 0, nvec = 0;
+    unsigned i, n, nfixed, word, ngp = 0, nvec = 0, nbyref = 0;
     uint32_t stack = 0;
     if (!sig || !out)
         return jk__fail(err, JK_EINVAL, "abi layout: NULL signature or output");
@@ -136,8 +142,20 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
     out->word = word;
 
     /* return value */
+    if (is_vec(sig->ret) && abi == JK_ABI_WIN64 && sig->ret == JK_TYPE_V256)
+        return jk__fail(err, JK_EINVAL, "a win64 function cannot return v256 here: GCC returns "
+                        "__m256 through a hidden pointer (MSVC has no agreed convention "
+                        "outside __vectorcall); return it through a pointer parameter");
+    for (i = nfixed; i < n; i++)
+        if (is_vec(sig->params[i]))
+            return jk__fail(err, JK_EINVAL, "parameter %u: vectors (%s) in the variadic part are "
+                            "not supported", i, type_name(sig->params[i]));
+    out->stack_align = 16;
     if (sig->ret == JK_TYPE_VOID) {
         out->ret.kind = JK_LOC_NONE;
+    } else if (is_vec(sig->ret)) {
+        out->ret.kind = JK_LOC_VEC; /* xmm0 / ymm0 under every ABI here */
+        out->ret.size = (uint8_t)type_size(sig->ret, word);
     } else if (is_float(sig->ret)) {
         out->ret.kind = bits == 64 ? JK_LOC_VEC : JK_LOC_X87;
         out->ret.size = (uint8_t)type_size(sig->ret, word);
@@ -154,6 +172,23 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
         jk_type t = sig->params[i];
         unsigned sz = type_size(t, word);
         jk_loc *l = &out->params[i];
+        if (is_vec(t) && abi != JK_ABI_WIN64) {
+            /* System V: xmm0-7 / ymm0-7, shared with floats; i386 (GCC, all
+             * three conventions): xmm0-2 / ymm0-2; then the stack, aligned
+             * to the vector's size */
+            if (nvec < (abi == JK_ABI_SYSV64 ? 8u : 3u)) {
+                l->kind = JK_LOC_VEC;
+                l->reg = (uint8_t)nvec++;
+                l->size = (uint8_t)sz;
+            } else {
+                stack = round_up32(stack, sz);
+                loc_stack(l, stack, sz);
+                stack += sz;
+                if (sz > out->stack_align)
+                    out->stack_align = sz;
+            }
+            continue;
+        }
         switch (abi) {
         case JK_ABI_SYSV64:
             if (is_float(t) && nvec < 8) {
@@ -168,6 +203,19 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
             }
             break;
         case JK_ABI_WIN64:
+            if (is_vec(t)) {
+                /* by reference: a pointer where an integer would go */
+                if (i < 4) {
+                    loc_gp(l, win_gp[i], sz);
+                    l->flags |= JK_LOC_HOME;
+                    l->offset = (int32_t)(8 * i);
+                } else {
+                    loc_stack(l, 8 * i, sz);
+                }
+                l->flags |= JK_LOC_BYREF;
+                nbyref++;
+                break;
+            }
             if (i < 4) {
                 if (is_float(t)) {
                     l->kind = JK_LOC_VEC;
@@ -206,8 +254,19 @@ jk_status jk_abi_layout(const jk_sig *sig, unsigned bits, jk_call_layout *out, j
             break;
         }
     }
-    if (abi == JK_ABI_WIN64)
+    if (abi == JK_ABI_WIN64) {
         stack = 8 * (n > 4 ? n : 4); /* shadow space is always there */
+        if (nbyref) {
+            /* the copies of by-reference vectors, 16-byte aligned, after
+             * the argument slots */
+            stack = round_up32(stack, 16);
+            for (i = 0; i < n; i++)
+                if (out->params[i].flags & JK_LOC_BYREF) {
+                    out->params[i].copy = (int32_t)stack;
+                    stack += out->params[i].size;
+                }
+        }
+    }
     out->stack_bytes = stack;
     out->vec_count = nvec;
     if (abi == JK_ABI_STDCALL || abi == JK_ABI_FASTCALL)
@@ -299,6 +358,15 @@ jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where)
     unsigned word = m == JK_X86_MODE64 ? 8u : 4u;
     if (!l || !where || (unsigned)m >= JK_X86_MODE_COUNT)
         return JK_EINVAL;
+    if (l->flags & JK_LOC_BYREF) { /* the pointer */
+        if (l->kind == JK_LOC_GP)
+            *where = gpr(l->reg, word);
+        else if (l->kind == JK_LOC_STACK)
+            *where = jk_x86_mem(word, gpr(4, word), JK_NOREG, 1, l->offset);
+        else
+            return JK_EINVAL;
+        return JK_OK;
+    }
     switch (l->kind) {
     case JK_LOC_GP:
         *where = gpr(l->reg, l->size);
@@ -307,7 +375,7 @@ jk_status jk_x86_loc_op(jk_x86_mode m, const jk_loc *l, jk_x86_op *where)
         *where = gpr(l->reg, 4);
         return JK_OK;
     case JK_LOC_VEC:
-        *where = xmm(l->reg);
+        *where = l->size == 32 ? jk_x86_reg(JK_X86_RC_YMM, l->reg) : xmm(l->reg);
         return JK_OK;
     case JK_LOC_STACK:
         *where = jk_x86_mem(l->size, gpr(4, word), JK_NOREG, 1, l->offset);
@@ -456,6 +524,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
     size_t start;
     jk_frame_record *r;
     jk_label entry;
+    int win, cfa_sp = 1; /* cfa_sp: the CFA is still rsp-based */
     if (!a)
         return JK_EINVAL;
     if (a->code.err.status)
@@ -476,6 +545,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         return jk__code_fail(&a->code, JK_EINVAL, "prologue: unknown flags 0x%x",
                              fl & ~FRAME_FLAGS);
     f->fp = (fl & JK_FRAME_FP) != 0;
+    win = f->layout.abi == JK_ABI_WIN64;
     f->leaf = (fl & JK_FRAME_LEAF) != 0;
     A = d->local_align ? d->local_align : W;
     if (A & (A - 1) || A > 4096)
@@ -579,7 +649,18 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         }
     }
     cur = W;
-    if (f->fp) {
+    if (f->fp && win) {
+        /* Win64: rbp is pushed like any saved register; the frame register
+         * is set after the pushes (UNWIND_INFO cannot describe a push or an
+         * allocation after UWOP_SET_FPREG unless the frame register alone
+         * recovers rsp, as with realignment) */
+        jk_x86_push(a, bpr(a));
+        cur += W;
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, 5, -(int32_t)cur);
+        r->saved[r->nsaved].reg = 5;
+        r->saved[r->nsaved++].off = -(int32_t)cur;
+    } else if (f->fp) {
         jk_x86_push(a, bpr(a));
         cur += W;
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
@@ -588,16 +669,26 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         r->saved[r->nsaved++].off = -(int32_t)cur;
         jk_x86_mov(a, bpr(a), spr(a));
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, (int32_t)cur);
+        f->fp_cfa = (int32_t)cur;
+        cfa_sp = 0;
     }
     for (i = 0; i < f->nsaved; i++) {
         unsigned reg = f->saved_regs[i];
         jk_x86_push(a, gpr(reg, W));
         cur += W;
-        if (!f->fp)
+        if (cfa_sp)
             step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, reg, -(int32_t)cur);
         r->saved[r->nsaved].reg = (uint8_t)reg;
         r->saved[r->nsaved++].off = -(int32_t)cur;
+    }
+    if (f->realign && win) {
+        /* rbp = rsp after the pushes (frame offset 0): the unwinder gets
+         * rsp back from rbp whatever the and and the sub did below */
+        jk_x86_mov(a, bpr(a), spr(a));
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, (int32_t)cur);
+        f->fp_cfa = (int32_t)cur;
+        cfa_sp = 0;
     }
     if (f->realign)
         jk_x86_and(a, spr(a), jk_imm(-(int64_t)(A > 16 ? A : 16)));
@@ -608,7 +699,7 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         for (k = 4096; k < f->alloc; k += 4096)
             jk_x86_test(a, mem_sp(a, -(int64_t)k, W), spr(a));
         jk_x86_sub(a, spr(a), jk_imm(f->alloc));
-        if (!f->fp)
+        if (cfa_sp)
             step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)(cur + f->alloc));
     }
     for (i = 0; i < f->nvec; i++) {
@@ -619,9 +710,25 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         r->saved[r->nsaved].reg = (uint8_t)(16u + f->saved_vecs[i]);
         r->saved[r->nsaved++].off = rel;
     }
+    if (f->fp && win && !f->realign) {
+        /* Win64 sets the frame register last, as rsp + k: k is a multiple
+         * of 16 up to 240 (UNWIND_INFO's FrameOffset); 128 into the fixed
+         * allocation as in Microsoft's prologue example, so rbp +- 127
+         * covers its first 256 bytes with 8-bit displacements; rbp at the
+         * top of a smaller allocation, nearest the parameters */
+        uint32_t k = f->alloc & ~15u;
+        if (k > 128)
+            k = 128;
+        if (k)
+            jk_x86_lea(a, bpr(a), mem_sp(a, (int64_t)k, 0));
+        else
+            jk_x86_mov(a, bpr(a), spr(a));
+        f->fp_cfa = (int32_t)(cur + f->alloc - k);
+        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, f->fp_cfa);
+    }
     r->prologue_size = since(a, start);
     r->body_cfa_reg = f->fp ? 5 : 4;
-    r->body_cfa_off = f->fp ? (int32_t)(2 * W) : (int32_t)f->frame_size;
+    r->body_cfa_off = f->fp ? f->fp_cfa : (int32_t)f->frame_size;
     f->started = jk_x86_status(a) == JK_OK;
     return jk_x86_status(a);
 }
@@ -666,8 +773,12 @@ jk_status jk_x86_epilogue(jk_x86_asm *a, jk_x86_frame *f)
         step(scratch.steps, &scratch.nsteps, since(a, start), JK_CFA_RESTORE,
              16u + f->saved_vecs[i], 0);
     }
-    if (f->realign) {
-        jk_x86_lea(a, spr(a), jk_x86_mem(0, bpr(a), JK_NOREG, 1, -(int64_t)(W * f->nsaved)));
+    if (f->realign || (f->fp && f->layout.abi == JK_ABI_WIN64)) {
+        /* rsp back to the pushes through the frame pointer: lea rsp,
+         * [rbp + d] is also the form Windows recognises as the start of an
+         * epilogue in a function with a frame register */
+        jk_x86_lea(a, spr(a), jk_x86_mem(0, bpr(a), JK_NOREG, 1,
+                                         (int64_t)f->fp_cfa - (int64_t)cur));
     } else if (f->alloc) {
         jk_x86_add(a, spr(a), jk_imm(f->alloc));
         if (!f->fp)
@@ -704,7 +815,7 @@ static jk_x86_op cfa_mem(const jk_x86_frame *f, int32_t off, unsigned size)
 {
     unsigned W = f->word;
     if (f->fp)
-        return jk_x86_mem(size, gpr(5, W), JK_NOREG, 1, (int64_t)(2 * W) + off);
+        return jk_x86_mem(size, gpr(5, W), JK_NOREG, 1, (int64_t)f->fp_cfa + off);
     return jk_x86_mem(size, gpr(4, W), JK_NOREG, 1, (int64_t)f->frame_size + off);
 }
 
@@ -715,7 +826,7 @@ jk_status jk_x86_frame_param(const jk_x86_frame *f, unsigned i, jk_x86_op *where
         return JK_EINVAL;
     l = &f->layout.params[i];
     if (l->kind == JK_LOC_STACK) {
-        *where = cfa_mem(f, l->offset, l->size);
+        *where = cfa_mem(f, l->offset, l->flags & JK_LOC_BYREF ? f->word : l->size);
         return JK_OK;
     }
     return jk_x86_loc_op(f->mode, l, where);
@@ -751,6 +862,7 @@ typedef struct move {
     uint8_t dst;      /* location */
     uint8_t type;     /* jk_type of the argument */
     uint8_t dup;      /* Win64 variadic float copied into a general register */
+    uint8_t lea;      /* the address of src (Win64 by-reference vectors) */
     uint8_t done;
 } move;
 
@@ -767,7 +879,7 @@ static uint32_t reads(const jk_x86_op *o)
     if (o->kind == JK_X86_OP_REG) {
         if (is_gp_class(o->rclass))
             m |= 1u << (o->reg & 15);
-        else if (o->rclass == JK_X86_RC_XMM && o->reg < 16)
+        else if ((o->rclass == JK_X86_RC_XMM || o->rclass == JK_X86_RC_YMM) && o->reg < 16)
             m |= 1u << (LOC_XMM + o->reg);
     } else if (o->kind == JK_X86_OP_MEM) {
         if (o->reg != JK_X86_NOREGNUM && is_gp_class(o->rclass))
@@ -783,7 +895,8 @@ static void rewrite(jk_x86_op *o, unsigned from, unsigned to)
 {
     if (o->kind == JK_X86_OP_REG) {
         if (from >= LOC_XMM) {
-            if (o->rclass == JK_X86_RC_XMM && o->reg == from - LOC_XMM)
+            if ((o->rclass == JK_X86_RC_XMM || o->rclass == JK_X86_RC_YMM) &&
+                o->reg == from - LOC_XMM)
                 o->reg = (uint8_t)(to - LOC_XMM);
         } else if (is_gp_class(o->rclass) && o->reg == from) {
             o->reg = (uint8_t)to;
@@ -825,6 +938,20 @@ static jk_status check_src(jk_x86_asm *a, unsigned i, jk_type t, jk_x86_op *o)
 {
     unsigned W = wordof(a), sz = type_size(t, W);
     const char *tn = type_name(t);
+    if (is_vec(t)) {
+        jk_x86_rclass rc = t == JK_TYPE_V256 ? JK_X86_RC_YMM : JK_X86_RC_XMM;
+        if (o->kind == JK_X86_OP_REG && o->rclass == rc && o->reg < a->nregs)
+            return JK_OK;
+        if (o->kind == JK_X86_OP_MEM) {
+            if (o->size == 0)
+                o->size = (uint8_t)sz;
+            if (o->size == sz)
+                return JK_OK;
+        }
+        return jk__code_fail(&a->code, JK_EINVAL,
+                             "call: argument %u (%s) needs %s register or a %u-byte memory "
+                             "operand", i, tn, t == JK_TYPE_V256 ? "a ymm" : "an xmm", sz);
+    }
     switch (o->kind) {
     case JK_X86_OP_REG:
         if (is_float(t)) {
@@ -940,6 +1067,37 @@ static void load_xmm(jk_x86_asm *a, unsigned x, jk_type t, const jk_x86_op *src)
     }
 }
 
+/* Vector moves: whole registers aligned, memory unaligned (a source's
+ * alignment is not known; the psABIs align only the stack slots). V128
+ * uses the SSE forms, so it needs no AVX. */
+static void vec_move(jk_x86_asm *a, jk_type t, jk_x86_op d, jk_x86_op s)
+{
+    int y = t == JK_TYPE_V256;
+    int regs = d.kind == JK_X86_OP_REG && s.kind == JK_X86_OP_REG;
+    if (regs && d.reg == s.reg)
+        return;
+    emit2n(a, y ? (regs ? "vmovaps" : "vmovups") : (regs ? "movaps" : "movups"), d, s);
+}
+
+static jk_x86_op vreg(jk_type t, unsigned n)
+{
+    return jk_x86_reg(t == JK_TYPE_V256 ? JK_X86_RC_YMM : JK_X86_RC_XMM, n);
+}
+
+/* A vector argument to [sp + off] (a stack slot or a Win64 copy); vscr is
+ * a free vector register for memory sources. */
+static void store_vec(jk_x86_asm *a, jk_type t, const jk_x86_op *src, int32_t off, unsigned vscr)
+{
+    unsigned sz = type_size(t, wordof(a));
+    jk_x86_op slot = mem_sp(a, off, sz);
+    if (src->kind == JK_X86_OP_REG) {
+        vec_move(a, t, slot, *src);
+    } else {
+        vec_move(a, t, vreg(t, vscr), *src);
+        vec_move(a, t, slot, vreg(t, vscr));
+    }
+}
+
 /* Store argument source to the stack slot at [sp + off]; scr is a free
  * general register. */
 static void store_stack(jk_x86_asm *a, jk_type t, const jk_x86_op *src, int32_t off,
@@ -1010,7 +1168,11 @@ static int stack_needs_scratch(jk_type t, const jk_x86_op *src, unsigned W)
 static void emit_move(jk_x86_asm *a, const move *m)
 {
     jk_type t = (jk_type)m->type;
-    if (m->dst >= LOC_XMM)
+    if (m->lea)
+        jk_x86_lea(a, gpr(m->dst, wordof(a)), m->src);
+    else if (m->dst >= LOC_XMM && is_vec(t))
+        vec_move(a, t, vreg(t, m->dst - LOC_XMM), m->src);
+    else if (m->dst >= LOC_XMM)
         load_xmm(a, m->dst - LOC_XMM, t, &m->src);
     else if (m->dup)
         load_gp_bits(a, m->dst, t, &m->src);
@@ -1033,12 +1195,13 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
 {
     static const uint8_t cand64[3] = {11, 10, 0}, cand32[3] = {0, 2, 1};
     static const uint8_t xcand_sysv[8] = {15, 14, 13, 12, 11, 10, 9, 8}, xcand_win[2] = {5, 4};
+    static const uint8_t xcand_32[5] = {7, 6, 5, 4, 3};
     jk_status s = check_frame(a, f, "call");
     jk_call_layout L;
     jk_error e;
     move mv[2 * JK_SIG_MAX_PARAMS];
     jk_x86_op src[JK_SIG_MAX_PARAMS];
-    unsigned nmv = 0, i, W, bits, tscr = 0xffu, scr;
+    unsigned nmv = 0, i, W, bits, tscr = 0xffu, scr, vscr = 0xffu, wide = 0;
     uint32_t busy = 0, dests = 0, need;
     const uint8_t *cand;
     int direct_target = 0;
@@ -1069,7 +1232,14 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
                              "raise jk_frame_desc.call_args (jk_frame_reserve_call)",
                              need, L.abi == JK_ABI_WIN64 ? " (with shadow space)" : "",
                              f->call_area);
+    if (L.stack_align > 16 && !(f->realign && f->desc.local_align >= L.stack_align))
+        return jk__code_fail(&a->code, JK_EINVAL,
+                             "call: a v256 argument on the stack needs the stack pointer "
+                             "%u-byte aligned at the call: give the frame local_align %u "
+                             "(with JK_FRAME_FP)", L.stack_align, L.stack_align);
     for (i = 0; i < nargs; i++) {
+        if (sig->params[i] == JK_TYPE_V256)
+            wide = 1; /* cycles are broken with whole-ymm copies */
         src[i] = args[i];
         s = check_src(a, i, sig->params[i], &src[i]);
         if (s != JK_OK)
@@ -1115,10 +1285,38 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
         busy |= 1u << tscr;
     }
 
-    /* stack arguments: they write no register but the scratch */
+    /* stack arguments and Win64's vector copies: they write no register
+     * but the scratch ones */
     scr = pick(cand, 3, busy | dests);
     for (i = 0; i < nargs; i++) {
-        if (L.params[i].kind != JK_LOC_STACK)
+        jk_type t = sig->params[i];
+        const jk_loc *l = &L.params[i];
+        if (is_vec(t) && (l->kind == JK_LOC_STACK || (l->flags & JK_LOC_BYREF))) {
+            if (src[i].kind == JK_X86_OP_MEM && vscr == 0xffu) {
+                uint32_t xb = (busy | dests) >> LOC_XMM;
+                vscr = L.abi == JK_ABI_WIN64 ? pick(xcand_win, 2, xb)
+                     : W == 8 ? pick(xcand_sysv, 8, xb) : pick(xcand_32, 5, xb);
+                if (vscr == 0xffu)
+                    return jk__code_fail(&a->code, JK_EINVAL,
+                                         "call: argument %u: no free vector scratch register to "
+                                         "copy it to the stack", i);
+            }
+            if (!(l->flags & JK_LOC_BYREF)) {
+                store_vec(a, t, &src[i], l->offset, vscr);
+                continue;
+            }
+            store_vec(a, t, &src[i], l->copy, vscr);
+            if (l->kind == JK_LOC_STACK) {
+                if (scr == 0xffu)
+                    return jk__code_fail(&a->code, JK_EINVAL,
+                                         "call: argument %u: no free scratch register for its "
+                                         "address", i);
+                jk_x86_lea(a, gpr(scr, W), mem_sp(a, l->copy, 0));
+                jk_x86_mov(a, mem_sp(a, l->offset, W), gpr(scr, W));
+            }
+            continue;
+        }
+        if (l->kind != JK_LOC_STACK)
             continue;
         if (scr == 0xffu && stack_needs_scratch(sig->params[i], &src[i], W))
             return jk__code_fail(&a->code, JK_EINVAL,
@@ -1135,7 +1333,12 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
         mv[nmv].src = src[i];
         mv[nmv].type = (uint8_t)sig->params[i];
         mv[nmv].dup = 0;
+        mv[nmv].lea = 0;
         mv[nmv].done = 0;
+        if (l->flags & JK_LOC_BYREF) { /* lea reg, [rsp + copy] */
+            mv[nmv].src = mem_sp(a, l->copy, 0);
+            mv[nmv].lea = 1;
+        }
         mv[nmv++].dst = (uint8_t)(l->kind == JK_LOC_VEC ? LOC_XMM + l->reg : l->reg);
         if (l->flags & JK_LOC_DUP_GP) {
             mv[nmv] = mv[nmv - 1];
@@ -1173,12 +1376,16 @@ jk_status jk_x86_call_abi(jk_x86_asm *a, const jk_x86_frame *f, const jk_sig *si
                 if (d >= LOC_XMM) {
                     uint32_t xb = scratch_busy >> LOC_XMM;
                     sreg = L.abi == JK_ABI_WIN64 ? pick(xcand_win, 2, xb)
-                                                 : pick(xcand_sysv, 8, xb);
+                         : W == 8 ? pick(xcand_sysv, 8, xb) : pick(xcand_32, 5, xb);
                     if (sreg == 0xffu)
                         return jk__code_fail(&a->code, JK_EINVAL,
                                              "call: no free xmm scratch register to break a "
                                              "cycle of argument moves");
-                    emit2n(a, "movaps", xmm(sreg), xmm(d - LOC_XMM));
+                    if (wide)
+                        emit2n(a, "vmovaps", jk_x86_reg(JK_X86_RC_YMM, sreg),
+                               jk_x86_reg(JK_X86_RC_YMM, d - LOC_XMM));
+                    else
+                        emit2n(a, "movaps", xmm(sreg), xmm(d - LOC_XMM));
                     sreg += LOC_XMM;
                 } else {
                     sreg = pick(cand, 3, scratch_busy);

@@ -233,6 +233,91 @@ static void test_many_in_heap(void)
     JT_OK(jk_heap_destroy(h, &err), &err);
 }
 
+/* A function built with the frame builder (frame pointer, saved registers,
+ * locals) installed and registered in one call (jk_x86_install_heap_debug):
+ * the exception from the callback crosses it and is caught here, and the
+ * callee-saved registers it used are restored on the way. */
+#include "jitkit/func.h"
+
+static void test_frame_builder_install_debug(void)
+{
+#if defined(__x86_64__) || defined(_M_X64)
+    const jk_x86_mode mode = JK_X86_MODE64;
+    const unsigned bits = 64, word_rc = JK_X86_RC_GP64;
+    const uint32_t saved = 1u << 3 | 1u << 12 | 1u << 13; /* rbx, r12, r13 */
+#else
+    const jk_x86_mode mode = JK_X86_MODE32;
+    const unsigned bits = 32, word_rc = JK_X86_RC_GP32;
+    const uint32_t saved = 1u << 3 | 1u << 6 | 1u << 7; /* ebx, esi, edi */
+#endif
+    for (unsigned variant = 0; variant < 2; variant++) {
+        jk_x86_asm *a;
+        jk_error err;
+        jk_heap *h;
+        jk_frame_desc d;
+        jk_x86_frame f;
+        jk_sig cb;
+        jk_x86_op p0, p1, arg;
+        jk_x86_op keep = jk_x86_reg((jk_x86_rclass)word_rc, 3);
+        jk_x86_op acc = jk_x86_reg((jk_x86_rclass)word_rc, 0);
+        void *fn = NULL;
+        int caught = 0;
+        size_t before = jk_debug_count(dbg);
+        memset(&d, 0, sizeof d);
+        jk_sig_init(&d.sig, JK_ABI_HOST, JK_TYPE_PTR);
+        jk_sig_add(&d.sig, JK_TYPE_PTR);
+        jk_sig_add(&d.sig, JK_TYPE_PTR);
+        jk_sig_init(&cb, JK_ABI_HOST, JK_TYPE_PTR);
+        jk_sig_add(&cb, JK_TYPE_PTR);
+        d.saved = saved;
+        d.local_size = 40;
+        d.flags = JK_FRAME_FP | (variant ? JK_FRAME_REALIGN : 0u);
+        d.local_align = variant ? 32 : 0;
+        JT_OK(jk_frame_reserve_call(&d, bits, &cb, &err), &err);
+        JT_OK(jk_x86_new(&a, mode, &err), &err);
+        jk_x86_prologue(a, &f, &d);
+        jk_x86_frame_param(&f, 0, &p0);
+        jk_x86_frame_param(&f, 1, &p1);
+        jk_x86_mov(a, keep, p0);
+        /* clobber the other saved registers: the unwinder must restore them */
+        for (unsigned r = 4; r < 16; r++)
+            if (saved >> r & 1u)
+                jk_x86_mov(a, jk_x86_reg((jk_x86_rclass)word_rc, r), jk_imm(-1));
+        arg = p1;
+        jk_x86_call_abi(a, &f, &cb, keep, 1, &arg);
+        jk_x86_add(a, acc, jk_imm(1));
+        jk_x86_epilogue(a, &f);
+        JT_OK(jk_heap_default(&h, &err), &err);
+        JT_OK(jk_x86_install_heap_debug(a, h, dbg, "jit_frame_builder", &f, &fn, &err), &err);
+        JT_EQ_U64(jk_debug_count(dbg), before + 1);
+        JT_EQ_I64(jt_caller(jf_as_outer(fn), cb_unwind_trace, 4), 9);
+        try {
+            jt_caller(jf_as_outer(fn), cb_throw, 9);
+        } catch (const std::runtime_error &e) {
+            caught = strcmp(e.what(), "from the callback 9") == 0 ? 1 : 2;
+        }
+        JT_EQ_I64(caught, 1);
+        {
+            /* values in callee-saved registers in this frame survive */
+            volatile long sum = 0;
+            for (long i = 0; i < 20; i++) {
+                try {
+                    jt_caller(jf_as_outer(fn), cb_throw, i);
+                } catch (const std::exception &) {
+                    sum += i;
+                }
+            }
+            JT_EQ_I64(sum, 19 * 20 / 2);
+        }
+        JT_OK(jk_debug_heap_free(dbg, h, fn, &err), &err);
+        JT_EQ_U64(jk_debug_count(dbg), before);
+        /* the refusals leave nothing behind */
+        JT_EQ_U64(jk_x86_install_heap_debug(a, NULL, dbg, "x", &f, &fn, &err), JK_EINVAL);
+        JT_CHECK(fn == NULL);
+        jk_x86_free(a);
+    }
+}
+
 static void test_unregistered_terminates(void)
 {
 #if !defined(_WIN32)
@@ -286,6 +371,7 @@ int main(int argc, char **argv)
     JT_RUN(test_unwind_backtrace);
     JT_RUN(test_glibc_backtrace);
     JT_RUN(test_many_in_heap);
+    JT_RUN(test_frame_builder_install_debug);
     JT_RUN(test_unregistered_terminates);
     jk_debug_unregister(dbg, jit_code, NULL);
     jk_debug_destroy(dbg, NULL);

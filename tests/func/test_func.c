@@ -759,6 +759,71 @@ static void test_epilogues(void)
     JT_CONTAINS(jk_x86_error(A)->message, "more than 8 epilogues");
 }
 
+/* Win64 frames with a frame pointer, byte for byte against GNU as (the
+ * text in the comments, assembled with `as` and dumped with objdump): the
+ * pushes (rbp first), the allocation, the xmm saves, then lea rbp, [rsp + k]
+ * with k = min(allocation, 128) - the order UNWIND_INFO describes; the
+ * epilogue lea rsp, [rbp + d] is the form Windows recognises. A realigned
+ * frame sets rbp right after the pushes (frame offset 0) and leaves through
+ * it. Checked in both modes' builds (the bytes are 64-bit code either way). */
+static void test_win64_fp_bytes(void)
+{
+    static const uint8_t fp_vec[] = {
+        0x55,                                     /* push rbp */
+        0x53,                                     /* push rbx */
+        0x41, 0x54,                               /* push r12 */
+        0x48, 0x81, 0xec, 0x00, 0x01, 0x00, 0x00, /* sub rsp, 256 */
+        0x0f, 0x29, 0xb4, 0x24, 0xf0, 0, 0, 0,    /* movaps [rsp+240], xmm6 */
+        0x48, 0x8d, 0xac, 0x24, 0x80, 0, 0, 0,    /* lea rbp, [rsp+128] */
+        0x0f, 0x28, 0xb4, 0x24, 0xf0, 0, 0, 0,    /* movaps xmm6, [rsp+240] */
+        0x48, 0x8d, 0xa5, 0x80, 0, 0, 0,          /* lea rsp, [rbp+128] */
+        0x41, 0x5c, 0x5b, 0x5d, 0xc3};            /* pop r12; pop rbx; pop rbp; ret */
+    static const uint8_t realign[] = {
+        0x55, 0x53,                               /* push rbp; push rbx */
+        0x48, 0x89, 0xe5,                         /* mov rbp, rsp */
+        0x48, 0x83, 0xe4, 0xe0,                   /* and rsp, -32 */
+        0x48, 0x83, 0xec, 0x60,                   /* sub rsp, 96 */
+        0x48, 0x8d, 0x65, 0x00,                   /* lea rsp, [rbp+0] */
+        0x5b, 0x5d, 0xc3};                        /* pop rbx; pop rbp; ret */
+    unsigned v;
+    for (v = 0; v < 2; v++) {
+        jk_x86_asm *a;
+        jk_frame_desc d;
+        jk_x86_frame f;
+        jk_x86_op p;
+        uint8_t buf[128];
+        size_t size;
+        const uint8_t *want = v ? realign : fp_vec;
+        size_t nwant = v ? sizeof realign : sizeof fp_vec;
+        memset(&d, 0, sizeof d);
+        d.sig = ptr_sig(JK_ABI_WIN64, 5);
+        d.saved = v ? 1u << 3 : (1u << 3 | 1u << 12);
+        d.saved_vec = v ? 0 : 1u << 6;
+        d.local_size = v ? 40 : 200;
+        d.local_align = v ? 32 : 0;
+        d.call_args = 32;
+        d.flags = JK_FRAME_FP | JK_FRAME_NO_ENDBR | (v ? JK_FRAME_REALIGN : 0u);
+        jk_error e;
+        JT_OK(jk_x86_new(&a, JK_X86_MODE64, &e), &e);
+        JT_OK(jk_x86_prologue(a, &f, &d), jk_x86_error(a));
+        /* the body's rule and the parameters follow the frame pointer */
+        JT_EQ_U64(f.rec.body_cfa_reg, 5);
+        JT_EQ_I64(f.rec.body_cfa_off, v ? 24 : 160);
+        JT_OK(jk_x86_frame_param(&f, 4, &p), jk_x86_error(a));
+        JT_EQ_U64(p.kind, JK_X86_OP_MEM);
+        JT_EQ_I64(p.value, (v ? 24 : 160) + 32);
+        JT_OK(jk_x86_frame_home(&f, 1, &p), jk_x86_error(a));
+        JT_EQ_I64(p.value, (v ? 24 : 160) + 8);
+        JT_EQ_U64(f.rec.prologue_size, v ? 13u : 27u);
+        JT_OK(jk_x86_epilogue(a, &f), jk_x86_error(a));
+        JT_OK(jk_x86_finish(a, &size), jk_x86_error(a));
+        JT_EQ_U64(size, nwant);
+        JT_OK(jk_x86_copy(a, buf, sizeof buf, 0), jk_x86_error(a));
+        JT_CHECK_MSG(memcmp(buf, want, nwant) == 0, "variant %u: bytes differ from GNU as", v);
+        jk_x86_free(a);
+    }
+}
+
 /* Win64 home slots: with JK_FRAME_HOME the prologue stores the register
  * parameters there; the body reads them back. */
 static void test_home_slots(void)
@@ -1535,6 +1600,7 @@ int main(int argc, char **argv)
     JT_RUN(test_frame_options);
     JT_RUN(test_big_frame);
     JT_RUN(test_epilogues);
+    JT_RUN(test_win64_fp_bytes);
     JT_RUN(test_home_slots);
     JT_RUN(test_jit_jit_host);
     JT_RUN(test_sources);
