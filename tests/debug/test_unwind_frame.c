@@ -17,7 +17,7 @@
 #include "jitkit/func.h"
 #include "jt.h"
 
-#include <unwind.h>
+#include "walk.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #  define MODE JK_X86_MODE64
@@ -27,39 +27,7 @@
 #  define BITS 32u
 #endif
 
-typedef intptr_t (*cb_fn)(intptr_t);
-typedef intptr_t (*outer_fn)(cb_fn, intptr_t);
-
-static void *trace[64];
-static int ntrace;
-
-static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
-{
-    (void)arg;
-    if (ntrace < 64)
-        trace[ntrace++] = (void *)_Unwind_GetIP(ctx);
-    return _URC_NO_REASON;
-}
-
-static intptr_t cb_trace(intptr_t v)
-{
-    ntrace = 0;
-    _Unwind_Backtrace(collect, NULL);
-    return v + 100;
-}
-
-__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v);
-__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v)
-{
-    volatile intptr_t r = f(cb_trace, v);
-    return r;
-}
-
-static int in_range(void *pc, const void *start, size_t size)
-{
-    uintptr_t p = (uintptr_t)pc - 1, s = (uintptr_t)start;
-    return p >= s && p < s + size;
-}
+typedef walk_outer outer_fn;
 
 #define MID 0x1000u /* variant bit: an early return before the call */
 
@@ -117,10 +85,6 @@ static void check_variant(jk_debug *d, uint32_t flags, uint32_t saved, uint32_t 
     size_t size;
     jk_status st;
     outer_fn outer;
-    intptr_t (*fcaller)(outer_fn, intptr_t) = caller;
-    void *caller_addr;
-    int i;
-    memcpy(&caller_addr, &fcaller, sizeof caller_addr);
     JT_OK(jk_x86_new(&a, MODE, &err), &err);
     st = build(a, &f, flags, saved, saved_vec, locals, mid);
     if (st != JK_OK) {
@@ -142,17 +106,13 @@ static void check_variant(jk_debug *d, uint32_t flags, uint32_t saved, uint32_t 
                  saved_vec, locals, mid, err.message);
     memcpy(&outer, &fn, sizeof fn);
     if (mid)
-        JT_EQ_I64(caller(outer, -1), -5);
-    JT_EQ_I64(caller(outer, 1), 102);
-    for (i = 0; i < ntrace && !in_range(trace[i], fn, size); i++)
-        ;
-    JT_CHECK_MSG(i < ntrace, "flags %#x saved %#x mid %d: no JIT frame among %d", flags, saved,
-                 mid, ntrace);
-    JT_CHECK_MSG(i + 1 < ntrace && in_range(trace[i + 1], caller_addr, 256),
+        JT_EQ_I64(walk_caller(outer, -1), -5);
+    JT_EQ_I64(walk_caller(outer, 1), 102);
+    JT_CHECK_MSG(walk_find(fn, size) >= 0, "flags %#x saved %#x mid %d: no JIT frame among %d",
+                 flags, saved, mid, walk_n);
+    JT_CHECK_MSG(walk_through(fn, size),
                  "flags %#x saved %#x vec %#x locals %u mid %d: the frame after the JIT one "
-                 "(%p) is not in caller (%p)",
-                 flags, saved, saved_vec, locals, mid, i + 1 < ntrace ? trace[i + 1] : NULL,
-                 caller_addr);
+                 "is not in the caller", flags, saved, saved_vec, locals, mid);
     variants_run++;
     JT_OK(jk_debug_unregister(d, fn, &err), &err);
     jk_cfi_free(cfi);

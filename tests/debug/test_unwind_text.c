@@ -11,10 +11,9 @@
 #include "jitkit/debug.h"
 #include "jt.h"
 
-#include <unwind.h>
+#include "walk.h"
 
-typedef intptr_t (*cb_fn)(intptr_t);
-typedef intptr_t (*outer_fn)(cb_fn, intptr_t);
+typedef walk_outer outer_fn;
 
 #if defined(__x86_64__) || defined(_M_X64)
 #  define MODE JK_X86_MODE64
@@ -101,44 +100,6 @@ static const char src[] =
     "  .size outer, . - outer\n";
 #endif
 
-static void *trace[64];
-static int ntrace;
-
-static _Unwind_Reason_Code collect(struct _Unwind_Context *ctx, void *arg)
-{
-    (void)arg;
-    if (ntrace < 64)
-        trace[ntrace++] = (void *)_Unwind_GetIP(ctx);
-    return _URC_NO_REASON;
-}
-
-static intptr_t cb_trace(intptr_t v)
-{
-    ntrace = 0;
-    _Unwind_Backtrace(collect, NULL);
-    return v + 100;
-}
-
-__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v);
-__attribute__((noinline)) intptr_t caller(outer_fn f, intptr_t v)
-{
-    volatile intptr_t r = f(cb_trace, v);
-    return r;
-}
-
-static int walked_through(const void *code, size_t size)
-{
-    intptr_t (*fcaller)(outer_fn, intptr_t) = caller;
-    uintptr_t c, s = (uintptr_t)code;
-    memcpy(&c, &fcaller, sizeof c);
-    for (int i = 0; i + 1 < ntrace; i++) {
-        uintptr_t p = (uintptr_t)trace[i] - 1, q = (uintptr_t)trace[i + 1] - 1;
-        if (p >= s && p < s + size)
-            return q >= c && q < c + 256;
-    }
-    return 0;
-}
-
 static void test_text_cfi_unwinds(void)
 {
     jk_asm *as;
@@ -163,13 +124,13 @@ static void test_text_cfi_unwinds(void)
     JT_OK(jk_debug_new(&d, NULL, &err), &err);
     JT_OK(jk_asm_debug_register(as, d, entry, &err), &err);
     JT_EQ_U64(jk_debug_count(d), 1);
-    JT_EQ_I64(caller(outer, 1), 102);
-    JT_CHECK_MSG(walked_through(entry, f->size), "no walk through the text function (%d frames)",
-                 ntrace);
+    JT_EQ_I64(walk_caller(outer, 1), 102);
+    JT_CHECK_MSG(walk_through(entry, f->size), "no walk through the text function (%d frames)",
+                 walk_n);
     JT_OK(jk_asm_debug_unregister(as, d, entry, &err), &err);
     JT_EQ_U64(jk_debug_count(d), 0);
-    JT_EQ_I64(caller(outer, 1), 102);
-    JT_CHECK_MSG(!walked_through(entry, f->size), "walked through unregistered code");
+    JT_EQ_I64(walk_caller(outer, 1), 102);
+    JT_CHECK_MSG(!walk_through(entry, f->size), "walked through unregistered code");
     jk_debug_destroy(d, NULL);
     jk_mem_free(m, NULL);
     jk_asm_free(as);
