@@ -318,6 +318,39 @@ static void test_frame_builder_install_debug(void)
     }
 }
 
+/* The same with the rules written as .cfi_* directives in text and
+ * registered with jk_asm_debug_register. */
+#include "text_outer.h"
+
+static void test_text_cfi_exception(void)
+{
+    jk_asm *as;
+    jk_asm_options o = JK_ASM_OPTIONS_INIT;
+    jk_error err;
+    jk_mem *m;
+    void *entry;
+    int caught = 0;
+    std::string what;
+    o.mode = TEXT_OUTER_MODE;
+    JT_OK(jk_asm_new(&as, &o, &err), &err);
+    JT_CHECK_MSG(jk_asm_assemble(as, TEXT_OUTER, (size_t)-1) == JK_OK, "%s",
+                 jk_asm_diag_text(as, 0));
+    JT_CHECK(jk_asm_install(as, NULL, &m, &entry) == JK_OK);
+    JT_OK(jk_asm_debug_register(as, dbg, entry, &err), &err);
+    try {
+        jt_caller(jf_as_outer(entry), cb_throw, 7);
+    } catch (const std::runtime_error &e) {
+        caught = 1;
+        what = e.what();
+    }
+    JT_CHECK(caught);
+    JT_EQ_STR(what.c_str(), "from the callback 7");
+    JT_EQ_I64(jt_caller(jf_as_outer(entry), cb_unwind_trace, 5), 11);
+    JT_OK(jk_asm_debug_unregister(as, dbg, entry, &err), &err);
+    jk_mem_free(m, NULL);
+    jk_asm_free(as);
+}
+
 static void test_unregistered_terminates(void)
 {
 #if !defined(_WIN32)
@@ -372,6 +405,7 @@ int main(int argc, char **argv)
     JT_RUN(test_glibc_backtrace);
     JT_RUN(test_many_in_heap);
     JT_RUN(test_frame_builder_install_debug);
+    JT_RUN(test_text_cfi_exception);
     JT_RUN(test_unregistered_terminates);
     jk_debug_unregister(dbg, jit_code, NULL);
     jk_debug_destroy(dbg, NULL);
