@@ -16,21 +16,18 @@
  * and so do `info symbol $pc`, `disassemble jit_outer` and `perf report`
  * (the function appears as jit_outer in /tmp/perf-<pid>.map).
  *
- * jit_outer keeps a frame pointer; its prologue is described for the
- * unwinder with the jk_cfi verbs, the C version of GNU as's .cfi_*
- * directives:
- *
- *     push rbp          .cfi_def_cfa_offset 16 / .cfi_offset rbp, -16
- *     mov rbp, rsp      .cfi_def_cfa_register rbp
- *     (sub rsp, 32      Win64 shadow space)
- *     mov rax, host_callback
- *     call rax
- *     (add rsp, 32)
- *     pop rbp           .cfi_def_cfa rsp, 8
- *     ret
+ * jit_outer is built with the frame builder (include/jitkit/func.h): a
+ * frame pointer, the host's ABI (System V or Win64, whose shadow space the
+ * builder reserves), the call to host_callback marshalled by
+ * jk_x86_call_abi. Its unwind rules are not written by hand: the builder
+ * records what its prologue and epilogue do and jk_x86_frame_cfi turns
+ * that into the rules jk_debug_register takes (jk_x86_install_heap_debug
+ * does install and registration in one call for code-heap functions). The
+ * same rules could be written as .cfi_* directives in text (docs/text.md).
  */
 #include <jitkit/jitkit.h>
 #include <jitkit/debug.h>
+#include <jitkit/func.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -54,82 +51,58 @@ NOINLINE long host_callback(long v)
 
 int main(void)
 {
-#if defined(_WIN32)
-    const jk_x86_op arg = JK_RCX;
-    const int shadow = 32;
-#else
-    const jk_x86_op arg = JK_RDI;
-    const int shadow = 0;
-#endif
     long (*cb)(long) = host_callback;
     long (*jit_outer)(long);
     uint64_t cb_addr;
-    unsigned char code[64];
-    uint32_t after_push, after_mov, after_pop;
-    size_t size;
     jk_debug_options dopt = {JK_DEBUG_UNWIND | JK_DEBUG_GDB, NULL};
+    jk_frame_desc d;
+    jk_x86_frame f;
+    jk_sig host;
+    jk_x86_op v;
     jk_x86_asm *a;
-    jk_cfi *cfi;
     jk_debug *dbg;
     jk_mem *mem;
+    jk_cfi *cfi;
+    size_t size;
     jk_error err;
     void *entry;
     long r;
 
     memcpy(&cb_addr, &cb, sizeof cb < sizeof cb_addr ? sizeof cb : sizeof cb_addr);
-    if (jk_x86_new(&a, JK_X86_MODE64, &err) != JK_OK) {
-        fprintf(stderr, "visible: %s\n", err.message);
-        return 1;
-    }
-    jk_x86_push(a, JK_RBP);
-    after_push = (uint32_t)jk_x86_offset(a);
-    jk_x86_mov(a, JK_RBP, JK_RSP);
-    after_mov = (uint32_t)jk_x86_offset(a);
-    if (shadow)
-        jk_x86_sub(a, JK_RSP, jk_x86_imm(shadow));
-    (void)arg; /* the argument stays where it is: host_callback takes it */
-    jk_x86_mov(a, JK_RAX, jk_x86_imm((int64_t)cb_addr));
-    jk_x86_call(a, JK_RAX);
-    if (shadow)
-        jk_x86_add(a, JK_RSP, jk_x86_imm(shadow));
-    jk_x86_pop(a, JK_RBP);
-    after_pop = (uint32_t)jk_x86_offset(a);
-    jk_x86_ret(a);
-    if (jk_x86_finish(a, &size) != JK_OK || jk_x86_copy(a, code, sizeof code, 0) != JK_OK) {
-        fprintf(stderr, "visible: %s\n", jk_x86_error(a)->message);
-        return 1;
-    }
-    jk_x86_free(a);
-
-    /* the unwind rules, at the offsets the assembler reported */
-    if (jk_cfi_new(&cfi, JK_CFI_X86_64, &err) != JK_OK) {
-        fprintf(stderr, "visible: %s\n", err.message);
-        return 1;
-    }
-    jk_cfi_startproc(cfi);
-    jk_cfi_def_cfa_offset(cfi, after_push, 16);
-    jk_cfi_offset(cfi, after_push, JK_DW_X64_RBP, -16);
-    jk_cfi_def_cfa_register(cfi, after_mov, JK_DW_X64_RBP);
-    jk_cfi_def_cfa(cfi, after_pop, JK_DW_X64_RSP, 8);
-    if (jk_cfi_endproc(cfi, (uint32_t)size) != JK_OK) {
-        fprintf(stderr, "visible: %s\n", jk_cfi_error(cfi)->message);
-        return 1;
-    }
-
 #if defined(__linux__)
     dopt.flags |= JK_DEBUG_PERF_MAP;
 #endif
-    if (jk_debug_new(&dbg, &dopt, &err) != JK_OK ||
-        jk_mem_load(&mem, code, size, NULL, &err) != JK_OK) {
+    if (jk_debug_new(&dbg, &dopt, &err) != JK_OK || jk_x86_new(&a, JK_X86_MODE64, &err) != JK_OK) {
         fprintf(stderr, "visible: %s\n", err.message);
         return 1;
     }
-    entry = jk_mem_exec(mem);
-    if (jk_debug_register(dbg, entry, size, "jit_outer", cfi, &err) != JK_OK) {
+    /* long jit_outer(long v) { return host_callback(v); } with a frame pointer */
+    memset(&d, 0, sizeof d);
+    jk_sig_init(&d.sig, JK_ABI_HOST, JK_TYPE_PTR);
+    jk_sig_add(&d.sig, JK_TYPE_PTR);
+    jk_sig_init(&host, JK_ABI_HOST, JK_TYPE_PTR);
+    jk_sig_add(&host, JK_TYPE_PTR);
+    d.flags = JK_FRAME_FP;
+    jk_frame_reserve_call(&d, 64, &host, NULL);
+    jk_x86_prologue(a, &f, &d);
+    jk_x86_frame_param(&f, 0, &v);
+    jk_x86_call_abi(a, &f, &host, jk_x86_imm((int64_t)cb_addr), 1, &v);
+    jk_x86_epilogue(a, &f);
+    if (jk_x86_install(a, NULL, &mem, &entry) != JK_OK) {
+        fprintf(stderr, "visible: %s\n", jk_x86_error(a)->message);
+        return 1;
+    }
+    /* the rules from the builder's record; then register */
+    jk_x86_finish(a, &size);
+    if (jk_cfi_new(&cfi, JK_CFI_X86_64, &err) != JK_OK ||
+        jk_x86_frame_cfi(cfi, a, &f, (uint32_t)size, &err) != JK_OK ||
+        jk_debug_register(dbg, entry, size, "jit_outer", cfi, &err) != JK_OK) {
         fprintf(stderr, "visible: %s\n", err.message);
         return 1;
     }
-    printf("jit_outer at %p (%zu bytes), unwinder %s\n", entry, size, jk_debug_unwinder());
+    jk_cfi_free(cfi);
+    jk_x86_free(a);
+    printf("jit_outer at %p, unwinder %s\n", entry, jk_debug_unwinder());
 #if defined(__linux__)
     printf("perf map: /tmp/perf-%ld.map\n", (long)getpid());
     fflush(stdout);
@@ -143,6 +116,5 @@ int main(void)
     jk_debug_unregister(dbg, entry, NULL);
     jk_mem_free(mem, NULL);
     jk_debug_destroy(dbg, NULL);
-    jk_cfi_free(cfi);
     return r == 41 ? 0 : 1;
 }

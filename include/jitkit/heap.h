@@ -140,7 +140,9 @@ typedef enum jk_heap_near {
 #define JK_HEAP_FORK_NO_COPY  0x08u /* see "fork()" above */
 
 typedef struct jk_heap_options {
-    jk_mem_strategy strategy; /* AUTO: DUAL where available, else FLIP */
+    jk_mem_strategy strategy; /* AUTO: DUAL where available, else FLIP; FLIP
+                                 under JITKIT_GDB=1 (gdb cannot write its
+                                 breakpoints into DUAL's shared exec view) */
     size_t chunk_size;        /* bytes per chunk, rounded up to pages;
                                  0: 256 KiB. Larger functions get a chunk of
                                  their own. */

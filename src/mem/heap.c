@@ -31,6 +31,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GRANULE       16u
@@ -1098,9 +1099,16 @@ jk_status jk_heap_new(jk_heap **out, const jk_heap_options *opt, jk_error *err)
         o = *opt;
     else
         memset(&o, 0, sizeof o);
-    if (o.strategy == JK_MEM_AUTO)
-        o.strategy = jk_mem_strategy_available(JK_MEM_DUAL) ? JK_MEM_DUAL
-                                                            : jk_mem_auto_strategy();
+    if (o.strategy == JK_MEM_AUTO) {
+        /* DUAL where it exists - except under gdb's JIT interface
+         * (JITKIT_GDB=1): a debugger writes its breakpoints with ptrace,
+         * which cannot write a shared read+execute mapping, the one DUAL
+         * executes from; FLIP's private pages take them */
+        const char *g = getenv("JITKIT_GDB");
+        int gdb = g && strcmp(g, "1") == 0;
+        o.strategy = !gdb && jk_mem_strategy_available(JK_MEM_DUAL) ? JK_MEM_DUAL
+                                                                   : jk_mem_auto_strategy();
+    }
     if (o.strategy != JK_MEM_FLIP && o.strategy != JK_MEM_DUAL) {
         if (o.strategy == JK_MEM_MAP_JIT)
             return jk__fail(err, JK_EUNSUPPORTED, "code heap: the MAP_JIT strategy is not "
