@@ -2914,6 +2914,7 @@ static int type_size_dir(lx *L, int size, const char *at, size_t an)
     }
     if (size) {
         val v;
+        /* r points into A->fnrecs, which expressions do not grow */
         if (!const_expr(L, &v, "the size"))
             return 0;
         if (v.k < 0 && !v.prov)
@@ -3127,6 +3128,7 @@ static void run_deferred(jk_asm *A)
         if (A->numcnt)
             memset(A->numcnt, 0, A->numhi * sizeof *A->numcnt);
         for (size_t i = 0; i < A->ndefer && !A->stop; i++) {
+            /* r stays valid: nothing is deferred while deferring */
             const defer_rec *r = &A->defer[i];
             size_t first = A->nstmts;
             if (r->sect != s)
@@ -4478,6 +4480,8 @@ static int macro_call(jk_asm *A, const macro_def *m, const char *at, size_t atn,
     x = macro_expand(A, m, q, e, at, atn, &len);
     if (!x)
         return 0;
+    /* m points into A->macros, which the expansion may grow (a .macro in
+     * the body): it is not used once the expansion runs */
     A->macro_runs++;
     {
         /* the expansion runs as lines of its own; the invoking line's
