@@ -3043,7 +3043,7 @@ static int section_dir(jk_asm *A, unsigned d, const char *at, size_t an, const c
 
 /* Is the statement [p, e) a section directive? (Those run at once, also in
  * a data section.) */
-static int section_word(const jk_asm *A, const char *p, const char *e)
+static int section_word(const char *p, const char *e)
 {
     static const char *const w[] = {".section", ".text", ".data", ".bss", ".previous",
                                     ".pushsection", ".popsection", ".rodata", "section",
@@ -3057,7 +3057,6 @@ static int section_word(const jk_asm *A, const char *p, const char *e)
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
         if (eq_lower(p, (size_t)(q - p), w[i], strlen(w[i])))
             return 1;
-    (void)A;
     return 0;
 }
 
@@ -4584,7 +4583,7 @@ static void run_lines(jk_asm *A, const char *p, const char *end, unsigned line, 
                 /* a data section: keep the statement for after the code,
                  * unless it changes the section or invokes a macro */
                 se = stmt_end(A, p, le, &comment);
-                if (!section_word(A, p, se) && !macro_word(A, p, se)) {
+                if (!section_word(p, se) && !macro_word(A, p, se)) {
                     const char *q = p;
                     while (q < se && (*q == ' ' || *q == '\t' || *q == '\r'))
                         q++;

@@ -649,24 +649,19 @@ jk_status jk_x86_prologue(jk_x86_asm *a, jk_x86_frame *f, const jk_frame_desc *d
         }
     }
     cur = W;
-    if (f->fp && win) {
-        /* Win64: rbp is pushed like any saved register; the frame register
-         * is set after the pushes (UNWIND_INFO cannot describe a push or an
-         * allocation after UWOP_SET_FPREG unless the frame register alone
-         * recovers rsp, as with realignment) */
+    if (f->fp) {
         jk_x86_push(a, bpr(a));
         cur += W;
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, 5, -(int32_t)cur);
         r->saved[r->nsaved].reg = 5;
         r->saved[r->nsaved++].off = -(int32_t)cur;
-    } else if (f->fp) {
-        jk_x86_push(a, bpr(a));
-        cur += W;
-        step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 4, (int32_t)cur);
-        step(r->steps, &r->nsteps, since(a, start), JK_CFA_SAVE, 5, -(int32_t)cur);
-        r->saved[r->nsaved].reg = 5;
-        r->saved[r->nsaved++].off = -(int32_t)cur;
+    }
+    /* Win64: rbp is pushed like any saved register; the frame register is
+     * set after the pushes (UNWIND_INFO cannot describe a push or an
+     * allocation after UWOP_SET_FPREG unless the frame register alone
+     * recovers rsp, as with realignment) */
+    if (f->fp && !win) {
         jk_x86_mov(a, bpr(a), spr(a));
         step(r->steps, &r->nsteps, since(a, start), JK_CFA_DEF, 5, (int32_t)cur);
         f->fp_cfa = (int32_t)cur;
